@@ -1,0 +1,74 @@
+# MotCua — the two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
+MYPY_PATHS := src/motcua/core src/motcua/geo src/motcua/agencies src/motcua/catalog
+
+.PHONY: messages-compiled run test install install-test lint typecheck test-sqlite test-postgres bench clean messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Compiled translations (.mo) are built from the .po catalogues, never committed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/motcua/locale/*/LC_MESSAGES/django.po))
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+messages-compiled: $(MO_FILES)
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: install, migrate the SQLite database under var/, load the demo province, serve on 127.0.0.1:8000
+run: install messages-compiled
+	@mkdir -p var
+	$(BIN)/motcua migrate --noinput -v 1
+	$(BIN)/motcua load_demo
+	@echo ""
+	@echo "MotCua: http://$(HOST):$(PORT)/  ·  staff: http://$(HOST):$(PORT)/admin/  ·  API: http://$(HOST):$(PORT)/api/v1/docs"
+	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua runserver $(HOST):$(PORT)
+
+## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
+test: install-test messages-compiled lint typecheck test-sqlite test-postgres
+
+lint: install-test
+	$(BIN)/ruff check .
+
+typecheck: install-test
+	$(BIN)/mypy $(MYPY_PATHS)
+
+test-sqlite: install-test messages-compiled
+	@echo "== test suite on SQLite =="
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: install-test messages-compiled
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser"; \
+	elif [ -n "$$MOTCUA_REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is not running on 127.0.0.1:5432 and MOTCUA_REQUIRE_POSTGRES is set" >&2; exit 1; \
+	else \
+		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped the PostgreSQL run (CI runs it) =="; \
+	fi
+
+bench: install-test
+	$(BIN)/python bench/catalog_search.py
+
+messages: install
+	cd src/motcua && ../../$(BIN)/motcua makemessages -l vi -l en -l es --no-obsolete --no-location
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,116 @@
+"""Catalogue administration, in Vietnamese. A version in force is read-only: change it by drafting the next one."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.catalog import models as m
+from motcua.catalog.services import draft_next_version, refresh_version
+from motcua.core.errors import MotCuaError
+
+
+@admin.register(m.Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_vi", "name_en")
+    search_fields = ("code", "name_vi", "name_en")
+
+
+class VersionInline(admin.TabularInline):
+    model = m.ProcedureVersion
+    fields = ("number", "name_vi", "effective_from", "effective_to", "status")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(m.Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ("code", "current_name", "created_at")
+    search_fields = ("code", "versions__name_vi")
+    filter_horizontal = ("agencies",)
+    inlines = [VersionInline]
+
+    @admin.display(description=_("name"))
+    def current_name(self, obj: m.Procedure) -> str:
+        version = obj.versions.in_force().first() or obj.versions.order_by("-number").first()
+        return version.name_vi if version else "—"
+
+
+class _ChildInline(admin.TabularInline):
+    extra = 0
+
+    def _editable(self, obj: m.ProcedureVersion | None) -> bool:
+        return obj is None or obj.is_editable()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class ComponentInline(_ChildInline):
+    model = m.Component
+
+
+class FeeInline(_ChildInline):
+    model = m.FeeItem
+
+
+class ResultInline(_ChildInline):
+    model = m.ResultDocument
+
+
+class StepInline(_ChildInline):
+    model = m.WorkflowStep
+
+
+@admin.register(m.ProcedureVersion)
+class ProcedureVersionAdmin(admin.ModelAdmin):
+    list_display = ("procedure", "number", "name_vi", "field", "level", "processing_days", "online_level",
+                    "effective_from", "effective_to", "status")
+    list_filter = ("level", "online_level", "status", "field", "boundary_free")
+    search_fields = ("procedure__code", "name_vi", "name_en", "search_text")
+    list_select_related = ("procedure", "field")
+    readonly_fields = ("procedure", "number", "effective_to", "content_hash", "created_at")
+    inlines = [ComponentInline, FeeInline, ResultInline, StepInline]
+    actions = ["draft_next"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # New procedures come through import (or the "draft next version" action), which keeps versions linear.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not obj.is_editable():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        refresh_version(form.instance)
+
+    @admin.action(description=_("Draft the next version (takes effect tomorrow; edit it before then)"))
+    def draft_next(self, request: HttpRequest, queryset: QuerySet[m.ProcedureVersion]) -> None:
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        for version in queryset.select_related("procedure", "field"):
+            try:
+                new = draft_next_version(version, effective_from=tomorrow)
+            except MotCuaError as exc:
+                self.message_user(request, f"{version.procedure.code}: {exc.text()}", messages.ERROR)
+            else:
+                self.message_user(request, _("Drafted %(version)s.") % {"version": new}, messages.SUCCESS)

@@ -1,0 +1,216 @@
+"""The catalogue of administrative procedures (thủ tục hành chính), versioned.
+
+A :class:`Procedure` is the stable identity (its national code). Everything a citizen relies on lives in a
+:class:`ProcedureVersion`: a version that has taken effect is never edited; a change is a new version that
+applies from its ``effective_from`` date, and ``effective_to`` of the previous one is set to that date by
+``catalog.services``. Dossiers point at the version they were received under.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import AgencyKind, Role
+
+
+class Level(models.TextChoices):
+    CENTRAL = "central", _("Central")
+    PROVINCE = "province", _("Province")
+    COMMUNE = "commune", _("Commune")
+    DISTRICT = "district", _("District (before 1 July 2025)")
+
+
+class OnlineLevel(models.TextChoices):
+    FULL = "full", _("Full online service")
+    PARTIAL = "partial", _("Partial online service")
+    NONE = "none", _("Not online")
+
+
+class Channel(models.TextChoices):
+    """Submission channels; the national portal codes them 1 counter, 2 online, 3 public postal service."""
+
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("At a one-stop counter")
+    POST_OFFICE = "post_office", _("At a post-office point")
+    HOME_PICKUP = "home_pickup", _("Picked up at home by the post")
+
+
+class Delivery(models.TextChoices):
+    COUNTER = "counter", _("At the counter")
+    POST = "post", _("By post to your address")
+    ELECTRONIC = "electronic", _("Electronically")
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("In force")
+    SUSPENDED = "suspended", _("Suspended")
+    ABOLISHED = "abolished", _("Abolished")
+
+
+class Field(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name_vi = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("English name"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name_vi"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return self.name_vi
+
+
+class Procedure(models.Model):
+    code = models.CharField(_("national code"), max_length=40, unique=True)
+    agencies = models.ManyToManyField(
+        "agencies.Agency", verbose_name=_("receiving agencies"), blank=True, related_name="procedures"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VersionQuerySet(models.QuerySet["ProcedureVersion"]):
+    def in_force(self, on: object = None) -> "VersionQuerySet":
+        """The version of each procedure that applies on ``on`` (today by default)."""
+        day = on or timezone.localdate()
+        return self.filter(effective_from__lte=day).filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gt=day)
+        )
+
+
+class ProcedureVersion(models.Model):
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    name_vi = models.CharField(_("name"), max_length=500)
+    name_en = models.CharField(_("English name"), max_length=500, blank=True)
+    field = models.ForeignKey(Field, verbose_name=_("field"), on_delete=models.PROTECT, related_name="versions")
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    implementing_body = models.CharField(_("implementing body"), max_length=500, blank=True)
+    processing_days = models.DecimalField(_("deadline (working days)"), max_digits=7, decimal_places=2)
+    processing_note = models.TextField(_("about the deadline"), blank=True)
+    requirements = models.TextField(_("conditions"), blank=True)
+    how_to = models.TextField(_("how to carry it out"), blank=True)
+    legal_basis = models.JSONField(_("legal basis"), default=list, blank=True)
+    online_level = models.CharField(_("online service"), max_length=10, choices=OnlineLevel.choices)
+    channels = models.JSONField(_("submission channels"), default=list)
+    result_delivery = models.JSONField(_("result delivery"), default=list)
+    boundary_free = models.BooleanField(
+        _("regardless of administrative boundaries"), default=False,
+        help_text=_("Any center of the province may receive it; it is routed to the competent agency."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    decision_no = models.CharField(_("announcing decision"), max_length=200, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective until"), null=True, blank=True, editable=False)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    search_text = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["procedure__code", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="unique_procedure_version"),
+            models.CheckConstraint(condition=models.Q(processing_days__gte=0), name="deadline_not_negative"),
+        ]
+        indexes = [models.Index(fields=["effective_from", "effective_to", "status"])]
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} v{self.number} – {self.name_vi}"
+
+    @property
+    def code(self) -> str:
+        return self.procedure.code
+
+    def is_editable(self) -> bool:
+        """Only a version prepared ahead (not yet in effect) may be edited in place."""
+        return self.effective_from > timezone.localdate()
+
+
+class Component(models.Model):
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="components")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name_vi = models.CharField(_("document"), max_length=500)
+    name_en = models.CharField(_("English name"), max_length=500, blank=True)
+    originals = models.PositiveSmallIntegerField(_("originals"), default=1)
+    copies = models.PositiveSmallIntegerField(_("copies"), default=0)
+    required = models.BooleanField(_("required"), default=True)
+    reusable = models.BooleanField(
+        _("reusable from the data warehouse"), default=False,
+        help_text=_("The state already holds it: the applicant may pick it instead of submitting it again."),
+    )
+    template_name = models.CharField(_("form"), max_length=300, blank=True)
+    template_url = models.URLField(_("form address"), max_length=500, blank=True)
+    template_file = models.FileField(_("form file"), upload_to="forms/", blank=True)
+
+    class Meta:
+        ordering = ["version", "order"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+
+    def __str__(self) -> str:
+        return self.name_vi
+
+
+class FeeItem(models.Model):
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="fees")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name_vi = models.CharField(_("fee or charge"), max_length=500)
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    note = models.TextField(_("exemptions and conditions"), blank=True)
+
+    class Meta:
+        ordering = ["version", "order"]
+        verbose_name = _("fee")
+        verbose_name_plural = _("fees")
+
+    def __str__(self) -> str:
+        return f"{self.name_vi}: {self.amount:,} đ"
+
+
+class ResultDocument(models.Model):
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="results")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name_vi = models.CharField(_("result"), max_length=500)
+    name_en = models.CharField(_("English name"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["version", "order"]
+        verbose_name = _("result document")
+        verbose_name_plural = _("result documents")
+
+    def __str__(self) -> str:
+        return self.name_vi
+
+
+class WorkflowStep(models.Model):
+    """One step of the internal workflow (quy trình nội bộ) between reception and the result."""
+
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name_vi = models.CharField(_("step"), max_length=500)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    agency_kind = models.CharField(_("agency kind"), max_length=30, choices=AgencyKind.choices)
+    days = models.DecimalField(_("duration (working days)"), max_digits=7, decimal_places=2)
+
+    class Meta:
+        ordering = ["version", "order"]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+
+    def __str__(self) -> str:
+        return self.name_vi

@@ -1,0 +1,377 @@
+"""Actions that change the catalogue: import (all-or-nothing, idempotent, versioning) and version drafts.
+
+Reads live in :mod:`motcua.catalog.selectors`; the file formats in :mod:`motcua.catalog.formats`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
+
+from motcua.agencies.models import Agency
+from motcua.catalog import models as m
+from motcua.catalog.schema import CatalogFile, ProcedureIn
+from motcua.core.errors import MotCuaError, ValidationFailed
+from motcua.core.text import fold
+
+Loc = tuple[str | int, ...]
+Locations = dict[Loc, str]
+
+# Pydantic error types and our own rule codes (schema.py) → messages in every language.
+_MESSAGES: dict[str, Any] = {
+    "missing": _("This value is required."),
+    "extra_forbidden": _("Unknown key; see docs/catalog-format.md for the keys of this format."),
+    "string_too_short": _("This text may not be empty."),
+    "string_too_long": _("This text is too long (at most %(max_length)s characters)."),
+    "string_type": _("A text is expected here."),
+    "int_parsing": _("A whole number is expected here, not %(input)s."),
+    "int_type": _("A whole number is expected here, not %(input)s."),
+    "int_from_float": _("A whole number is expected here, not %(input)s."),
+    "greater_than_equal": _("The value must be at least %(ge)s, not %(input)s."),
+    "less_than_equal": _("The value must be at most %(le)s, not %(input)s."),
+    "decimal_parsing": _("A number is expected here, not %(input)s."),
+    "decimal_type": _("A number is expected here, not %(input)s."),
+    "decimal_max_places": _("At most %(decimal_places)s decimal places are allowed."),
+    "literal_error": _("%(input)s is not allowed here; expected one of %(expected)s."),
+    "bool_parsing": _("Yes or no (true/false) is expected here, not %(input)s."),
+    "bool_type": _("Yes or no (true/false) is expected here, not %(input)s."),
+    "date_from_datetime_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "date_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "date_type": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "list_type": _("A list is expected here."),
+    "too_short": _("At least %(min_length)s item(s) are required."),
+    "model_type": _("An object with keys is expected here."),
+    "model_attributes_type": _("An object with keys is expected here."),
+    "dict_type": _("An object with keys is expected here."),
+    "duplicate_value": _("A value is listed twice."),
+    "invalid_field_code": _("%(value)s is not a field code (1–20 letters, digits, '.', '-', '_')."),
+    "invalid_procedure_code": _("%(value)s is not a procedure code (e.g. 1.000894)."),
+    "no_copies": _("A document needs at least one original or one copy."),
+    "online_not_offered": _("The online channel is listed but the procedure offers no online service."),
+    "electronic_needs_full": _("Electronic results are only possible with a full online service."),
+    "workflow_too_long": _(
+        "The workflow steps take %(total)s working days, more than the legal deadline of %(days)s."
+    ),
+}
+_FALLBACK = _("Invalid value: %(detail)s")
+
+
+def format_loc(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _where(loc: Loc, locations: Locations | None) -> str:
+    if locations:
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in locations:
+                return locations[loc[:end]]
+    return format_loc(loc)
+
+
+def _from_pydantic(error: ErrorDetails, locations: Locations | None) -> MotCuaError:
+    kind = error["type"]
+    params: dict[str, Any] = {str(k): v for k, v in (error.get("ctx") or {}).items()}
+    params.setdefault("input", repr(error.get("input"))[:80])
+    params["detail"] = error["msg"]
+    message = _MESSAGES.get(kind, _FALLBACK)
+    return MotCuaError(kind, message, params, location=_where(tuple(error["loc"]), locations))
+
+
+def parse_catalog(data: object, locations: Locations | None = None) -> CatalogFile:
+    """Validate a decoded file against the format; every error is reported at once."""
+    try:
+        return CatalogFile.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed([_from_pydantic(e, locations) for e in exc.errors()]) from None
+
+
+def content_hash(record: ProcedureIn) -> str:
+    """Fingerprint of a version's content. The effective date is left out: it says when, not what."""
+    content = record.content()
+    content.pop("effective_from", None)
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool = False
+    fields_created: int = 0
+    fields_updated: int = 0
+    procedures_created: int = 0
+    versions_created: int = 0
+    unchanged: int = 0
+    changed_codes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return self.__dict__.copy()
+
+
+def _check_references(
+    catalog: CatalogFile, locations: Locations | None, today: date
+) -> list[MotCuaError]:
+    """Rules that need the whole file or the database; each error says where it is."""
+    errors: list[MotCuaError] = []
+
+    def fail(loc: Loc, error_code: str, message: Any, **params: Any) -> None:
+        errors.append(MotCuaError(error_code, message, params, location=_where(loc, locations)))
+
+    seen: dict[str, int] = {}
+    for i, item in enumerate(catalog.fields):
+        if item.code in seen:
+            fail(("fields", i, "code"), "duplicate_code", _("The code %(code)s appears twice in the file."),
+                 code=item.code)
+        seen[item.code] = i
+    known_fields = set(seen) | set(m.Field.objects.values_list("code", flat=True))
+    codes = [p.code for p in catalog.procedures]
+    known_agencies = set(
+        Agency.objects.filter(identifier_code__in={a for p in catalog.procedures for a in p.agencies})
+        .values_list("identifier_code", flat=True)
+    )
+    latest = {
+        v.procedure.code: v
+        for v in m.ProcedureVersion.objects.filter(procedure__code__in=codes)
+        .select_related("procedure")
+        .order_by("procedure_id", "number")
+    }
+    seen = {}
+    for i, proc in enumerate(catalog.procedures):
+        if proc.code in seen:
+            fail(("procedures", i, "code"), "duplicate_code", _("The code %(code)s appears twice in the file."),
+                 code=proc.code)
+        seen[proc.code] = i
+        if proc.field not in known_fields:
+            fail(("procedures", i, "field"), "unknown_field",
+                 _("The field %(code)s is neither in the file nor in the catalogue."), code=proc.field)
+        for j, agency in enumerate(proc.agencies):
+            if agency not in known_agencies:
+                fail(("procedures", i, "agencies", j), "unknown_agency",
+                     _("No agency has the identifier code %(code)s."), code=agency)
+        previous = latest.get(proc.code)
+        starts = proc.effective_from or today
+        if previous and previous.content_hash != content_hash(proc) and starts < previous.effective_from:
+            fail(("procedures", i, "effective_from"), "effective_date_too_early",
+                 _("The new version cannot take effect on %(date)s, before the current version (%(current)s)."),
+                 date=starts.isoformat(), current=previous.effective_from.isoformat())
+    return errors
+
+
+def import_catalog(
+    data: object,
+    *,
+    locations: Locations | None = None,
+    dry_run: bool = False,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import a decoded catalogue file: all or nothing, idempotent, a new version for each changed procedure.
+
+    Raises :class:`ValidationFailed` with every error found; in that case nothing is written.
+    """
+    today = today or timezone.localdate()
+    catalog = parse_catalog(data, locations)
+    errors = _check_references(catalog, locations, today)
+    if errors:
+        raise ValidationFailed(errors)
+
+    report = ImportReport(dry_run=dry_run)
+    with transaction.atomic():
+        fields = {f.code: f for f in m.Field.objects.all()}
+        for item in catalog.fields:
+            existing = fields.get(item.code)
+            if existing is None:
+                fields[item.code] = m.Field.objects.create(**item.model_dump())
+                report.fields_created += 1
+            elif (existing.name_vi, existing.name_en) != (item.name_vi, item.name_en):
+                existing.name_vi, existing.name_en = item.name_vi, item.name_en
+                existing.save(update_fields=["name_vi", "name_en"])
+                report.fields_updated += 1
+
+        procedures = {p.code: p for p in m.Procedure.objects.filter(code__in=[r.code for r in catalog.procedures])}
+        for index, record in enumerate(catalog.procedures, start=1):
+            procedure = procedures.get(record.code)
+            if procedure is None:
+                procedure = m.Procedure.objects.create(code=record.code)
+                report.procedures_created += 1
+            latest = procedure.versions.order_by("-number").first()
+            if latest is not None and latest.content_hash == content_hash(record):
+                report.unchanged += 1
+            else:
+                publish_version(procedure, record, field=fields[record.field], previous=latest, today=today)
+                report.versions_created += 1
+                report.changed_codes.append(record.code)
+            if record.agencies:
+                procedure.agencies.set(Agency.objects.filter(identifier_code__in=record.agencies))
+            if progress and index % 500 == 0:
+                progress(f"{index}/{len(catalog.procedures)} procedures")
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def publish_version(
+    procedure: m.Procedure,
+    record: ProcedureIn,
+    *,
+    field: m.Field,
+    previous: m.ProcedureVersion | None,
+    today: date,
+) -> m.ProcedureVersion:
+    """Create the next version of ``procedure`` from ``record``; the previous one stops applying when it starts."""
+    starts = record.effective_from or today
+    version = m.ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=(previous.number + 1) if previous else 1,
+        name_vi=record.name_vi,
+        name_en=record.name_en,
+        field=field,
+        level=record.level,
+        implementing_body=record.implementing_body,
+        processing_days=record.processing_days,
+        processing_note=record.processing_note,
+        requirements=record.requirements,
+        how_to=record.how_to,
+        legal_basis=record.legal_basis,
+        online_level=record.online_level,
+        channels=record.channels,
+        result_delivery=record.result_delivery,
+        boundary_free=record.boundary_free,
+        status=record.status,
+        decision_no=record.decision_no,
+        effective_from=starts,
+        source=record.source,
+        content_hash=content_hash(record),
+        search_text=search_text(procedure.code, record.name_vi, record.name_en, field, record.implementing_body),
+    )
+    m.Component.objects.bulk_create(
+        m.Component(version=version, order=i, **c.model_dump()) for i, c in enumerate(record.components)
+    )
+    m.FeeItem.objects.bulk_create(
+        m.FeeItem(version=version, order=i, **f.model_dump()) for i, f in enumerate(record.fees)
+    )
+    m.ResultDocument.objects.bulk_create(
+        m.ResultDocument(version=version, order=i, **r.model_dump()) for i, r in enumerate(record.results)
+    )
+    m.WorkflowStep.objects.bulk_create(
+        m.WorkflowStep(version=version, order=i, **s.model_dump()) for i, s in enumerate(record.workflow)
+    )
+    if previous is not None:
+        previous.effective_to = starts
+        previous.save(update_fields=["effective_to"])
+    return version
+
+
+def search_text(code: str, name_vi: str, name_en: str, field: m.Field, body: str) -> str:
+    """The folded text a version is found by (code, names, field, implementing body)."""
+    return fold(" ".join([code, name_vi, name_en, field.name_vi, field.name_en, body]))
+
+
+def version_record(version: m.ProcedureVersion) -> ProcedureIn:
+    """The exchange-format record of a stored version (the inverse of :func:`publish_version`)."""
+
+    def rows(manager: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [{k: getattr(obj, k) for k in keys} for obj in manager.all()]
+
+    return ProcedureIn(
+        code=version.procedure.code,
+        name_vi=version.name_vi,
+        name_en=version.name_en,
+        field=version.field.code,
+        level=version.level,  # type: ignore[arg-type]
+        implementing_body=version.implementing_body,
+        processing_days=version.processing_days,
+        processing_note=version.processing_note,
+        requirements=version.requirements,
+        how_to=version.how_to,
+        legal_basis=version.legal_basis,
+        online_level=version.online_level,  # type: ignore[arg-type]
+        channels=version.channels,
+        result_delivery=version.result_delivery,
+        boundary_free=version.boundary_free,
+        results=rows(version.results, ("name_vi", "name_en")),  # type: ignore[arg-type]
+        components=rows(  # type: ignore[arg-type]
+            version.components,
+            ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name", "template_url"),
+        ),
+        fees=rows(version.fees, ("name_vi", "amount", "note")),  # type: ignore[arg-type]
+        workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
+        decision_no=version.decision_no,
+        effective_from=version.effective_from,
+        status=version.status,  # type: ignore[arg-type]
+        source=version.source,
+        agencies=sorted(version.procedure.agencies.values_list("identifier_code", flat=True)),
+    )
+
+
+def export_catalog(*, on: date | None = None, field_code: str | None = None) -> dict[str, Any]:
+    """The versions in force (on ``on``, today by default) as an exchange-format document."""
+    versions = (
+        m.ProcedureVersion.objects.in_force(on)
+        .select_related("procedure", "field")
+        .prefetch_related("components", "fees", "results", "steps", "procedure__agencies")
+        .order_by("procedure__code")
+    )
+    if field_code:
+        versions = versions.filter(field__code=field_code)
+    records = [version_record(v) for v in versions]
+    used = {r.field for r in records}
+    fields = [
+        {"code": f.code, "name_vi": f.name_vi, "name_en": f.name_en}
+        for f in m.Field.objects.filter(code__in=used).order_by("code")
+    ]
+    return {
+        "format": "motcua-catalog",
+        "format_version": 1,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "fields": fields,
+        "procedures": [r.model_dump(mode="json") for r in records],
+    }
+
+
+@transaction.atomic
+def draft_next_version(version: m.ProcedureVersion, *, effective_from: date) -> m.ProcedureVersion:
+    """Copy ``version`` as the next version, prepared ahead for ``effective_from`` (for editing in admin)."""
+    if effective_from <= timezone.localdate():
+        raise MotCuaError(
+            "draft_must_be_future", _("A new version prepared ahead must take effect after today.")
+        )
+    record = version_record(version)
+    record.effective_from = effective_from
+    latest = version.procedure.versions.order_by("-number").first()
+    if latest is not None and latest.effective_from >= effective_from:
+        raise MotCuaError(
+            "effective_date_too_early",
+            _("The new version cannot take effect on %(date)s, before the current version (%(current)s)."),
+            {"date": effective_from.isoformat(), "current": latest.effective_from.isoformat()},
+        )
+    new = publish_version(version.procedure, record, field=version.field, previous=latest, today=effective_from)
+    # A copy has the same content; the hash is refreshed when the draft is edited and saved.
+    return new
+
+
+def refresh_version(version: m.ProcedureVersion) -> None:
+    """Recompute what is derived from a version's content after it was edited (admin, prepared versions)."""
+    version.refresh_from_db()
+    record = version_record(version)
+    version.content_hash = content_hash(record)
+    version.search_text = search_text(
+        version.procedure.code, version.name_vi, version.name_en, version.field, version.implementing_body
+    )
+    version.save(update_fields=["content_hash", "search_text"])
+    previous = version.procedure.versions.filter(number__lt=version.number).order_by("-number").first()
+    if previous is not None and previous.effective_to != version.effective_from:
+        previous.effective_to = version.effective_from
+        previous.save(update_fields=["effective_to"])

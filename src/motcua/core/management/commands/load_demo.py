@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from motcua.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo province (Quảng Ninh): units, agencies, demo staff and real procedures. Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = load_demo(progress=self.stdout.write)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo accounts / Tài khoản thử nghiệm (password / mật khẩu: "
+                                             f"{DEMO_PASSWORD})"))
+        width = max(len(username) for username, _, _ in report.staff)
+        for username, role, agency in report.staff:
+            self.stdout.write(f"  {username.ljust(width)}  {role.ljust(13)}  {agency}")
+        self.stdout.write("  Staff sign-in / Đăng nhập cán bộ: http://127.0.0.1:8000/admin/")

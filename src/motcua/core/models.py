@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarOverride(models.Model):
+    """A day that the government declared off (extra holiday) or on (make-up working day) for a given year.
+
+    The statutory holidays come from the ``holidays`` package; each year the Prime Minister and the Ministry of
+    Home Affairs announce swaps (nghỉ bù, làm bù) that administrators enter here. An override wins over the
+    package and over the weekend rule.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Day off")
+        WORKDAY = "workday", _("Working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("reason"), max_length=200)
+    decision = models.CharField(_("announcing document"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}: {self.name}"

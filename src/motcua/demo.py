@@ -1,0 +1,128 @@
+"""The demo province (trial mode): Quảng Ninh, with the Hạ Long post-office pilot and real procedures.
+
+``motcua load_demo`` runs :func:`load_demo`; it is idempotent, so ``make run`` calls it every time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
+from motcua.catalog.models import Level, Procedure, ProcedureVersion
+from motcua.catalog.services import ImportReport, import_catalog
+from motcua.geo.models import AdministrativeUnit
+from motcua.geo.services import load_units
+
+PACKAGE = Path(__file__).resolve().parent
+AGENCIES_FILE = PACKAGE / "agencies" / "demo" / "quang_ninh.json"
+CATALOG_FILE = PACKAGE / "catalog" / "demo" / "catalog_quang_ninh.json"
+DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on screen on purpose
+
+
+@dataclass
+class DemoReport:
+    agencies: int = 0
+    staff: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, agency
+    catalog: ImportReport | None = None
+    assignments: int = 0
+
+
+def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoReport:
+    report = DemoReport()
+    demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
+    progress("1/4 administrative units (34 provinces, 3,321 communes)…")
+    units = load_units()
+    progress(f"    {units.created} created, {units.updated} updated, {units.merges} merges recorded")
+
+    progress("2/4 agencies, counters and demo staff…")
+    with transaction.atomic():
+        report.agencies = _load_agencies(demo["agencies"])
+        report.staff = _load_staff(demo["staff"])
+    progress(f"    {report.agencies} agencies, {len(report.staff)} staff accounts")
+
+    progress("3/4 procedure catalogue…")
+    catalog = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    report.catalog = import_catalog(catalog, progress=lambda line: progress(f"    {line}"))
+    progress(
+        f"    {report.catalog.procedures_created} new, {report.catalog.versions_created} new versions, "
+        f"{report.catalog.unchanged} unchanged"
+    )
+
+    progress("4/4 which service points receive which procedures…")
+    report.assignments = _assign_procedures()
+    progress(f"    {report.assignments} procedure–agency links")
+    return report
+
+
+def _load_agencies(rows: list[dict[str, object]]) -> int:
+    units = {u.code: u for u in AdministrativeUnit.objects.filter(code__in={str(r["unit"]) for r in rows})}
+    by_code: dict[str, Agency] = {}
+    for row in rows:
+        agency, _ = Agency.objects.update_or_create(
+            identifier_code=row["identifier_code"],
+            defaults={
+                "name": row["name"], "name_en": row["name_en"], "kind": row["kind"],
+                "unit": units[str(row["unit"])], "address": row["address"], "hotline": row["hotline"],
+                "opening_hours": row["opening_hours"],
+                "parent": by_code.get(str(row["parent"])) if row["parent"] else None,
+            },
+        )
+        by_code[agency.identifier_code] = agency
+        for number, name in enumerate(row["counters"], start=1):  # type: ignore[arg-type]
+            Counter.objects.update_or_create(agency=agency, number=number, defaults={"name": name})
+    return len(by_code)
+
+
+def _load_staff(rows: list[dict[str, object]]) -> list[tuple[str, str, str]]:
+    user_model = get_user_model()
+    accounts = []
+    catalog_perms = Permission.objects.filter(content_type__app_label__in=["catalog", "agencies", "core", "geo"])
+    for row in rows:
+        user, created = user_model.objects.get_or_create(
+            username=row["username"],
+            defaults={"first_name": row["first_name"], "last_name": row["last_name"], "is_staff": True},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.is_superuser = bool(row["is_superuser"])
+        user.save()
+        for membership in row["memberships"]:  # type: ignore[attr-defined]
+            agency = Agency.objects.get(identifier_code=membership["agency"])
+            Membership.objects.get_or_create(user=user, agency=agency, role=membership["role"])
+            if membership["role"] == "catalog_admin":
+                user.user_permissions.add(*catalog_perms)
+            accounts.append((user.username, membership["role"], agency.name))
+    return accounts
+
+
+def _assign_procedures() -> int:
+    """Link procedures to the service points that receive them, by level and channel.
+
+    Province-level procedures are received at the provincial center, commune-level ones at every commune
+    center; boundary-free ones at every center of the province; those offered through the post at every
+    post-office point of the Hạ Long pilot. Only procedures without agencies are touched, so assignments
+    made by an administrator are kept.
+    """
+    centers = list(Agency.objects.filter(kind=AgencyKind.SERVICE_CENTER))
+    communes = list(Agency.objects.filter(kind=AgencyKind.COMMUNE_ONE_STOP))
+    posts = list(Agency.objects.filter(kind=AgencyKind.POST_OFFICE))
+    links = 0
+    for procedure in Procedure.objects.filter(agencies__isnull=True):
+        version = ProcedureVersion.objects.in_force().filter(procedure=procedure).first()
+        if version is None:
+            continue
+        targets = list(communes if version.level == Level.COMMUNE else centers)
+        if version.boundary_free:
+            targets = centers + communes
+        if "post_office" in version.channels or "home_pickup" in version.channels:
+            targets += posts
+        procedure.agencies.add(*targets)
+        links += len(targets)
+    return links

@@ -1,0 +1,30 @@
+"""QR codes for procedure pages and printed lists (segno)."""
+
+import io
+
+import segno
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def public_url(request: HttpRequest, path: str) -> str:
+    """Absolute address of ``path``: MOTCUA_PUBLIC_URL when set (printed QR codes outlive the request host)."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def qr_svg(data: str, *, scale: int = 4, title: str = "") -> str:
+    """An inline SVG QR code (error correction M, quiet zone of 2 modules)."""
+    buffer = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(
+        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, title=title or None,
+        svgclass="qr", lineclass=None, omitsize=False,
+    )
+    return buffer.getvalue().decode()
+
+
+def qr_png(data: str, *, scale: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()

@@ -1,0 +1,29 @@
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def vnd(amount: int | None) -> str:
+    """Amount in Vietnamese đồng: ``200.000 đ`` (dot as thousands separator, as printed on receipts)."""
+    if amount is None:
+        return ""
+    return f"{int(amount):,}".replace(",", ".") + " đ"
+
+
+@register.filter
+def days(value: object) -> str:
+    """A deadline in working days without trailing zeros: 5, 0,5 (Vietnamese) or 0.5."""
+    text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") else format(value, "f")
+    return text.replace(".", ",") if (get_language() or "vi").startswith(("vi", "es")) else text
+
+
+@register.filter
+def localized(obj: object, attr: str) -> str:
+    """``obj.<attr>_en`` when the page is in English (or Spanish) and it exists, else ``obj.<attr>_vi``."""
+    if not (get_language() or "vi").startswith("vi"):
+        other = getattr(obj, f"{attr}_en", "")
+        if other:
+            return str(other)
+    return str(getattr(obj, f"{attr}_vi", ""))

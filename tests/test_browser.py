@@ -1,0 +1,75 @@
+"""A citizen on a phone finds a procedure without typing diacritics and scans its QR code — in real Chromium."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("MOTCUA_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def test_find_a_procedure_without_diacritics_and_scan_its_qr(
+    phone: Any, live_server: Any, imported: dict[str, Any]
+) -> None:
+    phone.goto(live_server.url + "/")
+    phone.get_by_role("searchbox").fill("dang ky ket hon")
+    phone.keyboard.press("Enter")
+    result = phone.get_by_role("link", name="Đăng ký kết hôn")
+    result.click()
+    phone.wait_for_url("**/thu-tuc/1.000894/")
+    assert phone.locator("h1").inner_text() == "Đăng ký kết hôn"
+    assert phone.locator("#due-now time").get_attribute("datetime")
+    assert phone.get_by_text("Tờ khai đăng ký kết hôn").is_visible()
+    # The page fits a phone: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot = phone.locator(".mc-qr").screenshot()
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    assert [code.text for code in decoded] == [live_server.url + "/thu-tuc/1.000894/"]
+
+
+def test_live_search_updates_results_as_you_type(phone: Any, live_server: Any, imported: dict[str, Any]) -> None:
+    phone.goto(live_server.url + "/thu-tuc/")
+    assert phone.locator(".mc-results li").count() == 2
+    phone.locator("#q").press_sequentially("giay phep xay", delay=30)
+    phone.wait_for_function("document.querySelectorAll('.mc-results li').length === 1")
+    assert "Cấp giấy phép xây dựng" in phone.locator(".mc-results").inner_text()
+    # The address follows, so the search can be shared or reloaded.
+    assert parse_qs(urlsplit(phone.url).query)["q"] == ["giay phep xay"]

@@ -1,0 +1,45 @@
+"""The demo province that `make run` loads: complete, real, and idempotent."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from motcua.agencies.models import Agency, AgencyKind, Membership, Role
+from motcua.catalog.models import Field, ProcedureVersion
+from motcua.catalog.selectors import SearchFilters, search_procedures
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db: Any) -> None:
+    call_command("load_demo", verbosity=0)
+
+
+def test_demo_province_is_complete(demo: None) -> None:
+    in_force = ProcedureVersion.objects.in_force()
+    assert in_force.count() >= 47
+    assert Field.objects.filter(versions__in=in_force).distinct().count() >= 9
+    for words in ("dang ky ket hon", "giay phep xay dung", "chung nhan quyen su dung dat", "ho kinh doanh",
+                  "giay phep lai xe", "bien phap bao dam", "khai sinh", "ly lich tu phap"):
+        assert search_procedures(SearchFilters(q=words)).exists(), words
+    assert search_procedures(SearchFilters(q="dang ky ket hon")).filter(procedure__code="1.000894").exists()
+    posts = set(Agency.objects.filter(kind=AgencyKind.POST_OFFICE).values_list("name", flat=True))
+    assert posts == {f"Điểm Bưu điện {n}" for n in ("Hà Tu", "Giếng Đáy", "Việt Hưng", "Thống Nhất")}
+    assert Agency.objects.filter(kind=AgencyKind.SERVICE_CENTER).count() == 1
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    for agency in Agency.objects.filter(kind__in=[AgencyKind.SERVICE_CENTER, AgencyKind.POST_OFFICE]):
+        assert agency.procedures.exists(), agency
+
+
+def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
+    counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count())
+    call_command("load_demo", verbosity=0)
+    assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count()) == counts
+    assert client.login(username="quantri", password="motcua-demo")
+    assert client.get("/admin/catalog/procedureversion/").status_code == 200
+    assert get_user_model().objects.filter(is_staff=True).count() >= 7
