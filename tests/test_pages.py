@@ -71,11 +71,23 @@ def test_english_and_spanish_pages(client: Client, imported: dict[str, Any]) -> 
     english = client.get("/thu-tuc/1.000894/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in english and "Marriage registration" in english
     assert "Documents to submit" in english
+    assert "Legal deadline: 5 working days." in english and "0.5 working day<" in english  # singular/plural
     spanish = client.get("/thu-tuc/1.000894/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert '<html lang="es">' in spanish and "Documents to submit" not in spanish
     vietnamese = client.get("/thu-tuc/1.000894/").content.decode()
+    assert "Thời hạn giải quyết: 5 ngày làm việc." in vietnamese and "0,5 ngày làm việc" in vietnamese
     assert "Documents to submit" not in vietnamese
 
 
 def test_health(client: Client, db: Any) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("url", ["/", "/thu-tuc/", "/thu-tuc/1.000894/", "/co-quan/", "/co-quan/000.00.01.H22/",
+                                 "/co-quan/000.00.01.H22/danh-muc-in/", "/api/v1/docs", "/admin/login/"])
+def test_no_asset_comes_from_outside(client: Client, imported: dict[str, Any], url: str) -> None:
+    """Government networks are often closed: scripts, styles and images are served by us."""
+    page = client.get(url).content.decode()
+    assets = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', page)
+    assert assets, url
+    assert [a for a in assets if a.startswith(("http:", "https:", "//"))] == []

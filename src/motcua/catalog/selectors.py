@@ -17,6 +17,8 @@ from motcua.core.text import search_terms
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
+LIST_DEFERRED = ("requirements", "how_to", "processing_note", "search_text", "legal_basis", "source",
+                 "content_hash", "implementing_body", "decision_no")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,10 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
         versions = versions.filter(level=filters.level)
     if filters.agency:
         versions = versions.filter(procedure__agencies__identifier_code=filters.agency)
-    return versions.prefetch_related("fees").order_by("field__name_vi", "name_vi")
+    # Lists show names, code, field, level, deadline and fees: leave the long texts in the database.
+    return (
+        versions.defer(*LIST_DEFERRED).prefetch_related("fees").order_by("field__name_vi", "name_vi")
+    )
 
 
 def procedure_version(code: str, *, on: date | None = None) -> ProcedureVersion:

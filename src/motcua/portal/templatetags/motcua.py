@@ -1,5 +1,8 @@
 from django import template
-from django.utils.translation import get_language
+import math
+from decimal import Decimal
+
+from django.utils.translation import get_language, ngettext
 
 register = template.Library()
 
@@ -17,6 +20,13 @@ def days(value: object) -> str:
     """A deadline in working days without trailing zeros: 5, 0,5 (Vietnamese) or 0.5."""
     text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") else format(value, "f")
     return text.replace(".", ",") if (get_language() or "vi").startswith(("vi", "es")) else text
+
+
+@register.filter
+def working_days(value: object) -> str:
+    """``1 working day``, ``5 working days``, ``0,5 working day`` in the page's language."""
+    count = math.ceil(Decimal(str(value)))
+    return ngettext("%(d)s working day", "%(d)s working days", count) % {"d": days(value)}
 
 
 @register.filter

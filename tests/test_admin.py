@@ -1,0 +1,45 @@
+"""Administration: every list opens, versions in force are read-only, the next version can be drafted."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from motcua.catalog.models import ProcedureVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client: Client, imported: dict[str, Any]) -> Client:
+    user = get_user_model().objects.create_superuser("root", "root@example.invalid", "a-long-password-1")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("model", ["catalog/field", "catalog/procedure", "catalog/procedureversion",
+                                   "agencies/agency", "agencies/membership", "geo/administrativeunit",
+                                   "geo/unitmerge", "core/calendaroverride"])
+def test_admin_lists_open_in_vietnamese(admin_client: Client, model: str) -> None:
+    response = admin_client.get(f"/admin/{model}/")
+    assert response.status_code == 200
+    assert '<html lang="vi"' in response.content.decode()
+
+
+def test_version_in_force_is_read_only_and_next_version_can_be_drafted(admin_client: Client) -> None:
+    version = ProcedureVersion.objects.get(procedure__code="1.000894")
+    page = admin_client.get(f"/admin/catalog/procedureversion/{version.pk}/change/").content.decode()
+    assert 'name="name_vi"' not in page  # shown, not editable
+    response = admin_client.post("/admin/catalog/procedureversion/", {
+        "action": "draft_next", "_selected_action": [version.pk]}, follow=True)
+    assert response.status_code == 200
+    draft = ProcedureVersion.objects.get(procedure__code="1.000894", number=2)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert draft.effective_from == tomorrow and draft.components.count() == 2
+    version.refresh_from_db()
+    assert version.effective_to == tomorrow
+    page = admin_client.get(f"/admin/catalog/procedureversion/{draft.pk}/change/").content.decode()
+    assert 'name="name_vi"' in page  # prepared ahead: editable
