@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
-MYPY_PATHS := src/motcua/core src/motcua/geo src/motcua/agencies src/motcua/catalog
+MYPY_PATHS := src/motcua
 
 .PHONY: messages-compiled run test install install-test lint typecheck test-sqlite test-postgres bench clean messages
 

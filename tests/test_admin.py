@@ -43,3 +43,13 @@ def test_version_in_force_is_read_only_and_next_version_can_be_drafted(admin_cli
     assert version.effective_to == tomorrow
     page = admin_client.get(f"/admin/catalog/procedureversion/{draft.pk}/change/").content.decode()
     assert 'name="name_vi"' in page  # prepared ahead: editable
+
+
+def test_draft_is_edited_with_checkboxes_and_lines(admin_client: Client) -> None:
+    version = ProcedureVersion.objects.get(procedure__code="1.000894")
+    admin_client.post("/admin/catalog/procedureversion/", {"action": "draft_next", "_selected_action": [version.pk]})
+    draft = ProcedureVersion.objects.get(procedure__code="1.000894", number=2)
+    page = admin_client.get(f"/admin/catalog/procedureversion/{draft.pk}/change/").content.decode()
+    assert 'type="checkbox" name="channels" value="post_office"' in page and "checked" in page
+    assert "Luật Hộ tịch số 60/2014/QH13" in page and "[&quot;" not in page  # lines, not raw JSON
+    assert 'name="name_vi"' in page and 'name="processing_days"' in page  # and every other field

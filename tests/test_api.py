@@ -65,10 +65,16 @@ def test_due_date(client: Client, imported: dict[str, Any]) -> None:
     [
         ("/api/v1/procedures", {"q": "x" * 10_000}, 400, "query_too_long"),
         ("/api/v1/procedures", {"level": "planet"}, 400, "unknown_level"),
-        ("/api/v1/procedures", {"limit": 1000}, 422, "invalid_request"),
-        ("/api/v1/procedures", {"limit": "many"}, 422, "invalid_request"),
+        ("/api/v1/procedures", {"limit": 1000}, 422, "validation_failed"),
+        ("/api/v1/procedures", {"limit": "many"}, 422, "validation_failed"),
+        ("/api/v1/procedures", {"field": "NOPE"}, 400, "unknown_field"),
+        ("/api/v1/procedures", {"agency": "nope"}, 400, "unknown_agency"),
         ("/api/v1/procedures/9.999999", {}, 404, "procedure_not_found"),
-        ("/api/v1/procedures/1.000894/due-date", {"received_at": "yesterday"}, 422, "invalid_request"),
+        ("/api/v1/procedures/1.000894/due-date", {"received_at": "yesterday"}, 422, "validation_failed"),
+        ("/api/v1/procedures/1.000894/due-date", {"received_at": "9999-12-31T10:00:00"}, 400, "date_out_of_range"),
+        ("/api/v1/procedures/1.000894/due-date", {"received_at": "0001-01-01T00:00:00+00:00"}, 400,
+         "date_out_of_range"),
+        ("/api/v1/nothing/here", {}, 404, "not_found"),
     ],
 )
 def test_bad_input_gets_a_clear_bilingual_error(
@@ -76,7 +82,9 @@ def test_bad_input_gets_a_clear_bilingual_error(
 ) -> None:
     code, body = get(client, url, **params)
     assert (code, body["error"]) == (status, error)
-    assert body["message"]["vi"] and body["message"]["en"] and body["message"]["vi"] != body["message"]["en"]
+    for item in [body, *body.get("errors", [])]:
+        assert item["message"]["vi"] and item["message"]["en"] and item["message"]["vi"] != item["message"]["en"]
+        assert "Input should" not in item["message"]["vi"]  # no untranslated pydantic text
 
 
 def test_openapi_and_docs(client: Client, db: Any) -> None:

@@ -114,3 +114,11 @@ def test_property_whole_days_never_end_on_a_holiday_or_weekend(start: datetime, 
     due = cal.add_working_days(start, days)
     assert cal.is_working_day(due.date())
     assert cal.working_days_between(start.date(), due.date() + timedelta(days=1)) >= days
+
+
+def test_moments_outside_the_known_years_are_refused() -> None:
+    from motcua.core.calendar import OutsideCalendar
+
+    for moment in (vn(1999, 12, 31, 9), vn(2091, 1, 2, 9), datetime(9999, 12, 31, 23, tzinfo=UTC)):
+        with pytest.raises(OutsideCalendar):
+            cal.add_working_days(moment, 1)

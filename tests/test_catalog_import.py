@@ -38,7 +38,7 @@ def test_import_creates_procedures_with_everything() -> None:
     assert version.processing_days == 5
     assert [c.name_vi for c in version.components.all()][0] == "Tờ khai đăng ký kết hôn"
     assert [s.days for s in version.steps.all()] == [0.5, 3, 1, 0.5]
-    assert version.search_text.startswith("1.000894 dang ky ket hon")
+    assert version.search_text.startswith(" 1.000894 dang ky ket hon ")
 
 
 def test_reimport_is_idempotent_and_a_change_is_a_new_version() -> None:

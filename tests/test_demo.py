@@ -43,3 +43,16 @@ def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> Non
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200
     assert get_user_model().objects.filter(is_staff=True).count() >= 7
+
+
+RANKING = [("khai sinh", "Đăng ký khai sinh"), ("hôn", "Đăng ký kết hôn"), ("ket hon", "Đăng ký kết hôn"),
+           ("giay phep lai xe", "Đổi giấy phép lái xe"), ("1.000894", "Đăng ký kết hôn")]
+
+
+def test_search_ranks_what_people_mean_first_and_matches_word_starts(demo: None) -> None:
+    for words, first in RANKING:
+        names = [v.name_vi for v in search_procedures(SearchFilters(q=words))]
+        assert names[0] == first, (words, names[:5])
+    names = [v.name_vi for v in search_procedures(SearchFilters(q="hon"))]
+    assert names and all("hôn" in n.lower() for n in names), names  # not "giao thông"
+    assert search_procedures(SearchFilters(q="giay phep xay")).count() == 2  # a word being typed still matches

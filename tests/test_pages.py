@@ -34,7 +34,7 @@ def test_procedure_page_has_everything_a_citizen_needs(client: Client, imported:
     response = client.get("/thu-tuc/1.000894/")
     assert response.status_code == 200
     page = response.content.decode()
-    for text in ("Tờ khai đăng ký kết hôn", "TP/HT-2020-KH.1", "Lệ phí đăng ký kết hôn", "0 đ", "Miễn lệ phí",
+    for text in ("Tờ khai đăng ký kết hôn", "TP/HT-2020-KH.1", "Lệ phí đăng ký kết hôn", "Miễn phí", "Miễn lệ phí",
                  "Thẩm định", "Giấy chứng nhận kết hôn", "Luật Hộ tịch số 60/2014/QH13",
                  "Trung tâm Phục vụ hành chính công tỉnh Quảng Ninh"):
         assert text in page, text
@@ -55,13 +55,44 @@ def test_public_url_setting_is_used_for_qr_codes(client: Client, imported: dict[
     assert decoded[0].text == "https://dichvucong.quangninh.gov.vn/thu-tuc/1.000894/"
 
 
-def test_unknown_procedure_is_404(client: Client, imported: dict[str, Any]) -> None:
-    assert client.get("/thu-tuc/9.999999/").status_code == 404
+def test_unknown_procedure_is_404_with_a_way_back(client: Client, imported: dict[str, Any]) -> None:
+    response = client.get("/thu-tuc/9.999999/")
+    assert response.status_code == 404
+    assert 'role="search"' in response.content.decode()  # our page, in the citizen's language
+
+
+def test_empty_search_says_so(client: Client, imported: dict[str, Any]) -> None:
+    page = client.get("/thu-tuc/", {"q": "xyzabc"}).content.decode()
+    assert 'class="mc-empty"' in page
+    partial = client.get("/thu-tuc/", {"q": "xyzabc"}, HTTP_HX_REQUEST="true")
+    assert 'class="mc-empty"' in partial.content.decode()  # a message, not an empty fragment
+    assert "HX-Request" in partial["Vary"]
+
+
+def test_head_requests_are_answered(client: Client, imported: dict[str, Any]) -> None:
+    assert client.head("/thu-tuc/").status_code == 200
+    assert client.head("/thu-tuc/1.000894/").status_code == 200
+
+
+def test_service_points_are_only_agencies_that_receive(client: Client, imported: dict[str, Any]) -> None:
+    from motcua.agencies.models import Agency
+
+    Agency.objects.create(identifier_code="000.00.02.H22", name="Sở Tư pháp", kind="specialized",
+                          unit=Agency.objects.get().unit)
+    page = client.get("/co-quan/").content.decode()
+    assert "Trung tâm Phục vụ hành chính công" in page and "Sở Tư pháp" not in page
+
+
+def test_trial_banner_on_the_staff_sign_in_page(client: Client, db: Any, settings: Any) -> None:
+    settings.DEMO_MODE = True
+    assert "motcua-demo" in client.get("/admin/login/").content.decode()
+    settings.DEMO_MODE = False
+    assert "motcua-demo" not in client.get("/admin/login/").content.decode()
 
 
 def test_agency_page_and_printable_list(client: Client, imported: dict[str, Any]) -> None:
     page = client.get("/co-quan/000.00.01.H22/").content.decode()
-    assert "0203 3 656 656" in page and "Đăng ký kết hôn" in page
+    assert "0203 3 656 656" in page and 'href="tel:02033656656"' in page and "Đăng ký kết hôn" in page
     printable = client.get("/co-quan/000.00.01.H22/danh-muc-in/").content.decode()
     assert printable.count("<svg") == 1 and "1.000894" in printable and "window.print()" in printable
     assert client.get("/co-quan/000.00.99.H22/").status_code == 404

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -61,7 +62,7 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
     return report
 
 
-def _load_agencies(rows: list[dict[str, object]]) -> int:
+def _load_agencies(rows: list[dict[str, Any]]) -> int:
     units = {u.code: u for u in AdministrativeUnit.objects.filter(code__in={str(r["unit"]) for r in rows})}
     by_code: dict[str, Agency] = {}
     for row in rows:
@@ -75,12 +76,12 @@ def _load_agencies(rows: list[dict[str, object]]) -> int:
             },
         )
         by_code[agency.identifier_code] = agency
-        for number, name in enumerate(row["counters"], start=1):  # type: ignore[arg-type]
+        for number, name in enumerate(row["counters"], start=1):
             Counter.objects.update_or_create(agency=agency, number=number, defaults={"name": name})
     return len(by_code)
 
 
-def _load_staff(rows: list[dict[str, object]]) -> list[tuple[str, str, str]]:
+def _load_staff(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     user_model = get_user_model()
     accounts = []
     catalog_perms = Permission.objects.filter(content_type__app_label__in=["catalog", "agencies", "core", "geo"])
@@ -93,7 +94,7 @@ def _load_staff(rows: list[dict[str, object]]) -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
         user.is_superuser = bool(row["is_superuser"])
         user.save()
-        for membership in row["memberships"]:  # type: ignore[attr-defined]
+        for membership in row["memberships"]:
             agency = Agency.objects.get(identifier_code=membership["agency"])
             Membership.objects.get_or_create(user=user, agency=agency, role=membership["role"])
             if membership["role"] == "catalog_admin":

@@ -4,7 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from motcua.agencies.models import Agency, Membership
+from motcua.agencies.models import Agency, AgencyKind, Membership
 
 
 def staff_agency_ids(user: AbstractBaseUser | AnonymousUser, role: str | None = None) -> set[int]:
@@ -22,6 +22,14 @@ def staff_agency_ids(user: AbstractBaseUser | AnonymousUser, role: str | None = 
 
 def public_agencies() -> QuerySet[Agency]:
     return Agency.objects.filter(is_active=True).select_related("unit")
+
+
+RECEIVING_KINDS = (AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP, AgencyKind.POST_OFFICE)
+
+
+def service_points() -> QuerySet[Agency]:
+    """Where citizens submit dossiers and collect results: centers, one-stop departments, post offices."""
+    return public_agencies().filter(kind__in=RECEIVING_KINDS)
 
 
 def agency_by_code(code: str) -> Agency | None:

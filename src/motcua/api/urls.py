@@ -1,13 +1,13 @@
 """The JSON API (``/api/v1/``), assembled from the apps' routers; OpenAPI at ``/api/v1/openapi.json``."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
 from motcua.catalog.api import router as catalog_router
-from motcua.core.errors import MotCuaError
+from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 
 api = NinjaAPI(
     title="MotCua API",
@@ -27,20 +27,20 @@ def motcua_error(request: HttpRequest, exc: MotCuaError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = []
-    for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", []) if p not in ("query", "path", "body")]
-        errors.append(
-            MotCuaError(
-                error.get("type", "invalid"),
-                _("Invalid value for %(name)s: %(detail)s"),
-                {"name": ".".join(loc) or "request", "detail": error.get("msg", "")},
-                location=".".join(loc),
-            ).as_dict()
+    errors = [
+        from_pydantic(
+            error,  # type: ignore[arg-type]
+            ".".join(str(p) for p in error.get("loc", []) if p not in ("query", "path", "body")),
         )
-    body = MotCuaError("invalid_request", _("The request has invalid parameters.")).as_dict()
-    body["errors"] = errors
-    return api.create_response(request, body, status=422)
+        for error in exc.errors
+    ]
+    return api.create_response(request, ValidationFailed(errors).as_dict(), status=422)
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Unknown addresses under /api/ answer in JSON like every other API error."""
+    error = MotCuaError("not_found", _("There is no API endpoint at this address."))
+    return JsonResponse(error.as_dict(), status=404)
 
 
 api.add_router("/procedures", catalog_router)

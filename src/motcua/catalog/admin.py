@@ -3,6 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -77,8 +78,36 @@ class StepInline(_ChildInline):
     model = m.WorkflowStep
 
 
+class LinesField(forms.Field):
+    """A list of texts edited one per line (legal basis)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> str:
+        return "\n".join(value) if isinstance(value, list) else (value or "")
+
+    def to_python(self, value: Any) -> list[str]:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class VersionForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        label=_("submission channels"), choices=m.Channel.choices, widget=forms.CheckboxSelectMultiple
+    )
+    result_delivery = forms.MultipleChoiceField(
+        label=_("result delivery"), choices=m.Delivery.choices, widget=forms.CheckboxSelectMultiple
+    )
+    legal_basis = LinesField(label=_("legal basis"), required=False, help_text=_("One document per line."))
+
+    class Meta:
+        model = m.ProcedureVersion
+        # The admin derives its field list from this form: every field, three of them redefined above.
+        fields = "__all__"  # noqa: DJ007
+
+
 @admin.register(m.ProcedureVersion)
 class ProcedureVersionAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ("procedure", "number", "name_vi", "field", "level", "processing_days", "online_level",
                     "effective_from", "effective_to", "status")
     list_filter = ("level", "online_level", "status", "field", "boundary_free")

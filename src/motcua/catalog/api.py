@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Count, Window
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ class ErrorOut(Schema):
     error: str
     message: dict[str, str]
     location: str | None = None
+    errors: list[ErrorOut] | None = None
 
 
 class FieldOut(Schema):
@@ -135,8 +137,9 @@ def _item(request: HttpRequest, v: ProcedureVersion) -> dict[str, object]:
 def list_procedures(request: HttpRequest, params: Query[SearchParams]) -> dict[str, object]:
     filters = SearchFilters(q=params.q, field=params.field, level=params.level, agency=params.agency)
     versions = search_procedures(filters)
-    page = list(versions[params.offset : params.offset + params.limit])
-    count = versions.count() if (params.offset or len(page) == params.limit) else len(page)
+    # The total comes with the page (COUNT(*) OVER ()): one scan instead of two.
+    page = list(versions.annotate(total=Window(Count("id")))[params.offset : params.offset + params.limit])
+    count = page[0].total if page else (versions.count() if params.offset else 0)
     return {
         "count": count,
         "limit": params.limit,
@@ -182,7 +185,7 @@ def get_procedure(request: HttpRequest, code: str) -> dict[str, object]:
 
 @router.get(
     "/{code}/due-date",
-    response={200: DueDateOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DueDateOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="When the result is due if the dossier is received at a given moment",
 )
 def get_due_date(request: HttpRequest, code: str, received_at: datetime | None = None) -> dict[str, object]:
@@ -190,10 +193,11 @@ def get_due_date(request: HttpRequest, code: str, received_at: datetime | None =
 
 
     version = procedure_version(code)
-    received = WorkingCalendar.localize(received_at or timezone.now())
+    moment = received_at or timezone.now()
+    due = due_at(version, moment)  # refuses moments outside the calendar before anything else
     return {
         "code": version.procedure.code,
         "processing_days": float(Decimal(version.processing_days)),
-        "received_at": received,
-        "due_at": due_at(version, received),
+        "received_at": WorkingCalendar.localize(moment),
+        "due_at": due,
     }

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
 from motcua.catalog.models import Field, Level, ProcedureVersion, Status
-from motcua.core.calendar import WorkingCalendar, calendar_for
+from motcua.core.calendar import FIRST_YEAR, LAST_YEAR, OutsideCalendar, WorkingCalendar, calendar_for
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.core.text import search_terms
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
-LIST_DEFERRED = ("requirements", "how_to", "processing_note", "search_text", "legal_basis", "source",
+LIST_DEFERRED = ("requirements", "how_to", "processing_note", "search_text", "search_name", "legal_basis", "source",
                  "content_hash", "implementing_body", "decision_no")
 
 
@@ -36,6 +37,15 @@ class SearchFilters:
                 {"limit": MAX_QUERY_LENGTH, "length": len(self.q)},
                 location="q",
             )
+        if self.field and not Field.objects.filter(code=self.field).exists():
+            raise MotCuaError(
+                "unknown_field", _("No field has the code %(code)s."), {"code": self.field[:40]}, location="field"
+            )
+        if self.agency and not Agency.objects.filter(identifier_code=self.agency, is_active=True).exists():
+            raise MotCuaError(
+                "unknown_agency", _("No agency has the identifier code %(code)s."), {"code": self.agency[:40]},
+                location="agency",
+            )
         if self.level and self.level not in Level.values:
             raise MotCuaError(
                 "unknown_level", _("Unknown level %(level)s; use one of %(allowed)s."),
@@ -52,18 +62,24 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
     """Procedures in force matching every word of ``q`` (without diacritics, any case) and the filters."""
     filters.validate()
     versions = versions_in_force(on).filter(status=Status.ACTIVE)
-    for term in search_terms(filters.q)[:MAX_TERMS]:
-        versions = versions.filter(search_text__contains=term)
+    terms = search_terms(filters.q)[:MAX_TERMS]
+    for term in terms:
+        versions = versions.filter(search_text__contains=" " + term)
     if filters.field:
         versions = versions.filter(field__code=filters.field)
     if filters.level:
         versions = versions.filter(level=filters.level)
     if filters.agency:
         versions = versions.filter(procedure__agencies__identifier_code=filters.agency)
-    # Lists show names, code, field, level, deadline and fees: leave the long texts in the database.
-    return (
-        versions.defer(*LIST_DEFERRED).prefetch_related("fees").order_by("field__name_vi", "name_vi")
+    versions = versions.defer(*LIST_DEFERRED).prefetch_related("fees")
+    if not terms:
+        return versions.order_by("field__name_vi", "name_vi")
+    # Procedures whose code or name holds more of the words come first; then the shorter, more general names.
+    rank = sum(
+        (Case(When(search_name__contains=" " + term, then=Value(1)), default=Value(0)) for term in terms),
+        Value(0),
     )
+    return versions.annotate(rank=rank).order_by("-rank", Length("name_vi"), "name_vi")
 
 
 def procedure_version(code: str, *, on: date | None = None) -> ProcedureVersion:
@@ -93,4 +109,10 @@ def due_at(version: ProcedureVersion, received_at: datetime | None = None,
            calendar: WorkingCalendar | None = None) -> datetime:
     """When the result is due for a dossier of ``version`` received at ``received_at`` (now by default)."""
     calendar = calendar or calendar_for()
-    return calendar.add_working_days(received_at or timezone.now(), version.processing_days)
+    try:
+        return calendar.add_working_days(received_at or timezone.now(), version.processing_days)
+    except OutsideCalendar:
+        raise MotCuaError(
+            "date_out_of_range", _("Dates from %(first)s to %(last)s can be computed."),
+            {"first": FIRST_YEAR, "last": LAST_YEAR}, location="received_at",
+        ) from None

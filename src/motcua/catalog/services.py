@@ -21,38 +21,14 @@ from pydantic_core import ErrorDetails
 from motcua.agencies.models import Agency
 from motcua.catalog import models as m
 from motcua.catalog.schema import CatalogFile, ProcedureIn
-from motcua.core.errors import MotCuaError, ValidationFailed
-from motcua.core.text import fold
+from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
+from motcua.core.text import search_key
 
 Loc = tuple[str | int, ...]
 Locations = dict[Loc, str]
 
-# Pydantic error types and our own rule codes (schema.py) → messages in every language.
+# Our own rule codes (schema.py) → messages in every language; pydantic's own are in core.errors.
 _MESSAGES: dict[str, Any] = {
-    "missing": _("This value is required."),
-    "extra_forbidden": _("Unknown key; see docs/catalog-format.md for the keys of this format."),
-    "string_too_short": _("This text may not be empty."),
-    "string_too_long": _("This text is too long (at most %(max_length)s characters)."),
-    "string_type": _("A text is expected here."),
-    "int_parsing": _("A whole number is expected here, not %(input)s."),
-    "int_type": _("A whole number is expected here, not %(input)s."),
-    "int_from_float": _("A whole number is expected here, not %(input)s."),
-    "greater_than_equal": _("The value must be at least %(ge)s, not %(input)s."),
-    "less_than_equal": _("The value must be at most %(le)s, not %(input)s."),
-    "decimal_parsing": _("A number is expected here, not %(input)s."),
-    "decimal_type": _("A number is expected here, not %(input)s."),
-    "decimal_max_places": _("At most %(decimal_places)s decimal places are allowed."),
-    "literal_error": _("%(input)s is not allowed here; expected one of %(expected)s."),
-    "bool_parsing": _("Yes or no (true/false) is expected here, not %(input)s."),
-    "bool_type": _("Yes or no (true/false) is expected here, not %(input)s."),
-    "date_from_datetime_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
-    "date_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
-    "date_type": _("A date YYYY-MM-DD is expected here, not %(input)s."),
-    "list_type": _("A list is expected here."),
-    "too_short": _("At least %(min_length)s item(s) are required."),
-    "model_type": _("An object with keys is expected here."),
-    "model_attributes_type": _("An object with keys is expected here."),
-    "dict_type": _("An object with keys is expected here."),
     "duplicate_value": _("A value is listed twice."),
     "invalid_field_code": _("%(value)s is not a field code (1–20 letters, digits, '.', '-', '_')."),
     "invalid_procedure_code": _("%(value)s is not a procedure code (e.g. 1.000894)."),
@@ -63,7 +39,6 @@ _MESSAGES: dict[str, Any] = {
         "The workflow steps take %(total)s working days, more than the legal deadline of %(days)s."
     ),
 }
-_FALLBACK = _("Invalid value: %(detail)s")
 
 
 def format_loc(loc: Loc) -> str:
@@ -82,12 +57,7 @@ def _where(loc: Loc, locations: Locations | None) -> str:
 
 
 def _from_pydantic(error: ErrorDetails, locations: Locations | None) -> MotCuaError:
-    kind = error["type"]
-    params: dict[str, Any] = {str(k): v for k, v in (error.get("ctx") or {}).items()}
-    params.setdefault("input", repr(error.get("input"))[:80])
-    params["detail"] = error["msg"]
-    message = _MESSAGES.get(kind, _FALLBACK)
-    return MotCuaError(kind, message, params, location=_where(tuple(error["loc"]), locations))
+    return from_pydantic(error, _where(tuple(error["loc"]), locations), _MESSAGES)
 
 
 def parse_catalog(data: object, locations: Locations | None = None) -> CatalogFile:
@@ -255,6 +225,7 @@ def publish_version(
         source=record.source,
         content_hash=content_hash(record),
         search_text=search_text(procedure.code, record.name_vi, record.name_en, field, record.implementing_body),
+        search_name=search_name(procedure.code, record.name_vi, record.name_en),
     )
     m.Component.objects.bulk_create(
         m.Component(version=version, order=i, **c.model_dump()) for i, c in enumerate(record.components)
@@ -276,7 +247,12 @@ def publish_version(
 
 def search_text(code: str, name_vi: str, name_en: str, field: m.Field, body: str) -> str:
     """The folded text a version is found by (code, names, field, implementing body)."""
-    return fold(" ".join([code, name_vi, name_en, field.name_vi, field.name_en, body]))
+    return search_key(code, name_vi, name_en, field.name_vi, field.name_en, body)
+
+
+def search_name(code: str, name_vi: str, name_en: str) -> str:
+    """The folded code and names: a match here ranks above a match on the field or the body."""
+    return search_key(code, name_vi, name_en)
 
 
 def version_record(version: m.ProcedureVersion) -> ProcedureIn:
@@ -370,7 +346,8 @@ def refresh_version(version: m.ProcedureVersion) -> None:
     version.search_text = search_text(
         version.procedure.code, version.name_vi, version.name_en, version.field, version.implementing_body
     )
-    version.save(update_fields=["content_hash", "search_text"])
+    version.search_name = search_name(version.procedure.code, version.name_vi, version.name_en)
+    version.save(update_fields=["content_hash", "search_text", "search_name"])
     previous = version.procedure.versions.filter(number__lt=version.number).order_by("-number").first()
     if previous is not None and previous.effective_to != version.effective_from:
         previous.effective_to = version.effective_from

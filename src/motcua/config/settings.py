@@ -39,6 +39,7 @@ PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/")
 DEMO_MODE = env_bool("MOTCUA_DEMO")
 
 INSTALLED_APPS = [
+    "motcua.portal",  # first, so that its templates (e.g. the admin sign-in page) take precedence
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,7 +53,6 @@ INSTALLED_APPS = [
     "motcua.geo",
     "motcua.agencies",
     "motcua.catalog",
-    "motcua.portal",
     "motcua.api",
 ]
 
@@ -123,6 +123,8 @@ LOGIN_URL = "admin:login"
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates typed as 27/11/2026 (Vietnamese usage) as well as 2026-11-27.
+FORMAT_MODULE_PATH = ["motcua.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -164,6 +166,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own loggers go through the root handler only (otherwise every line is printed twice).
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 100

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
 from motcua.api.urls import api
+from motcua.api.urls import not_found as api_not_found
 
 admin.site.site_header = _("MotCua administration")
 admin.site.site_title = _("MotCua")
@@ -13,6 +14,7 @@ admin.site.index_title = _("One-stop shop administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("motcua.portal.urls")),
 ]

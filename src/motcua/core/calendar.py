@@ -31,6 +31,12 @@ Period = tuple[time, time]
 DEFAULT_PERIODS: tuple[Period, ...] = ((time(7, 30), time(11, 30)), (time(13, 0), time(17, 0)))
 # A deadline can't reasonably run for more than ten years; the guard stops a runaway loop on bad data.
 MAX_SEARCH_DAYS = 3660
+# The holiday rules are known for these years; outside them a due date would be silently wrong.
+FIRST_YEAR, LAST_YEAR = 2000, 2090
+
+
+class OutsideCalendar(ValueError):
+    """A moment outside the years the calendar knows (``FIRST_YEAR``–``LAST_YEAR``)."""
 
 
 @lru_cache(maxsize=64)
@@ -102,7 +108,10 @@ class WorkingCalendar:
         """Aware moment in Vietnam time; a naive moment is taken to be Vietnam time already."""
         if moment.tzinfo is None:
             return moment.replace(tzinfo=VN_TZ)
-        return moment.astimezone(VN_TZ)
+        try:
+            return moment.astimezone(VN_TZ)
+        except OverflowError:
+            raise OutsideCalendar(f"{moment.isoformat()} is outside the calendar") from None
 
     def _day_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
@@ -121,6 +130,8 @@ class WorkingCalendar:
         if seconds < 0:
             raise ValueError("a deadline cannot be negative")
         moment = self.localize(start)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise OutsideCalendar(f"the calendar covers {FIRST_YEAR}–{LAST_YEAR}, not {moment.year}")
         if seconds == 0:
             return moment
         remaining = seconds

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from pydantic_core import ErrorDetails
 
 MESSAGE_LANGUAGES = ("vi", "en")
 
@@ -62,8 +64,6 @@ class ValidationFailed(MotCuaError):
 
     def __init__(self, errors: list[MotCuaError]) -> None:
         self.errors = errors
-        from django.utils.translation import gettext_lazy as _
-
         super().__init__(
             "validation_failed",
             _("%(count)d error(s) found; nothing was changed."),
@@ -74,3 +74,50 @@ class ValidationFailed(MotCuaError):
         data = super().as_dict()
         data["errors"] = [error.as_dict() for error in self.errors]
         return data
+
+
+# Pydantic's error types → messages in every language (its own messages are English only).
+PYDANTIC_MESSAGES: dict[str, Any] = {
+    "missing": _("This value is required."),
+    "extra_forbidden": _("Unknown key; see docs/catalog-format.md for the keys of this format."),
+    "string_too_short": _("This text may not be empty."),
+    "string_too_long": _("This text is too long (at most %(max_length)s characters)."),
+    "string_type": _("A text is expected here."),
+    "int_parsing": _("A whole number is expected here, not %(input)s."),
+    "int_type": _("A whole number is expected here, not %(input)s."),
+    "int_from_float": _("A whole number is expected here, not %(input)s."),
+    "greater_than_equal": _("The value must be at least %(ge)s, not %(input)s."),
+    "less_than_equal": _("The value must be at most %(le)s, not %(input)s."),
+    "decimal_parsing": _("A number is expected here, not %(input)s."),
+    "decimal_type": _("A number is expected here, not %(input)s."),
+    "decimal_max_places": _("At most %(decimal_places)s decimal places are allowed."),
+    "literal_error": _("%(input)s is not allowed here; expected one of %(expected)s."),
+    "bool_parsing": _("Yes or no (true/false) is expected here, not %(input)s."),
+    "bool_type": _("Yes or no (true/false) is expected here, not %(input)s."),
+    "date_from_datetime_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "date_parsing": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "date_type": _("A date YYYY-MM-DD is expected here, not %(input)s."),
+    "list_type": _("A list is expected here."),
+    "too_short": _("At least %(min_length)s item(s) are required."),
+    "model_type": _("An object with keys is expected here."),
+    "model_attributes_type": _("An object with keys is expected here."),
+    "dict_type": _("An object with keys is expected here."),
+}
+for _kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing", "datetime_object_invalid"):
+    PYDANTIC_MESSAGES[_kind] = _(
+        "A date and time is expected here (ISO 8601, e.g. 2026-11-23T09:00:00+07:00), not %(input)s."
+    )
+for _kind in ("float_parsing", "float_type"):
+    PYDANTIC_MESSAGES[_kind] = _("A number is expected here, not %(input)s.")
+PYDANTIC_MESSAGES["json_invalid"] = _("The request body is not valid JSON.")
+FALLBACK_MESSAGE = _("Invalid value: %(detail)s")
+
+
+def from_pydantic(error: ErrorDetails, location: str, messages: dict[str, Any] | None = None) -> MotCuaError:
+    """A pydantic validation error as a :class:`MotCuaError` readable in Vietnamese and English."""
+    kind = error["type"]
+    params: dict[str, Any] = {str(k): v for k, v in (error.get("ctx") or {}).items()}
+    params.setdefault("input", repr(error.get("input"))[:80])
+    params["detail"] = error["msg"]
+    message = (messages or {}).get(kind) or PYDANTIC_MESSAGES.get(kind, FALLBACK_MESSAGE)
+    return MotCuaError(kind, message, params, location=location)

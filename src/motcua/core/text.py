@@ -19,6 +19,12 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", ascii_text).strip()
 
 
+def search_key(*parts: str) -> str:
+    """Stored search key: folded words, each preceded by a space so that a query word matches word starts
+    (`` hon`` finds "hôn", not "thông")."""
+    return " " + fold(" ".join(parts)) + " "
+
+
 def search_terms(query: str) -> list[str]:
     """The folded words of a query, each of which must appear in a match."""
     return [term for term in fold(query).split(" ") if term]

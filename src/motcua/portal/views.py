@@ -9,11 +9,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
 
-from motcua.agencies.models import AgencyKind
-from motcua.agencies.selectors import agency_by_code, public_agencies
-from motcua.catalog.models import Level
+from motcua.agencies.selectors import agency_by_code, service_points
+from motcua.catalog.models import Level, ProcedureVersion
 from motcua.catalog.selectors import (
     SearchFilters,
     due_at,
@@ -28,16 +29,18 @@ from motcua.portal.qr import public_url, qr_png, qr_svg
 PAGE_SIZE = 20
 
 
-@require_GET
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    centers = public_agencies().filter(
-        kind__in=[AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP, AgencyKind.POST_OFFICE]
-    )
-    return render(request, "portal/home.html", {"fields": fields_in_use(), "centers": centers})
+    return render(request, "portal/home.html", {"fields": fields_in_use(), "centers": service_points()})
 
 
-@require_GET
-def procedure_search(request: HttpRequest) -> HttpResponse:
+@require_safe
+@vary_on_headers("HX-Request")  # the same address answers with a fragment for htmx and a page otherwise
+def procedure_search(request: HtmxHttpRequest) -> HttpResponse:
     filters = SearchFilters(
         q=request.GET.get("q", ""),
         field=request.GET.get("field", ""),
@@ -59,18 +62,18 @@ def procedure_search(request: HttpRequest) -> HttpResponse:
         "levels": Level.choices,
         "agency": agency_by_code(filters.agency) if filters.agency else None,
     }
-    template = "portal/_results.html" if request.htmx else "portal/search.html"  # type: ignore[attr-defined]
+    template = "portal/_results.html" if request.htmx else "portal/search.html"
     return render(request, template, context, status=400 if error else 200)
 
 
-def _version_or_404(code: str):  # type: ignore[no-untyped-def]
+def _version_or_404(code: str) -> ProcedureVersion:
     try:
         return procedure_version(code)
     except NotFound as exc:
         raise Http404(exc.text()) from None
 
 
-@require_GET
+@require_safe
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = _version_or_404(code)
     url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
@@ -86,7 +89,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/procedure.html", context)
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=3600, public=True)
 def procedure_qr(request: HttpRequest, code: str) -> HttpResponse:
     version = _version_or_404(code)
@@ -94,12 +97,12 @@ def procedure_qr(request: HttpRequest, code: str) -> HttpResponse:
     return HttpResponse(qr_png(url), content_type="image/png")
 
 
-@require_GET
+@require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/agencies.html", {"agencies": public_agencies().order_by("kind", "name")})
+    return render(request, "portal/agencies.html", {"agencies": service_points().order_by("kind", "name")})
 
 
-@require_GET
+@require_safe
 def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     agency = agency_by_code(code)
     if agency is None:
@@ -108,7 +111,7 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/agency.html", {"agency": agency, "versions": versions})
 
 
-@require_GET
+@require_safe
 def agency_print(request: HttpRequest, code: str) -> HttpResponse:
     """The printable list of a center's procedures, each with a QR code to its page (for the counters)."""
     agency = agency_by_code(code)
@@ -121,7 +124,7 @@ def agency_print(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/agency_print.html", {"agency": agency, "rows": rows, "today": timezone.now()})
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

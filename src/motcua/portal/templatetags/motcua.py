@@ -1,7 +1,7 @@
-from django import template
 import math
 from decimal import Decimal
 
+from django import template
 from django.utils.translation import get_language, ngettext
 
 register = template.Library()
@@ -20,6 +20,12 @@ def days(value: object) -> str:
     """A deadline in working days without trailing zeros: 5, 0,5 (Vietnamese) or 0.5."""
     text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") else format(value, "f")
     return text.replace(".", ",") if (get_language() or "vi").startswith(("vi", "es")) else text
+
+
+@register.filter
+def tel(number: str) -> str:
+    """A ``tel:`` address: digits and a leading + only (``0203 3 656 656`` → ``tel:02033656656``)."""
+    return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
 @register.filter
