@@ -163,7 +163,7 @@ class Component(models.Model):
     template_file = models.FileField(_("form file"), upload_to="forms/", blank=True)
 
     class Meta:
-        ordering = ["version", "order"]
+        ordering = ["version_id", "order"]
         verbose_name = _("required document")
         verbose_name_plural = _("required documents")
 
@@ -179,7 +179,7 @@ class FeeItem(models.Model):
     note = models.TextField(_("exemptions and conditions"), blank=True)
 
     class Meta:
-        ordering = ["version", "order"]
+        ordering = ["version_id", "order"]
         verbose_name = _("fee")
         verbose_name_plural = _("fees")
 
@@ -194,7 +194,7 @@ class ResultDocument(models.Model):
     name_en = models.CharField(_("English name"), max_length=500, blank=True)
 
     class Meta:
-        ordering = ["version", "order"]
+        ordering = ["version_id", "order"]
         verbose_name = _("result document")
         verbose_name_plural = _("result documents")
 
@@ -213,7 +213,7 @@ class WorkflowStep(models.Model):
     days = models.DecimalField(_("duration (working days)"), max_digits=7, decimal_places=2)
 
     class Meta:
-        ordering = ["version", "order"]
+        ordering = ["version_id", "order"]
         verbose_name = _("workflow step")
         verbose_name_plural = _("workflow steps")
 
