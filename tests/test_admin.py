@@ -53,3 +53,25 @@ def test_draft_is_edited_with_checkboxes_and_lines(admin_client: Client) -> None
     assert 'type="checkbox" name="channels" value="post_office"' in page and "checked" in page
     assert "Luật Hộ tịch số 60/2014/QH13" in page and "[&quot;" not in page  # lines, not raw JSON
     assert 'name="name_vi"' in page and 'name="processing_days"' in page  # and every other field
+
+
+def test_saving_an_edited_draft_stores_lists_and_refreshes_what_is_derived(admin_client: Client) -> None:
+    from motcua.catalog.admin import VersionForm
+    from motcua.catalog.services import draft_next_version, refresh_version
+
+    current = ProcedureVersion.objects.get(procedure__code="1.000894")
+    draft = draft_next_version(current, effective_from=timezone.localdate() + timedelta(days=7))
+    data = {f: getattr(draft, f) for f in VersionForm.base_fields if hasattr(draft, f)}
+    data.update(field=draft.field_id, name_vi="Đăng ký kết hôn (mẫu mới)", channels=["counter", "online"],
+                result_delivery=["counter"], legal_basis="Luật Hộ tịch 2014\n\n  Nghị định 118/2025/NĐ-CP  ")
+    form = VersionForm(data=data, instance=draft)
+    assert form.is_valid(), form.errors
+    form.save()
+    refresh_version(draft)
+    draft.refresh_from_db()
+    assert draft.legal_basis == ["Luật Hộ tịch 2014", "Nghị định 118/2025/NĐ-CP"]
+    assert draft.channels == ["counter", "online"]
+    assert " mau moi " in draft.search_name and draft.content_hash != current.content_hash
+    current.refresh_from_db()
+    assert current.effective_to == draft.effective_from
+    assert not VersionForm(data={**data, "channels": ["by_pigeon"]}, instance=draft).is_valid()

@@ -64,7 +64,7 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
     versions = versions_in_force(on).filter(status=Status.ACTIVE)
     terms = search_terms(filters.q)[:MAX_TERMS]
     for term in terms:
-        versions = versions.filter(search_text__has=" " + term)
+        versions = versions.filter(search_text__contains=" " + term)
     if filters.field:
         versions = versions.filter(field__code=filters.field)
     if filters.level:
@@ -76,10 +76,15 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
         return versions.order_by("field__name_vi", "name_vi")
     # Procedures whose code or name holds more of the words come first; then the shorter, more general names.
     rank = sum(
-        (Case(When(search_name__has=" " + term, then=Value(1)), default=Value(0)) for term in terms),
+        (Case(When(search_name__contains=" " + term, then=Value(1)), default=Value(0)) for term in terms),
         Value(0),
     )
     return versions.annotate(rank=rank).order_by("-rank", Length("name_vi"), "name_vi")
+
+
+def procedures_received_at(agency: Agency) -> QuerySet[ProcedureVersion]:
+    """The procedures in force that ``agency`` receives, as a search would list them."""
+    return search_procedures(SearchFilters()).filter(procedure__agencies=agency)
 
 
 def procedure_version(code: str, *, on: date | None = None) -> ProcedureVersion:

@@ -29,6 +29,7 @@ Locations = dict[Loc, str]
 
 # Our own rule codes (schema.py) → messages in every language; pydantic's own are in core.errors.
 _MESSAGES: dict[str, Any] = {
+    "extra_forbidden": _("Unknown key; see docs/catalog-format.md for the keys of this format."),
     "duplicate_value": _("A value is listed twice."),
     "invalid_field_code": _("%(value)s is not a field code (1–20 letters, digits, '.', '-', '_')."),
     "invalid_procedure_code": _("%(value)s is not a procedure code (e.g. 1.000894)."),

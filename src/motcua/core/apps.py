@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core: calendar and shared data")
 
     def ready(self) -> None:
-        from motcua.core import checks, lookups  # noqa: F401  (registers system checks and lookups)
+        from motcua.core import checks  # noqa: F401  (registers the system checks)

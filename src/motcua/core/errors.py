@@ -79,7 +79,7 @@ class ValidationFailed(MotCuaError):
 # Pydantic's error types → messages in every language (its own messages are English only).
 PYDANTIC_MESSAGES: dict[str, Any] = {
     "missing": _("This value is required."),
-    "extra_forbidden": _("Unknown key; see docs/catalog-format.md for the keys of this format."),
+    "extra_forbidden": _("Unknown key."),
     "string_too_short": _("This text may not be empty."),
     "string_too_long": _("This text is too long (at most %(max_length)s characters)."),
     "string_type": _("A text is expected here."),

@@ -20,6 +20,7 @@ from motcua.catalog.selectors import (
     due_at,
     fields_in_use,
     procedure_version,
+    procedures_received_at,
     search_procedures,
 )
 from motcua.core.calendar import calendar_for
@@ -107,7 +108,7 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     agency = agency_by_code(code)
     if agency is None:
         raise Http404
-    versions = search_procedures(SearchFilters(agency=agency.identifier_code))
+    versions = procedures_received_at(agency)
     return render(request, "portal/agency.html", {"agency": agency, "versions": versions})
 
 
@@ -118,7 +119,7 @@ def agency_print(request: HttpRequest, code: str) -> HttpResponse:
     if agency is None:
         raise Http404
     rows = []
-    for version in search_procedures(SearchFilters(agency=agency.identifier_code)):
+    for version in procedures_received_at(agency):
         url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
         rows.append((version, qr_svg(url, scale=2, title=version.procedure.code)))
     return render(request, "portal/agency_print.html", {"agency": agency, "rows": rows, "today": timezone.now()})

@@ -18,7 +18,9 @@ def vnd(amount: int | None) -> str:
 @register.filter
 def days(value: object) -> str:
     """A deadline in working days without trailing zeros: 5, 0,5 (Vietnamese) or 0.5."""
-    text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") else format(value, "f")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",") if (get_language() or "vi").startswith(("vi", "es")) else text
 
 
