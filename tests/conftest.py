@@ -87,3 +87,110 @@ def imported(db: Any, center: Agency) -> dict[str, Any]:
     doc["procedures"][0]["agencies"] = [center.identifier_code]
     import_catalog(doc)
     return doc
+
+
+# --- a small province for the dossier lifecycle ----------------------------------------------------------
+
+WORKFLOW = [
+    {"name_vi": "Tiếp nhận hồ sơ", "role": "reception", "agency_kind": "commune_one_stop", "days": "0.5"},
+    {"name_vi": "Thẩm định hồ sơ", "role": "processing", "agency_kind": "specialized", "days": "2"},
+    {"name_vi": "Lãnh đạo phòng duyệt", "role": "leader", "agency_kind": "specialized", "days": "0.5"},
+    {"name_vi": "Lãnh đạo UBND ký", "role": "signer", "agency_kind": "people_committee", "days": "0.5"},
+    {"name_vi": "Trả kết quả", "role": "reception", "agency_kind": "commune_one_stop", "days": "0"},
+]
+STAFF = {
+    "tiepnhan": [("000.01.20.H22", "reception")],
+    "buudien": [("000.91.30.H22", "postal")],
+    "chuyenvien": [("000.01.21.H22", "processing")],
+    "chuyenvien2": [("000.01.21.H22", "processing")],
+    "lanhdao": [("000.01.21.H22", "leader"), ("000.01.21.H22", "signer")],
+    "tiepnhan.tinh": [("000.00.01.H22", "reception")],
+    "tuphap": [("000.00.02.H22", "processing")],
+    "kyso.tuphap": [("000.00.02.H22", "leader"), ("000.00.02.H22", "signer")],
+}
+APPLICANT = {"name": "Nguyễn Văn An", "id_number": "022090001234", "phone": "0912345678",
+             "address": "Tổ 3, khu 5, phường Hà Tu"}
+
+
+class World:
+    """Agencies, staff and two procedures: a commune-level one (5 working days, a 5-step workflow) received at
+    the Hà Tu commune center and post office, and a province-level one handled by the Department of Justice."""
+
+    def __init__(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from motcua.agencies.models import Membership
+        from motcua.catalog.models import Procedure
+
+        province = AdministrativeUnit.objects.create(code="22", name="Quảng Ninh", kind="province")
+        ward = AdministrativeUnit.objects.create(code="06652", name="Phường Hà Tu", kind="ward", parent=province)
+        make = Agency.objects.create
+        self.center = make(identifier_code="000.00.01.H22", name="Trung tâm Phục vụ hành chính công tỉnh",
+                           kind=AgencyKind.SERVICE_CENTER, unit=province)
+        self.justice = make(identifier_code="000.00.02.H22", name="Sở Tư pháp", kind=AgencyKind.SPECIALIZED,
+                            unit=province)
+        self.commune = make(identifier_code="000.01.20.H22", name="Trung tâm Phục vụ hành chính công phường Hà Tu",
+                            kind=AgencyKind.COMMUNE_ONE_STOP, unit=ward, parent=self.center)
+        self.committee = make(identifier_code="000.01.21.H22", name="Ủy ban nhân dân phường Hà Tu",
+                              kind=AgencyKind.PEOPLE_COMMITTEE, unit=ward)
+        self.post = make(identifier_code="000.91.30.H22", name="Điểm Bưu điện Hà Tu", kind=AgencyKind.POST_OFFICE,
+                         unit=ward, parent=self.center)
+        doc = catalog(
+            procedure(
+                processing_days="5", workflow=WORKFLOW, boundary_free=False,
+                agencies=[self.commune.identifier_code, self.post.identifier_code],
+                result_delivery=["counter", "post", "electronic"], online_level="full",
+                channels=["online", "counter", "post_office", "home_pickup"],
+                fees=[{"name_vi": "Lệ phí", "amount": 30000, "note": ""}],
+                effective_from="2018-01-01",
+            ),
+            procedure(
+                "2.000488", name_vi="Cấp Phiếu lý lịch tư pháp", name_en="Judicial record", field="HT",
+                level="province", processing_days="10", boundary_free=False, agencies=[self.center.identifier_code],
+                workflow=[
+                    {"name_vi": "Tiếp nhận", "role": "reception", "agency_kind": "service_center", "days": "0.5"},
+                    {"name_vi": "Xác minh", "role": "processing", "agency_kind": "specialized", "days": "8"},
+                    {"name_vi": "Ký", "role": "signer", "agency_kind": "specialized", "days": "1"},
+                    {"name_vi": "Trả kết quả", "role": "reception", "agency_kind": "service_center", "days": "0.5"},
+                ],
+                effective_from="2018-01-01",
+            ),
+        )
+        import_catalog(doc)
+        Procedure.objects.filter(code="2.000488").update(processing_agency=self.justice)
+        users = get_user_model().objects
+        self.users = {}
+        for username, memberships in STAFF.items():
+            user = users.create_user(username, password="motcua-demo", last_name="Cán bộ", first_name=username)
+            for code, role in memberships:
+                Membership.objects.create(user=user, agency=Agency.objects.get(identifier_code=code), role=role)
+            self.users[username] = user
+
+    def actor(self, username: str) -> Any:
+        from motcua.dossiers.actors import Actor
+
+        return Actor.for_user(self.users[username])
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+def pdf_bytes(text: str = "kết quả") -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": text})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings: Any) -> None:
+    """Hashing passwords properly takes 0.3 s each; tests create many accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -56,8 +56,9 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
         f"{report.catalog.unchanged} unchanged"
     )
 
-    progress("4/4 which service points receive which procedures…")
+    progress("4/4 which service points receive which procedures, which agencies process them…")
     report.assignments = _assign_procedures()
+    _assign_processing_agencies(demo.get("processing_agencies", {}))
     progress(f"    {report.assignments} procedure–agency links")
     return report
 
@@ -127,3 +128,16 @@ def _assign_procedures() -> int:
         procedure.agencies.add(*targets)
         links += len(targets)
     return links
+
+
+def _assign_processing_agencies(by_field: dict[str, str]) -> None:
+    """Province-level procedures are handled by the department of their field (set where none is set yet)."""
+    agencies = {a.identifier_code: a for a in Agency.objects.filter(identifier_code__in=set(by_field.values()))}
+    for procedure in Procedure.objects.filter(processing_agency__isnull=True):
+        version = ProcedureVersion.objects.in_force().filter(procedure=procedure).select_related("field").first()
+        if version is None or version.level == Level.COMMUNE:
+            continue
+        code = by_field.get(version.field.code)
+        if code in agencies:
+            procedure.processing_agency = agencies[code]
+            procedure.save(update_fields=["processing_agency"])

@@ -3,11 +3,14 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
 from motcua.catalog.api import router as catalog_router
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
+from motcua.dossiers.api import public as tracking_router
+from motcua.dossiers.api import router as dossiers_router
 
 api = NinjaAPI(
     title="MotCua API",
@@ -37,6 +40,14 @@ def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
     return api.create_response(request, ValidationFailed(errors).as_dict(), status=422)
 
 
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    error = MotCuaError(
+        "unauthorized", _("Sign in, or send a token: Authorization: Bearer … (issued by `motcua create_token`)."),
+    )
+    return api.create_response(request, error.as_dict(), status=401)
+
+
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Unknown addresses under /api/ answer in JSON like every other API error."""
     error = MotCuaError("not_found", _("There is no API endpoint at this address."))
@@ -44,3 +55,5 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 api.add_router("/procedures", catalog_router)
+api.add_router("/dossiers", dossiers_router)
+api.add_router("/track", tracking_router)

@@ -66,6 +66,12 @@ class Procedure(models.Model):
     agencies = models.ManyToManyField(
         "agencies.Agency", verbose_name=_("receiving agencies"), blank=True, related_name="procedures"
     )
+    processing_agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("processing agency"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="processed_procedures",
+        help_text=_("For province-level procedures: the specialized agency that handles the dossiers. "
+                    "Commune-level dossiers go to the competent commune's People's Committee."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

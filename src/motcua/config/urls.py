@@ -16,7 +16,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workspace/", include("motcua.workspace.urls")),
     path("", include("motcua.portal.urls")),
 ]
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # only the catalogue's public forms; dossier files are served by the workspace, which checks access
+    urlpatterns += static(settings.MEDIA_URL + "forms/", document_root=settings.MEDIA_ROOT / "forms")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("co-quan/", views.agency_list, name="agencies"),
     path("co-quan/<str:code>/", views.agency_detail, name="agency"),
     path("co-quan/<str:code>/danh-muc-in/", views.agency_print, name="agency_print"),
+    path("tra-cuu/", views.track, name="track"),
     path("healthz", views.healthz, name="healthz"),
 ]

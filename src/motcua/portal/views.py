@@ -8,7 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -25,6 +26,8 @@ from motcua.catalog.selectors import (
 )
 from motcua.core.calendar import calendar_for
 from motcua.core.errors import MotCuaError, NotFound
+from motcua.dossiers.codes import is_code
+from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal.qr import public_url, qr_png, qr_svg
 
 PAGE_SIZE = 20
@@ -123,6 +126,34 @@ def agency_print(request: HttpRequest, code: str) -> HttpResponse:
         url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
         rows.append((version, qr_svg(url, scale=2, title=version.procedure.code)))
     return render(request, "portal/agency_print.html", {"agency": agency, "rows": rows, "today": timezone.now()})
+
+
+# What the tracking page may show: status, step, dates and milestones; never a person's name, ID or note.
+PUBLIC_TRACK_KEYS = ("code", "procedure", "procedure_code", "received_at_agency", "status", "status_label",
+                     "national_status", "step", "step_agency", "submitted_at", "due_at", "overdue", "returned_at")
+
+
+@require_safe
+@never_cache
+def track(request: HttpRequest) -> HttpResponse:
+    """Public tracking of a dossier by its code (``?ma=``), as printed on the receipt."""
+    code = request.GET.get("ma", "").strip()[:60]
+    result: dict[str, object] | None = None
+    error = ""
+    status = 200
+    if code:
+        if not is_code(code):
+            error, status = _("%(code)s is not a dossier code (it looks like 000.01.20.H22-250701-0001).") % {
+                "code": code}, 400
+        else:
+            try:
+                found = track_dossier(code)
+            except NotFound as exc:
+                error, status = exc.text(), 404
+            else:
+                result = {key: found[key] for key in PUBLIC_TRACK_KEYS}
+                result["milestones"] = [{"at": m["at"], "label": m["label"]} for m in found["milestones"]]
+    return render(request, "portal/track.html", {"code": code, "result": result, "error": error}, status=status)
 
 
 @require_safe

@@ -1,0 +1,43 @@
+"""Bearer-token authentication for the API, and the issuing of tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from motcua.api.models import ApiToken
+
+PREFIX = "mc_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: Any, name: str = "") -> str:
+    """Create a token for ``user`` and return it (the only time it is ever visible)."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name[:100], prefix=token[:10], key_hash=digest(token))
+    return token
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        record = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=digest(token), is_active=True, user__is_active=True)
+            .first()
+        )
+        if record is None:
+            return None
+        now = timezone.now()
+        if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
+            ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        request.user = record.user
+        return record.user

@@ -1,0 +1,51 @@
+"""Validation of Vietnamese personal and organization identifiers.
+
+- Citizen ID (số định danh cá nhân / căn cước): 12 digits; the first three are the code of the province of
+  birth registration (Circular 59/2021/TT-BCA, the 63 pre-2025 codes 001–096), the fourth encodes century and
+  sex (0–9), the fifth and sixth the year of birth.
+- Tax code of an organization: 10 digits whose last is a check digit (weights 31, 29, 23, 19, 17, 13, 7, 5, 3;
+  check = 10 − sum mod 11), or 13 as ``NNNNNNNNNN-NNN`` for a dependent unit. Since 1 July 2025 a person's tax
+  code is their 12-digit citizen ID.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PROVINCE_TABLE = (
+    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 "
+    "033 034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 "
+    "064 066 067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 "
+    "094 095 096 "
+)
+PROVINCE_CODES = frozenset(_PROVINCE_TABLE.split())
+WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+TAX_CODE = re.compile(r"^(\d{10})(-\d{3})?$")
+
+
+def normalize(value: str) -> str:
+    return re.sub(r"[\s.]", "", value or "")
+
+
+def is_citizen_id(value: str) -> bool:
+    value = normalize(value)
+    return len(value) == 12 and value.isdigit() and value[:3] in PROVINCE_CODES
+
+
+def tax_check_digit(first_nine: str) -> int:
+    return 10 - sum(int(d) * w for d, w in zip(first_nine, WEIGHTS, strict=True)) % 11
+
+
+def is_tax_code(value: str) -> bool:
+    match = TAX_CODE.match(normalize(value))
+    if not match:
+        return False
+    digits = match.group(1)
+    return tax_check_digit(digits[:9]) == int(digits[9])
+
+
+PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+
+
+def is_phone(value: str) -> bool:
+    return bool(PHONE.match(re.sub(r"[\s.\-()]", "", value or "")))

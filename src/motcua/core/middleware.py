@@ -1,0 +1,40 @@
+"""Refuse oversized request bodies before Django reads them (a 200 MB upload never reaches the disk)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core.errors import MotCuaError
+
+# room for the form fields and multipart boundaries around the largest allowed files
+ENVELOPE = 2 * 1024 * 1024
+MAX_FILES_PER_REQUEST = 10
+
+
+def body_limit() -> int:
+    return int(settings.MOTCUA_MAX_UPLOAD_MB) * 1024 * 1024 * MAX_FILES_PER_REQUEST + ENVELOPE
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > body_limit():
+            error = MotCuaError(
+                "request_too_large",
+                _("The upload is too large (%(size)s MB). Each file may be at most %(limit)s MB."),
+                {"size": round(length / (1024 * 1024)), "limit": settings.MOTCUA_MAX_UPLOAD_MB},
+            )
+            if request.path.startswith("/api/"):
+                return JsonResponse(error.as_dict(), status=413)
+            return HttpResponse(error.text(), status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -1,0 +1,316 @@
+"""``/api/v1/dossiers`` (staff and integrations, Bearer token) and ``/api/v1/track`` (public, no personal data).
+
+The endpoints only translate HTTP to ``dossiers.services`` / ``dossiers.selectors`` and back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Query, Router
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+
+from motcua.api.auth import BearerToken
+from motcua.catalog.api import ErrorOut, Out
+from motcua.dossiers import deadlines, selectors, services
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Attachment, Dossier
+from motcua.dossiers.schema import DossierIn
+
+AUTH = [BearerToken(), django_auth]
+router = Router(tags=["dossiers"], auth=AUTH)
+public = Router(tags=["tracking"])
+ERRORS: dict[int, type] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                           413: ErrorOut, 422: ErrorOut}
+
+
+class ComponentOut(Out):
+    order: int
+    name: str
+    required: bool
+    originals: int
+    copies: int
+    received: bool
+
+
+class AttachmentOut(Out):
+    id: int
+    kind: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    component: int | None
+
+
+class StepOut(Out):
+    number: int
+    name: str
+    role: str
+    agency: str
+
+
+class DossierSummary(Out):
+    code: str
+    status: str
+    status_label: str
+    national_status: int | None
+    procedure: str
+    procedure_name: str
+    channel: str
+    receiving_agency: str
+    current_agency: str | None
+    current_role: str
+    step: int
+    submitted_at: datetime
+    received_at: datetime | None
+    due_at: datetime | None
+    step_due_at: datetime | None
+    apology_due_at: datetime | None
+    overdue: bool
+    step_overdue: bool
+    timeliness: str
+    revision: int
+
+
+class DossierDetail(DossierSummary):
+    applicant: dict[str, str]
+    delivery: str
+    delivery_address: str
+    fee_total: int
+    rules_version: str
+    plan: list[StepOut]
+    assignee: str | None
+    components: list[ComponentOut]
+    attachments: list[AttachmentOut]
+    returned_at: datetime | None
+    returned_to: str
+
+
+class DossierPage(Out):
+    items: list[DossierSummary]
+    limit: int
+    offset: int
+    has_more: bool = PydanticField(description="Lists are not counted (millions of rows); page until false.")
+
+
+class EventOut(Out):
+    seq: int
+    action: str
+    at: datetime
+    actor: str
+    role: str
+    agency: str | None
+    from_status: str
+    to_status: str
+    from_step: int | None
+    to_step: int | None
+    note: str
+    data: dict[str, Any]
+    hash: str
+
+
+class MilestoneOut(Out):
+    at: datetime
+    action: str
+    label: str
+
+
+class TrackOut(Out):
+    code: str
+    procedure: str
+    procedure_code: str
+    received_at_agency: str
+    status: str
+    status_label: str
+    national_status: int | None
+    step: str
+    step_agency: str
+    submitted_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    returned_at: datetime | None
+    milestones: list[MilestoneOut]
+
+
+class ActionIn(BaseModel):
+    """The action's parameters (see each action's schema in the docs) and, optionally, the ``revision`` you
+    last saw: if the dossier changed since, you get 409 instead of acting on a dossier you have not seen."""
+
+    model_config = {"extra": "allow"}
+    revision: int | None = None
+
+
+def summary(dossier: Dossier, now: datetime | None = None) -> dict[str, Any]:
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    return {
+        "code": dossier.code,
+        "status": dossier.status,
+        "status_label": str(Status(dossier.status).label),
+        "national_status": dossier.national_status,
+        "procedure": dossier.procedure.code,
+        "procedure_name": dossier.version.name_vi,
+        "channel": dossier.channel,
+        "receiving_agency": dossier.receiving_agency.identifier_code,
+        "current_agency": dossier.current_agency.identifier_code if dossier.current_agency else None,
+        "current_role": dossier.current_role,
+        "step": dossier.step_index,
+        "submitted_at": dossier.submitted_at,
+        "received_at": dossier.received_at,
+        "due_at": dossier.due_at,
+        "step_due_at": dossier.step_due_at,
+        "apology_due_at": dossier.apology_due_at,
+        "overdue": deadlines.is_overdue(dossier, now),
+        "step_overdue": deadlines.is_step_overdue(dossier, now),
+        "timeliness": dossier.timeliness,
+        "revision": dossier.revision,
+    }
+
+
+def detail(dossier: Dossier) -> dict[str, Any]:
+    from motcua.agencies.models import Agency
+
+    codes = dict(Agency.objects.filter(pk__in={s["agency"] for s in dossier.plan}).values_list("pk",
+                                                                                               "identifier_code"))
+    data = summary(dossier)
+    data.update({
+        "applicant": {
+            "kind": dossier.applicant_kind, "name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
+            "phone": dossier.applicant_phone, "email": dossier.applicant_email, "address": dossier.applicant_address,
+        },
+        "delivery": dossier.delivery,
+        "delivery_address": dossier.delivery_address,
+        "fee_total": dossier.fee_total,
+        "rules_version": dossier.rules_version,
+        "plan": [
+            {"number": i, "name": s["name"], "role": s["role"], "agency": codes.get(s["agency"], "")}
+            for i, s in enumerate(dossier.plan)
+        ],
+        "assignee": dossier.assignee.get_username() if dossier.assignee else None,
+        "components": [
+            {"order": c.order, "name": c.name, "required": c.required, "originals": c.originals, "copies": c.copies,
+             "received": c.received}
+            for c in dossier.components.all()
+        ],
+        "attachments": [
+            {"id": a.pk, "kind": a.kind, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256, "component": a.component.order if a.component else None}
+            for a in Attachment.objects.filter(dossier=dossier).select_related("component")
+        ],
+        "returned_at": dossier.returned_at,
+        "returned_to": dossier.returned_to,
+    })
+    return data
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user)
+
+
+def _fresh(code: str) -> Dossier:
+    return Dossier.objects.select_related("version", "procedure", "receiving_agency", "current_agency",
+                                          "assignee").get(code=code)
+
+
+@router.post("", response={200: DossierDetail, 201: DossierDetail, **ERRORS},
+             summary="Submit (online) or receive (counter, post office) a dossier")
+def create(request: HttpRequest, response: HttpResponse, payload: DossierIn) -> tuple[int, dict[str, Any]]:
+    """A retry with the same ``Idempotency-Key`` header returns the first dossier (200) instead of a new one."""
+    key = request.headers.get("Idempotency-Key", "")
+    dossier, created = services.create_dossier(
+        actor=_actor(request), data=payload.model_dump(), idempotency_key=key,
+    )
+    return (201 if created else 200), detail(_fresh(dossier.code))
+
+
+class ListParams(BaseModel):
+    status: str = ""
+    agency: str = PydanticField(default="", description="Identifier code: held or received there")
+    procedure: str = ""
+    overdue: bool | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    limit: int = PydanticField(default=25, ge=1, le=100)
+    offset: int = PydanticField(default=0, ge=0, le=100_000)
+
+
+@router.get("", response={200: DossierPage, **ERRORS}, summary="Dossiers of the caller's agencies")
+def list_dossiers(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+    filters = selectors.Filters(
+        status=params.status, agency=params.agency, procedure=params.procedure, overdue=params.overdue,
+        received_from=params.received_from, received_to=params.received_to,
+    )
+    rows = list(selectors.search(_actor(request), filters)[params.offset: params.offset + params.limit + 1])
+    return {
+        "items": [summary(d) for d in rows[: params.limit]],
+        "limit": params.limit, "offset": params.offset, "has_more": len(rows) > params.limit,
+    }
+
+
+@router.get("/{code}", response={200: DossierDetail, **ERRORS}, summary="One dossier (access is logged)")
+def get_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    return detail(selectors.get_for(_actor(request), code, via="api"))
+
+
+@router.post("/{code}/actions/{action}", response={200: DossierDetail, **ERRORS}, summary="Take an action")
+def act(request: HttpRequest, code: str, action: str, payload: ActionIn) -> dict[str, Any]:
+    """Actions: receive, request_supplement, supplement, refuse, transfer, assign, forward, send_back, pause,
+    resume, approve, issue_result, return_result, withdraw, apologize. 403: not your role or agency;
+    409: not possible in the current status, a rule of law forbids it, or the dossier changed (``revision``)."""
+    actor = _actor(request)
+    selectors.get_for(actor, code)  # 404 for dossiers the caller may not see
+    params = payload.model_dump(exclude={"revision"})
+    services.perform(code, action, actor=actor, params=params, revision=payload.revision)
+    return detail(_fresh(code))
+
+
+@router.post("/{code}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload a file")
+def upload(request: HttpRequest, code: str, file: File[UploadedFile], kind: Form[str] = "scan",
+           component: Form[int | None] = None) -> tuple[int, dict[str, Any]]:
+    """PDF, JPEG or PNG, checked by content; at most ``MOTCUA_MAX_UPLOAD_MB`` (20 MB)."""
+    actor = _actor(request)
+    selectors.get_for(actor, code)
+    attachment = services.attach(code, actor=actor, file=file, name=file.name or "file", kind=kind,
+                                 component=component, size=file.size)
+    return 201, {"id": attachment.pk, "kind": attachment.kind, "name": attachment.original_name,
+                 "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
+                 "component": component}
+
+
+@router.get("/{code}/events", response={200: list[EventOut], **ERRORS}, summary="The dossier's event log")
+def list_events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    dossier = selectors.get_for(_actor(request), code, via="api")
+    return [
+        {"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor_name, "role": e.role,
+         "agency": e.agency.identifier_code if e.agency else None, "from_status": e.from_status,
+         "to_status": e.to_status, "from_step": e.from_step, "to_step": e.to_step, "note": e.note, "data": e.data,
+         "hash": e.hash}
+        for e in selectors.events(dossier)
+    ]
+
+
+@router.get("/{code}/slips/{kind}.pdf", response={200: None, **ERRORS}, summary="An official slip as PDF")
+def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    from motcua.dossiers.slips import render_slip
+
+    dossier = selectors.get_for(_actor(request), code, via="slip")
+    response = HttpResponse(render_slip(dossier, kind), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{kind}.pdf"'
+    return response
+
+
+@public.get("/{code}", response={200: TrackOut, 404: ErrorOut}, summary="Track a dossier by its code (public)")
+def track(request: HttpRequest, code: str) -> dict[str, Any]:
+    """Status, step, due date and milestones; never personal data."""
+    data = selectors.track(code)
+    data.pop("dossier")
+    return data
+

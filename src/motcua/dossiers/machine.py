@@ -1,0 +1,200 @@
+"""The dossier state machine: the one module that says which action may happen in which status, by whom.
+
+Statuses follow DESIGN.md §3::
+
+    draft → submitted → received → in_progress ⇄ supplement_requested / paused
+          → awaiting_signature → result_ready → returned;   side exits: refused, withdrawn
+
+Overdue is not a status; it is derived from the due dates (``dossiers.deadlines``).
+
+Each action names the statuses it starts from, the roles that may take it, and *whose* agency must hold the
+dossier: the receiving one-stop point (``RECEIVING``) or the agency of the current workflow step (``HOLDER``).
+The services in ``dossiers.services`` call :func:`authorize` before they change anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Role
+from motcua.core.errors import MotCuaError
+
+if TYPE_CHECKING:
+    from motcua.dossiers.actors import Actor
+    from motcua.dossiers.models import Dossier
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, awaiting reception")
+    RECEIVED = "received", _("Received")
+    IN_PROGRESS = "in_progress", _("Being processed")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+    PAUSED = "paused", _("Paused")
+    AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
+    RESULT_READY = "result_ready", _("Result ready")
+    RETURNED = "returned", _("Result returned")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+TERMINAL = frozenset({Status.RETURNED, Status.REFUSED, Status.WITHDRAWN})
+# Statuses in which the legal clock runs (a paused or supplement-requested dossier's clock is stopped).
+OPEN = frozenset(Status) - TERMINAL - {Status.DRAFT}
+
+
+class PauseKind(models.TextChoices):
+    FINANCIAL = "financial", _("Waiting for the applicant's financial obligation")
+    VERIFICATION = "verification", _("Waiting for verification by another agency")
+    OTHER = "other", _("Other reason")
+
+
+# National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,
+# 4 being handled, 5 supplement requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 handled,
+# 10 result returned.
+NATIONAL_STATUS: dict[str, int | None] = {
+    Status.DRAFT: None,
+    Status.SUBMITTED: 1,
+    Status.RECEIVED: 2,
+    Status.REFUSED: 3,
+    Status.IN_PROGRESS: 4,
+    Status.AWAITING_SIGNATURE: 4,
+    Status.SUPPLEMENT_REQUESTED: 5,
+    Status.PAUSED: 8,
+    Status.WITHDRAWN: 7,
+    Status.RESULT_READY: 9,
+    Status.RETURNED: 10,
+}
+
+
+def national_status(status: str, pause_kind: str = "") -> int | None:
+    """The national portal's code; a pause for the applicant's financial obligation is 6 (payment requested)."""
+    if status == Status.PAUSED and pause_kind == PauseKind.FINANCIAL:
+        return 6
+    return NATIONAL_STATUS[status]
+
+
+RECEIVING = "receiving"  # the one-stop point or post office that received the dossier
+HOLDER = "holder"  # the agency of the current workflow step
+FRONT = (Role.RECEPTION, Role.POSTAL)
+HANDLING = (Role.PROCESSING, Role.LEADER)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: object
+    sources: frozenset[str]
+    roles: tuple[str, ...]
+    where: str
+    # True: only the current workflow step's role may act (forward, sign…); False: any of ``roles`` there
+    step_role: bool
+
+
+def _action(name: str, label: object, sources: set[str], roles: tuple[str, ...], where: str,
+            step_role: bool = False) -> Action:
+    return Action(name, label, frozenset(sources), roles, where, step_role)
+
+
+S = Status
+ANY_STAFF = (Role.RECEPTION, Role.POSTAL, Role.PROCESSING, Role.LEADER, Role.SIGNER)
+ACTIONS: dict[str, Action] = {a.name: a for a in [
+    _action("receive", _("Accept the dossier"), {S.SUBMITTED}, FRONT, RECEIVING),
+    _action("request_supplement", _("Request a supplement"),
+            {S.SUBMITTED, S.RECEIVED, S.IN_PROGRESS}, FRONT + HANDLING, HOLDER),
+    _action("supplement", _("Record the supplement"), {S.SUPPLEMENT_REQUESTED}, FRONT, RECEIVING),
+    _action("refuse", _("Refuse"), {S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.RECEIVED, S.IN_PROGRESS},
+            FRONT + HANDLING, HOLDER),
+    _action("transfer", _("Hand over to the processing agency"), {S.RECEIVED, S.IN_PROGRESS}, FRONT + HANDLING, HOLDER,
+            step_role=True),
+    _action("assign", _("Assign"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE, S.RESULT_READY},
+            ANY_STAFF, HOLDER),
+    _action("forward", _("Send to the next step"), {S.IN_PROGRESS}, (Role.PROCESSING,), HOLDER, step_role=True),
+    _action("send_back", _("Send back to an earlier step"), {S.IN_PROGRESS, S.AWAITING_SIGNATURE},
+            (Role.PROCESSING, Role.LEADER, Role.SIGNER), HOLDER, step_role=True),
+    _action("pause", _("Pause"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE}, ANY_STAFF, HOLDER),
+    _action("resume", _("Resume"), {S.PAUSED}, ANY_STAFF, HOLDER),
+    _action("approve", _("Approve"), {S.IN_PROGRESS}, (Role.LEADER,), HOLDER, step_role=True),
+    _action("issue_result", _("Sign and issue the result"), {S.AWAITING_SIGNATURE}, (Role.SIGNER,), HOLDER,
+            step_role=True),
+    _action("return_result", _("Return the result"), {S.RESULT_READY}, FRONT, HOLDER, step_role=True),
+    _action("withdraw", _("Withdraw at the applicant's request"),
+            {S.SUBMITTED, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED, S.PAUSED, S.AWAITING_SIGNATURE},
+            FRONT, RECEIVING),
+    _action("apologize", _("Apologize and set a new date"),
+            {S.RECEIVED, S.IN_PROGRESS, S.PAUSED, S.AWAITING_SIGNATURE, S.SUPPLEMENT_REQUESTED}, ANY_STAFF, HOLDER),
+]}
+
+
+class ActionRefused(MotCuaError):
+    """The action is not allowed in the dossier's current status (409: the dossier moved on)."""
+
+    status = 409
+
+
+class Forbidden(MotCuaError):
+    status = 403
+
+
+def acting_agency(dossier: Dossier, action: Action) -> int | None:
+    """The agency that must act: the receiving point, or the agency holding the dossier now."""
+    if action.where == RECEIVING:
+        return dossier.receiving_agency_id
+    return dossier.current_agency_id
+
+
+def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action, str]:
+    """Check that ``actor`` may take ``action_name`` on ``dossier`` now; return the action and the role used.
+
+    Raises :class:`ActionRefused` (status) or :class:`Forbidden` (role or agency). The state-specific rules
+    of the law (one supplement request, the 3-day window, the single apology…) are in ``dossiers.rules``.
+    """
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise ActionRefused("unknown_action", _("There is no action called %(action)s."), {"action": action_name})
+    if dossier.status not in action.sources:
+        raise ActionRefused(
+            "action_not_allowed_now",
+            _("“%(action)s” is not possible while the dossier is “%(status)s”."),
+            {"action": action.label, "status": Status(dossier.status).label},
+        )
+    agency_id = acting_agency(dossier, action)
+    roles = actor.roles_at(agency_id) if agency_id else set()
+    if action.step_role:
+        step = dossier.current_role
+        allowed = [step] if step in action.roles and step in roles else []
+    else:
+        allowed = [role for role in action.roles if role in roles]
+    if not allowed:
+        raise Forbidden(
+            "not_your_dossier",
+            _("You may not “%(action)s” this dossier: it is held by another agency or needs another role."),
+            {"action": action.label},
+        )
+    if (
+        action.step_role
+        and dossier.assignee_id
+        and dossier.assignee_id != actor.user_id
+        and Role.LEADER not in roles
+    ):
+        raise Forbidden(
+            "assigned_to_someone_else",
+            _("This dossier is assigned to another officer; ask them or your leader."),
+        )
+    return action, allowed[0]
+
+
+def available_actions(dossier: Dossier, actor: Actor) -> list[Action]:
+    """The actions ``actor`` may take on ``dossier`` now (for the workspace's buttons)."""
+    result = []
+    for name in ACTIONS:
+        try:
+            action, _role = authorize(dossier, name, actor)
+        except (ActionRefused, Forbidden):
+            continue
+        result.append(action)
+    return result

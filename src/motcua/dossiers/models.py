@@ -1,0 +1,274 @@
+"""Dossiers (hồ sơ), their components and files, their append-only event log, and the code counters.
+
+The :class:`Dossier` row is a *projection* of its :class:`Event` rows: every service in ``dossiers.services``
+writes the fields it changes into the event's ``changes``, and ``dossiers.audit.rebuild`` replays them.
+Business rules live in ``machine`` (who may do what, when), ``rules`` (the law, by effective date),
+``deadlines`` (due dates) and ``services`` (the actions); the models only hold data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from motcua.catalog.models import Channel, Delivery
+from motcua.dossiers.machine import PauseKind, Status, national_status
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANIZATION = "organization", _("Organization or business")
+
+
+class Timeliness(models.TextChoices):
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
+class Dossier(models.Model):
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    procedure = models.ForeignKey("catalog.Procedure", verbose_name=_("procedure"), on_delete=models.PROTECT,
+                                  related_name="dossiers")
+    version = models.ForeignKey("catalog.ProcedureVersion", verbose_name=_("procedure version"),
+                                on_delete=models.PROTECT, related_name="dossiers")
+    rules_version = models.CharField(_("one-stop rules"), max_length=20)
+
+    applicant_kind = models.CharField(_("applicant"), max_length=20, choices=ApplicantKind.choices)
+    applicant_name = models.CharField(_("name"), max_length=300)
+    applicant_id_number = models.CharField(_("citizen ID or tax code"), max_length=20)
+    applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    applicant_email = models.EmailField(_("email"), blank=True)
+    applicant_address = models.CharField(_("address"), max_length=500, blank=True)
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    paper = models.BooleanField(_("paper dossier"), default=True)
+    receiving_agency = models.ForeignKey("agencies.Agency", verbose_name=_("received at"),
+                                         on_delete=models.PROTECT, related_name="received_dossiers")
+    counter = models.ForeignKey("agencies.Counter", verbose_name=_("counter"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    competent_unit = models.ForeignKey("geo.AdministrativeUnit", verbose_name=_("competent administrative unit"),
+                                       null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    delivery = models.CharField(_("result delivery"), max_length=20, choices=Delivery.choices)
+    delivery_address = models.CharField(_("delivery address"), max_length=500, blank=True)
+    fee_total = models.PositiveBigIntegerField(_("fees (VND)"), default=0)
+
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED)
+    resume_status = models.CharField(max_length=30, blank=True)
+    pause_kind = models.CharField(_("pause reason"), max_length=20, choices=PauseKind.choices, blank=True)
+    plan = models.JSONField(_("workflow"), default=list)  # [{"name", "role", "agency", "days"}, …]
+    step_index = models.SmallIntegerField(_("step"), default=0)
+    current_agency = models.ForeignKey("agencies.Agency", verbose_name=_("held by"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="held_dossiers")
+    current_role = models.CharField(_("role at this step"), max_length=20, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_dossiers")
+
+    submitted_at = models.DateTimeField(_("submitted"))
+    received_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    clock_started_at = models.DateTimeField(_("deadline counted from"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    step_started_at = models.DateTimeField(_("step started"), null=True, blank=True)
+    step_due_at = models.DateTimeField(_("step due"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    supplement_requested_at = models.DateTimeField(_("supplement requested"), null=True, blank=True)
+    supplements_at_reception = models.PositiveSmallIntegerField(default=0)
+    supplements_after_acceptance = models.PositiveSmallIntegerField(default=0)
+    apology_due_at = models.DateTimeField(_("new appointment"), null=True, blank=True)
+    result_issued_at = models.DateTimeField(_("result issued"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("result returned"), null=True, blank=True)
+    returned_to = models.CharField(_("returned to"), max_length=300, blank=True)
+    timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    revision = models.PositiveIntegerField(_("revision"), default=0)  # optimistic concurrency
+    event_count = models.PositiveIntegerField(default=0)  # head of the hash chain…
+    last_hash = models.CharField(max_length=64, blank=True)  # …so that deleting the last event shows
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-submitted_at"]
+        indexes = [
+            # the staff queues: what an agency holds, by status, soonest due first
+            models.Index(fields=["current_agency", "status", "due_at"], name="dossier_queue"),
+            models.Index(fields=["assignee", "status", "due_at"], name="dossier_mine"),
+            models.Index(fields=["receiving_agency", "status", "returned_at"], name="dossier_front"),
+            models.Index(fields=["status", "due_at"], name="dossier_overdue"),
+            models.Index(fields=["procedure", "submitted_at"], name="dossier_procedure"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def national_status(self) -> int | None:
+        return national_status(self.status, self.pause_kind)
+
+    @property
+    def current_step(self) -> dict[str, Any] | None:
+        return self.plan[self.step_index] if 0 <= self.step_index < len(self.plan) else None
+
+    @property
+    def promised_at(self) -> Any:
+        """The date promised to the applicant: the apology's new date if one was set, else the due date."""
+        return self.apology_due_at or self.due_at
+
+
+class DossierAgency(models.Model):
+    """Every agency involved in a dossier (receiving point and each workflow step): who may read it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="involved")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "dossier"], name="unique_dossier_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} → {self.agency_id}"
+
+
+class DossierComponent(models.Model):
+    """A component of the procedure as received in this dossier (originals and copies counted)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="components")
+    component = models.ForeignKey("catalog.Component", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("document"), max_length=500)
+    required = models.BooleanField(_("required"), default=True)
+    originals = models.PositiveSmallIntegerField(_("originals"), default=0)
+    copies = models.PositiveSmallIntegerField(_("copies"), default=0)
+    received = models.BooleanField(_("received"), default=False)
+
+    class Meta:
+        ordering = ["dossier", "order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttachmentKind(models.TextChoices):
+    SCAN = "scan", _("Scanned component")
+    SUPPLEMENT = "supplement", _("Supplement")
+    RESULT = "result", _("Result")
+    OTHER = "other", _("Other")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"dossiers/{instance.dossier.code}/{instance.sha256[:16]}-{filename}"
+
+
+class Attachment(models.Model):
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="attachments")
+    component = models.ForeignKey(DossierComponent, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=20, choices=AttachmentKind.choices, default=AttachmentKind.SCAN)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dossier", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("dossier events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("dossier events are append-only")
+
+
+class Event(models.Model):
+    """One transition of one dossier. Append-only; ``hash`` chains it to the dossier's previous event."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=30)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_name = models.CharField(max_length=300, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    agency = models.ForeignKey("agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30)
+    from_step = models.SmallIntegerField(null=True)
+    to_step = models.SmallIntegerField(null=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict)  # what the action was given: reasons, missing components, files…
+    changes = models.JSONField(default=dict)  # the projected fields it set (see dossiers.audit)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dossier", "seq"]
+        constraints = [models.UniqueConstraint(fields=["dossier", "seq"], name="unique_event_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("dossier events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("dossier events are append-only")
+
+
+class DossierCounter(models.Model):
+    """The running number of one agency's dossiers on one day (the XXXX of the dossier code)."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "day"], name="unique_counter_day")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.day}: {self.last}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` for ``POST /api/v1/dossiers``: a retry returns the first dossier."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DossierAccess(models.Model):
+    """Who opened a dossier's personal data, when and how (Law 91/2025/QH15: log every access)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    via = models.CharField(max_length=20)  # "api", "workspace", "slip"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.via} {self.at}"

@@ -1,0 +1,85 @@
+"""Which agency carries out each step of a dossier's internal workflow (the one routing rule).
+
+The catalogue's workflow names a role and a *kind* of agency for each step; a dossier needs real agencies:
+
+- reception and return steps (role reception/postal) stay with the point that received the dossier — a post
+  office's steps are done by postal staff;
+- for a commune-level procedure, the other steps go to the competent commune's People's Committee (its
+  specialized divisions are part of it): the commune of the receiving point, or the one chosen at reception
+  for a boundary-free procedure received elsewhere (DESIGN.md §3: routed to the *competent* agency);
+- for a province-level procedure, to the procedure's processing agency (``Procedure.processing_agency``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Agency, AgencyKind, Role
+from motcua.catalog.models import Level, ProcedureVersion
+from motcua.core.errors import MotCuaError
+from motcua.geo.models import AdministrativeUnit
+
+FRONT_ROLES = {Role.RECEPTION, Role.POSTAL}
+
+
+class RoutingError(MotCuaError):
+    status = 422
+
+
+def competent_unit(version: ProcedureVersion, receiving: Agency, chosen: AdministrativeUnit | None) -> Any:
+    if version.level != Level.COMMUNE:
+        return None
+    if chosen is not None:
+        return chosen
+    return receiving.unit
+
+
+def handling_agency(version: ProcedureVersion, unit: AdministrativeUnit | None) -> Agency:
+    if version.level == Level.COMMUNE:
+        agency = Agency.objects.filter(kind=AgencyKind.PEOPLE_COMMITTEE, unit=unit, is_active=True).first()
+        if agency is None:
+            raise RoutingError(
+                "no_competent_agency",
+                _("No People's Committee is set up for %(unit)s; an administrator must add it."),
+                {"unit": unit.name if unit else "?"},
+            )
+        return agency
+    agency = version.procedure.processing_agency
+    if agency is None or not agency.is_active:
+        raise RoutingError(
+            "no_processing_agency",
+            _("Procedure %(code)s has no processing agency; an administrator must set one."),
+            {"code": version.procedure.code},
+        )
+    return agency
+
+
+def plan(version: ProcedureVersion, receiving: Agency, unit: AdministrativeUnit | None) -> list[dict[str, Any]]:
+    """The dossier's workflow with real agencies. A version without a workflow gets reception → handling → return."""
+    steps: list[dict[str, Any]] = [
+        {"name": s.name_vi, "role": s.role, "days": str(s.days)}
+        for s in version.steps.all()
+    ]
+    if not steps or steps[0]["role"] not in FRONT_ROLES:
+        steps.insert(0, {"name": "Tiếp nhận hồ sơ", "role": Role.RECEPTION, "days": "0"})
+    if len(steps) == 1 or all(step["role"] in FRONT_ROLES for step in steps):
+        steps.insert(1, {"name": "Giải quyết hồ sơ", "role": Role.PROCESSING, "days": str(version.processing_days)})
+    if steps[-1]["role"] not in FRONT_ROLES:
+        steps.append({"name": "Trả kết quả", "role": Role.RECEPTION, "days": "0"})
+    if not any(step["role"] == Role.SIGNER for step in steps):
+        # somebody signs and issues every result; a workflow that forgot it gets the step before the return
+        steps.insert(len(steps) - 1, {"name": "Ký, ban hành kết quả", "role": Role.SIGNER, "days": "0"})
+    handler = None
+    front_role = Role.POSTAL if receiving.kind == AgencyKind.POST_OFFICE else Role.RECEPTION
+    for index, step in enumerate(steps):
+        if step["role"] in FRONT_ROLES and index in (0, len(steps) - 1):
+            step["agency"] = receiving.pk
+            step["role"] = front_role
+        else:
+            if step["role"] in FRONT_ROLES:
+                step["role"] = Role.PROCESSING  # a front step in the middle is clerical work of the handler
+            handler = handler or handling_agency(version, unit)
+            step["agency"] = handler.pk
+    return steps

@@ -1,0 +1,146 @@
+"""The one-stop rules of law, versioned by effective date; each dossier keeps the version it was received under.
+
+Decree 61/2018/NĐ-CP (amended by Decree 107/2021, guided by Circular 01/2018/TT-VPCP) governed the one-stop
+mechanism until 30 June 2025; Decree 118/2025/NĐ-CP (guided by Circular 03/2025/TT-VPCP) replaced it on
+1 July 2025. The figures below are the same in both; what differs is the legal basis printed on the slips and
+how an apology is worded. A future decree is a new :class:`RuleSet` appended to ``RULESETS``.
+
+Each rule is checked in exactly one function here; ``dossiers.services`` calls them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core.calendar import VN_TZ, WorkingCalendar
+from motcua.core.errors import MotCuaError
+
+if TYPE_CHECKING:
+    from motcua.dossiers.models import Dossier
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    code: str
+    decree: str
+    circular: str
+    effective_from: date
+    # Decree 45/2020 art. 11: an online dossier is acknowledged (or sent a supplement request) within 8 working hours
+    online_ack_hours: int = 8
+    # a supplement found necessary after acceptance must be requested within 3 working days
+    late_supplement_days: int = 3
+    supplements_at_reception: int = 1  # one complete, written request at reception
+    supplements_after_acceptance: int = 1
+    # paper dossiers received after 15:00 are transferred the next working morning
+    paper_transfer_cutoff: time = time(15, 0)
+    apology_new_dates: int = 1  # the new appointment date may be set only once
+    apology_title: str = "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
+
+
+RULESETS: tuple[RuleSet, ...] = (
+    RuleSet(
+        code="61/2018", decree="Nghị định số 61/2018/NĐ-CP", circular="Thông tư số 01/2018/TT-VPCP",
+        effective_from=date(2018, 8, 21),
+    ),
+    RuleSet(
+        code="118/2025", decree="Nghị định số 118/2025/NĐ-CP", circular="Thông tư số 03/2025/TT-VPCP",
+        effective_from=date(2025, 7, 1),
+        apology_title="PHIẾU XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT HỒ SƠ",
+    ),
+)
+
+
+def ruleset_on(moment: datetime | date) -> RuleSet:
+    """The rules in force on ``moment`` (the last one that took effect on or before it)."""
+    day = moment.astimezone(VN_TZ).date() if isinstance(moment, datetime) else moment
+    current = RULESETS[0]
+    for ruleset in RULESETS:
+        if ruleset.effective_from <= day:
+            current = ruleset
+    return current
+
+
+def ruleset(code: str) -> RuleSet:
+    for candidate in RULESETS:
+        if candidate.code == code:
+            return candidate
+    raise KeyError(code)
+
+
+class RuleBroken(MotCuaError):
+    status = 409
+
+
+def check_supplement_request(dossier: Dossier, now: datetime, calendar: WorkingCalendar) -> str:
+    """One complete request at reception; after acceptance, one, within 3 working days. Returns the phase."""
+    rules = ruleset(dossier.rules_version)
+    if dossier.received_at is None:
+        if dossier.supplements_at_reception >= rules.supplements_at_reception:
+            raise RuleBroken(
+                "supplement_already_requested",
+                _("A supplement was already requested at reception; the request must be made once, complete."),
+            )
+        return "reception"
+    if dossier.supplements_after_acceptance >= rules.supplements_after_acceptance:
+        raise RuleBroken(
+            "supplement_already_requested",
+            _("A supplement was already requested after acceptance; it may be requested only once."),
+        )
+    limit = calendar.add_working_days(dossier.received_at, rules.late_supplement_days)
+    if now > limit:
+        raise RuleBroken(
+            "supplement_window_closed",
+            _("A supplement must be requested within %(days)d working days of acceptance (until %(limit)s)."),
+            {"days": rules.late_supplement_days, "limit": limit.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")},
+        )
+    return "handling"
+
+
+def transfer_moment(dossier: Dossier, now: datetime, calendar: WorkingCalendar) -> datetime:
+    """When the dossier reaches the processing agency: at once if electronic; a paper dossier the same working
+    day, or the next working morning when it leaves after the cut-off (15:00) or outside working hours."""
+    if not dossier.paper:
+        return now
+    rules = ruleset(dossier.rules_version)
+    local = calendar.localize(now)
+    cutoff = datetime.combine(local.date(), rules.paper_transfer_cutoff, VN_TZ)
+    if calendar.is_working_moment(local) and local <= cutoff:
+        return now
+    # the next working morning: the start of the first working period after today (or later today, if before)
+    day = local.date() if local < datetime.combine(local.date(), calendar.periods[0][0], VN_TZ) else (
+        local.date() + timedelta(days=1))
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, calendar.periods[0][0], VN_TZ)
+
+
+def online_ack_deadline(dossier: Dossier, calendar: WorkingCalendar) -> datetime | None:
+    """An online dossier must be accepted or answered within 8 working hours of submission."""
+    if dossier.channel != "online":
+        return None
+    return calendar.add_working_hours(dossier.submitted_at, ruleset(dossier.rules_version).online_ack_hours)
+
+
+def check_apology(dossier: Dossier, now: datetime, new_date: datetime) -> None:
+    """Before the due date passes; a later date than the due date; the new date only once."""
+    rules = ruleset(dossier.rules_version)
+    if dossier.apology_due_at is not None and rules.apology_new_dates <= 1:
+        raise RuleBroken(
+            "apology_already_given",
+            _("A new appointment date was already set; it may be set only once."),
+        )
+    if dossier.due_at is None or now >= dossier.due_at:
+        raise RuleBroken(
+            "apology_too_late",
+            _("The apology must be issued before the due date passes."),
+        )
+    if new_date <= dossier.due_at:
+        raise RuleBroken(
+            "apology_date_not_later",
+            _("The new appointment must be later than the current due date."),
+            location="new_due_at",
+        )

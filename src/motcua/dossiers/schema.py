@@ -1,0 +1,142 @@
+"""What each dossier action is given, validated at the boundary (API bodies and workspace forms alike)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Text = ""
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["person", "organization"] = "person"
+    name: Name
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class ComponentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: int = Field(ge=1, description="The component's number in the procedure's list (1, 2, …)")
+    originals: int = Field(default=0, ge=0, le=99)
+    copies: int = Field(default=0, ge=0, le=99)
+    received: bool = True
+
+
+class DossierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    procedure: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    channel: Literal["online", "counter", "post_office", "home_pickup"]
+    receiving_agency: str = Field(default="", description="Identifier code of the receiving point; "
+                                  "defaults to the caller's reception point")
+    counter: int | None = Field(default=None, ge=1)
+    competent_unit: str = Field(default="", description="Commune code, for a boundary-free procedure "
+                                "received outside the competent commune")
+    applicant: Applicant
+    components: list[ComponentIn] = Field(default_factory=list)
+    delivery: Literal["counter", "post", "electronic"] = "counter"
+    delivery_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    receive: bool = Field(default=True, description="At a counter or post office: accept at once "
+                          "(needs every required component)")
+    note: Text = ""
+
+
+class Missing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document: Name
+    reason: Reason
+
+
+class RequestSupplement(Params):
+    missing: list[Missing] = Field(min_length=1)
+
+
+class Supplement(Params):
+    received: list[int] = Field(default_factory=list, description="Numbers of the components that arrived now")
+
+
+class Refuse(Params):
+    reasons: Reason
+
+
+class Transfer(Params):
+    agency: str = Field(default="", description="Identifier code of another agency, for inter-agency handling")
+
+
+class Assign(Params):
+    assignee: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+
+
+class Forward(Params):
+    pass
+
+
+class SendBack(Params):
+    to_step: int = Field(ge=1, description="Number of the earlier step (1 is the first step after reception)")
+    reason: Reason
+
+
+class Pause(Params):
+    kind: Literal["financial", "verification", "other"] = "other"
+    reason: Reason
+
+
+class Resume(Params):
+    pass
+
+
+class Approve(Params):
+    pass
+
+
+class IssueResult(Params):
+    attachment: int | None = Field(default=None, description="Id of an uploaded result file (kind=result)")
+
+
+class ReturnResult(Params):
+    delivery: Literal["counter", "post", "electronic"]
+    recipient: Name
+
+
+class Withdraw(Params):
+    reason: Reason
+
+
+class Apologize(Params):
+    new_due_at: datetime
+    reason: Reason
+
+
+class Receive(Params):
+    received: list[int] = Field(default_factory=list, description="Numbers of the components that arrived now")
+
+
+ACTION_PARAMS: dict[str, type[Params]] = {
+    "receive": Receive,
+    "request_supplement": RequestSupplement,
+    "supplement": Supplement,
+    "refuse": Refuse,
+    "transfer": Transfer,
+    "assign": Assign,
+    "forward": Forward,
+    "send_back": SendBack,
+    "pause": Pause,
+    "resume": Resume,
+    "approve": Approve,
+    "issue_result": IssueResult,
+    "return_result": ReturnResult,
+    "withdraw": Withdraw,
+    "apologize": Apologize,
+}

@@ -1,0 +1,174 @@
+"""Reads of dossiers, always scoped: staff see the dossiers of the agencies they belong to, nothing else.
+
+A dossier is visible to every agency involved in it (receiving point and each step's agency, kept in
+``DossierAgency``). The queues are index-backed filters on the holder (``dossier_queue``), the assignee
+(``dossier_mine``) and the receiving point (``dossier_front``); lists are paged without counting every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Role
+from motcua.core.calendar import VN_TZ
+from motcua.core.errors import MotCuaError, NotFound
+from motcua.dossiers import deadlines
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.machine import OPEN, Status
+from motcua.dossiers.models import Dossier, DossierAccess, DossierAgency, Event
+
+QUEUES = {
+    "todo": _("To act on"),
+    "mine": _("Assigned to me"),
+    "due_soon": _("Due within 2 working days"),
+    "overdue": _("Overdue"),
+    "returned_today": _("Returned today"),
+}
+
+
+def visible(actor: Actor) -> QuerySet[Dossier]:
+    agencies = actor.agencies_with()
+    if not agencies:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(
+        Exists(DossierAgency.objects.filter(dossier=OuterRef("pk"), agency_id__in=agencies))
+    )
+
+
+def _held(actor: Actor) -> Q:
+    """Dossiers waiting at one of the actor's agencies for a role the actor holds there."""
+    query = Q(pk__in=[])
+    for agency, roles in actor.roles.items():
+        query |= Q(current_agency_id=agency, current_role__in=sorted(roles))
+    return query
+
+
+def queue(actor: Actor, name: str, now: datetime | None = None) -> QuerySet[Dossier]:
+    now = now or timezone.now()
+    base = Dossier.objects.select_related("version", "receiving_agency", "current_agency", "assignee")
+    if name == "mine":
+        return base.filter(assignee_id=actor.user_id, status__in=list(OPEN)).order_by("due_at", "pk")
+    if name == "returned_today":
+        start = datetime.combine(timezone.localdate(now), datetime.min.time(), VN_TZ)
+        front = actor.agencies_with(Role.RECEPTION, Role.POSTAL)
+        return base.filter(receiving_agency_id__in=front, status=Status.RETURNED, returned_at__gte=start).order_by(
+            "-returned_at")
+    held = base.filter(_held(actor), status__in=list(OPEN)).filter(
+        Q(assignee__isnull=True) | Q(assignee_id=actor.user_id)
+    )
+    if name == "todo":
+        return held.order_by("due_at", "pk")
+    if name == "due_soon":
+        limit = deadlines.calendar().add_working_days(now, 2)
+        return held.filter(due_at__gte=now, due_at__lte=limit).order_by("due_at", "pk")
+    if name == "overdue":
+        agencies = sorted(actor.agencies_with())
+        return base.filter(deadlines.overdue_q(now), current_agency_id__in=agencies).order_by("due_at", "pk")
+    raise NotFound("unknown_queue", _("There is no queue called %(name)s."), {"name": name[:30]})
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    agency: str = ""
+    procedure: str = ""
+    overdue: bool | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+def search(actor: Actor, filters: Filters, now: datetime | None = None) -> QuerySet[Dossier]:
+    now = now or timezone.now()
+    result = visible(actor).select_related("version", "receiving_agency", "current_agency")
+    if filters.status:
+        if filters.status not in Status.values:
+            raise MotCuaError("unknown_status", _("Unknown status %(status)s."), {"status": filters.status[:30]},
+                              "status")
+        result = result.filter(status=filters.status)
+    if filters.agency:
+        result = result.filter(
+            Q(current_agency__identifier_code=filters.agency) | Q(receiving_agency__identifier_code=filters.agency)
+        )
+    if filters.procedure:
+        result = result.filter(procedure__code=filters.procedure)
+    if filters.overdue is True:
+        result = result.filter(deadlines.overdue_q(now))
+    elif filters.overdue is False:
+        result = result.exclude(deadlines.overdue_q(now))
+    if filters.received_from:
+        result = result.filter(submitted_at__gte=datetime.combine(filters.received_from, datetime.min.time(), VN_TZ))
+    if filters.received_to:
+        end = datetime.combine(filters.received_to + timedelta(days=1), datetime.min.time(), VN_TZ)
+        result = result.filter(submitted_at__lt=end)
+    return result.order_by("-submitted_at", "-pk")
+
+
+def get_for(actor: Actor, code: str, via: str = "") -> Dossier:
+    """One dossier the actor may see (404 otherwise, so that codes of others' dossiers reveal nothing)."""
+    dossier = visible(actor).select_related("version", "receiving_agency", "current_agency", "assignee").filter(
+        code=code).first()
+    if dossier is None:
+        raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
+    if via:
+        DossierAccess.objects.create(dossier=dossier, user_id=actor.user_id, via=via)
+    return dossier
+
+
+def events(dossier: Dossier) -> QuerySet[Event]:
+    return Event.objects.filter(dossier=dossier).select_related("agency").order_by("seq")
+
+
+# What the public may see of the history: the action's public label, never people or notes.
+MILESTONES: dict[str, Any] = {
+    "submit": _("Dossier submitted"),
+    "receive": _("Dossier accepted"),
+    "request_supplement": _("Supplement requested"),
+    "supplement": _("Supplement received"),
+    "refuse": _("Dossier refused"),
+    "transfer": _("Transferred for processing"),
+    "forward": _("Moved to the next step"),
+    "approve": _("Approved"),
+    "send_back": _("Returned to an earlier step"),
+    "pause": _("Paused"),
+    "resume": _("Resumed"),
+    "issue_result": _("Result signed and issued"),
+    "return_result": _("Result returned"),
+    "withdraw": _("Withdrawn"),
+    "apologize": _("Apology issued with a new appointment date"),
+}
+
+
+def track(code: str, now: datetime | None = None) -> dict[str, Any]:
+    """What anyone with the code may see: status, step, due date, milestones — no personal data."""
+    now = now or timezone.now()
+    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
+        code=code.strip()).first()
+    if dossier is None:
+        raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
+    step = dossier.current_step
+    return {
+        "dossier": dossier,
+        "code": dossier.code,
+        "procedure": dossier.version.name_vi,
+        "procedure_code": dossier.procedure.code if dossier.procedure_id else "",
+        "received_at_agency": dossier.receiving_agency.name,
+        "status": dossier.status,
+        "status_label": Status(dossier.status).label,
+        "national_status": dossier.national_status,
+        "step": step["name"] if step and dossier.status in OPEN else "",
+        "step_agency": dossier.current_agency.name if dossier.current_agency and dossier.status in OPEN else "",
+        "submitted_at": dossier.submitted_at,
+        "due_at": dossier.promised_at,
+        "overdue": deadlines.is_overdue(dossier, now),
+        "returned_at": dossier.returned_at,
+        "milestones": [
+            {"at": e.at, "action": e.action, "label": MILESTONES[e.action]}
+            for e in Event.objects.filter(dossier=dossier, action__in=list(MILESTONES)).order_by("seq")
+        ],
+    }

@@ -1,0 +1,402 @@
+"""The official slips of a dossier as PDF, after the forms of Circular 01/2018/TT-VPCP (Mẫu số 01–05).
+
+- ``receipt`` (Mẫu 01): receipt of the dossier and appointment for the result;
+- ``supplement`` (Mẫu 02): request to supplement or complete the dossier;
+- ``refusal`` (Mẫu 03): refusal to receive and handle the dossier;
+- ``apology`` (Mẫu 04): apology and new appointment date (its title follows the dossier's one-stop rules);
+- ``control`` (Mẫu 05): control of the handling process, one row per hand-over (:func:`control_rows`).
+
+The slips are legal forms, so their text is fixed Vietnamese in the templates
+(``dossiers/templates/dossiers/slips/``); this module only gathers the facts, formats moments in Vietnam time
+(dd/mm/yyyy, HH:MM) and amounts in đồng (dots as thousands separators), and renders the HTML with WeasyPrint.
+Nothing is fetched from the network: the QR code is an inline SVG data URI and only ``data:`` URLs are allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Agency
+from motcua.core.calendar import MAX_SEARCH_DAYS, VN_TZ, WorkingCalendar
+from motcua.core.errors import NotFound
+from motcua.dossiers import deadlines, rules
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Dossier, Event, Timeliness
+from motcua.geo.models import AdministrativeUnit
+
+SLIP_KINDS: dict[str, Promise] = {
+    "receipt": _("Receipt and appointment for the result (form 01)"),
+    "supplement": _("Request to supplement the dossier (form 02)"),
+    "refusal": _("Refusal to receive the dossier (form 03)"),
+    "apology": _("Apology and new appointment date (form 04)"),
+    "control": _("Control slip of the handling process (form 05)"),
+}
+
+# The form number of each slip in the Circular's appendix.
+FORM_NUMBERS = {"receipt": "01", "supplement": "02", "refusal": "03", "apology": "04", "control": "05"}
+
+# Events that hand the dossier over even when the workflow step does not change.
+HANDOVER_ACTIONS = frozenset({
+    "submit", "receive", "transfer", "forward", "approve", "issue_result", "send_back", "return_result",
+})
+# Hand-overs by which the applicant gives the dossier to the one-stop point (nothing to judge on time).
+FROM_APPLICANT = frozenset({"submit", "receive"})
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def tracking_url(dossier: Dossier) -> str:
+    """The public tracking page of the dossier (printed, and encoded in the slip's QR code)."""
+    base = (getattr(settings, "PUBLIC_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/")
+    return f"{base}/tra-cuu/?ma={quote(dossier.code, safe='')}"
+
+
+# --- formatting ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment in Vietnam time, in the pieces the forms print (``10 giờ 30 phút, ngày 23 tháng 11 năm 2026``)."""
+
+    value: datetime
+
+    @property
+    def local(self) -> datetime:
+        return self.value.astimezone(VN_TZ)
+
+    @property
+    def date(self) -> str:
+        return self.local.strftime("%d/%m/%Y")
+
+    @property
+    def time(self) -> str:
+        return self.local.strftime("%H:%M")
+
+    @property
+    def hour(self) -> str:
+        return self.local.strftime("%H")
+
+    @property
+    def minute(self) -> str:
+        return self.local.strftime("%M")
+
+    @property
+    def day(self) -> str:
+        return self.local.strftime("%d")
+
+    @property
+    def month(self) -> str:
+        return self.local.strftime("%m")
+
+    @property
+    def year(self) -> str:
+        return str(self.local.year)
+
+    def __str__(self) -> str:
+        return f"{self.time} {self.date}"
+
+
+def moment(value: datetime | str | None) -> Moment | None:
+    """A :class:`Moment` from an aware datetime or an ISO string (as events store them), or ``None``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=VN_TZ)
+    return Moment(value)
+
+
+def vnd(amount: int | None) -> str:
+    """``75000`` → ``75.000`` (the unit, đồng, is printed by the form)."""
+    return f"{int(amount or 0):,}".replace(",", ".")
+
+
+def working_days(value: object) -> str:
+    """``Decimal("5.00")`` → ``5``; ``0.5`` → ``0,5`` (Vietnamese decimal comma)."""
+    text = format(Decimal(str(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def place_name(agency: Agency) -> str:
+    """The province printed before the date: ``Quảng Ninh`` (without ``Tỉnh``/``Thành phố``)."""
+    unit: AdministrativeUnit | None = agency.unit
+    while unit is not None and not unit.is_province and unit.parent_id is not None:
+        unit = unit.parent
+    name = unit.name if unit is not None else ""
+    for prefix in ("Thành phố ", "Tỉnh ", "TP. "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def qr_data_uri(url: str) -> str:
+    import segno
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+
+
+# --- the control slip's rows ---------------------------------------------------------------------------
+
+
+def _timeliness(handed: datetime, due: datetime | None) -> str:
+    if due is None:
+        return ""
+    if handed > due:
+        return str(Timeliness.LATE)
+    if handed.astimezone(VN_TZ).date() < due.astimezone(VN_TZ).date():
+        return str(Timeliness.EARLY)
+    return str(Timeliness.ON_TIME)
+
+
+def _end_of_working_day(cal: WorkingCalendar, moment_: datetime) -> datetime:
+    """A step of 0 days is settled the same working day: due at the end of the day it started (or of the next
+    working day when it started after hours, as a paper dossier received after 15:00 leaves next morning)."""
+    local = cal.localize(moment_)
+    day = local.date()
+    end = datetime.combine(day, cal.periods[-1][1], VN_TZ)
+    for _attempt in range(MAX_SEARCH_DAYS):
+        if cal.is_working_day(day) and local <= end:
+            break
+        day += timedelta(days=1)
+        end = datetime.combine(day, cal.periods[-1][1], VN_TZ)
+        local = datetime.combine(day, cal.periods[0][0], VN_TZ)
+    return end
+
+
+def _step_due(cal: WorkingCalendar, state: dict[str, Any], plan: list[dict[str, Any]], index: int | None
+              ) -> datetime | None:
+    """The due moment of the step being left, as the dossier recorded it (pauses and supplements included);
+    computed with ``deadlines.step_due`` from the step's start when the log does not carry it."""
+    if index is None or not 0 <= index < len(plan):
+        return None
+    step = plan[index]
+    started = moment(state.get("step_started_at"))
+    due = moment(state.get("step_due_at"))
+    due_at = due.value if due else None
+    if due_at is None and started is not None:
+        due_at = deadlines.step_due(cal, started.value, step)
+    if due_at is not None and Decimal(str(step.get("days", "0"))) == 0:
+        due_at = _end_of_working_day(cal, started.value if started else due_at)
+    return due_at
+
+
+def control_rows(dossier: Dossier, events: list[Event] | None = None,
+                 calendar: WorkingCalendar | None = None) -> list[dict[str, Any]]:
+    """One row per hand-over of the dossier, oldest first, for the control slip (Mẫu 05) and elsewhere.
+
+    A hand-over is an event that moves the dossier to another workflow step, or one of ``HANDOVER_ACTIONS``
+    (submission, acceptance, transfer, forward, approval, issuing, sending back, returning the result). The
+    dossier's state is replayed from the events' ``changes`` so each row uses the plan, step start and step due
+    moment in force at that time. Each row is a dict:
+
+    ``seq``, ``action``, ``at`` (aware datetime) and ``moment`` (:class:`Moment`);
+    ``from_step``/``to_step`` (indexes) and ``from_step_name``/``to_step_name``;
+    ``giver_agency``/``giver_name`` (for a submission: no agency, the applicant's name);
+    ``receiver_agency``/``receiver_name`` (for a return of the result: no agency, who received it);
+    ``from_applicant``/``to_applicant`` (bools);
+    ``due_at`` (the due moment of the step handed on, or ``None``) and ``due`` (:class:`Moment`);
+    ``timeliness``: ``"early"``, ``"on_time"``, ``"late"`` (``Timeliness`` values) or ``""`` when not judged.
+    """
+    if events is None:
+        events = list(Event.objects.filter(dossier=dossier).select_related("agency").order_by("seq"))
+    cal = calendar or deadlines.calendar()
+    state: dict[str, Any] = {}
+    raw: list[dict[str, Any]] = []
+    agency_ids: set[int] = set()
+    for event in events:
+        before = dict(state)
+        state.update(event.changes or {})
+        handover = event.action in HANDOVER_ACTIONS or (
+            event.from_step is not None and event.to_step is not None and event.from_step != event.to_step
+        )
+        if not handover:
+            continue
+        plan_before: list[dict[str, Any]] = before.get("plan") or state.get("plan") or dossier.plan
+        plan_after: list[dict[str, Any]] = state.get("plan") or dossier.plan
+        from_applicant = event.action in FROM_APPLICANT
+        to_applicant = event.action == "return_result"
+        receiver_id: int | None = None
+        if from_applicant:
+            receiver_id = dossier.receiving_agency_id
+        elif not to_applicant and event.to_step is not None and 0 <= event.to_step < len(plan_after):
+            receiver_id = plan_after[event.to_step].get("agency")
+        due_at = None
+        if not from_applicant:
+            due_at = _step_due(cal, before, plan_before, event.from_step)
+        row: dict[str, Any] = {
+            "seq": event.seq,
+            "action": event.action,
+            "at": event.at,
+            "moment": moment(event.at),
+            "from_step": event.from_step,
+            "to_step": event.to_step,
+            "from_step_name": _step_name(plan_before, event.from_step),
+            "to_step_name": _step_name(plan_after, event.to_step),
+            "giver_id": None if from_applicant else event.agency_id,
+            "giver_name": dossier.applicant_name if from_applicant else event.actor_name,
+            "receiver_id": receiver_id,
+            "receiver_name": (
+                (state.get("returned_to") or dossier.returned_to or dossier.applicant_name) if to_applicant
+                else event.actor_name if from_applicant and dossier.paper
+                else ""
+            ),
+            "from_applicant": from_applicant,
+            "to_applicant": to_applicant,
+            "due_at": due_at,
+            "due": moment(due_at),
+            "timeliness": _timeliness(event.at, due_at) if not from_applicant else "",
+        }
+        agency_ids.update(a for a in (row["giver_id"], receiver_id) if a)
+        raw.append(row)
+    names = dict(Agency.objects.filter(pk__in=agency_ids).values_list("pk", "name"))
+    for row in raw:
+        row["giver_agency"] = names.get(row.pop("giver_id"), "")
+        row["receiver_agency"] = names.get(row.pop("receiver_id"), "")
+    return raw
+
+
+def _step_name(plan: list[dict[str, Any]], index: int | None) -> str:
+    if index is None or not 0 <= index < len(plan):
+        return ""
+    return str(plan[index].get("name", ""))
+
+
+# --- which slips, and rendering ------------------------------------------------------------------------
+
+
+def _events(dossier: Dossier) -> list[Event]:
+    return list(Event.objects.filter(dossier=dossier).select_related("agency", "agency__parent").order_by("seq"))
+
+
+def _last(events: list[Event], *actions: str) -> Event | None:
+    for event in reversed(events):
+        if event.action in actions:
+            return event
+    return None
+
+
+def _available(dossier: Dossier, events: list[Event]) -> list[str]:
+    ready = {
+        "receipt": dossier.received_at is not None,
+        "supplement": _last(events, "request_supplement") is not None,
+        "refusal": dossier.status == Status.REFUSED,
+        "apology": dossier.apology_due_at is not None,
+        "control": dossier.received_at is not None,
+    }
+    return [kind for kind in SLIP_KINDS if ready[kind]]
+
+
+def available_slips(dossier: Dossier) -> list[str]:
+    """The slips that exist for the dossier now, in the order of ``SLIP_KINDS``."""
+    return _available(dossier, _events(dossier))
+
+
+def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
+    """Everything the slip templates print, from the dossier as stored now (not the possibly stale instance).
+
+    Raises :class:`NotFound` (``slip_not_available``) for an unknown kind or a slip that does not exist yet.
+    """
+    fresh = (
+        Dossier.objects.select_related("version", "procedure", "receiving_agency__parent",
+                                       "receiving_agency__unit__parent")
+        .filter(pk=dossier.pk).first()
+    )
+    events = _events(fresh) if fresh is not None else []
+    if fresh is None or kind not in SLIP_KINDS or kind not in _available(fresh, events):
+        raise NotFound("slip_not_available", _("This slip does not exist for dossier %(code)s yet."),
+                       {"code": dossier.code}, "kind")
+    dossier = fresh
+    ruleset = rules.ruleset(dossier.rules_version)
+    agency = dossier.receiving_agency
+    received_by = _last(events, "receive") or _last(events, "submit")
+    url = tracking_url(dossier)
+    components = list(dossier.components.all())
+    context: dict[str, Any] = {
+        "kind": kind,
+        "form_number": FORM_NUMBERS[kind],
+        "dossier": dossier,
+        "code": dossier.code,
+        "rules": ruleset,
+        "agency": agency,
+        "parent_agency": agency.parent,
+        "place": place_name(agency),
+        "tracking_url": url,
+        "qr": qr_data_uri(url),
+        "procedure": dossier.version.name_vi,
+        "processing_days": working_days(dossier.version.processing_days),
+        "fee": vnd(dossier.fee_total),
+        "components": components,
+        "received_components": [c for c in components if c.received],
+        "submitted": moment(dossier.submitted_at),
+        "received": moment(dossier.received_at),
+        "due": moment(dossier.due_at),
+        "promised": moment(dossier.promised_at),
+        "officer": received_by.actor_name if received_by else "",
+        "issued": moment(dossier.received_at or dossier.submitted_at),
+    }
+    if kind == "supplement":
+        event = _last(events, "request_supplement")
+        assert event is not None
+        context.update(
+            event=event, issued=moment(event.at), officer=event.actor_name,
+            missing=list(event.data.get("missing") or []),
+            requesting_agency=event.agency or agency,
+            at_reception=event.data.get("phase") == "reception",
+        )
+    elif kind == "refusal":
+        event = _last(events, "refuse")
+        context.update(
+            event=event, issued=moment(event.at if event else dossier.closed_at), officer=event.actor_name if event
+            else "", reasons=str((event.data.get("reasons") if event else "") or ""),
+            refusing_agency=(event.agency if event else None) or agency,
+        )
+    elif kind == "apology":
+        event = _last(events, "apologize")
+        issuer = (event.agency if event else None) or agency
+        context.update(
+            event=event, issued=moment(event.at if event else None) or context["received"],
+            officer=event.actor_name if event else "",
+            reason=str((event.data.get("reason") if event else "") or ""),
+            previous_due=moment(event.data.get("previous_due_at") if event else None) or context["due"],
+            new_due=moment(dossier.apology_due_at), apology_title=ruleset.apology_title,
+            agency=issuer, parent_agency=issuer.parent, receiving_agency=agency,
+        )
+    elif kind == "control":
+        rows = control_rows(dossier, events)
+        handling = []
+        for step in dossier.plan:
+            if step.get("agency") and step["agency"] != agency.pk and step["agency"] not in handling:
+                handling.append(step["agency"])
+        names = dict(Agency.objects.filter(pk__in=handling).values_list("pk", "name"))
+        context.update(
+            rows=rows, handling_agencies=[names[a] for a in handling if a in names],
+        )
+    return context
+
+
+def render_slip_html(dossier: Dossier, kind: str) -> str:
+    context = slip_context(dossier, kind)
+    with translation.override("vi"):
+        return render_to_string(f"dossiers/slips/{kind}.html", context)
+
+
+def render_slip(dossier: Dossier, kind: str) -> bytes:
+    """The slip ``kind`` of ``dossier`` as an A4 PDF. Raises :class:`NotFound` (``slip_not_available``)."""
+    from weasyprint import HTML, URLFetcher
+
+    html = render_slip_html(dossier, kind)
+    fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
+    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
