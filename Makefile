@@ -38,7 +38,7 @@ run: install messages-compiled
 	$(BIN)/motcua migrate --noinput -v 1
 	$(BIN)/motcua load_demo
 	@echo ""
-	@echo "MotCua: http://$(HOST):$(PORT)/  ·  staff: http://$(HOST):$(PORT)/admin/  ·  API: http://$(HOST):$(PORT)/api/v1/docs"
+	@echo "MotCua: http://$(HOST):$(PORT)/  ·  staff workspace: http://$(HOST):$(PORT)/workspace/  ·  admin: http://$(HOST):$(PORT)/admin/  ·  API: http://$(HOST):$(PORT)/api/v1/docs"
 	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua runserver $(HOST):$(PORT)
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
@@ -66,6 +66,7 @@ test-postgres: install-test messages-compiled
 
 bench: install-test
 	$(BIN)/python bench/catalog_search.py
+	$(BIN)/python bench/lifecycle.py
 
 messages: install
 	cd src/motcua && ../../$(BIN)/motcua makemessages -l vi -l en -l es --no-obsolete --no-location

@@ -139,7 +139,7 @@ def test_pages_need_sign_in_and_login_page_lists_demo_accounts(hatu: dict[str, A
 
 def test_staff_without_membership_get_a_clear_message(hatu: dict[str, Agency]) -> None:
     get_user_model().objects.create_user("moi", password=DEMO_PASSWORD)
-    page = signed_in("moi").get("/workspace/").content.decode()
+    page = signed_in("moi").get("/workspace/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "not a member of any agency" in page
 
 

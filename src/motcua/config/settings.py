@@ -157,6 +157,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # The largest file a citizen or officer may upload (scans, supplements, results), in MB.
 MOTCUA_MAX_UPLOAD_MB = int(os.environ.get("MOTCUA_MAX_UPLOAD_MB", "20"))
+# The largest request body (all files of one form together), in MB; larger ones are refused unread.
+MOTCUA_MAX_REQUEST_MB = int(os.environ.get("MOTCUA_MAX_REQUEST_MB", "50"))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

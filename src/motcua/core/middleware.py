@@ -10,13 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import MotCuaError
 
-# room for the form fields and multipart boundaries around the largest allowed files
-ENVELOPE = 2 * 1024 * 1024
-MAX_FILES_PER_REQUEST = 10
-
 
 def body_limit() -> int:
-    return int(settings.MOTCUA_MAX_UPLOAD_MB) * 1024 * 1024 * MAX_FILES_PER_REQUEST + ENVELOPE
+    """``MOTCUA_MAX_REQUEST_MB`` (50 MB by default): a reception form with several scans fits; each file is
+    further limited to ``MOTCUA_MAX_UPLOAD_MB`` by ``documents.validation``."""
+    return int(settings.MOTCUA_MAX_REQUEST_MB) * 1024 * 1024
 
 
 class BodySizeLimitMiddleware:
@@ -31,8 +29,9 @@ class BodySizeLimitMiddleware:
         if length > body_limit():
             error = MotCuaError(
                 "request_too_large",
-                _("The upload is too large (%(size)s MB). Each file may be at most %(limit)s MB."),
-                {"size": round(length / (1024 * 1024)), "limit": settings.MOTCUA_MAX_UPLOAD_MB},
+                _("The upload is too large (%(size)s MB): at most %(total)s MB at once, %(limit)s MB per file."),
+                {"size": round(length / (1024 * 1024)), "limit": settings.MOTCUA_MAX_UPLOAD_MB,
+                 "total": settings.MOTCUA_MAX_REQUEST_MB},
             )
             if request.path.startswith("/api/"):
                 return JsonResponse(error.as_dict(), status=413)

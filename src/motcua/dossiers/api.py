@@ -312,5 +312,7 @@ def track(request: HttpRequest, code: str) -> dict[str, Any]:
     """Status, step, due date and milestones; never personal data."""
     data = selectors.track(code)
     data.pop("dossier")
+    data["status_label"] = str(data["status_label"])
+    data["milestones"] = [{**m, "label": str(m["label"])} for m in data["milestones"]]
     return data
 

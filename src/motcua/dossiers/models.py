@@ -94,11 +94,14 @@ class Dossier(models.Model):
         verbose_name_plural = _("dossiers")
         ordering = ["-submitted_at"]
         indexes = [
-            # the staff queues: what an agency holds, by status, soonest due first
-            models.Index(fields=["current_agency", "status", "due_at"], name="dossier_queue"),
-            models.Index(fields=["assignee", "status", "due_at"], name="dossier_mine"),
+            # the staff queues walk open dossiers of one holder (or assignee) soonest due first and stop at a page
+            models.Index(fields=["current_agency", "due_at"], name="dossier_queue",
+                         condition=models.Q(closed_at__isnull=True)),
+            models.Index(fields=["assignee", "due_at"], name="dossier_mine",
+                         condition=models.Q(closed_at__isnull=True)),
             models.Index(fields=["receiving_agency", "status", "returned_at"], name="dossier_front"),
-            models.Index(fields=["status", "due_at"], name="dossier_overdue"),
+            # lists, newest first
+            models.Index(fields=["submitted_at", "id"], name="dossier_recent"),
             models.Index(fields=["procedure", "submitted_at"], name="dossier_procedure"),
         ]
 

@@ -53,13 +53,13 @@ def queue(actor: Actor, name: str, now: datetime | None = None) -> QuerySet[Doss
     now = now or timezone.now()
     base = Dossier.objects.select_related("version", "receiving_agency", "current_agency", "assignee")
     if name == "mine":
-        return base.filter(assignee_id=actor.user_id, status__in=list(OPEN)).order_by("due_at", "pk")
+        return base.filter(assignee_id=actor.user_id, closed_at__isnull=True).order_by("due_at", "pk")
     if name == "returned_today":
         start = datetime.combine(timezone.localdate(now), datetime.min.time(), VN_TZ)
         front = actor.agencies_with(Role.RECEPTION, Role.POSTAL)
         return base.filter(receiving_agency_id__in=front, status=Status.RETURNED, returned_at__gte=start).order_by(
             "-returned_at")
-    held = base.filter(_held(actor), status__in=list(OPEN)).filter(
+    held = base.filter(_held(actor), closed_at__isnull=True).exclude(status=Status.DRAFT).filter(
         Q(assignee__isnull=True) | Q(assignee_id=actor.user_id)
     )
     if name == "todo":

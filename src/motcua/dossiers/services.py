@@ -345,9 +345,9 @@ def _perform(dossier: Dossier, action: str, actor: Actor, params: dict[str, Any]
         if updated != 1:
             raise _conflict(dossier)
         dossier.revision = seen + 1
-        new_agencies = {s["agency"] for s in dossier.plan} - set(
+        new_agencies = set() if "plan" not in changes else {s["agency"] for s in dossier.plan} - set(
             DossierAgency.objects.filter(dossier=dossier).values_list("agency_id", flat=True))
-        if new_agencies:
+        if new_agencies:  # an inter-agency transfer: the new agency may now read the dossier
             DossierAgency.objects.bulk_create([DossierAgency(dossier=dossier, agency_id=a) for a in new_agencies])
     return dossier
 

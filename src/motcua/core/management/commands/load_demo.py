@@ -16,4 +16,5 @@ class Command(BaseCommand):
         width = max(len(username) for username, _, _ in report.staff)
         for username, role, agency in report.staff:
             self.stdout.write(f"  {username.ljust(width)}  {role.ljust(13)}  {agency}")
-        self.stdout.write("  Staff sign-in / Đăng nhập cán bộ: http://127.0.0.1:8000/admin/")
+        self.stdout.write("  Staff workspace / Không gian làm việc của cán bộ: http://127.0.0.1:8000/workspace/")
+        self.stdout.write("  Administration / Quản trị (quantri): http://127.0.0.1:8000/admin/")

@@ -1,0 +1,270 @@
+"""Benchmark: complete dossier lifecycles, and opening a staff queue with 1,000,000 dossiers in the database.
+
+For each engine (SQLite, PostgreSQL) on a fresh database with the demo province:
+
+1. lifecycles through the service layer: receive at the counter → transfer → each step of the procedure's
+   workflow (forward / approve / upload the result and issue it) → return, for the demo procedures with the
+   longest workflow (6 events and one file each), in-process, single thread;
+2. the same through HTTP (Django's full stack with Bearer tokens, in-process client);
+3. 1,000,000 synthetic dossiers spread over the province's agencies (inserted in bulk by SQL), then the time
+   to open the processing officer's queues (to act on, overdue) and the API list, p50 of 20 runs each.
+
+    .venv/bin/python bench/lifecycle.py [--lifecycles 200] [--dossiers 1000000] [--engines sqlite,postgres]
+
+Prints the figures; not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+NEXT = {"processing": "forward", "leader": "approve", "signer": "issue_result"}
+APPLICANT = {"name": "Nguyễn Văn An", "id_number": "022090001234", "phone": "0912345678"}
+
+
+def lifecycle_services(procedure: str, result: bytes) -> int:
+    from django.contrib.auth.models import User
+
+    from motcua.dossiers import services
+    from motcua.dossiers.actors import Actor
+    from motcua.dossiers.machine import Status
+
+    actors = {u.username: Actor.for_user(u) for u in User.objects.filter(username__endswith=".hatu")}
+    front = actors["tiepnhan.hatu"]
+    dossier, _ = services.create_dossier(actor=front, data={
+        "procedure": procedure, "channel": "counter", "applicant": APPLICANT,
+        "components": [{"order": i, "originals": 1} for i in range(1, 6)][: _components(procedure)]})
+    events = 2
+    dossier = services.perform(dossier.code, "transfer", actor=front)
+    events += 1
+    while dossier.status != Status.RESULT_READY:
+        role = dossier.current_role
+        actor = actors["chuyenvien.hatu"] if role == "processing" else actors["lanhdao.hatu"]
+        if role == "signer":
+            services.attach(dossier.code, actor=actor, file=io.BytesIO(result), name="ket-qua.pdf", kind="result")
+            events += 1
+        dossier = services.perform(dossier.code, NEXT[role], actor=actor)
+        events += 1
+    services.perform(dossier.code, "return_result", actor=front, params={"delivery": "counter", "recipient": "An"})
+    return events + 1
+
+
+_COMPONENTS: dict[str, int] = {}
+
+
+def _components(procedure: str) -> int:
+    if procedure not in _COMPONENTS:
+        from motcua.catalog.selectors import procedure_version
+
+        _COMPONENTS[procedure] = len(procedure_version(procedure).components.all())
+    return _COMPONENTS[procedure]
+
+
+def lifecycle_http(clients: dict[str, Any], procedure: str, result: bytes) -> None:
+    def post(who: str, path: str, body: dict[str, Any]) -> Any:
+        response = clients[who].post(path, json.dumps(body), content_type="application/json")
+        assert response.status_code in (200, 201), response.content
+        return response.json()
+
+    body = {"procedure": procedure, "channel": "counter", "applicant": APPLICANT,
+            "components": [{"order": i, "originals": 1} for i in range(1, _components(procedure) + 1)]}
+    dossier = post("tiepnhan.hatu", "/api/v1/dossiers", body)
+    code = dossier["code"]
+    dossier = post("tiepnhan.hatu", f"/api/v1/dossiers/{code}/actions/transfer", {})
+    while dossier["status"] != "result_ready":
+        role = dossier["current_role"]
+        who = "chuyenvien.hatu" if role == "processing" else "lanhdao.hatu"
+        if role == "signer":
+            stream = io.BytesIO(result)
+            stream.name = "ket-qua.pdf"
+            upload = clients[who].post(f"/api/v1/dossiers/{code}/attachments", {"file": stream, "kind": "result"})
+            assert upload.status_code == 201, upload.content
+        dossier = post(who, f"/api/v1/dossiers/{code}/actions/{NEXT[role]}", {})
+    post("tiepnhan.hatu", f"/api/v1/dossiers/{code}/actions/return_result",
+         {"delivery": "counter", "recipient": "An"})
+
+
+def bulk_insert(count: int) -> float:
+    """Insert ``count`` synthetic dossiers and their scoping rows with one SQL statement each."""
+    from django.db import connection
+
+    from motcua.agencies.models import Agency
+    from motcua.catalog.models import ProcedureVersion
+
+    version = ProcedureVersion.objects.in_force().get(procedure__code="1.000894")
+    agencies = list(Agency.objects.order_by("pk").values_list("pk", flat=True))
+    statuses = ["in_progress"] * 5 + ["returned"] * 3 + ["awaiting_signature", "received"]
+    postgres = connection.vendor == "postgresql"
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE bench_agency (k integer, agency_id bigint)")
+        cursor.executemany("INSERT INTO bench_agency VALUES (%s, %s)", list(enumerate(agencies)))
+        cursor.execute("CREATE TEMPORARY TABLE bench_status (k integer, status varchar(30))")
+        cursor.executemany("INSERT INTO bench_status VALUES (%s, %s)", list(enumerate(statuses)))
+        if postgres:
+            series = f"SELECT generate_series(1, {count}) AS i"
+            moment = "now() + ((s.i % 2000) - 1000) * interval '1 hour'"
+            now = "now()"
+        else:
+            series = (f"WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {count}) "  # noqa: S608
+                      "SELECT i FROM g")
+            moment = "strftime('%Y-%m-%d %H:%M:%f', 'now', ((s.i % 2000) - 1000) || ' hours')"
+            now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+        n_agencies, n_statuses = len(agencies), len(statuses)
+        cursor.execute(f"""
+            INSERT INTO dossiers_dossier (
+              code, procedure_id, version_id, rules_version, applicant_kind, applicant_name, applicant_id_number,
+              applicant_phone, applicant_email, applicant_address, channel, paper, receiving_agency_id, delivery,
+              delivery_address, fee_total, status, resume_status, pause_kind, plan, step_index, current_agency_id,
+              "current_role", submitted_at, received_at, clock_started_at, due_at, step_started_at, step_due_at,
+              supplements_at_reception, supplements_after_acceptance, returned_at, closed_at, returned_to, timeliness,
+              revision, event_count, last_hash, created_at)
+            SELECT 'BENCH-' || s.i, {version.procedure_id}, {version.pk}, '118/2025', 'person', 'Người thử',
+              '022090001234', '', '', '', 'counter', {"true" if postgres else "1"}, a.agency_id, 'counter', '', 0,
+              st.status, '', '', '[]', 1, a.agency_id, 'processing', {moment}, {moment}, {moment}, {moment},
+              {moment}, {moment}, 0, 0, CASE WHEN st.status = 'returned' THEN {moment} END,
+              CASE WHEN st.status = 'returned' THEN {moment} END, '', '', 0, 0, '', {now}
+            FROM ({series}) s
+            JOIN bench_agency a ON a.k = s.i % {n_agencies}
+            JOIN bench_status st ON st.k = (s.i / {n_agencies}) % {n_statuses}
+        """)  # noqa: S608 - figures computed here, no user input
+        cursor.execute("""
+            INSERT INTO dossiers_dossieragency (dossier_id, agency_id)
+            SELECT id, current_agency_id FROM dossiers_dossier WHERE code LIKE 'BENCH-%'
+        """)
+        cursor.execute("ANALYZE" if not postgres else "ANALYZE dossiers_dossier")
+        if postgres:
+            cursor.execute("ANALYZE dossiers_dossieragency")
+    return time.perf_counter() - started
+
+
+def timed(function: Any, runs: int = 20) -> float:
+    function()  # warm
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def child(lifecycles: int, dossiers: int) -> None:
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from motcua.api.auth import issue_token
+    from motcua.demo import load_demo
+    from motcua.dossiers import selectors
+    from motcua.dossiers.actors import Actor
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    load_demo()
+    result = pdf()
+    procedure = "1.004873"  # 5-step workflow: reception, processing, leader, signer, return
+    out: dict[str, Any] = {}
+
+    started = time.perf_counter()
+    events = sum(lifecycle_services(procedure, result) for _ in range(lifecycles))
+    elapsed = time.perf_counter() - started
+    out["service_per_s"] = round(lifecycles / elapsed, 1)
+    out["service_ms"] = round(elapsed * 1000 / lifecycles, 1)
+    out["events_per_lifecycle"] = events // lifecycles
+
+    clients = {u.username: Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(u)}")
+               for u in User.objects.filter(username__endswith=".hatu")}
+    count = max(1, lifecycles // 2)
+    started = time.perf_counter()
+    for _ in range(count):
+        lifecycle_http(clients, procedure, result)
+    elapsed = time.perf_counter() - started
+    out["http_per_s"] = round(count / elapsed, 1)
+    out["http_ms"] = round(elapsed * 1000 / count, 1)
+
+    out["bulk_insert_s"] = round(bulk_insert(dossiers), 1)
+    out["dossiers"] = dossiers
+    officer = Actor.for_user(User.objects.get(username="chuyenvien.hatu"))
+    out["queue_todo_ms"] = round(timed(lambda: list(selectors.queue(officer, "todo")[:25])), 2)
+    out["queue_overdue_ms"] = round(timed(lambda: list(selectors.queue(officer, "overdue")[:25])), 2)
+    out["queue_mine_ms"] = round(timed(lambda: list(selectors.queue(officer, "mine")[:25])), 2)
+    api = clients["chuyenvien.hatu"]
+    out["api_list_ms"] = round(timed(lambda: api.get("/api/v1/dossiers", {"limit": 25})), 2)
+    web = Client()
+    web.force_login(User.objects.get(username="chuyenvien.hatu"))
+    out["workspace_page_ms"] = round(timed(lambda: web.get("/workspace/")), 2)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lifecycles", type=int, default=200)
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.lifecycles, args.dossiers)
+        return
+    print(f"dossier lifecycles ({args.lifecycles} via services, {max(1, args.lifecycles // 2)} via HTTP) and "
+          f"staff queues over {args.dossiers:,} dossiers")
+    for engine in args.engines.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, DJANGO_SETTINGS_MODULE="motcua.config.settings", MOTCUA_DATA_DIR=tmp,
+                       MEDIA_ROOT=f"{tmp}/media")
+            db = "motcua_bench_lifecycle"
+            if engine == "postgres":
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=True)
+                subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
+                env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
+            else:
+                env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+            print(f"{engine}: running…", flush=True)
+            out = subprocess.run([sys.executable, __file__, "--child", "--lifecycles", str(args.lifecycles),
+                                  "--dossiers", str(args.dossiers)], env=env, capture_output=True, text=True,
+                                 check=False)
+            if engine == "postgres":
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=False)
+            if out.returncode:
+                print(f"{engine}: failed\n{out.stderr[-3000:]}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"  lifecycles, services: {r['service_per_s']:6.1f}/s ({r['service_ms']} ms each, "
+                  f"{r['events_per_lifecycle']} events)")
+            print(f"  lifecycles, HTTP:     {r['http_per_s']:6.1f}/s ({r['http_ms']} ms each)")
+            print(f"  {r['dossiers']:,} dossiers inserted in {r['bulk_insert_s']} s; p50 of 20 opens:")
+            print(f"    queue 'to act on' {r['queue_todo_ms']} ms · 'overdue' {r['queue_overdue_ms']} ms · "
+                  f"'mine' {r['queue_mine_ms']} ms · API list {r['api_list_ms']} ms · "
+                  f"workspace page {r['workspace_page_ms']} ms")
+
+
+if __name__ == "__main__":
+    main()
