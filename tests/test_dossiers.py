@@ -207,7 +207,13 @@ def test_online_dossier_moves_at_once_and_late_acknowledgement_is_flagged(world:
         "delivery": "electronic"})
     assert dossier.status == Status.SUBMITTED and dossier.national_status == 1 and not dossier.paper
     assert dossier.due_at is None
-    # 8 working hours from Monday 16:00 end on Tuesday 16:00; accepted Wednesday: flagged
+    # 8 working hours from Monday 16:00 end on Tuesday 16:00; still waiting on Wednesday: flagged
+    from motcua.dossiers import deadlines, rules
+
+    deadline = rules.online_ack_deadline(dossier, deadlines.calendar())
+    assert deadline == at(17, 16)
+    assert not deadlines.ack_overdue(dossier, deadline, at(17, 15))
+    assert deadlines.ack_overdue(dossier, deadline, at(18, 8))
     dossier = act(world, dossier, "receive", "tiepnhan", at(18, 8))
     assert Event.objects.get(dossier=dossier, action="receive").data["acknowledged_late"] is True
     dossier = act(world, dossier, "transfer", "tiepnhan", at(18, 16))

@@ -17,7 +17,7 @@ from pydantic import Field as PydanticField
 
 from motcua.api.auth import BearerToken
 from motcua.catalog.api import ErrorOut, Out
-from motcua.dossiers import deadlines, selectors, services
+from motcua.dossiers import deadlines, rules, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier
@@ -75,6 +75,7 @@ class DossierSummary(Out):
     apology_due_at: datetime | None
     overdue: bool
     step_overdue: bool
+    ack_overdue: bool = PydanticField(description="An online dossier not yet accepted after 8 working hours")
     timeliness: str
     revision: int
 
@@ -170,6 +171,8 @@ def summary(dossier: Dossier, now: datetime | None = None) -> dict[str, Any]:
         "apology_due_at": dossier.apology_due_at,
         "overdue": deadlines.is_overdue(dossier, now),
         "step_overdue": deadlines.is_step_overdue(dossier, now),
+        "ack_overdue": dossier.status == Status.SUBMITTED and deadlines.ack_overdue(
+            dossier, rules.online_ack_deadline(dossier, deadlines.calendar()), now),
         "timeliness": dossier.timeliness,
         "revision": dossier.revision,
     }
