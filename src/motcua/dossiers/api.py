@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router
+from ninja import Status as Reply
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import BaseModel
@@ -225,13 +226,13 @@ def _fresh(code: str) -> Dossier:
 
 @router.post("", response={200: DossierDetail, 201: DossierDetail, **ERRORS},
              summary="Submit (online) or receive (counter, post office) a dossier")
-def create(request: HttpRequest, response: HttpResponse, payload: DossierIn) -> tuple[int, dict[str, Any]]:
+def create(request: HttpRequest, payload: DossierIn) -> Reply:
     """A retry with the same ``Idempotency-Key`` header returns the first dossier (200) instead of a new one."""
     key = request.headers.get("Idempotency-Key", "")
     dossier, created = services.create_dossier(
         actor=_actor(request), data=payload.model_dump(), idempotency_key=key,
     )
-    return (201 if created else 200), detail(_fresh(dossier.code))
+    return Reply(201 if created else 200, detail(_fresh(dossier.code)))
 
 
 class ListParams(BaseModel):
@@ -277,15 +278,15 @@ def act(request: HttpRequest, code: str, action: str, payload: ActionIn) -> dict
 
 @router.post("/{code}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload a file")
 def upload(request: HttpRequest, code: str, file: File[UploadedFile], kind: Form[str] = "scan",
-           component: Form[int | None] = None) -> tuple[int, dict[str, Any]]:
+           component: Form[int | None] = None) -> Reply:
     """PDF, JPEG or PNG, checked by content; at most ``MOTCUA_MAX_UPLOAD_MB`` (20 MB)."""
     actor = _actor(request)
     selectors.get_for(actor, code)
     attachment = services.attach(code, actor=actor, file=file, name=file.name or "file", kind=kind,
                                  component=component, size=file.size)
-    return 201, {"id": attachment.pk, "kind": attachment.kind, "name": attachment.original_name,
-                 "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
-                 "component": component}
+    return Reply(201, {"id": attachment.pk, "kind": attachment.kind, "name": attachment.original_name,
+                       "content_type": attachment.content_type, "size": attachment.size,
+                       "sha256": attachment.sha256, "component": component})
 
 
 @router.get("/{code}/events", response={200: list[EventOut], **ERRORS}, summary="The dossier's event log")
