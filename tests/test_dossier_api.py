@@ -161,3 +161,17 @@ def test_openapi_documents_the_dossier_endpoints(client: Client, path: str) -> N
     for expected in ("/api/v1/dossiers", "/api/v1/dossiers/{code}/actions/{action}", "/api/v1/dossiers/{code}/events",
                      "/api/v1/dossiers/{code}/slips/{kind}.pdf", "/api/v1/track/{code}"):
         assert expected in paths
+
+
+def test_api_errors_keep_their_shape_and_language(world: World) -> None:
+    reception = client_for(world, "tiepnhan")
+    broken = reception.post("/api/v1/dossiers", "{not json", content_type="application/json")
+    assert broken.status_code == 400 and broken.json()["error"] == "invalid_body"
+    method = reception.delete("/api/v1/procedures")
+    assert method.status_code == 405 and method.json()["error"] == "method_not_allowed"
+    code = post(reception, "/api/v1/dossiers", BODY).json()["code"]
+    refused = post(reception, f"/api/v1/dossiers/{code}/actions/return_result",
+                   {"delivery": "counter", "recipient": "An"}).json()["message"]
+    assert "Received" in refused["en"] and "Đã tiếp nhận" not in refused["en"]  # labels in the message's language
+    slip = reception.get(f"/api/v1/dossiers/{code}/slips/receipt.pdf", HTTP_HOST="localhost:8011")
+    assert slip.status_code == 200  # its QR code points at the host it was asked from (checked in test_slips)

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
@@ -46,6 +46,16 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
         "unauthorized", _("Sign in, or send a token: Authorization: Bearer … (issued by `motcua create_token`)."),
     )
     return api.create_response(request, error.as_dict(), status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals (an unreadable body, throttling…) in the API's error shape."""
+    if exc.status_code == 400:
+        error = MotCuaError("invalid_body", _("The request body could not be read: send valid JSON (or a form)."))
+    else:
+        error = MotCuaError("http_error", _("The request was refused (%(status)s)."), {"status": exc.status_code})
+    return api.create_response(request, error.as_dict(), status=exc.status_code)
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

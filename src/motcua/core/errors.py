@@ -17,9 +17,12 @@ MESSAGE_LANGUAGES = ("vi", "en")
 
 
 def render_in(message: str | Promise, language: str, params: dict[str, Any] | None = None) -> str:
+    """The message in ``language``, with its parameters (translatable labels too) in that language."""
     with translation.override(language):
-        text = str(message)
-    return text % params if params else text
+        if not params:
+            return str(message)
+        return str(message) % {key: str(value) if isinstance(value, Promise) else value
+                               for key, value in params.items()}
 
 
 class MotCuaError(Exception):

@@ -37,3 +37,20 @@ class BodySizeLimitMiddleware:
                 return JsonResponse(error.as_dict(), status=413)
             return HttpResponse(error.text(), status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A wrong method under /api/ answers in the API's JSON error shape, not Django's HTML page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):
+            error = MotCuaError("method_not_allowed", _("%(method)s is not allowed here; allowed: %(allowed)s."),
+                                {"method": request.method, "allowed": response.get("Allow", "")})
+            replaced = JsonResponse(error.as_dict(), status=405)
+            replaced["Allow"] = response.get("Allow", "")
+            return replaced
+        return response

@@ -306,7 +306,8 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     from motcua.dossiers.slips import render_slip
 
     dossier = selectors.get_for(_actor(request), code, via="slip")
-    response = HttpResponse(render_slip(dossier, kind), content_type="application/pdf")
+    pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{dossier.code}-{kind}.pdf"'
     return response
 

@@ -55,9 +55,10 @@ FROM_APPLICANT = frozenset({"submit", "receive"})
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
-def tracking_url(dossier: Dossier) -> str:
-    """The public tracking page of the dossier (printed, and encoded in the slip's QR code)."""
-    base = (getattr(settings, "PUBLIC_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/")
+def tracking_url(dossier: Dossier, base_url: str = "") -> str:
+    """The public tracking page of the dossier (printed, and encoded in the slip's QR code): on
+    ``MOTCUA_PUBLIC_URL`` if set, else on the address the slip was requested from."""
+    base = (getattr(settings, "PUBLIC_BASE_URL", "") or base_url or DEFAULT_BASE_URL).rstrip("/")
     return f"{base}/tra-cuu/?ma={quote(dossier.code, safe='')}"
 
 
@@ -304,7 +305,7 @@ def available_slips(dossier: Dossier) -> list[str]:
     return _available(dossier, _events(dossier))
 
 
-def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
+def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, Any]:
     """Everything the slip templates print, from the dossier as stored now (not the possibly stale instance).
 
     Raises :class:`NotFound` (``slip_not_available``) for an unknown kind or a slip that does not exist yet.
@@ -322,7 +323,7 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
     ruleset = rules.ruleset(dossier.rules_version)
     agency = dossier.receiving_agency
     received_by = _last(events, "receive") or _last(events, "submit")
-    url = tracking_url(dossier)
+    url = tracking_url(dossier, base_url)
     components = list(dossier.components.all())
     context: dict[str, Any] = {
         "kind": kind,
@@ -387,16 +388,17 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
     return context
 
 
-def render_slip_html(dossier: Dossier, kind: str) -> str:
-    context = slip_context(dossier, kind)
+def render_slip_html(dossier: Dossier, kind: str, base_url: str = "") -> str:
+    context = slip_context(dossier, kind, base_url)
     with translation.override("vi"):
         return render_to_string(f"dossiers/slips/{kind}.html", context)
 
 
-def render_slip(dossier: Dossier, kind: str) -> bytes:
-    """The slip ``kind`` of ``dossier`` as an A4 PDF. Raises :class:`NotFound` (``slip_not_available``)."""
+def render_slip(dossier: Dossier, kind: str, base_url: str = "") -> bytes:
+    """The slip ``kind`` of ``dossier`` as an A4 PDF. Raises :class:`NotFound` (``slip_not_available``).
+    ``base_url`` (e.g. ``https://host``) is where the QR code points when ``MOTCUA_PUBLIC_URL`` is not set."""
     from weasyprint import HTML, URLFetcher
 
-    html = render_slip_html(dossier, kind)
+    html = render_slip_html(dossier, kind, base_url)
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
     return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())

@@ -94,10 +94,11 @@ class Errors:
     fields: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     status: int = 200
+    code: str = ""
 
     @classmethod
     def of(cls, exc: MotCuaError, aliases: dict[str, str] | None = None) -> Errors:
-        errors = cls(status=exc.status)
+        errors = cls(status=exc.status, code=exc.code)
         items = exc.errors if isinstance(exc, ValidationFailed) else [exc]
         for error in items:
             key = _key((aliases or {}).get(error.location, error.location))
@@ -591,7 +592,7 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     if kind not in SLIP_KINDS:
         raise Http404
     try:
-        pdf = render_slip(found, kind)
+        pdf = render_slip(found, kind, request.build_absolute_uri("/").rstrip("/"))
     except NotFound as exc:
         raise Http404(exc.text()) from None
     response = HttpResponse(pdf, content_type="application/pdf")
