@@ -194,3 +194,42 @@ def pdf_bytes(text: str = "kết quả") -> bytes:
 def fast_password_hasher(settings: Any) -> None:
     """Hashing passwords properly takes 0.3 s each; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- a real Chromium for the browser tests -----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "vi-VN"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Debian's Chromium through Playwright; skipped when missing, unless MOTCUA_REQUIRE_BROWSER is set (CI)."""
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("MOTCUA_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Any:
+    """A new page in a phone-sized context (390×844, touch, Vietnamese)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -101,6 +101,8 @@ class Lifecycle(RuleBasedStateMachine):
             offers = [(who, action) for who, action in offers if action in ADVANCING]
         elif mode < 9:  # mostly keep it alive
             offers = [(who, action) for who, action in offers if action not in ("refuse", "withdraw")]
+        else:  # and sometimes end it early, when that is possible
+            offers = [(who, action) for who, action in offers if action in ("refuse", "withdraw")] or offers
         if not offers:
             return
         who, action = data.draw(st.sampled_from(offers))
@@ -156,7 +158,7 @@ def test_random_action_sequences_never_reach_an_invalid_state(world: World) -> N
     Lifecycle.world = world
     run_state_machine_as_test(
         Lifecycle,
-        settings=settings(max_examples=60, stateful_step_count=50, deadline=None, phases=PHASES,
+        settings=settings(max_examples=60, stateful_step_count=50, deadline=None, phases=PHASES, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     )
     # the exploration went everywhere: every status was reached by some sequence

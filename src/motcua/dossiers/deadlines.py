@@ -71,20 +71,26 @@ def overdue_q(now: datetime) -> Q:
     return Q(closed_at__isnull=True, due_at__lt=now) & ~Q(status=Status.DRAFT)
 
 
-def timeliness(dossier: Dossier, finished: datetime) -> str:
-    due = dossier.due_at
-    if due is None:
-        return Timeliness.LATE
-    late = (
-        finished > due
-        or dossier.apology_due_at is not None
-        or dossier.supplements_at_reception + dossier.supplements_after_acceptance > 1
-    )
-    if late:
+def judge(finished: datetime, due: datetime) -> str:
+    """Early (before the due day), on time (by the due moment) or late: for a step or a whole dossier."""
+    if finished > due:
         return Timeliness.LATE
     if finished.astimezone(VN_TZ).date() < due.astimezone(VN_TZ).date():
         return Timeliness.EARLY
     return Timeliness.ON_TIME
+
+
+def timeliness(dossier: Dossier, finished: datetime) -> str:
+    """A dossier's timeliness at return: :func:`judge`, except that an apology or more than one supplement
+    request makes it late whatever the dates (as the service-quality index counts it)."""
+    due = dossier.due_at
+    if (
+        due is None
+        or dossier.apology_due_at is not None
+        or dossier.supplements_at_reception + dossier.supplements_after_acceptance > 1
+    ):
+        return Timeliness.LATE
+    return judge(finished, due)
 
 
 def ack_overdue(dossier: Dossier, deadline: datetime | None, now: datetime) -> bool:

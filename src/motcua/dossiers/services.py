@@ -33,7 +33,7 @@ from motcua.documents.validation import check_upload
 from motcua.dossiers import audit, deadlines, routing, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import next_code
-from motcua.dossiers.machine import ACTIONS, Forbidden, Status, authorize
+from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, Status, authorize
 from motcua.dossiers.models import (
     Attachment,
     AttachmentKind,
@@ -212,11 +212,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
             if c.required and not (i in received and received[i].received)
         ]
         if missing:
-            errors.append(MotCuaError(
-                "missing_required_component",
-                _("Required documents are missing: %(names)s. Request a supplement instead of accepting."),
-                {"names": "; ".join(missing)}, "components",
-            ))
+            errors.append(missing_components(missing, "components"))
     if errors:
         raise ValidationFailed(errors)
     agency = _receiving_agency(data, actor, version)
@@ -289,7 +285,7 @@ class Context:
     note: str = ""
 
 
-Handler = Callable[[Context], dict[str, Any]]
+Handler = Callable[[Context], None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -332,7 +328,7 @@ def _perform(dossier: Dossier, action: str, actor: Actor, params: dict[str, Any]
         changes = {name: value for name, value in after.items() if before[name] != value}
         event = Event(
             action=action, at=now, actor_id=actor.user_id, actor_name=actor.name, role=role,
-            agency_id=dossier.receiving_agency_id if _action.where == "receiving" else _holder(before),
+            agency_id=dossier.receiving_agency_id if _action.where == RECEIVING else _holder(before),
             from_status=from_status, to_status=dossier.status, from_step=from_step, to_step=dossier.step_index,
             note=context.note, data=context.event_data, changes=changes,
         )
@@ -397,21 +393,25 @@ def _mark_received(ctx: Context) -> None:
         ctx.event_data["received_components"] = orders
 
 
+def missing_components(names: list[str], location: str) -> MotCuaError:
+    return MotCuaError(
+        "missing_required_component",
+        _("Required documents are missing: %(names)s. Request a supplement instead of accepting."),
+        {"names": "; ".join(names)}, location,
+    )
+
+
 def _check_complete(dossier: Dossier) -> None:
     if dossier.channel == Channel.ONLINE:
         return  # online components arrive as files; the officer checks them and requests a supplement if needed
     missing = list(DossierComponent.objects.filter(dossier=dossier, required=True, received=False)
                    .values_list("name", flat=True))
     if missing:
-        raise MotCuaError(
-            "missing_required_component",
-            _("Required documents are missing: %(names)s. Request a supplement instead of accepting."),
-            {"names": "; ".join(missing)}, "received",
-        )
+        raise missing_components(missing, "received")
 
 
 @handler("receive")
-def _receive(ctx: Context) -> dict[str, Any]:
+def _receive(ctx: Context) -> None:
     dossier = ctx.dossier
     _mark_received(ctx)
     _check_complete(dossier)
@@ -423,11 +423,10 @@ def _receive(ctx: Context) -> dict[str, Any]:
     ack = rules.online_ack_deadline(dossier, ctx.calendar)
     if ack is not None:
         ctx.event_data["acknowledged_late"] = ctx.now > ack
-    return {}
 
 
 @handler("request_supplement")
-def _request_supplement(ctx: Context) -> dict[str, Any]:
+def _request_supplement(ctx: Context) -> None:
     dossier = ctx.dossier
     phase = rules.check_supplement_request(dossier, ctx.now, ctx.calendar)
     if phase == "reception":
@@ -439,11 +438,10 @@ def _request_supplement(ctx: Context) -> dict[str, Any]:
     dossier.resume_status = dossier.status
     dossier.status = Status.SUPPLEMENT_REQUESTED
     dossier.supplement_requested_at = ctx.now
-    return {}
 
 
 @handler("supplement")
-def _supplement(ctx: Context) -> dict[str, Any]:
+def _supplement(ctx: Context) -> None:
     """The complete supplement is back: reception resumes; after acceptance the deadline restarts from zero."""
     dossier = ctx.dossier
     _mark_received(ctx)
@@ -456,7 +454,6 @@ def _supplement(ctx: Context) -> dict[str, Any]:
         dossier.step_started_at = ctx.now
         dossier.step_due_at = deadlines.step_due(ctx.calendar, ctx.now, dossier.current_step)
         ctx.event_data["clock_restarted"] = True
-    return {}
 
 
 def _close(ctx: Context, status: str) -> None:
@@ -473,14 +470,13 @@ def _close(ctx: Context, status: str) -> None:
 
 
 @handler("refuse")
-def _refuse(ctx: Context) -> dict[str, Any]:
+def _refuse(ctx: Context) -> None:
     ctx.event_data["reasons"] = ctx.params.reasons
     _close(ctx, Status.REFUSED)
-    return {}
 
 
 @handler("transfer")
-def _transfer(ctx: Context) -> dict[str, Any]:
+def _transfer(ctx: Context) -> None:
     """From reception to the processing agency (next working morning for paper after 15:00), or, with
     ``agency``, the current step onward to another agency or level (inter-agency handling)."""
     dossier = ctx.dossier
@@ -501,18 +497,17 @@ def _transfer(ctx: Context) -> dict[str, Any]:
         dossier.current_agency_id = target.pk
         dossier.assignee_id = None
         ctx.event_data["to_agency"] = target.identifier_code
-        return {}
+        return
     if dossier.status != Status.RECEIVED:
         raise MotCuaError("forward_instead", _("Use “send to the next step”, or name the agency to transfer to."),
                           location="agency")
     arrival = rules.transfer_moment(dossier, ctx.now, ctx.calendar)
     ctx.event_data["arrives_at"] = arrival
     _enter_step(ctx, 1, arrival)
-    return {}
 
 
 @handler("assign")
-def _assign(ctx: Context) -> dict[str, Any]:
+def _assign(ctx: Context) -> None:
     dossier = ctx.dossier
     user = get_user_model().objects.filter(username=ctx.params.assignee, is_active=True).first()
     if user is None or dossier.current_agency_id is None or not Membership.objects.filter(
@@ -526,7 +521,6 @@ def _assign(ctx: Context) -> dict[str, Any]:
         raise Forbidden("leader_assigns", _("Only a leader assigns dossiers to others; you may take it yourself."))
     dossier.assignee_id = user.pk
     ctx.event_data["assignee"] = user.get_username()
-    return {}
 
 
 def _next_step(ctx: Context) -> None:
@@ -538,19 +532,17 @@ def _next_step(ctx: Context) -> None:
 
 
 @handler("forward")
-def _forward(ctx: Context) -> dict[str, Any]:
+def _forward(ctx: Context) -> None:
     _next_step(ctx)
-    return {}
 
 
 @handler("approve")
-def _approve(ctx: Context) -> dict[str, Any]:
+def _approve(ctx: Context) -> None:
     _next_step(ctx)
-    return {}
 
 
 @handler("send_back")
-def _send_back(ctx: Context) -> dict[str, Any]:
+def _send_back(ctx: Context) -> None:
     target = ctx.params.to_step
     if not 1 <= target < ctx.dossier.step_index:
         raise MotCuaError(
@@ -559,22 +551,20 @@ def _send_back(ctx: Context) -> dict[str, Any]:
         )
     ctx.event_data["reason"] = ctx.params.reason
     _enter_step(ctx, target)
-    return {}
 
 
 @handler("pause")
-def _pause(ctx: Context) -> dict[str, Any]:
+def _pause(ctx: Context) -> None:
     dossier = ctx.dossier
     dossier.resume_status = dossier.status
     dossier.status = Status.PAUSED
     dossier.pause_kind = ctx.params.kind
     dossier.paused_at = ctx.now
     ctx.event_data["reason"] = ctx.params.reason
-    return {}
 
 
 @handler("resume")
-def _resume(ctx: Context) -> dict[str, Any]:
+def _resume(ctx: Context) -> None:
     """The clock did not run while paused: both due dates move by the working time that passed."""
     dossier = ctx.dossier
     assert dossier.paused_at is not None
@@ -588,11 +578,10 @@ def _resume(ctx: Context) -> dict[str, Any]:
     dossier.pause_kind = ""
     dossier.paused_at = None
     ctx.event_data["paused_working_seconds"] = paused
-    return {}
 
 
 @handler("issue_result")
-def _issue_result(ctx: Context) -> dict[str, Any]:
+def _issue_result(ctx: Context) -> None:
     dossier = ctx.dossier
     results = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT)
     if ctx.params.attachment is not None:
@@ -604,29 +593,26 @@ def _issue_result(ctx: Context) -> dict[str, Any]:
     dossier.result_issued_at = ctx.now
     ctx.event_data["result"] = {"attachment": result.pk, "sha256": result.sha256, "name": result.original_name}
     _enter_step(ctx, dossier.step_index + 1)
-    return {}
 
 
 @handler("return_result")
-def _return_result(ctx: Context) -> dict[str, Any]:
+def _return_result(ctx: Context) -> None:
     dossier = ctx.dossier
     _close(ctx, Status.RETURNED)
     dossier.returned_at = ctx.now
     dossier.returned_to = ctx.params.recipient
     dossier.delivery = ctx.params.delivery
     dossier.timeliness = deadlines.timeliness(dossier, dossier.result_issued_at or ctx.now)
-    return {}
 
 
 @handler("withdraw")
-def _withdraw(ctx: Context) -> dict[str, Any]:
+def _withdraw(ctx: Context) -> None:
     ctx.event_data["reason"] = ctx.params.reason
     _close(ctx, Status.WITHDRAWN)
-    return {}
 
 
 @handler("apologize")
-def _apologize(ctx: Context) -> dict[str, Any]:
+def _apologize(ctx: Context) -> None:
     dossier = ctx.dossier
     new_date = ctx.params.new_due_at
     if timezone.is_naive(new_date):
@@ -635,7 +621,6 @@ def _apologize(ctx: Context) -> dict[str, Any]:
     dossier.apology_due_at = new_date
     ctx.event_data["reason"] = ctx.params.reason
     ctx.event_data["previous_due_at"] = dossier.due_at
-    return {}
 
 
 # --- files ---------------------------------------------------------------------------------------------

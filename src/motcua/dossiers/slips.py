@@ -15,7 +15,7 @@ Nothing is fetched from the network: the QR code is an inline SVG data URI and o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -27,11 +27,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
-from motcua.core.calendar import MAX_SEARCH_DAYS, VN_TZ, WorkingCalendar
+from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.core.errors import NotFound
 from motcua.dossiers import deadlines, rules
 from motcua.dossiers.machine import Status
-from motcua.dossiers.models import Dossier, Event, Timeliness
+from motcua.dossiers.models import Dossier, Event
 from motcua.geo.models import AdministrativeUnit
 
 SLIP_KINDS: dict[str, Promise] = {
@@ -152,46 +152,17 @@ def qr_data_uri(url: str) -> str:
 # --- the control slip's rows ---------------------------------------------------------------------------
 
 
-def _timeliness(handed: datetime, due: datetime | None) -> str:
-    if due is None:
-        return ""
-    if handed > due:
-        return str(Timeliness.LATE)
-    if handed.astimezone(VN_TZ).date() < due.astimezone(VN_TZ).date():
-        return str(Timeliness.EARLY)
-    return str(Timeliness.ON_TIME)
-
-
-def _end_of_working_day(cal: WorkingCalendar, moment_: datetime) -> datetime:
-    """A step of 0 days is settled the same working day: due at the end of the day it started (or of the next
-    working day when it started after hours, as a paper dossier received after 15:00 leaves next morning)."""
-    local = cal.localize(moment_)
-    day = local.date()
-    end = datetime.combine(day, cal.periods[-1][1], VN_TZ)
-    for _attempt in range(MAX_SEARCH_DAYS):
-        if cal.is_working_day(day) and local <= end:
-            break
-        day += timedelta(days=1)
-        end = datetime.combine(day, cal.periods[-1][1], VN_TZ)
-        local = datetime.combine(day, cal.periods[0][0], VN_TZ)
-    return end
-
-
 def _step_due(cal: WorkingCalendar, state: dict[str, Any], plan: list[dict[str, Any]], index: int | None
               ) -> datetime | None:
     """The due moment of the step being left, as the dossier recorded it (pauses and supplements included);
     computed with ``deadlines.step_due`` from the step's start when the log does not carry it."""
     if index is None or not 0 <= index < len(plan):
         return None
-    step = plan[index]
-    started = moment(state.get("step_started_at"))
     due = moment(state.get("step_due_at"))
-    due_at = due.value if due else None
-    if due_at is None and started is not None:
-        due_at = deadlines.step_due(cal, started.value, step)
-    if due_at is not None and Decimal(str(step.get("days", "0"))) == 0:
-        due_at = _end_of_working_day(cal, started.value if started else due_at)
-    return due_at
+    if due is not None:
+        return due.value
+    started = moment(state.get("step_started_at"))
+    return deadlines.step_due(cal, started.value, plan[index]) if started is not None else None
 
 
 def control_rows(dossier: Dossier, events: list[Event] | None = None,
@@ -258,7 +229,7 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
             "to_applicant": to_applicant,
             "due_at": due_at,
             "due": moment(due_at),
-            "timeliness": _timeliness(event.at, due_at) if not from_applicant else "",
+            "timeliness": str(deadlines.judge(event.at, due_at)) if due_at is not None and not from_applicant else "",
         }
         agency_ids.update(a for a in (row["giver_id"], receiver_id) if a)
         raw.append(row)
