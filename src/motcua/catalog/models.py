@@ -122,6 +122,9 @@ class ProcedureVersion(models.Model):
     content_hash = models.CharField(_("content fingerprint"), max_length=64, editable=False)
     search_text = models.TextField(editable=False, blank=True)
     search_name = models.TextField(editable=False, blank=True)
+    # The e-form of an online dossier: [{"name", "label_vi", "label_en", "type", "required", "choices", …}],
+    # validated by ``catalog.eforms``.
+    eform = models.JSONField(_("e-form fields"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = VersionQuerySet.as_manager()
@@ -183,6 +186,8 @@ class FeeItem(models.Model):
     name_vi = models.CharField(_("fee or charge"), max_length=500)
     amount = models.PositiveBigIntegerField(_("amount (VND)"))
     note = models.TextField(_("exemptions and conditions"), blank=True)
+    # [{"code", "name_vi", "name_en", "percent"}]: who pays less (percent off, 100 = exempt); see payments.fees
+    exemptions = models.JSONField(_("exemptions"), default=list, blank=True)
 
     class Meta:
         ordering = ["version_id", "order"]

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from motcua.catalog.eforms import EFormField
+
 FORMAT_NAME: Literal["motcua-catalog"] = "motcua-catalog"
 FORMAT_VERSION: Literal[1] = 1
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{2,39}$")
@@ -75,10 +77,18 @@ class ComponentIn(_Strict):
         return self
 
 
+class ExemptionIn(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    name_vi: Annotated[str, Field(min_length=1, max_length=300)]
+    name_en: Text = ""
+    percent: Annotated[int, Field(ge=1, le=100)] = 100
+
+
 class FeeIn(_Strict):
     name_vi: Annotated[str, Field(min_length=1, max_length=500)]
     amount: Annotated[int, Field(ge=0, le=10**12)]
     note: LongText = ""
+    exemptions: list[ExemptionIn] = []
 
 
 class ResultIn(_Strict):
@@ -113,6 +123,7 @@ class ProcedureIn(_Strict):
     components: list[ComponentIn] = []
     fees: list[FeeIn] = []
     workflow: list[StepIn] = []
+    eform: list[EFormField] = []
     decision_no: Annotated[str, Field(max_length=200)] = ""
     effective_from: date | None = None
     status: StatusT = "active"
@@ -146,8 +157,17 @@ class ProcedureIn(_Strict):
         return self
 
     def content(self) -> dict[str, object]:
-        """What a version is made of: everything but the deployment detail of which agencies receive it."""
-        return self.model_dump(mode="json", exclude={"agencies"})
+        """What a version is made of: everything but the deployment detail of which agencies receive it.
+
+        An empty e-form or exemption list is left out, so that versions stored before they existed keep their
+        fingerprint (a re-import does not make new versions of unchanged procedures)."""
+        content = self.model_dump(mode="json", exclude={"agencies"})
+        if not content.get("eform"):
+            content.pop("eform", None)
+        for fee in content.get("fees") or []:  # type: ignore[union-attr]
+            if not fee.get("exemptions"):
+                fee.pop("exemptions", None)
+        return content
 
 
 class CatalogFile(_Strict):

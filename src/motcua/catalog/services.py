@@ -224,6 +224,7 @@ def publish_version(
         decision_no=record.decision_no,
         effective_from=starts,
         source=record.source,
+        eform=[f.model_dump(mode="json") for f in record.eform],
         content_hash=content_hash(record),
         search_text=search_text(procedure.code, record.name_vi, record.name_en, field, record.implementing_body),
         search_name=search_name(procedure.code, record.name_vi, record.name_en),
@@ -232,7 +233,7 @@ def publish_version(
         m.Component(version=version, order=i, **c.model_dump()) for i, c in enumerate(record.components)
     )
     m.FeeItem.objects.bulk_create(
-        m.FeeItem(version=version, order=i, **f.model_dump()) for i, f in enumerate(record.fees)
+        m.FeeItem(version=version, order=i, **f.model_dump(mode="json")) for i, f in enumerate(record.fees)
     )
     m.ResultDocument.objects.bulk_create(
         m.ResultDocument(version=version, order=i, **r.model_dump()) for i, r in enumerate(record.results)
@@ -283,7 +284,8 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
             version.components,
             ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name", "template_url"),
         ),
-        fees=rows(version.fees, ("name_vi", "amount", "note")),  # type: ignore[arg-type]
+        fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions")),  # type: ignore[arg-type]
+        eform=version.eform,  # type: ignore[arg-type]
         workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
         decision_no=version.decision_no,
         effective_from=version.effective_from,

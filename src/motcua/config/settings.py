@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "motcua.agencies",
     "motcua.catalog",
     "motcua.dossiers",
+    "motcua.documents",
+    "motcua.accounts",
+    "motcua.payments",
+    "motcua.notifications",
+    "motcua.feedback",
     "motcua.workspace",
     "motcua.api",
 ]
@@ -183,3 +188,17 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 
 # Working hours of one-stop departments unless an agency sets its own (07:30–11:30, 13:00–17:00).
 MOTCUA_WORKING_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
+
+# --- accounts: citizen sign-in, and the national identity provider (OpenID Connect) ---------------------------
+# (set by the accounts work; see README "Production settings")
+
+# --- notifications: email (SMTP in production, files in development) and SMS ----------------------------------
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MotCua <no-reply@motcua.local>")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- payments: the payment gateway ---------------------------------------------------------------------------
+# (set by the payments work)
+
+# --- feedback -------------------------------------------------------------------------------------------------
+# (set by the feedback work)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("tai-khoan/", include("motcua.accounts.urls")),
     path("workspace/", include("motcua.workspace.urls")),
     path("", include("motcua.portal.urls")),
 ]

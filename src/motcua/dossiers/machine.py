@@ -130,6 +130,16 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
 ]}
 
 
+# The applicant of an online dossier (its ``applicant_user``) may take these actions themselves, from the portal:
+# answer a supplement request with the missing documents, and withdraw the dossier.
+APPLICANT = "applicant"
+APPLICANT_ACTIONS = frozenset({"supplement", "withdraw"})
+
+
+def is_applicant(dossier: Dossier, actor: Actor) -> bool:
+    return actor.user_id is not None and dossier.applicant_user_id == actor.user_id
+
+
 class ActionRefused(MotCuaError):
     """The action is not allowed in the dossier's current status (409: the dossier moved on)."""
 
@@ -162,6 +172,8 @@ def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action,
             _("“%(action)s” is not possible while the dossier is “%(status)s”."),
             {"action": action.label, "status": Status(dossier.status).label},
         )
+    if action.name in APPLICANT_ACTIONS and is_applicant(dossier, actor):
+        return action, APPLICANT
     agency_id = acting_agency(dossier, action)
     roles = actor.roles_at(agency_id) if agency_id else set()
     if action.step_role:

@@ -43,6 +43,10 @@ class Dossier(models.Model):
     applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
     applicant_email = models.EmailField(_("email"), blank=True)
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
+    # the citizen or business account that submitted it online (None for counter and post-office dossiers)
+    applicant_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applicant account"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="own_dossiers")
+    form_data = models.JSONField(_("e-form"), default=dict, blank=True)  # the procedure's e-form, as filled in
 
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     paper = models.BooleanField(_("paper dossier"), default=True)
@@ -103,6 +107,7 @@ class Dossier(models.Model):
             # lists, newest first
             models.Index(fields=["submitted_at", "id"], name="dossier_recent"),
             models.Index(fields=["procedure", "submitted_at"], name="dossier_procedure"),
+            models.Index(fields=["applicant_user", "submitted_at"], name="dossier_applicant"),
         ]
 
     def __str__(self) -> str:

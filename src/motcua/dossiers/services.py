@@ -44,6 +44,7 @@ from motcua.dossiers.models import (
     IdempotencyKey,
 )
 from motcua.dossiers.schema import ACTION_PARAMS, DossierIn, Params
+from motcua.dossiers.signals import send_on_commit
 from motcua.geo.models import AdministrativeUnit
 
 
@@ -265,6 +266,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
                   changes=audit.snapshot(dossier))
     audit.append(dossier, event)
     Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
+    send_on_commit(dossier, event)
     if front and data.receive:
         dossier = _perform(dossier, "receive", actor, {}, now, None)
     return dossier
@@ -345,6 +347,7 @@ def _perform(dossier: Dossier, action: str, actor: Actor, params: dict[str, Any]
             DossierAgency.objects.filter(dossier=dossier).values_list("agency_id", flat=True))
         if new_agencies:  # an inter-agency transfer: the new agency may now read the dossier
             DossierAgency.objects.bulk_create([DossierAgency(dossier=dossier, agency_id=a) for a in new_agencies])
+        send_on_commit(dossier, event)
     return dossier
 
 

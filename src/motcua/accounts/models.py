@@ -1,0 +1,49 @@
+"""Citizen and business accounts of the public portal (staff accounts are Django users with Memberships).
+
+A :class:`Citizen` is the applicant's profile beside ``auth.User``: who they are (citizen ID or tax code), how to
+reach them, which contacts are verified, and, for accounts from the national identity provider (OpenID
+Connect), the provider's subject identifier.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CitizenKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANIZATION = "organization", _("Organization or business")
+
+
+class Citizen(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="citizen")
+    kind = models.CharField(_("account for"), max_length=20, choices=CitizenKind.choices, default=CitizenKind.PERSON)
+    full_name = models.CharField(_("full name"), max_length=300)
+    id_number = models.CharField(_("citizen ID or tax code"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    phone_verified_at = models.DateTimeField(_("phone verified"), null=True, blank=True)
+    email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=5, default="vi")
+    oidc_subject = models.CharField(_("identity provider subject"), max_length=255, null=True, blank=True,
+                                    unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("citizen account")
+        verbose_name_plural = _("citizen accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["phone"], condition=~models.Q(phone=""), name="unique_citizen_phone"),
+            models.UniqueConstraint(fields=["email"], condition=~models.Q(email=""), name="unique_citizen_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def verified(self) -> bool:
+        """A contact (phone or email) was verified, or the identity provider vouched for the person."""
+        return bool(self.phone_verified_at or self.email_verified_at or self.oidc_subject)
