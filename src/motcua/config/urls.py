@@ -17,6 +17,9 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tai-khoan/", include("motcua.accounts.urls")),
+    path("thanh-toan/", include("motcua.payments.urls")),
+    path("danh-gia/", include("motcua.feedback.urls")),
+    path("workspace/phan-anh/", include("motcua.feedback.workspace_urls")),
     path("workspace/", include("motcua.workspace.urls")),
     path("", include("motcua.portal.urls")),
 ]
