@@ -6,6 +6,7 @@ Every rule that refuses input raises :class:`MotCuaError` (or a subclass). The A
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
@@ -124,3 +125,36 @@ def from_pydantic(error: ErrorDetails, location: str, messages: dict[str, Any] |
     params["detail"] = error["msg"]
     message = (messages or {}).get(kind) or PYDANTIC_MESSAGES.get(kind, FALLBACK_MESSAGE)
     return MotCuaError(kind, message, params, location=location)
+
+
+# --- errors of a submitted form, for pages -----------------------------------------------------------------
+
+
+def _key(location: str) -> str:
+    """``applicant.id_number`` → ``applicant_id_number``: the form field's name, usable in templates."""
+    return location.replace(".", "_")
+
+
+@dataclass
+class FormErrors:
+    """The errors of one submission: by form field, and those that belong to no field."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+    status: int = 200
+    code: str = ""
+
+    @classmethod
+    def of(cls, exc: MotCuaError, aliases: dict[str, str] | None = None) -> FormErrors:
+        errors = cls(status=exc.status, code=exc.code)
+        items = exc.errors if isinstance(exc, ValidationFailed) else [exc]
+        for error in items:
+            key = _key((aliases or {}).get(error.location, error.location))
+            if key:
+                errors.fields.setdefault(key, []).append(error.text())
+            else:
+                errors.general.append(error.text())
+        return errors
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -50,6 +50,10 @@ class DossierIn(BaseModel):
     delivery_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
     receive: bool = Field(default=True, description="At a counter or post office: accept at once "
                           "(needs every required component)")
+    form: dict[str, Any] = Field(default_factory=dict, description="The procedure's e-form, by field name "
+                                 "(see the procedure's `eform`)")
+    exemptions: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="Codes of the fee exemptions the applicant declares")
     note: Text = ""
 
 

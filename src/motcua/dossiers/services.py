@@ -25,6 +25,7 @@ from pydantic import ValidationError as PydanticError
 
 from motcua.agencies.models import Agency, Counter, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
+from motcua.catalog import eforms
 from motcua.catalog.models import Channel
 from motcua.catalog.selectors import procedure_version
 from motcua.core import identity
@@ -33,7 +34,7 @@ from motcua.documents.validation import check_upload
 from motcua.dossiers import audit, deadlines, routing, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import next_code
-from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, Status, authorize
+from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, Status, authorize, is_applicant
 from motcua.dossiers.models import (
     Attachment,
     AttachmentKind,
@@ -46,6 +47,7 @@ from motcua.dossiers.models import (
 from motcua.dossiers.schema import ACTION_PARAMS, DossierIn, Params
 from motcua.dossiers.signals import send_on_commit
 from motcua.geo.models import AdministrativeUnit
+from motcua.payments import fees
 
 
 class Conflict(MotCuaError):
@@ -214,6 +216,17 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         ]
         if missing:
             errors.append(missing_components(missing, "components"))
+    form: dict[str, Any] = {}
+    try:
+        form = eforms.clean(eforms.fields_of(version), data.form)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    offered = {e["code"] for e in fees.exemptions_of(version)}
+    errors.extend(
+        MotCuaError("unknown_exemption", _("This procedure's fees have no exemption %(code)s."), {"code": code},
+                    "exemptions")
+        for code in data.exemptions if code not in offered
+    )
     if errors:
         raise ValidationFailed(errors)
     agency = _receiving_agency(data, actor, version)
@@ -243,7 +256,10 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         applicant_email=applicant.email, applicant_address=applicant.address,
         channel=data.channel, paper=front, receiving_agency=agency, counter=counter, competent_unit=unit,
         delivery=data.delivery, delivery_address=data.delivery_address,
-        fee_total=sum(fee.amount for fee in version.fees.all()),
+        # a citizen's or business's own account submitting online becomes the dossier's applicant account
+        applicant_user_id=actor.user_id if not front and not actor.roles else None,
+        form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
+        fee_total=fees.quote(version, data.exemptions).total,
         status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],
         submitted_at=now,
     )
@@ -632,8 +648,10 @@ def _apologize(ctx: Context) -> None:
 def attach(
     code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
     component: int | None = None, size: int | None = None, now: datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Attachment:
-    """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event."""
+    """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from)."""
     dossier = Dossier.objects.filter(code=code).first()
     if dossier is None:
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
@@ -641,11 +659,7 @@ def attach(
         raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": kind[:20]}, "kind")
     if dossier.status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN):
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
-    agencies = {dossier.receiving_agency_id, dossier.current_agency_id}
-    if not any(actor.roles_at(a) for a in agencies) or (
-        kind == AttachmentKind.RESULT and Role.SIGNER not in actor.roles_at(dossier.current_agency_id)
-        and Role.PROCESSING not in actor.roles_at(dossier.current_agency_id)
-    ):
+    if not _may_attach(dossier, actor, kind):
         raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
     checked = check_upload(file, name, size)
     with transaction.atomic():
@@ -668,11 +682,22 @@ def attach(
             agency_id=dossier.current_agency_id, from_status=dossier.status, to_status=dossier.status,
             from_step=dossier.step_index, to_step=dossier.step_index,
             data={"attachment": attachment.pk, "kind": kind, "name": name[:255], "sha256": checked.sha256,
-                  "size": checked.size, "component": component},
+                  "size": checked.size, "component": component, **(extra or {})},
         )
         audit.append(dossier, event)
         Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
     return attachment
+
+
+def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
+    """Staff of the receiving point or the holder add files (results: the holder's signer or processing officer);
+    the applicant of an online dossier adds its documents while it awaits reception, and supplements when asked."""
+    if is_applicant(dossier, actor):
+        return (kind == AttachmentKind.SCAN and dossier.status == Status.SUBMITTED) or (
+            kind == AttachmentKind.SUPPLEMENT and dossier.status == Status.SUPPLEMENT_REQUESTED)
+    if kind == AttachmentKind.RESULT:
+        return bool(actor.roles_at(dossier.current_agency_id) & {Role.SIGNER, Role.PROCESSING})
+    return any(actor.roles_at(a) for a in (dossier.receiving_agency_id, dossier.current_agency_id))
 
 
 def apology_default_date(dossier: Dossier, extra_days: int = 3) -> datetime | None:

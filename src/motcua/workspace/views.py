@@ -8,7 +8,6 @@ next to the field they name (``error.location``), with everything the officer ty
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +31,8 @@ from motcua.agencies.selectors import RECEIVING_KINDS
 from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
 from motcua.catalog.selectors import procedure_version, procedures_received_at
 from motcua.core.calendar import VN_TZ
-from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.errors import FormErrors as Errors
+from motcua.core.errors import MotCuaError, NotFound
 from motcua.documents.validation import check_upload
 from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
@@ -80,36 +80,6 @@ def _dossier_or_404(actor: Actor, code: str, via: str = "workspace") -> Dossier:
         return selectors.get_for(actor, code, via=via)
     except NotFound as exc:
         raise Http404(exc.text()) from None
-
-
-def _key(location: str) -> str:
-    """``applicant.id_number`` → ``applicant_id_number``: the form field's name, usable in templates."""
-    return location.replace(".", "_")
-
-
-@dataclass
-class Errors:
-    """The errors of one submission: by form field, and those that belong to no field."""
-
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-    status: int = 200
-    code: str = ""
-
-    @classmethod
-    def of(cls, exc: MotCuaError, aliases: dict[str, str] | None = None) -> Errors:
-        errors = cls(status=exc.status, code=exc.code)
-        items = exc.errors if isinstance(exc, ValidationFailed) else [exc]
-        for error in items:
-            key = _key((aliases or {}).get(error.location, error.location))
-            if key:
-                errors.fields.setdefault(key, []).append(error.text())
-            else:
-                errors.general.append(error.text())
-        return errors
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.general)
 
 
 def _int_or_none(value: str | None) -> int | None:

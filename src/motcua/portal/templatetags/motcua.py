@@ -45,3 +45,11 @@ def localized(obj: object, attr: str) -> str:
         if other:
             return str(other)
     return str(getattr(obj, f"{attr}_vi", ""))
+
+
+@register.filter
+def slip_label(kind: str) -> str:
+    """The name of an official slip (``receipt`` → "Receipt and appointment for the result (form 01)")."""
+    from motcua.dossiers.slips import SLIP_KINDS
+
+    return str(SLIP_KINDS.get(kind, kind))

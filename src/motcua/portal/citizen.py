@@ -1,0 +1,394 @@
+"""The citizen's pages: the online submission wizard, "my dossiers" and the data warehouse.
+
+Views parse, call ``portal.services`` and render; the rules live in the services and in ``dossiers``.
+Every page needs a signed-in citizen account with a verified contact (``accounts.decorators``). A wizard step
+posted after the session expired is not lost: what was typed is kept in the session, the citizen signs in again
+and comes back to the same step with it filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from motcua.accounts.decorators import citizen_of, citizen_required
+from motcua.catalog import eforms
+from motcua.catalog.models import Delivery, OnlineLevel
+from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
+from motcua.documents import services as warehouse
+from motcua.dossiers import selectors as dossier_selectors
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
+from motcua.dossiers.slips import available_slips, render_slip
+from motcua.payments import fees
+from motcua.portal import services
+from motcua.portal.models import Draft
+
+STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
+         ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
+PENDING = "wizard_pending"
+
+
+def _pending_safe(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Keep a step's typed values when the session has expired, then ask the citizen to sign in again."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and citizen_of(request.user) is None:
+            values = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+            request.session[PENDING] = {"path": request.path, "values": values}
+            messages.info(request, _("Your session ended. Sign in again: what you typed is kept."))
+            return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": request.path}))
+        return citizen_required(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _pending(request: HttpRequest) -> dict[str, list[str]] | None:
+    stash = request.session.get(PENDING)
+    if stash and stash.get("path") == request.path:
+        del request.session[PENDING]
+        return dict(stash["values"])
+    return None
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user)
+
+
+def _draft(request: HttpRequest, draft_id: Any) -> Draft:
+    draft = Draft.objects.select_related("version", "version__procedure", "version__field", "dossier").filter(
+        pk=draft_id, owner=request.user).first()
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def _guard(request: HttpRequest, draft: Draft) -> HttpResponse | None:
+    """A submitted draft shows its dossier; an expired one offers to start again with what it holds."""
+    if draft.dossier is not None:
+        return redirect("portal:my_dossier", code=draft.dossier.code)
+    if draft.expired:
+        return render(request, "portal/wizard/expired.html", {"draft": draft}, status=410)
+    return None
+
+
+def _context(draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
+    names = [name for name, _label in STEPS]
+    return {"draft": draft, "v": draft.version, "steps": STEPS, "step": step, "step_number": names.index(step) + 1,
+            "data": draft.data, **extra}
+
+
+# --- starting -------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@citizen_required
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        version = services.online_version(code)
+    except NotFound:
+        raise Http404 from None
+    except MotCuaError as exc:
+        messages.warning(request, exc.text())
+        return redirect("portal:procedure", code=code)
+    if request.method == "POST":
+        draft = services.start(owner=request.user, code=code)
+        return redirect("portal:wizard", draft_id=draft.pk, step="details")
+    drafts = services.open_drafts(request.user).filter(version__procedure=version.procedure)
+    return render(request, "portal/wizard/start.html", {"v": version, "drafts": drafts,
+                                                         "quote": fees.quote(version)})
+
+
+@require_POST
+@citizen_required
+def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    fresh = services.restart(draft=draft)
+    messages.success(request, _("A new draft was started with what you had entered."))
+    return redirect("portal:wizard", draft_id=fresh.pk, step="details")
+
+
+# --- the steps ------------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@_pending_safe
+def wizard(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
+    handlers = {"details": _details, "documents": _documents, "delivery": _delivery, "review": _review}
+    if step not in handlers:
+        raise Http404
+    draft = _draft(request, draft_id)
+    guarded = _guard(request, draft)
+    if guarded is not None:
+        return guarded
+    return handlers[step](request, draft)
+
+
+def _next(draft: Draft, step: str) -> HttpResponse:
+    names = [name for name, _label in STEPS]
+    return redirect("portal:wizard", draft_id=draft.pk, step=names[names.index(step) + 1])
+
+
+def _details_values(values: Any, draft: Draft) -> tuple[dict[str, str], dict[str, Any], str]:
+    keys = ("name", "id_number", "phone", "email", "address")
+    applicant = {key: str(values.get(f"applicant_{key}", "")).strip() for key in keys}
+    applicant["kind"] = (draft.data.get("applicant") or {}).get("kind", "person")
+    form = {f.name: values.get(f"form_{f.name}", "") for f in eforms.fields_of(draft.version)}
+    return applicant, form, str(values.get("receiving_agency", "")).strip()
+
+
+class _Values(dict[str, Any]):
+    """Stashed ``getlist`` values read like a QueryDict's single values."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key, default)
+        return value[-1] if isinstance(value, list) and value else value
+
+
+def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    pending = _pending(request)
+    source = request.POST if request.method == "POST" else (_Values(pending) if pending else None)
+    if source is not None:
+        applicant, form, point = _details_values(source, draft)
+        try:
+            services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point)
+        except MotCuaError as exc:
+            errors = FormErrors.of(exc)
+        else:
+            if request.method == "POST":
+                return _next(draft, "details")
+        if pending:
+            messages.info(request, _("What you typed before signing in again was kept."))
+    fields = [
+        {"f": f, "value": (draft.data.get("form") or {}).get(f.name, ""), "errs": errors.fields.get(f"form_{f.name}")}
+        for f in eforms.fields_of(draft.version)
+    ]
+    context = _context(draft, "details", errors=errors, fields=fields,
+                       points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {})
+    return render(request, "portal/wizard/details.html", context, status=422 if errors else 200)
+
+
+def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    if request.method == "POST":
+        problems: list[MotCuaError] = []
+        for index, _component in enumerate(services.components(draft), start=1):
+            try:
+                if request.POST.get(f"c{index}-remove"):
+                    services.remove(draft=draft, order=index)
+                elif f"c{index}-file" in request.FILES:
+                    upload = request.FILES[f"c{index}-file"]
+                    services.upload(draft=draft, order=index, file=upload, name=upload.name or "file",
+                                    size=upload.size)
+                elif request.POST.get(f"c{index}-stored"):
+                    services.pick(draft=draft, order=index, document_id=int(request.POST[f"c{index}-stored"]))
+            except (MotCuaError, ValueError) as exc:
+                problems.append(exc if isinstance(exc, MotCuaError) else MotCuaError(
+                    "invalid", _("Choose a document from the list."), location=f"c{index}"))
+        if not problems and "continue" in request.POST:
+            problems = services.documents_errors(draft)
+            if not problems:
+                return _next(draft, "documents")
+        if problems:
+            errors = FormErrors.of(ValidationFailed(problems))
+        elif "continue" not in request.POST:
+            messages.success(request, _("Saved."))
+            return redirect("portal:wizard", draft_id=draft.pk, step="documents")
+    given = {f.order: f for f in draft.files.select_related("stored")}
+    rows = [
+        {"i": i, "c": c, "given": given.get(i), "errs": errors.fields.get(f"c{i}"),
+         "offers": list(warehouse.offers_for(draft.owner_id, c.name_vi)[:5])}
+        for i, c in enumerate(services.components(draft), start=1)
+    ]
+    return render(request, "portal/wizard/documents.html", _context(draft, "documents", rows=rows, errors=errors),
+                  status=422 if errors else 200)
+
+
+def _delivery(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    pending = _pending(request)
+    source = request.POST if request.method == "POST" else (_Values(pending) if pending else None)
+    if source is not None:
+        exemptions = request.POST.getlist("exemptions") if request.method == "POST" else list(
+            (pending or {}).get("exemptions", []))
+        try:
+            services.save_delivery(draft=draft, delivery=str(source.get("delivery", "")),
+                                   address=str(source.get("delivery_address", "")), exemptions=exemptions)
+        except MotCuaError as exc:
+            errors = FormErrors.of(exc)
+        else:
+            if request.method == "POST":
+                return _next(draft, "delivery")
+    version = draft.version
+    options = [(value, label) for value, label in Delivery.choices if value in version.result_delivery]
+    context = _context(draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
+                       exemptions=fees.exemptions_of(version))
+    return render(request, "portal/wizard/delivery.html", context, status=422 if errors else 200)
+
+
+def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    if request.method == "POST":
+        if not request.POST.get("declare"):
+            errors = FormErrors.of(MotCuaError("declaration_required",
+                                               _("Confirm that the information is true before submitting."),
+                                               location="declare"))
+        else:
+            try:
+                dossier = services.submit(draft_id=draft.pk, actor=_actor(request))
+            except MotCuaError as exc:
+                errors = FormErrors.of(exc)
+            else:
+                messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
+                return redirect("portal:my_dossier", code=dossier.code)
+    problems = services.all_errors(draft)
+    labels = dict(STEPS)
+    given = {f.order: f for f in draft.files.select_related("stored")}
+    context = _context(
+        draft, "review", errors=errors, problems={labels[k]: v for k, v in problems.items() if v},
+        quote=services.quote(draft), fields=[(f, (draft.data.get("form") or {}).get(f.name, ""))
+                                             for f in eforms.fields_of(draft.version)],
+        documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
+        point=next((a for a in services.receiving_points(draft.version)
+                    if a.identifier_code == draft.data.get("receiving_agency")), None),
+        delivery_label=dict(Delivery.choices).get(draft.data.get("delivery", ""), ""),
+    )
+    return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)
+
+
+# --- my dossiers ----------------------------------------------------------------------------------------
+
+
+@require_safe
+@citizen_required
+def my_dossiers(request: HttpRequest) -> HttpResponse:
+    dossiers = Dossier.objects.filter(applicant_user=request.user).select_related("version").order_by(
+        "-submitted_at", "-pk")
+    page = Paginator(dossiers, 20).get_page(request.GET.get("page"))
+    return render(request, "portal/mine/list.html", {"page": page, "drafts": services.open_drafts(request.user)})
+
+
+def _own(request: HttpRequest, code: str) -> Dossier:
+    try:
+        return services.find_own(request.user.pk, code)
+    except NotFound:
+        raise Http404 from None
+
+
+@never_cache
+@require_safe
+@citizen_required
+def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
+    return _dossier_page(request, _own(request, code))
+
+
+def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | None = None,
+                  status: int = 200) -> HttpResponse:
+    tracked = dossier_selectors.track(dossier.code)
+    results = []
+    if dossier.result_issued_at is not None:
+        results = list(Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT))
+    context = {
+        "dossier": dossier, "t": tracked, "slips": available_slips(dossier), "results": results,
+        "files": Attachment.objects.filter(dossier=dossier).exclude(kind=AttachmentKind.RESULT),
+        "missing": services.missing_items(dossier), "errors": errors or FormErrors(),
+        "full_online": dossier.version.online_level == OnlineLevel.FULL,
+        "can_withdraw": dossier.status in {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED},
+    }
+    return render(request, "portal/mine/detail.html", context, status=status)
+
+
+@require_POST
+@_pending_safe
+def supplement(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _own(request, code)
+    files = {}
+    for key, upload in request.FILES.items():
+        if key.startswith("m") and key[1:].isdigit():
+            files[int(key[1:])] = upload
+    try:
+        services.supplement(dossier=dossier, actor=_actor(request), files=files, note=request.POST.get("note", ""))
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("Thank you: your documents were sent and the dossier went back to the agency."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_POST
+@_pending_safe
+def withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    from motcua.dossiers.services import perform
+
+    dossier = _own(request, code)
+    try:
+        perform(dossier.code, "withdraw", actor=_actor(request),
+                params={"reason": request.POST.get("reason", "").strip() or _("Withdrawn by the applicant online")})
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("The dossier was withdrawn."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_safe
+@citizen_required
+def my_file(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    dossier = _own(request, code)
+    item = Attachment.objects.filter(dossier=dossier, pk=pk).first()
+    if item is None or (item.kind == AttachmentKind.RESULT and dossier.result_issued_at is None):
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+@citizen_required
+def my_slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    dossier = _own(request, code)
+    if kind not in available_slips(dossier):
+        raise Http404
+    pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{kind}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the data warehouse ---------------------------------------------------------------------------------
+
+
+@require_safe
+@citizen_required
+def warehouse_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/warehouse.html", {
+        "documents": warehouse.owned(request.user.pk), "citizen": citizen_of(request.user),
+        "dossier_count": Dossier.objects.filter(applicant_user=request.user).count(),
+    })
+
+
+@require_safe
+@citizen_required
+def warehouse_file(request: HttpRequest, pk: int) -> FileResponse:
+    document = warehouse.owned(request.user.pk).filter(pk=pk).first()
+    if document is None:
+        raise Http404
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
+                            filename=f"{document.title[:80]}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response

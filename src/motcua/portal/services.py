@@ -1,0 +1,330 @@
+"""The online submission wizard and the applicant's own actions (supplement, withdraw), as services.
+
+The wizard keeps everything in a :class:`~motcua.portal.models.Draft`: each step saves what was typed *before*
+validating it, so nothing is lost on an error, a closed tab or an expired session. Submitting turns the draft into
+a dossier in one transaction through ``dossiers.services`` (the same rules as the API and the counter), with the
+draft's id as the idempotency key: a double click, or a retry after a lost response, returns the same dossier.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import IO, Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.accounts.decorators import citizen_of
+from motcua.agencies.models import Agency, AgencyKind
+from motcua.catalog import eforms
+from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
+from motcua.catalog.selectors import procedure_version
+from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.documents import services as warehouse
+from motcua.documents.pdf import as_pdf, pdf_name
+from motcua.documents.validation import check_upload
+from motcua.dossiers import services as dossier_services
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import AttachmentKind, Dossier
+from motcua.dossiers.schema import Applicant
+from motcua.payments import fees
+from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
+
+ONLINE_POINT_KINDS = (AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP)
+
+
+class DraftExpired(MotCuaError):
+    status = 410
+
+
+def online_version(code: str) -> ProcedureVersion:
+    version = procedure_version(code)
+    if Channel.ONLINE not in version.channels or version.online_level == OnlineLevel.NONE:
+        raise MotCuaError("not_online", _("This procedure cannot be submitted online; see where to submit it."))
+    return version
+
+
+def receiving_points(version: ProcedureVersion) -> list[Agency]:
+    """The one-stop points an online dossier of this procedure can be sent to."""
+    agencies = Agency.objects.filter(is_active=True, kind__in=ONLINE_POINT_KINDS)
+    if not version.boundary_free:
+        agencies = agencies.filter(procedures=version.procedure)
+    return list(agencies.order_by("kind", "name"))
+
+
+def start(*, owner: Any, code: str) -> Draft:
+    """A new draft for procedure ``code``, with the applicant's details taken from their account."""
+    version = online_version(code)
+    citizen = citizen_of(owner)
+    applicant = {}
+    if citizen is not None:
+        applicant = {"kind": citizen.kind, "name": citizen.full_name, "id_number": citizen.id_number,
+                     "phone": citizen.phone, "email": citizen.email, "address": citizen.address}
+    points = receiving_points(version)
+    delivery = Delivery.ELECTRONIC if Delivery.ELECTRONIC in version.result_delivery else version.result_delivery[0]
+    return Draft.objects.create(owner=owner, version=version, data={
+        "applicant": applicant, "form": {}, "receiving_agency": points[0].identifier_code if len(points) == 1 else "",
+        "delivery": delivery, "delivery_address": citizen.address if citizen else "", "exemptions": [],
+    })
+
+
+def open_drafts(owner: Any) -> Any:
+    return Draft.objects.filter(owner=owner, dossier__isnull=True, expires_at__gt=timezone.now()).select_related(
+        "version", "version__procedure")
+
+
+def _touch(draft: Draft) -> None:
+    draft.expires_at = timezone.now() + timedelta(days=DRAFT_DAYS)
+    draft.save()
+
+
+def _check_open(draft: Draft) -> None:
+    if draft.dossier_id is not None:
+        raise MotCuaError("draft_submitted", _("This draft was already submitted as dossier %(code)s."),
+                          {"code": draft.dossier.code if draft.dossier else ""})
+    if draft.expired:
+        raise DraftExpired("draft_expired", _("This draft expired on %(date)s. Start again: what you entered is "
+                                              "copied into a new draft."),
+                           {"date": timezone.localtime(draft.expires_at).strftime("%d/%m/%Y")})
+
+
+# --- step 1: the applicant, the e-form and where to send it ----------------------------------------------------
+
+
+def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str) -> None:
+    """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error."""
+    _check_open(draft)
+    draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency}
+    _touch(draft)
+    errors = details_errors(draft)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def details_errors(draft: Draft) -> list[MotCuaError]:
+    errors: list[MotCuaError] = []
+    data = draft.data
+    try:
+        applicant = Applicant.model_validate({**{"kind": "person"}, **(data.get("applicant") or {})})
+    except Exception as exc:  # noqa: BLE001 - pydantic's errors, reported field by field
+        errors.extend(_applicant_errors(exc))
+    else:
+        errors.extend(dossier_services.check_applicant(applicant))
+    try:
+        eforms.clean(eforms.fields_of(draft.version), data.get("form") or {})
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    codes = {a.identifier_code for a in receiving_points(draft.version)}
+    if data.get("receiving_agency") not in codes:
+        errors.append(MotCuaError("receiving_agency_required", _("Choose the one-stop point to send the dossier to."),
+                                  location="receiving_agency"))
+    return errors
+
+
+def _applicant_errors(exc: Exception) -> list[MotCuaError]:
+    from pydantic import ValidationError
+
+    from motcua.core.errors import from_pydantic
+
+    if not isinstance(exc, ValidationError):
+        raise exc
+    return [from_pydantic(e, "applicant." + ".".join(str(p) for p in e["loc"])) for e in exc.errors()]
+
+
+# --- step 2: the documents -------------------------------------------------------------------------------------
+
+
+def components(draft: Draft) -> list[Any]:
+    return list(draft.version.components.all())
+
+
+def upload(*, draft: Draft, order: int, file: IO[bytes], name: str, size: int | None = None) -> DraftFile:
+    """Check a file by its content and size, make it a PDF, and keep it for component ``order``."""
+    _check_open(draft)
+    _component(draft, order)
+    checked = check_upload(file, name, size, location=f"c{order}")
+    pdf = as_pdf(file, checked.content_type)
+    import hashlib
+
+    digest = hashlib.sha256(pdf).hexdigest()
+    with transaction.atomic():
+        DraftFile.objects.filter(draft=draft, order=order).delete()
+        item = DraftFile(draft=draft, order=order, original_name=pdf_name(name)[:255], size=len(pdf), sha256=digest)
+        item.file.save(item.original_name, ContentFile(pdf), save=False)
+        item.save()
+        _touch(draft)
+    return item
+
+
+def pick(*, draft: Draft, order: int, document_id: int) -> DraftFile:
+    """Use a document of the applicant's data warehouse for component ``order`` (no new upload)."""
+    _check_open(draft)
+    component = _component(draft, order)
+    document = warehouse.offers_for(draft.owner_id, component.name_vi).filter(pk=document_id).first()
+    if document is None:
+        raise MotCuaError("document_not_found", _("That document is not in your data warehouse for this item."),
+                          location=f"c{order}")
+    with transaction.atomic():
+        DraftFile.objects.filter(draft=draft, order=order).delete()
+        item = DraftFile.objects.create(draft=draft, order=order, stored=document, original_name=document.title[:255],
+                                        size=document.size, sha256=document.sha256)
+        _touch(draft)
+    return item
+
+
+def remove(*, draft: Draft, order: int) -> None:
+    _check_open(draft)
+    DraftFile.objects.filter(draft=draft, order=order).delete()
+    _touch(draft)
+
+
+def _component(draft: Draft, order: int) -> Any:
+    items = components(draft)
+    if not 1 <= order <= len(items):
+        raise MotCuaError("unknown_component", _("The procedure has no component number %(order)s."),
+                          {"order": order}, f"c{order}")
+    return items[order - 1]
+
+
+def documents_errors(draft: Draft) -> list[MotCuaError]:
+    given = set(draft.files.values_list("order", flat=True))
+    return [
+        MotCuaError("document_required", _("Attach “%(name)s”."), {"name": c.name_vi}, f"c{i}")
+        for i, c in enumerate(components(draft), start=1) if c.required and i not in given
+    ]
+
+
+# --- step 3: how the result is received, and the fee -----------------------------------------------------------
+
+
+def save_delivery(*, draft: Draft, delivery: str, address: str, exemptions: list[str]) -> None:
+    _check_open(draft)
+    draft.data = {**draft.data, "delivery": delivery, "delivery_address": address.strip()[:500],
+                  "exemptions": sorted(set(exemptions))}
+    _touch(draft)
+    errors = delivery_errors(draft)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def delivery_errors(draft: Draft) -> list[MotCuaError]:
+    data, version = draft.data, draft.version
+    errors = []
+    if data.get("delivery") not in version.result_delivery:
+        errors.append(MotCuaError("delivery_not_offered", _("Choose how to receive the result."), location="delivery"))
+    if data.get("delivery") == Delivery.POST and not data.get("delivery_address"):
+        errors.append(MotCuaError("address_required", _("Give the address the post should deliver the result to."),
+                                  location="delivery_address"))
+    offered = {e["code"] for e in fees.exemptions_of(version)}
+    if set(data.get("exemptions") or []) - offered:
+        errors.append(MotCuaError("unknown_exemption", _("Choose exemptions from the list."), location="exemptions"))
+    return errors
+
+
+def quote(draft: Draft) -> fees.FeeQuote:
+    return fees.quote(draft.version, draft.data.get("exemptions") or [])
+
+
+# --- step 4: review and submit ---------------------------------------------------------------------------------
+
+
+def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
+    return {"details": details_errors(draft), "documents": documents_errors(draft),
+            "delivery": delivery_errors(draft)}
+
+
+def submit(*, draft_id: Any, actor: Actor) -> Dossier:
+    """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().select_related("version", "version__procedure", "dossier").get(
+            pk=draft_id, owner_id=actor.user_id)
+        if draft.dossier is not None:
+            return draft.dossier
+        _check_open(draft)
+        errors = [error for group in all_errors(draft).values() for error in group]
+        if errors:
+            raise ValidationFailed(errors)
+        data = draft.data
+        files = list(draft.files.select_related("stored").order_by("order"))
+        dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}", data={
+            "procedure": draft.version.procedure.code, "channel": Channel.ONLINE,
+            "receiving_agency": data["receiving_agency"], "applicant": {"kind": "person", **data["applicant"]},
+            "components": [{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files],
+            "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
+            "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
+        })
+        for item in files:
+            source = item.stored.file if item.stored is not None else item.file
+            with source.open("rb") as handle:
+                dossier_services.attach(
+                    dossier.code, actor=actor, file=handle, name=item.original_name, kind=AttachmentKind.SCAN,
+                    component=item.order, extra={"from_warehouse": item.stored_id} if item.stored_id else None,
+                )
+        draft.dossier = dossier
+        draft.save(update_fields=["dossier", "updated_at"])
+    return dossier
+
+
+def restart(*, draft: Draft) -> Draft:
+    """A new draft from an expired one, on the version in force now, with what was entered and the files of
+    the components that are still asked for."""
+    fresh = start(owner=draft.owner, code=draft.version.procedure.code)
+    fresh.data = {**fresh.data, **{k: v for k, v in draft.data.items() if v}}
+    fresh.save()
+    by_name = {c.name_vi: i for i, c in enumerate(components(fresh), start=1)}
+    old = components(draft)
+    for item in draft.files.all():
+        name = old[item.order - 1].name_vi if item.order <= len(old) else None
+        if name in by_name:
+            DraftFile.objects.create(draft=fresh, order=by_name[name], file=item.file.name if item.file else "",
+                                     stored=item.stored, original_name=item.original_name, size=item.size,
+                                     sha256=item.sha256)
+    return fresh
+
+
+# --- after submission: the applicant's own actions --------------------------------------------------------------
+
+
+def missing_items(dossier: Dossier) -> list[dict[str, str]]:
+    """What the last supplement request asked for (document and reason), while it is pending."""
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        return []
+    event = dossier.events.filter(action="request_supplement").order_by("-seq").first()
+    return list(event.data.get("missing", [])) if event is not None else []
+
+
+def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
+    """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency."""
+    missing = missing_items(dossier)
+    if not missing:
+        raise MotCuaError("no_supplement_requested", _("No supplement is requested for this dossier now."))
+    if not files:
+        raise ValidationFailed([MotCuaError("supplement_file_required",
+                                            _("Attach at least one of the requested documents."), location="m0")])
+    by_name = {c.name: c.order for c in dossier.components.all()}
+    with transaction.atomic():
+        received = []
+        for index, upload_file in sorted(files.items()):
+            if not 0 <= index < len(missing):
+                continue
+            checked = check_upload(upload_file, upload_file.name, upload_file.size, location=f"m{index}")
+            pdf = as_pdf(upload_file, checked.content_type)
+            order = by_name.get(missing[index]["document"])
+            dossier_services.attach(dossier.code, actor=actor, file=ContentFile(pdf), name=pdf_name(upload_file.name),
+                                    kind=AttachmentKind.SUPPLEMENT, component=order,
+                                    extra={"missing": missing[index]["document"]})
+            if order is not None:
+                received.append(order)
+        return dossier_services.perform(dossier.code, "supplement", actor=actor,
+                                        params={"received": received, "note": note[:2000]})
+
+
+def find_own(owner_id: int | None, code: str) -> Dossier:
+    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
+        code=code, applicant_user_id=owner_id).first() if owner_id else None
+    if dossier is None:
+        raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
+    return dossier

@@ -1,0 +1,229 @@
+"""A citizen submits online through the wizard, supplements online, and finds their documents again."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+from pypdf import PdfReader
+
+from motcua.accounts.models import Citizen
+from motcua.catalog.models import ProcedureVersion
+from motcua.documents.models import StoredDocument
+from motcua.dossiers import services as dossier_services
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Attachment, Dossier, Event
+from motcua.portal.models import Draft
+from tests.conftest import World, pdf_bytes
+
+CODE = "1.000894"
+CITIZEN_ID = "022090001234"
+
+
+def make_citizen(username: str = "c-an", **overrides: Any) -> Any:
+    user = get_user_model().objects.create_user(username, password="mat-khau-1234")
+    values = {"full_name": "Nguyễn Văn An", "id_number": CITIZEN_ID, "phone": "0912345678",
+              "email": f"{username}@example.vn", "address": "Tổ 3, khu 5, phường Hà Tu",
+              "email_verified_at": timezone.now()}
+    values.update(overrides)
+    Citizen.objects.create(user=user, **values)
+    return user
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tmp_path
+
+
+@pytest.fixture
+def citizen(world: World, media: Path) -> Client:
+    client = Client()
+    client.force_login(make_citizen())
+    return client
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (200, 120), (200, 30, 30, 128)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(name: str, content: bytes) -> io.BytesIO:
+    handle = io.BytesIO(content)
+    handle.name = name
+    return handle
+
+
+def start(client: Client) -> str:
+    response = client.post(f"/nop-ho-so/{CODE}/")
+    assert response.status_code == 302
+    return response["Location"].rsplit("/", 3)[-3]
+
+
+def step(draft: str, name: str) -> str:
+    return f"/nop-ho-so/ho-so-nhap/{draft}/{name}/"
+
+
+DETAILS = {"applicant_name": "Nguyễn Văn An", "applicant_id_number": CITIZEN_ID, "applicant_phone": "0912345678",
+           "applicant_email": "an@example.vn", "applicant_address": "Hà Tu", "receiving_agency": "000.01.20.H22"}
+
+
+def fill(client: Client, draft: str, delivery: str = "electronic", details: dict[str, str] | None = None) -> None:
+    assert client.post(step(draft, "details"), details or DETAILS).status_code == 302
+    response = client.post(step(draft, "documents"), {"c1-file": upload("to-khai.png", png_bytes()), "continue": "1"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert client.post(step(draft, "delivery"), {"delivery": delivery}).status_code == 302
+
+
+def test_the_wizard_submits_an_online_dossier_once(citizen: Client, world: World) -> None:
+    assert citizen.get(f"/nop-ho-so/{CODE}/").status_code == 200
+    draft = start(citizen)
+    page = citizen.get(step(draft, "details")).content.decode()
+    assert 'value="Nguyễn Văn An"' in page and 'value="022090001234"' in page  # from the account
+
+    bad = citizen.post(step(draft, "details"), {**DETAILS, "applicant_id_number": "12345"})
+    assert bad.status_code == 422
+    body = bad.content.decode()
+    assert "applicant_id_number-error" in body and 'value="12345"' in body  # the typed value is kept
+    assert Draft.objects.get(pk=draft).data["applicant"]["id_number"] == "12345"
+
+    assert citizen.post(step(draft, "details"), DETAILS).status_code == 302
+    fake = citizen.post(step(draft, "documents"), {"c1-file": upload("scan.pdf", b"not a pdf at all"),
+                                                   "continue": "1"})
+    assert fake.status_code == 422 and "c1-error" in fake.content.decode()
+    fill(citizen, draft)
+
+    review = citizen.post(step(draft, "review"), {})
+    assert review.status_code == 422 and "declare-error" in review.content.decode()
+    first = citizen.post(step(draft, "review"), {"declare": "1"})
+    again = citizen.post(step(draft, "review"), {"declare": "1"})  # the double click
+    assert first.status_code == again.status_code == 302
+    assert Dossier.objects.count() == 1
+    dossier = Dossier.objects.get()
+    assert first["Location"] == again["Location"] == f"/ho-so-cua-toi/{dossier.code}/"
+    assert dossier.channel == "online" and dossier.status == Status.SUBMITTED
+    assert dossier.applicant_user is not None and dossier.applicant_user.citizen.id_number == CITIZEN_ID
+    assert dossier.fee_total == 30000 and dossier.delivery == "electronic"
+    scan = Attachment.objects.get(dossier=dossier)
+    assert scan.content_type == "application/pdf" and scan.component is not None and scan.component.order == 1
+    with scan.file.open("rb") as handle:
+        assert len(PdfReader(handle).pages) == 1  # the PNG became a one-page PDF
+
+    page = citizen.get(f"/ho-so-cua-toi/{dossier.code}/")
+    assert page.status_code == 200 and dossier.code in page.content.decode()
+    assert citizen.get("/ho-so-cua-toi/").content.decode().count(dossier.code) >= 1
+
+
+def test_the_e_form_is_validated_field_by_field(citizen: Client, world: World) -> None:
+    ProcedureVersion.objects.filter(procedure__code=CODE).update(eform=[
+        {"name": "spouse_name", "label_vi": "Họ tên người kia", "required": True},
+        {"name": "marriage_date", "label_vi": "Ngày dự kiến", "type": "date"},
+    ])
+    draft = start(citizen)
+    response = citizen.post(step(draft, "details"), {**DETAILS, "form_marriage_date": "31/02/2026"})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "form_spouse_name-error" in body and "form_marriage_date-error" in body
+    fill(citizen, draft, details={**DETAILS, "form_spouse_name": "Trần Thị Bình", "form_marriage_date": "05/12/2026"})
+    assert citizen.post(step(draft, "review"), {"declare": "1"}).status_code == 302
+    assert Dossier.objects.get().form_data == {"spouse_name": "Trần Thị Bình", "marriage_date": "2026-12-05"}
+
+
+def test_accepted_documents_are_offered_again_from_the_data_warehouse(
+    citizen: Client, world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    draft = start(citizen)
+    fill(citizen, draft)
+    citizen.post(step(draft, "review"), {"declare": "1"})
+    dossier = Dossier.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):  # the data warehouse is filled after the commit
+        dossier_services.perform(dossier.code, "receive", actor=world.actor("tiepnhan"))
+    stored = StoredDocument.objects.get()
+    assert stored.owner == dossier.applicant_user and stored.verified_by == world.commune
+    assert citizen.get("/kho-du-lieu/").content.decode().count(stored.title) >= 1
+    assert citizen.get(f"/kho-du-lieu/{stored.pk}/").status_code == 200
+
+    second = start(citizen)
+    citizen.post(step(second, "details"), DETAILS)
+    page = citizen.get(step(second, "documents")).content.decode()
+    assert f'id="c1-stored-{stored.pk}"' in page
+    assert citizen.post(step(second, "documents"), {"c1-stored": str(stored.pk), "continue": "1"}).status_code == 302
+    citizen.post(step(second, "delivery"), {"delivery": "electronic"})
+    citizen.post(step(second, "review"), {"declare": "1"})
+    newest = Dossier.objects.latest("pk")
+    attach = Event.objects.get(dossier=newest, action="attach")
+    assert attach.data["from_warehouse"] == stored.pk and attach.data["sha256"] == stored.sha256
+
+    other = Client()
+    other.force_login(make_citizen("c-binh", id_number="022090005678", phone="0987654321"))
+    assert other.get(f"/kho-du-lieu/{stored.pk}/").status_code == 404
+    assert other.get(f"/ho-so-cua-toi/{newest.code}/").status_code == 404
+    assert other.get(step(second, "details")).status_code == 404
+
+
+def test_a_supplement_request_is_answered_online(citizen: Client, world: World) -> None:
+    draft = start(citizen)
+    fill(citizen, draft)
+    citizen.post(step(draft, "review"), {"declare": "1"})
+    dossier = Dossier.objects.get()
+    dossier_services.perform(dossier.code, "request_supplement", actor=world.actor("tiepnhan"), params={
+        "missing": [{"document": "Giấy xác nhận tình trạng hôn nhân", "reason": "Chưa có bản chính"}]})
+    page = citizen.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert "Chưa có bản chính" in page and 'id="m0"' in page
+
+    empty = citizen.post(f"/ho-so-cua-toi/{dossier.code}/bo-sung/", {})
+    assert empty.status_code == 422
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUPPLEMENT_REQUESTED
+
+    response = citizen.post(f"/ho-so-cua-toi/{dossier.code}/bo-sung/",
+                            {"m0": upload("xac-nhan.pdf", pdf_bytes()), "note": "Đã bổ sung"})
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUBMITTED  # back to the agency, awaiting reception
+    event = Event.objects.filter(dossier=dossier, action="supplement").get()
+    assert event.role == "applicant" and event.actor == dossier.applicant_user
+    supplement = Attachment.objects.get(dossier=dossier, kind="supplement")
+    assert supplement.component is not None and supplement.component.order == 2
+
+
+def test_a_session_that_expires_in_the_wizard_loses_nothing(citizen: Client, world: World) -> None:
+    draft = start(citizen)
+    citizen.logout()
+    typed = {**DETAILS, "applicant_address": "Số 8, tổ 2, phường Hà Tu"}
+    response = citizen.post(step(draft, "details"), typed)
+    assert response.status_code == 302 and response["Location"].startswith("/tai-khoan/dang-nhap/?next=")
+    citizen.force_login(get_user_model().objects.get(username="c-an"))
+    page = citizen.get(step(draft, "details"))
+    assert page.status_code == 200 and 'value="Số 8, tổ 2, phường Hà Tu"' in page.content.decode()
+    assert Draft.objects.get(pk=draft).data["applicant"]["address"] == "Số 8, tổ 2, phường Hà Tu"
+
+
+def test_an_expired_draft_starts_again_with_what_it_held(citizen: Client, world: World) -> None:
+    draft = start(citizen)
+    fill(citizen, draft)
+    Draft.objects.filter(pk=draft).update(expires_at=timezone.now() - timedelta(minutes=1))
+    expired = citizen.get(step(draft, "review"))
+    assert expired.status_code == 410
+    assert citizen.post(step(draft, "review"), {"declare": "1"}).status_code == 410
+    assert not Dossier.objects.exists()
+    response = citizen.post(f"/nop-ho-so/ho-so-nhap/{draft}/lam-lai/")
+    fresh = Draft.objects.exclude(pk=draft).get()
+    assert response["Location"] == step(str(fresh.pk), "details")
+    assert fresh.data["applicant"]["name"] == "Nguyễn Văn An" and fresh.files.count() == 1
+    assert citizen.post(step(str(fresh.pk), "review"), {"declare": "1"}).status_code == 302
+    assert Dossier.objects.count() == 1
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(world: World) -> None:
+    response = Client().get(f"/nop-ho-so/{CODE}/")
+    assert response.status_code == 302 and "/tai-khoan/dang-nhap/" in response["Location"]
+    assert Client().get("/ho-so-cua-toi/").status_code == 302
