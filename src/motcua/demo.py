@@ -31,6 +31,7 @@ DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on sc
 class DemoReport:
     agencies: int = 0
     staff: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, agency
+    citizens: list[tuple[str, str, str]] = field(default_factory=list)  # phone, email, name
     catalog: ImportReport | None = None
     assignments: int = 0
 
@@ -46,6 +47,7 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
     with transaction.atomic():
         report.agencies = _load_agencies(demo["agencies"])
         report.staff = _load_staff(demo["staff"])
+        report.citizens = _load_citizens(DEMO_CITIZENS)
     progress(f"    {report.agencies} agencies, {len(report.staff)} staff accounts")
 
     progress("3/4 procedure catalogue…")
@@ -101,6 +103,35 @@ def _load_staff(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
             if membership["role"] == "catalog_admin":
                 user.user_permissions.add(*catalog_perms)
             accounts.append((user.username, membership["role"], agency.name))
+    return accounts
+
+
+# Hypothetical citizen and business accounts of the trial mode (sign in with the phone or the email).
+DEMO_CITIZENS = [
+    {"username": "congdan.demo", "kind": "person", "full_name": "Nguyễn Thị Hương", "id_number": "022190004567",
+     "phone": "0912000001", "email": "congdan@motcua.local", "address": "Tổ 3, khu 5, phường Hà Tu, Quảng Ninh"},
+    {"username": "doanhnghiep.demo", "kind": "organization", "full_name": "Công ty TNHH Thương mại Hạ Long Xanh",
+     "id_number": "5701234566", "phone": "0912000002", "email": "doanhnghiep@motcua.local",
+     "address": "Số 1 đường Trần Hưng Đạo, phường Hồng Gai, Quảng Ninh"},
+]
+
+
+def _load_citizens(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    from django.utils import timezone
+
+    from motcua.accounts.models import Citizen
+
+    accounts = []
+    for row in rows:
+        user, created = get_user_model().objects.get_or_create(username=row["username"])
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        now = timezone.now()
+        Citizen.objects.update_or_create(user=user, defaults={
+            **{k: v for k, v in row.items() if k != "username"}, "phone_verified_at": now, "email_verified_at": now,
+        })
+        accounts.append((row["phone"], row["email"], row["full_name"]))
     return accounts
 
 

@@ -1,5 +1,6 @@
 import math
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.translation import get_language, ngettext
@@ -53,3 +54,22 @@ def slip_label(kind: str) -> str:
     from motcua.dossiers.slips import SLIP_KINDS
 
     return str(SLIP_KINDS.get(kind, kind))
+
+
+@register.filter
+def eform_rows(dossier: Any) -> list[tuple[str, str]]:
+    """The dossier's filled e-form as (label, value) rows, in the order of the procedure version's fields."""
+    from motcua.catalog.eforms import fields_of
+
+    data = dossier.form_data or {}
+    rows = []
+    for item in fields_of(dossier.version):
+        if item.name not in data:
+            continue
+        value = data[item.name]
+        if item.type == "checkbox":
+            value = "✔" if value else "—"
+        elif item.type == "select":
+            value = next((c.label_vi for c in item.choices if c.value == value), value)
+        rows.append((item.label(get_language() or "vi"), str(value)))
+    return rows

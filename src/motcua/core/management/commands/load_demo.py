@@ -17,4 +17,8 @@ class Command(BaseCommand):
         for username, role, agency in report.staff:
             self.stdout.write(f"  {username.ljust(width)}  {role.ljust(13)}  {agency}")
         self.stdout.write("  Staff workspace / Không gian làm việc của cán bộ: http://127.0.0.1:8000/workspace/")
+        self.stdout.write("Citizen accounts / Tài khoản công dân, doanh nghiệp (same password / cùng mật khẩu):")
+        for phone, email, name in report.citizens:
+            self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
+        self.stdout.write("  Public portal / Cổng dịch vụ công: http://127.0.0.1:8000/  (Đăng nhập / Sign in)")
         self.stdout.write("  Administration / Quản trị (quantri): http://127.0.0.1:8000/admin/")
