@@ -163,3 +163,26 @@ def test_commands_import_export_and_report_errors(tmp_path: Path, capsys: pytest
     assert "procedures[0].processing_days" in capsys.readouterr().err
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_catalog", str(tmp_path / "missing.json"))
+
+
+def test_e_forms_and_fee_exemptions_survive_an_xlsx_round_trip(db: Any, center: Any) -> None:
+    record = procedure(
+        eform=[{"name": "spouse_name", "label_vi": "Họ tên bên kia", "required": True},
+               {"name": "kind", "label_vi": "Loại", "type": "select",
+                "choices": [{"value": "a", "label_vi": "A"}]}],
+        fees=[{"name_vi": "Lệ phí", "amount": 400000, "note": "",
+               "exemptions": [{"code": "poor", "name_vi": "Hộ nghèo", "percent": 100}]}],
+    )
+    import_catalog(catalog(record))
+    exported = export_catalog()
+    assert exported["procedures"][0]["eform"][0]["name"] == "spouse_name"
+    assert exported["procedures"][0]["fees"][0]["exemptions"][0]["code"] == "poor"
+    document, _locations = read_xlsx(write_xlsx(exported))
+    report = import_catalog(document)
+    assert report.versions_created == 0 and report.unchanged == 1  # nothing lost on the way: same content
+
+
+def test_a_bad_e_form_definition_is_refused(db: Any) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        import_catalog(catalog(procedure(eform=[{"name": "Has Space", "label_vi": "X"}])))
+    assert any("eform" in e.location for e in caught.value.errors)

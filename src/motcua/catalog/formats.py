@@ -26,15 +26,17 @@ LIST_KEYS = ("legal_basis", "channels", "result_delivery", "agencies")
 CHILD_SHEETS: dict[str, tuple[str, ...]] = {
     "components": ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name",
                    "template_url"),
-    "fees": ("name_vi", "amount", "note"),
+    "fees": ("name_vi", "amount", "note", "exemptions"),
     "results": ("name_vi", "name_en"),
     "workflow": ("name_vi", "role", "agency_kind", "days"),
 }
 PROCEDURE_COLUMNS = (
     "code", "name_vi", "name_en", "field", "level", "implementing_body", "processing_days", "processing_note",
     "requirements", "how_to", "legal_basis", "online_level", "channels", "result_delivery", "boundary_free",
-    "decision_no", "effective_from", "status", "source", "agencies",
+    "decision_no", "effective_from", "status", "source", "agencies", "eform",
 )
+# Structured values kept as JSON text in one cell (the e-form's fields, a fee's exemptions).
+JSON_KEYS = {"eform", "exemptions"}
 TEXT_KEYS = {"code", "field", "procedure", "decision_no"}
 
 
@@ -74,6 +76,11 @@ def _cell_value(key: str, value: Any) -> Any:
         return str(value)
     if key in LIST_KEYS:
         return [part.strip() for part in str(value).split(";") if part.strip()]
+    if key in JSON_KEYS:
+        try:
+            return json.loads(str(value))
+        except json.JSONDecodeError:
+            return str(value)  # reported by the format's validation, with the cell
     if isinstance(value, str):
         return value.strip()
     return value
@@ -165,7 +172,9 @@ def write_xlsx(document: dict[str, Any]) -> bytes:
             row = []
             for key in columns:
                 value = record.get(key, "")
-                if isinstance(value, list):
+                if key in JSON_KEYS:
+                    value = json.dumps(value, ensure_ascii=False) if value else ""
+                elif isinstance(value, list):
                     value = "; ".join(str(v) for v in value)
                 elif isinstance(value, date):
                     value = value.isoformat()
