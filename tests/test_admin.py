@@ -75,3 +75,21 @@ def test_saving_an_edited_draft_stores_lists_and_refreshes_what_is_derived(admin
     current.refresh_from_db()
     assert current.effective_to == draft.effective_from
     assert not VersionForm(data={**data, "channels": ["by_pigeon"]}, instance=draft).is_valid()
+
+
+def test_an_e_form_is_edited_as_json_and_checked(admin_client: Client) -> None:
+    from motcua.catalog.admin import VersionForm
+    from motcua.catalog.services import draft_next_version
+
+    current = ProcedureVersion.objects.get(procedure__code="1.000894")
+    draft = draft_next_version(current, effective_from=timezone.localdate() + timedelta(days=7))
+    data = {f: getattr(draft, f) for f in VersionForm.base_fields if hasattr(draft, f)}
+    data.update(field=draft.field_id, channels=["counter", "online"], result_delivery=["counter"], legal_basis="")
+    bad = VersionForm(data={**data, "eform": '[{"name": "Bad Name", "label_vi": "X"}]'}, instance=draft)
+    assert not bad.is_valid() and "eform" in bad.errors
+    good = VersionForm(data={**data, "eform": '[{"name": "spouse_name", "label_vi": "Họ tên"}]'}, instance=draft)
+    assert good.is_valid(), good.errors
+    good.save()
+    draft.refresh_from_db()
+    assert draft.eform[0]["name"] == "spouse_name" and draft.eform[0]["type"] == "text"
+    assert VersionForm(data={**data, "eform": ""}, instance=draft).is_valid()  # empty: no e-form

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 
@@ -21,11 +22,11 @@ def citizen_of(user: Any) -> Any:
         return None
 
 
-def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def citizen_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Send anonymous visitors to the citizen sign-in (and back here afterwards), unverified ones to verify."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         citizen = citizen_of(request.user)
         if citizen is None:
             return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": request.get_full_path()}))

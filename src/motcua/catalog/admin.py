@@ -9,8 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError as PydanticValidationError
 
 from motcua.catalog import models as m
+from motcua.catalog.eforms import EFormField
+from motcua.catalog.schema import ExemptionIn
 from motcua.catalog.services import draft_next_version, refresh_version
 from motcua.core.errors import MotCuaError
 
@@ -66,8 +69,41 @@ class ComponentInline(_ChildInline):
     model = m.Component
 
 
+class SchemaListField(forms.JSONField):
+    """A list of JSON objects edited as text, each checked against a pydantic model (e-form fields, exemptions)."""
+
+    def __init__(self, *args: Any, item: Any, **kwargs: Any) -> None:
+        self.item = item
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> list[Any]:
+        data = super().clean(value)
+        if data in (None, ""):
+            return []
+        if not isinstance(data, list):
+            raise forms.ValidationError(_("A JSON list is expected: [{…}, {…}]."))
+        try:
+            return [self.item.model_validate(entry).model_dump(mode="json") for entry in data]
+        except PydanticValidationError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class FeeForm(forms.ModelForm):
+    exemptions = SchemaListField(
+        label=_("exemptions"), item=ExemptionIn,
+        help_text=_('JSON list, e.g. [{"code": "poor_household", "name_vi": "Hộ nghèo", "percent": 100}].'),
+    )
+
+    class Meta:
+        model = m.FeeItem
+        fields = "__all__"  # noqa: DJ007
+
+
 class FeeInline(_ChildInline):
     model = m.FeeItem
+    form = FeeForm
 
 
 class ResultInline(_ChildInline):
@@ -98,10 +134,15 @@ class VersionForm(forms.ModelForm):
         label=_("result delivery"), choices=m.Delivery.choices, widget=forms.CheckboxSelectMultiple
     )
     legal_basis = LinesField(label=_("legal basis"), required=False, help_text=_("One document per line."))
+    eform = SchemaListField(
+        label=_("e-form fields"), item=EFormField,
+        help_text=_('JSON list, e.g. [{"name": "spouse_name", "label_vi": "Họ tên", "required": true}]; '
+                    "see docs/catalog-format.md."),
+    )
 
     class Meta:
         model = m.ProcedureVersion
-        # The admin derives its field list from this form: every field, three of them redefined above.
+        # The admin derives its field list from this form: every field, four of them redefined above.
         fields = "__all__"  # noqa: DJ007
 
 

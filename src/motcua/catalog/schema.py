@@ -164,7 +164,7 @@ class ProcedureIn(_Strict):
         content = self.model_dump(mode="json", exclude={"agencies"})
         if not content.get("eform"):
             content.pop("eform", None)
-        for fee in content.get("fees") or []:  # type: ignore[union-attr]
+        for fee in content.get("fees") or []:
             if not fee.get("exemptions"):
                 fee.pop("exemptions", None)
         return content

@@ -285,7 +285,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
             ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name", "template_url"),
         ),
         fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions")),  # type: ignore[arg-type]
-        eform=version.eform,  # type: ignore[arg-type]
+        eform=version.eform,
         workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
         decision_no=version.decision_no,
         effective_from=version.effective_from,

@@ -30,8 +30,8 @@ def keep_from_dossier(dossier: Dossier, event: Any) -> list[StoredDocument]:
     if event.action not in KEEP_ON or dossier.applicant_user_id is None or dossier.received_at is None:
         return []
     if event.action == "issue_result":
-        attachments = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT,
-                                                pk=(event.data.get("result") or {}).get("attachment"))
+        result = (event.data.get("result") or {}).get("attachment")
+        attachments = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT, pk=result or 0)
         kind = DocumentKind.RESULT
     else:
         attachments = Attachment.objects.filter(
@@ -52,6 +52,7 @@ def _result_title(dossier: Dossier) -> str:
 def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any) -> list[StoredDocument]:
     key = component_key(title)
     owner = dossier.applicant_user_id
+    assert owner is not None
     if StoredDocument.objects.filter(owner_id=owner, key=key, sha256=item.sha256).exists():
         return []
     with item.file.open("rb") as handle:

@@ -217,10 +217,12 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         if missing:
             errors.append(missing_components(missing, "components"))
     form: dict[str, Any] = {}
-    try:
-        form = eforms.clean(eforms.fields_of(version), data.form)
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
+    # the e-form is the online dossier's declaration; at a counter the paper declaration is one of the components
+    if data.channel == Channel.ONLINE or data.form:
+        try:
+            form = eforms.clean(eforms.fields_of(version), data.form)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
     offered = {e["code"] for e in fees.exemptions_of(version)}
     errors.extend(
         MotCuaError("unknown_exemption", _("This procedure's fees have no exemption %(code)s."), {"code": code},

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,11 +43,11 @@ STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("
 PENDING = "wizard_pending"
 
 
-def _pending_safe(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _pending_safe(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Keep a step's typed values when the session has expired, then ask the citizen to sign in again."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "POST" and citizen_of(request.user) is None:
             values = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
             request.session[PENDING] = {"path": request.path, "values": values}
@@ -65,13 +66,18 @@ def _pending(request: HttpRequest) -> dict[str, list[str]] | None:
     return None
 
 
+def _user_id(request: HttpRequest) -> int:
+    assert request.user.pk is not None  # the views below require a signed-in citizen
+    return int(request.user.pk)
+
+
 def _actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user)
 
 
 def _draft(request: HttpRequest, draft_id: Any) -> Draft:
     draft = Draft.objects.select_related("version", "version__procedure", "version__field", "dossier").filter(
-        pk=draft_id, owner=request.user).first()
+        pk=draft_id, owner_id=request.user.pk).first()
     if draft is None:
         raise Http404
     return draft
@@ -193,7 +199,7 @@ def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
                 if request.POST.get(f"c{index}-remove"):
                     services.remove(draft=draft, order=index)
                 elif f"c{index}-file" in request.FILES:
-                    upload = request.FILES[f"c{index}-file"]
+                    upload = request.FILES.getlist(f"c{index}-file")[-1]
                     services.upload(draft=draft, order=index, file=upload, name=upload.name or "file",
                                     size=upload.size)
                 elif request.POST.get(f"c{index}-stored"):
@@ -278,7 +284,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
 @require_safe
 @citizen_required
 def my_dossiers(request: HttpRequest) -> HttpResponse:
-    dossiers = Dossier.objects.filter(applicant_user=request.user).select_related("version").order_by(
+    dossiers = Dossier.objects.filter(applicant_user_id=request.user.pk).select_related("version").order_by(
         "-submitted_at", "-pk")
     page = Paginator(dossiers, 20).get_page(request.GET.get("page"))
     return render(request, "portal/mine/list.html", {"page": page, "drafts": services.open_drafts(request.user)})
@@ -347,7 +353,7 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 @citizen_required
-def my_file(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def my_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
     dossier = _own(request, code)
     item = Attachment.objects.filter(dossier=dossier, pk=pk).first()
     if item is None or (item.kind == AttachmentKind.RESULT and dossier.result_issued_at is None):
@@ -377,15 +383,15 @@ def my_slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
 @citizen_required
 def warehouse_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/warehouse.html", {
-        "documents": warehouse.owned(request.user.pk), "citizen": citizen_of(request.user),
-        "dossier_count": Dossier.objects.filter(applicant_user=request.user).count(),
+        "documents": warehouse.owned(_user_id(request)), "citizen": citizen_of(request.user),
+        "dossier_count": Dossier.objects.filter(applicant_user_id=request.user.pk).count(),
     })
 
 
 @require_safe
 @citizen_required
-def warehouse_file(request: HttpRequest, pk: int) -> FileResponse:
-    document = warehouse.owned(request.user.pk).filter(pk=pk).first()
+def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    document = warehouse.owned(_user_id(request)).filter(pk=pk).first()
     if document is None:
         raise Http404
     response = FileResponse(document.file.open("rb"), content_type=document.content_type,
