@@ -508,3 +508,38 @@ def test_oidc_refuses_a_tampered_state_and_staff(client: Client, center: Agency,
     Citizen.objects.create(user=staff, full_name="Cán bộ", oidc_subject=subject)
     response = oidc_login(client, oidc, "an", "vneid-pass-1")
     assert response["Location"].startswith(LOGIN) and SESSION_KEY not in client.session
+
+
+# --- in a real browser, on a phone -----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_and_verify_on_a_phone(phone: Any, live_server: Any) -> None:
+    """At 390 px wide, by keyboard: sign up, type the code received, land on the page asked for first."""
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    phone.goto(live_server.url + SIGNUP + "?next=/tai-khoan/")
+    assert phone.evaluate(fits)
+    phone.locator("#id_full_name").fill("Nguyễn Văn An")
+    phone.locator("#id_id_number").fill("022090001234")
+    phone.locator("#id_email").fill("an@example.com")
+    phone.locator("#id_password").fill(PASSWORD)
+    phone.locator("#id_password2").fill("something else")
+    phone.locator("#id_password2").press("Enter")
+    phone.wait_for_selector("#id_password2-error")
+    assert phone.locator("#id_password2").get_attribute("aria-invalid") == "true"
+    assert phone.locator("#id_email").input_value() == "an@example.com"  # kept
+    assert phone.locator("#id_password").input_value() == ""  # never sent back
+    assert phone.evaluate(fits)
+    phone.locator("#id_password").fill(PASSWORD)
+    phone.locator("#id_password2").fill(PASSWORD)
+    phone.locator("#id_password2").press("Enter")
+    phone.wait_for_url("**/tai-khoan/xac-minh/**")
+    assert phone.evaluate(fits)
+    code = phone.locator("#id_code")
+    assert code.evaluate("el => el === document.activeElement")
+    code.fill(mailed_code())
+    code.press("Enter")
+    phone.wait_for_url(live_server.url + PROFILE)
+    assert phone.locator("h1").count() == 1 and phone.evaluate(fits)
+    assert Citizen.objects.get().email_verified_at

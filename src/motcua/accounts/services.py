@@ -132,9 +132,9 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
                                           phone=phone, email=email, language=_language(language))
     except IntegrityError:
         # someone took the phone or email between the check and the insert
-        taken = selectors.contact_taken(phone=phone, email=email)
+        held = selectors.contact_taken(phone=phone, email=email)
         raise ValidationFailed([MotCuaError(f"{field}_taken", CONTACT_TAKEN[field], location=field)
-                                for field in ("phone", "email") if taken[field]] or [
+                                for field in ("phone", "email") if held[field]] or [
             MotCuaError("conflict", _("The account could not be created; try again."))]) from None
 
 

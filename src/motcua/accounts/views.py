@@ -30,7 +30,7 @@ from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
 from motcua.core.errors import MotCuaError, ValidationFailed
 
-PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
+PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a class path, not a password
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "es": "Español"}
 
 
@@ -225,13 +225,13 @@ def profile(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_with_next(reverse("accounts:verify"), reverse("accounts:profile")))
     elif form == "password":
         try:
-            services.change_password(user=request.user, old_password=request.POST.get("old_password", ""),
+            services.change_password(user=citizen.user, old_password=request.POST.get("old_password", ""),
                                      new_password=request.POST.get("new_password", ""),
                                      new_password2=request.POST.get("new_password2", ""))
         except MotCuaError as exc:
             errors = Errors.of(exc)
         else:
-            update_session_auth_hash(request, request.user)  # stay signed in here, sign out other devices
+            update_session_auth_hash(request, citizen.user)  # stay signed in here, sign out other devices
             messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
     elif form == "language":
