@@ -338,6 +338,7 @@ def update_contacts(*, citizen: Citizen, phone: str, email: str, address: str) -
             with transaction.atomic():
                 citizen.save(update_fields=["phone", "phone_verified_at", "email", "email_verified_at", "address"])
         except IntegrityError:
+            citizen.refresh_from_db()  # nothing was saved: show what is stored, not the refused change
             raise MotCuaError("contact_taken", _("This phone number or email address is used by another account."),
                               location="phone" if "phone" in changed else "email") from None
     return changed
