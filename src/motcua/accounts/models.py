@@ -47,3 +47,34 @@ class Citizen(models.Model):
     def verified(self) -> bool:
         """A contact (phone or email) was verified, or the identity provider vouched for the person."""
         return bool(self.phone_verified_at or self.email_verified_at or self.oidc_subject)
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("email")
+    PHONE = "phone", _("phone")
+
+
+class VerificationCode(models.Model):
+    """A one-time code sent to one contact (an email address or a phone number) to prove the citizen holds it.
+
+    Only a keyed hash of the code is stored (a leaked table gives no usable code without the secret key); the code
+    expires, allows a few wrong tries and is bound to the contact it was sent to, so changing the contact after
+    sending makes it useless.
+    """
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="verification_codes")
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    destination = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["citizen", "-created_at"])]
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.created_at:%Y-%m-%d %H:%M}"

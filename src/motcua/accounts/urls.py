@@ -1,12 +1,16 @@
 from django.urls import path
 
-from motcua.accounts import views
+from motcua.accounts import oidc, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("", views.profile, name="profile"),
     path("dang-nhap/", views.login, name="login"),
     path("dang-ky/", views.signup, name="signup"),
     path("xac-minh/", views.verify, name="verify"),
     path("dang-xuat/", views.logout, name="logout"),
+    # OpenID Connect (mozilla-django-oidc's views); both answer 404 while OIDC_RP_CLIENT_ID is unset
+    path("oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
 ]

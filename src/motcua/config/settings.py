@@ -191,6 +191,34 @@ MOTCUA_WORKING_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
 
 # --- accounts: citizen sign-in, and the national identity provider (OpenID Connect) ---------------------------
 # (set by the accounts work; see README "Production settings")
+# Contact verification codes: lifetime, wrong tries allowed, the wait between two codes.
+ACCOUNTS_CODE_TTL_SECONDS = 10 * 60
+ACCOUNTS_CODE_MAX_ATTEMPTS = 5
+ACCOUNTS_CODE_RESEND_SECONDS = 60
+# Failed citizen sign-ins allowed per phone/email and per IP address in a window (many citizens may share one
+# address: a service center's kiosk, a mobile carrier's NAT), after which every try is refused until it ends.
+ACCOUNTS_LOGIN_FAILURES_PER_IDENTIFIER = 5
+ACCOUNTS_LOGIN_FAILURES_PER_IP = 30
+ACCOUNTS_LOGIN_WINDOW_SECONDS = 15 * 60
+# The citizen backend links identity-provider accounts by their subject only; it is inert without a client ID.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "motcua.accounts.oidc.CitizenOIDCBackend",
+]
+# OpenID Connect (mozilla-django-oidc): the national identity app (VNeID) or any provider; off when unset.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "VNeID")
+OIDC_ID_NUMBER_CLAIM = os.environ.get("OIDC_ID_NUMBER_CLAIM", "citizen_id")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = 15
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_authentication_callback"
 
 # --- notifications: email (SMTP in production, files in development) and SMS ----------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MotCua <no-reply@motcua.local>")

@@ -1,0 +1,118 @@
+"""Reads about citizen accounts: finding an account by what the person types, the code waiting for them.
+
+Writes are in :mod:`motcua.accounts.services`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from motcua.accounts.models import Citizen, ContactChannel, VerificationCode
+
+LANGUAGES = ("vi", "en", "es")
+
+
+def normalize_phone(value: str) -> str:
+    """``0912 345 678``, ``+84 912.345.678``, ``(+84)912345678`` → ``0912345678``: one spelling per number, so
+    that uniqueness and sign-in do not depend on how it was typed."""
+    compact = re.sub(r"[\s.\-()]", "", value or "")
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("84") and len(compact) == 11:
+        compact = "0" + compact[2:]
+    return compact
+
+
+def normalize_email(value: str) -> str:
+    """Emails are compared without case: ``An@Example.COM`` and ``an@example.com`` are one account."""
+    return (value or "").strip().lower()
+
+
+def is_email_identifier(identifier: str) -> bool:
+    return "@" in identifier
+
+
+def citizen_by_identifier(identifier: str) -> Citizen | None:
+    """The citizen whose phone or email is ``identifier`` (as typed on the sign-in form), or ``None``."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    queryset = Citizen.objects.select_related("user")
+    if is_email_identifier(identifier):
+        return queryset.filter(email=normalize_email(identifier)).first()
+    phone = normalize_phone(identifier)
+    return queryset.filter(phone=phone).first() if phone else None
+
+
+def contact_taken(*, phone: str = "", email: str = "", exclude: Citizen | None = None) -> dict[str, bool]:
+    """Whether another citizen already holds this phone / email (both are unique among citizens)."""
+    others = Citizen.objects.all()
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return {
+        "phone": bool(phone) and others.filter(phone=phone).exists(),
+        "email": bool(email) and others.filter(email=email).exists(),
+    }
+
+
+def unverified_channels(citizen: Citizen) -> list[str]:
+    """The citizen's contacts not yet proven, email first (the channel delivered today; SMS comes with the
+    notifications work), then phone."""
+    channels = []
+    if citizen.email and not citizen.email_verified_at:
+        channels.append(ContactChannel.EMAIL.value)
+    if citizen.phone and not citizen.phone_verified_at:
+        channels.append(ContactChannel.PHONE.value)
+    return channels
+
+
+def destination(citizen: Citizen, channel: str) -> str:
+    return citizen.email if channel == ContactChannel.EMAIL else citizen.phone
+
+
+def latest_code(citizen: Citizen) -> VerificationCode | None:
+    """The most recent code sent to the citizen; only this one can be used (each new code replaces the last)."""
+    return citizen.verification_codes.filter(used_at__isnull=True).order_by("-created_at", "-pk").first()
+
+
+def live_code(citizen: Citizen) -> VerificationCode | None:
+    """The code the citizen can still type: not used, not expired, tries left, sent to a contact they still have."""
+    code = latest_code(citizen)
+    if code is None or code.expires_at <= timezone.now() or code.attempts >= settings.ACCOUNTS_CODE_MAX_ATTEMPTS:
+        return None
+    if code.destination != destination(citizen, code.channel):
+        return None
+    return code
+
+
+def resend_wait(citizen: Citizen) -> int:
+    """Seconds before another code may be sent (0: now). Codes cost an SMS each and can be used to harass."""
+    last = citizen.verification_codes.order_by("-created_at").values_list("created_at", flat=True).first()
+    if last is None:
+        return 0
+    elapsed = (timezone.now() - last).total_seconds()
+    return max(0, int(settings.ACCOUNTS_CODE_RESEND_SECONDS - elapsed + 0.999))
+
+
+def masked(value: str) -> str:
+    """``an.nguyen@example.com`` → ``an•••@example.com``, ``0912345678`` → ``091•••678``: enough for the person
+    to recognize their contact on a shared screen, not enough for a passer-by to read it."""
+    if "@" in value:
+        name, _, domain = value.partition("@")
+        return f"{name[:2]}•••@{domain}"
+    return f"{value[:3]}•••{value[-3:]}" if len(value) > 6 else "•••"
+
+
+def account_summary(citizen: Citizen) -> dict[str, Any]:
+    """What the account page shows: who the account is for and how verified each contact is."""
+    return {
+        "citizen": citizen,
+        "phone_verified": bool(citizen.phone and citizen.phone_verified_at),
+        "email_verified": bool(citizen.email and citizen.email_verified_at),
+        "unverified": unverified_channels(citizen),
+        "has_password": citizen.user.has_usable_password(),
+    }
