@@ -98,6 +98,14 @@ def text_of(pdf: bytes) -> str:
     return " ".join("\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
+def qr_codes(pdf: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    image = pdfium.PdfDocument(pdf)[0].render(scale=3).to_pil()
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
 def payment_events(dossier: Dossier) -> list[Event]:
     return list(Event.objects.filter(dossier=dossier, action="payment"))
 
@@ -277,8 +285,9 @@ def test_citizen_pays_through_the_sandbox_and_gets_a_receipt(world: World, live_
     assert status == 200 and headers["Content-Type"] == "application/pdf"
     text = text_of(pdf)
     assert payment.receipt_number in text
-    assert "30.000" in text and "Ba mươi nghìn đồng" in text
+    assert "30.000" in text and "Ba mươi nghìn đồng" in text and "THỬ NGHIỆM" in text
     assert dossier.code in text and APPLICANT["name"] in text and payment.gateway_transaction in text
+    assert qr_codes(pdf) == [f"{live_server.url}/tra-cuu/?ma={dossier.code}"]
 
     # paid: nothing more to start
     status, _, page = browser.open(f"/thanh-toan/{dossier.code}/", {})
@@ -422,6 +431,8 @@ def test_strangers_cannot_start_a_payment_or_download_a_receipt(world: World, cl
 def test_staff_of_the_dossier_may_start_a_payment_at_the_counter(world: World, client: Client) -> None:
     dossier = new_dossier(world)  # a counter dossier without an account
     client.force_login(world.users["tiepnhan"])
+    page = client.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert 'id="payments"' in page and "30.000 đ" in page
     response = client.post(f"/thanh-toan/{dossier.code}/")
     assert response.status_code == 302 and "/thanh-toan/sandbox/?" in response["Location"]
     assert Payment.objects.get().payer == world.users["tiepnhan"]

@@ -120,6 +120,7 @@ def receipt_context(payment: Payment, base_url: str = "") -> dict[str, Any]:
         "total": vnd(payment.amount),
         "total_words": in_words(payment.amount),
         "gateway": gateway_label(payment.gateway),
+        "sandbox": payment.gateway == "sandbox",  # printed as a test receipt, worth nothing
         "tracking_url": url,
         "qr": qr_data_uri(url),
     }
