@@ -226,7 +226,12 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.fileb
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 # --- payments: the payment gateway ---------------------------------------------------------------------------
-# (set by the payments work)
+# sandbox (default: MotCua's own test gateway, no real money) or vnpay (VNPAY 2.1.0); see docs/payments.md
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox").strip().lower()
+PAYMENT_TMN_CODE = os.environ.get("PAYMENT_TMN_CODE", "")  # merchant (terminal) code from the gateway contract
+PAYMENT_HASH_SECRET = os.environ.get("PAYMENT_HASH_SECRET", "")  # signing secret (the sandbox has a dev default)
+PAYMENT_URL = os.environ.get("PAYMENT_URL", "")  # the gateway's payment page (vnpay: its sandbox by default)
+PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # time to pay at the gateway
 
 # --- feedback -------------------------------------------------------------------------------------------------
 # (set by the feedback work)

@@ -141,6 +141,7 @@ MILESTONES: dict[str, Any] = {
     "return_result": _("Result returned"),
     "withdraw": _("Withdrawn"),
     "apologize": _("Apology issued with a new appointment date"),
+    "payment": _("Fee paid"),
 }
 
 

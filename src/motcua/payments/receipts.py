@@ -1,0 +1,137 @@
+"""Electronic receipts (biên lai điện tử) of paid fees: their numbers and their PDF.
+
+Numbers are ``BL-<year>-<6 digits>``, running per year without gaps: :func:`next_number` takes the next one from
+the year's :class:`~motcua.payments.models.ReceiptCounter` row inside the confirming transaction (the row lock
+serializes concurrent confirmations; a rolled-back confirmation gives its number back), like dossier codes.
+
+The receipt is a document with legal weight, so, like the slips, its text is fixed Vietnamese
+(``payments/templates/payments/receipt.html``), printed in DejaVu Serif by WeasyPrint, with a QR code to the
+dossier's public tracking page (no personal data behind it). Nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from motcua.dossiers.slips import moment, place_name, qr_data_uri, tracking_url, vnd
+from motcua.payments.gateways import GATEWAYS, get_gateway
+from motcua.payments.models import Payment, ReceiptCounter
+
+PREFIX = "BL"
+
+
+def format_number(year: int, number: int) -> str:
+    return f"{PREFIX}-{year}-{number:06d}"
+
+
+def next_number(year: int) -> str:
+    """Take the next receipt number of ``year``; must run inside the confirming transaction."""
+    assert transaction.get_connection().in_atomic_block, "take receipt numbers inside the confirming transaction"
+    if not ReceiptCounter.objects.filter(year=year).exists():
+        try:
+            with transaction.atomic():
+                ReceiptCounter.objects.create(year=year, last=0)
+        except IntegrityError:
+            pass  # another confirmation created the row first
+    ReceiptCounter.objects.filter(year=year).update(last=F("last") + 1)
+    return format_number(year, ReceiptCounter.objects.filter(year=year).values_list("last", flat=True).get())
+
+
+# --- the amount in words (the receipt says it in letters too) ------------------------------------------------
+
+DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+SCALES = ["", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ"]
+
+
+def _three(number: int, leading: bool) -> list[str]:
+    hundreds, tens, units = number // 100, number // 10 % 10, number % 10
+    words: list[str] = []
+    if not leading or hundreds:
+        words += [DIGITS[hundreds], "trăm"]
+    if tens == 0 and units and words:
+        words.append("linh")
+    elif tens == 1:
+        words.append("mười")
+    elif tens > 1:
+        words += [DIGITS[tens], "mươi"]
+    if units:
+        if units == 1 and tens > 1:
+            words.append("mốt")
+        elif units == 5 and tens:
+            words.append("lăm")
+        else:
+            words.append(DIGITS[units])
+    return words
+
+
+def in_words(amount: int) -> str:
+    """``30000`` → ``Ba mươi nghìn đồng`` (Vietnamese reading of a whole amount of đồng)."""
+    if amount == 0:
+        return "Không đồng"
+    groups: list[int] = []
+    while amount:
+        groups.append(amount % 1000)
+        amount //= 1000
+    words: list[str] = []
+    for index in range(len(groups) - 1, -1, -1):
+        if groups[index]:
+            words += _three(groups[index], leading=not words)
+            if SCALES[index]:
+                words.append(SCALES[index])
+    text = " ".join(words) + " đồng"
+    return text[0].upper() + text[1:]
+
+
+# --- the PDF --------------------------------------------------------------------------------------------------
+
+
+def gateway_label(name: str) -> str:
+    if name not in GATEWAYS:
+        return name
+    try:
+        return get_gateway(name).label
+    except Exception:  # noqa: BLE001 - a gateway no longer configured still has a name to print
+        return name
+
+
+def receipt_context(payment: Payment, base_url: str = "") -> dict[str, Any]:
+    dossier = payment.dossier
+    agency = dossier.receiving_agency
+    url = tracking_url(dossier, base_url)
+    lines = payment.lines or [{"name": "Phí, lệ phí", "amount": payment.amount, "due": payment.amount,
+                               "exemption": ""}]
+    return {
+        "payment": payment,
+        "number": payment.receipt_number,
+        "dossier": dossier,
+        "code": dossier.code,
+        "procedure": dossier.version.name_vi,
+        "agency": agency,
+        "parent_agency": agency.parent,
+        "place": place_name(agency),
+        "paid": moment(payment.paid_at),
+        "payer": dossier.applicant_name,
+        "lines": [{**line, "amount_text": vnd(line["amount"]), "due_text": vnd(line["due"])} for line in lines],
+        "total": vnd(payment.amount),
+        "total_words": in_words(payment.amount),
+        "gateway": gateway_label(payment.gateway),
+        "sandbox": payment.gateway == "sandbox",  # printed as a test receipt, worth nothing
+        "tracking_url": url,
+        "qr": qr_data_uri(url),
+    }
+
+
+def render_receipt(payment: Payment, base_url: str = "") -> bytes:
+    """The receipt of a paid ``payment`` as an A5 PDF. ``base_url`` is where the QR code points when
+    ``MOTCUA_PUBLIC_URL`` is not set."""
+    from weasyprint import HTML, URLFetcher
+
+    with translation.override("vi"):
+        html = render_to_string("payments/receipt.html", receipt_context(payment, base_url))
+    fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
+    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())

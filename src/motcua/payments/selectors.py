@@ -1,0 +1,111 @@
+"""Reads of fees and payments, always scoped: a dossier's payments are for its applicant and the staff of the
+agencies involved in it (``dossiers.selectors.visible``); anyone else gets 404, so codes and receipt numbers
+reveal nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core.errors import NotFound
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Dossier, DossierAccess
+from motcua.dossiers.selectors import visible
+from motcua.payments.fees import FeeLine, quote
+from motcua.payments.models import Payment, PaymentStatus
+
+# A dossier in these statuses is over without a result: nothing more is collected for it.
+UNPAYABLE = frozenset({Status.REFUSED, Status.WITHDRAWN})
+
+
+def declared_exemptions(dossier: Dossier) -> list[str]:
+    """The exemption codes the applicant declared in the e-form (``form_data["exemptions"]``)."""
+    codes = (dossier.form_data or {}).get("exemptions", []) if isinstance(dossier.form_data, dict) else []
+    return [str(code) for code in codes] if isinstance(codes, list) else []
+
+
+def fee_lines(dossier: Dossier) -> list[FeeLine]:
+    """The dossier's fee items with the declared exemptions applied (``payments.fees.quote``)."""
+    return quote(dossier.version, declared_exemptions(dossier)).lines
+
+
+def paid_total(dossier: Dossier) -> int:
+    return int(Payment.objects.filter(dossier=dossier, status=PaymentStatus.PAID).aggregate(s=Sum("amount"))["s"]
+               or 0)
+
+
+def amount_due(dossier: Dossier) -> int:
+    """What is left to pay: the dossier's fee (``fee_total``) less what was paid; 0 for a refused or withdrawn
+    dossier."""
+    if dossier.status in UNPAYABLE:
+        return 0
+    return max(dossier.fee_total - paid_total(dossier), 0)
+
+
+@dataclass
+class FeeStatus:
+    """What the dossier page shows about fees. ``state``: ``"due"``, ``"paid"`` or ``"none"`` (nothing due)."""
+
+    state: str
+    total: int  # the dossier's fee
+    paid: int
+    due: int
+    lines: list[FeeLine] = field(default_factory=list)
+    receipts: list[Payment] = field(default_factory=list)  # paid payments, oldest first
+    pending: Payment | None = None  # a payment started and not yet confirmed
+
+    @property
+    def label(self) -> Any:
+        return {"due": _("Unpaid"), "paid": _("Paid"), "none": _("Nothing to pay")}[self.state]
+
+
+def payment_status(dossier: Dossier) -> FeeStatus:
+    """The fee lines (exemptions applied), the total, what was paid, what is due and the receipts of a dossier."""
+    payments = list(Payment.objects.filter(dossier=dossier).order_by("created_at", "pk"))
+    receipts = [p for p in payments if p.status == PaymentStatus.PAID]
+    paid = sum(p.amount for p in receipts)
+    due = 0 if dossier.status in UNPAYABLE else max(dossier.fee_total - paid, 0)
+    state = "due" if due else "paid" if receipts else "none"
+    pending = next((p for p in reversed(payments) if p.status == PaymentStatus.PENDING), None)
+    return FeeStatus(state=state, total=dossier.fee_total, paid=paid, due=due, lines=fee_lines(dossier),
+                     receipts=receipts, pending=pending)
+
+
+def may_see(user: Any, dossier: Dossier) -> bool:
+    """The dossier's applicant (its ``applicant_user``) or staff of an agency involved in it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if dossier.applicant_user_id is not None and dossier.applicant_user_id == user.pk:
+        return True
+    return visible(Actor.for_user(user)).filter(pk=dossier.pk).exists()
+
+
+def _not_found(code: str) -> NotFound:
+    return NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
+
+
+def dossier_for(user: Any, code: str) -> Dossier:
+    """The dossier ``code`` if ``user`` may pay for it or see its payments (404 otherwise)."""
+    dossier = Dossier.objects.select_related("version", "procedure").filter(code=code).first()
+    if dossier is None or not may_see(user, dossier):
+        raise _not_found(code)
+    return dossier
+
+
+def receipt_for(user: Any, number: str, via: str = "") -> Payment:
+    """The paid payment with receipt ``number`` if ``user`` may see its dossier (404 otherwise). With ``via``,
+    a staff member's opening of it (it carries the payer's name) is logged in ``DossierAccess``."""
+    payment = (
+        Payment.objects.select_related("dossier", "dossier__version", "dossier__receiving_agency__parent",
+                                       "dossier__receiving_agency__unit__parent")
+        .filter(receipt_number=number, status=PaymentStatus.PAID).first()
+    )
+    if payment is None or not may_see(user, payment.dossier):
+        raise NotFound("receipt_not_found", _("No receipt has the number %(number)s."), {"number": number[:30]})
+    if via and payment.dossier.applicant_user_id != user.pk:
+        DossierAccess.objects.create(dossier=payment.dossier, user_id=user.pk, via=via)
+    return payment

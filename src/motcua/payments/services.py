@@ -1,0 +1,190 @@
+"""Every change to payments: starting one, and recording what the gateway says about it.
+
+:func:`start_payment` creates the order (or reuses the pending one, so a double click never makes two orders)
+under the dossier's row lock. :func:`receive_notice` is the one place a payment becomes paid or failed, for the
+gateway's IPN and for the browser's return alike: signature, order, amount, then — with the payment's row
+locked — "not already confirmed"; a success takes the receipt number and appends the dossier's ``payment``
+event (no status change, like an attachment) in the same transaction. Every notice received is kept as a
+:class:`PaymentNotice`; rejected ones are also logged at WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core.calendar import VN_TZ
+from motcua.core.errors import MotCuaError
+from motcua.dossiers import audit
+from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.signals import send_on_commit
+from motcua.payments import receipts, selectors
+from motcua.payments.gateways import Gateway, Notice, Reason, Reply, get_gateway
+from motcua.payments.models import NoticeOutcome, NoticeSource, Payment, PaymentNotice, PaymentStatus
+
+log = logging.getLogger(__name__)
+
+# A pending payment is reused by a new click only if the citizen still has this long to pay at the gateway.
+REUSE_MARGIN = timedelta(minutes=2)
+
+
+class PaymentRefused(MotCuaError):
+    status = 409
+
+
+def _expiry() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "PAYMENT_EXPIRE_MINUTES", 15)))
+
+
+def new_order_ref(now: datetime) -> str:
+    """``MC260115093012A1B2C3``: readable in the gateway's back office (date and time), unguessable after it."""
+    return f"MC{now.astimezone(VN_TZ):%y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
+
+
+def start_payment(
+    *, code: str, user: Any, return_url: str, client_ip: str, locale: str, site_url: str = "",
+    now: datetime | None = None,
+) -> Payment:
+    """Start paying what is due on dossier ``code`` (its applicant or staff of an involved agency only).
+
+    Refuses (409) when nothing is due or everything is paid. A pending payment that has not expired is returned
+    as it is (its ``redirect_url`` unchanged), so a double click or a reload never creates a second order.
+    ``site_url`` (``https://host``) makes a gateway served by MotCua itself (the sandbox) absolute.
+    """
+    now = now or timezone.now()
+    found = selectors.dossier_for(user, code)
+    gateway = get_gateway()
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("version").get(pk=found.pk)
+        if dossier.fee_total == 0 or dossier.status in selectors.UNPAYABLE:
+            raise PaymentRefused("nothing_due", _("Nothing is due on dossier %(code)s."), {"code": dossier.code})
+        due = selectors.amount_due(dossier)
+        if due == 0:
+            raise PaymentRefused("already_paid", _("The fees of dossier %(code)s are already paid."),
+                                 {"code": dossier.code})
+        for pending in Payment.objects.filter(dossier=dossier, status=PaymentStatus.PENDING):
+            if pending.expires_at <= now:
+                Payment.objects.filter(pk=pending.pk, status=PaymentStatus.PENDING).update(
+                    status=PaymentStatus.EXPIRED)
+            elif pending.expires_at > now + REUSE_MARGIN and pending.amount == due and pending.gateway == gateway.name:
+                return pending
+        quoted = selectors.fee_lines(dossier)
+        lines = [{"name": line.name, "amount": line.amount, "due": line.due, "exemption": line.exemption}
+                 for line in quoted]
+        if sum(line.due for line in quoted) != due:  # a partial or adjusted fee: one line for what is due
+            lines = [{"name": "Phí, lệ phí hồ sơ", "amount": due, "due": due, "exemption": ""}]
+        payment = Payment.objects.create(
+            dossier=dossier, payer=user if getattr(user, "is_authenticated", False) else None, amount=due,
+            lines=lines, order_ref=new_order_ref(now), gateway=gateway.name, created_at=now,
+            expires_at=now + _expiry(),
+        )
+        gateway_url = gateway_address(gateway, site_url)
+        payment.redirect_url = gateway.payment_url(payment, return_url=return_url, client_ip=client_ip,
+                                                   locale=locale, gateway_url=gateway_url)
+        payment.save(update_fields=["redirect_url"])
+    return payment
+
+
+def gateway_address(gateway: Gateway, site_url: str) -> str:
+    url: str = getattr(gateway, "url", "")
+    return f"{site_url.rstrip('/')}{url}" if url.startswith("/") and site_url else url
+
+
+# --- notifications ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """What came of one notification: why, the notice recorded, the payment it is about, the IPN answer."""
+
+    reason: Reason
+    outcome: str
+    notice: PaymentNotice
+    payment: Payment | None
+    reply: Reply
+
+
+def _clean(params: Mapping[str, str]) -> dict[str, str]:
+    """The parameters as stored: at most 60 keys of 100 characters and values of 1,000 (a log, not a dump)."""
+    return {str(key)[:100]: str(value)[:1000] for key, value in list(params.items())[:60]}
+
+
+def receive_notice(
+    *, params: Mapping[str, str], source: str = NoticeSource.IPN, remote_addr: str | None = None,
+    gateway: Gateway | None = None, now: datetime | None = None,
+) -> Received:
+    """Verify and apply a gateway's notification (IPN) or the browser's signed return, idempotently.
+
+    Forged (bad signature), unusable, unknown-order and wrong-amount notices are rejected and change nothing;
+    a notice about a payment already confirmed is a duplicate and changes nothing; otherwise the payment becomes
+    paid (receipt number, dossier event) or failed/cancelled. The notice is always recorded.
+    """
+    gateway = gateway or get_gateway()
+    now = now or timezone.now()
+    verified = gateway.verify(params)
+    with transaction.atomic():
+        reason, outcome, payment = _apply(verified, gateway, now)
+        notice = PaymentNotice.objects.create(
+            payment=payment, source=source, params=_clean(params), remote_addr=remote_addr or None,
+            outcome=outcome, reason=reason,
+        )
+    if outcome == NoticeOutcome.REJECTED:
+        log.warning("payment %s rejected (%s): order %r from %s%s", source, reason, verified.order_ref[:64],
+                    remote_addr, f", {verified.problem}" if verified.problem else "")
+    return Received(reason, outcome, notice, payment, gateway.reply(reason))
+
+
+def _apply(verified: Notice, gateway: Gateway, now: datetime) -> tuple[Reason, str, Payment | None]:
+    rejected = NoticeOutcome.REJECTED
+    if not verified.signature_valid:
+        # linked to the order it names (if any) for the record; nothing about it is believed
+        return Reason.INVALID_SIGNATURE, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()
+    payment = Payment.objects.select_for_update().filter(order_ref=verified.order_ref).first()
+    if payment is None:
+        return Reason.ORDER_NOT_FOUND, rejected, None
+    if verified.problem or payment.gateway != gateway.name:
+        return Reason.INVALID_DATA, rejected, payment
+    if verified.amount != payment.amount:
+        return Reason.INVALID_AMOUNT, rejected, payment
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
+        # an expired order the gateway still took money for is confirmed: the money is real
+        return Reason.ALREADY_CONFIRMED, NoticeOutcome.DUPLICATE, payment
+    payment.response_code = verified.response_code
+    payment.gateway_transaction = verified.transaction_no
+    payment.bank_code = verified.bank_code
+    if verified.succeeded:
+        _mark_paid(payment, verified, gateway, now)
+    else:
+        payment.status = PaymentStatus.CANCELLED if verified.cancelled else PaymentStatus.FAILED
+        payment.save(update_fields=["status", "response_code", "gateway_transaction", "bank_code"])
+    return Reason.CONFIRMED, NoticeOutcome.ACCEPTED, payment
+
+
+def _mark_paid(payment: Payment, verified: Notice, gateway: Gateway, now: datetime) -> None:
+    """Paid: the receipt number and the dossier's ``payment`` event, in the caller's transaction."""
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = verified.paid_at or now
+    payment.receipt_number = receipts.next_number(payment.paid_at.astimezone(VN_TZ).year)
+    payment.save(update_fields=["status", "paid_at", "receipt_number", "response_code", "gateway_transaction",
+                                "bank_code"])
+    dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+    event = Event(
+        action="payment", at=now, actor_id=None, actor_name=gateway.label, agency_id=dossier.current_agency_id,
+        from_status=dossier.status, to_status=dossier.status, from_step=dossier.step_index,
+        to_step=dossier.step_index,
+        data={"amount": payment.amount, "receipt_number": payment.receipt_number, "gateway": payment.gateway,
+              "transaction": payment.gateway_transaction, "order_ref": payment.order_ref,
+              "bank_code": payment.bank_code, "paid_at": payment.paid_at},
+    )
+    audit.append(dossier, event)
+    Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
+    send_on_commit(dossier, event)

@@ -1,0 +1,152 @@
+"""Pages and endpoints of payments: they parse, call ``payments.services``/``selectors`` and render.
+
+- ``payments:start`` (POST ``/thanh-toan/<code>/``): start paying a dossier's fee, off to the gateway;
+- ``payments:return`` (GET ``/thanh-toan/ket-qua/``): where the gateway sends the citizen back;
+- ``payments:ipn`` (GET ``/thanh-toan/ipn/``): the gateway's server-to-server notification (no CSRF: it is
+  authenticated by its signature);
+- ``payments:receipt`` (GET ``/thanh-toan/bien-lai/<number>.pdf``): the electronic receipt;
+- ``payments:sandbox`` (``/thanh-toan/sandbox/``): the SANDBOX gateway's page, when it is the gateway in use.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
+
+from motcua.core.errors import MotCuaError, NotFound
+from motcua.payments import receipts, selectors, services
+from motcua.payments.gateways import get_gateway, vnpay
+from motcua.payments.gateways.sandbox import OUTCOMES, SandboxGateway, send_ipn
+from motcua.payments.models import NoticeOutcome, NoticeSource
+
+# The citizen's page of a dossier (built by the portal work); the return page links back to it.
+DOSSIER_PAGE = "/ho-so-cua-toi/{code}/"
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _public_url(request: HttpRequest) -> str:
+    return getattr(settings, "PUBLIC_BASE_URL", "") or _site_url(request)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):  # behind the TLS proxy: the proxy says who it is
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:45]
+    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+
+
+def _remote_addr(request: HttpRequest) -> str | None:
+    return _client_ip(request) or None
+
+
+@require_POST
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        next_page = DOSSIER_PAGE.format(code=code)
+        return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": next_page}))
+    try:
+        payment = services.start_payment(
+            code=code, user=request.user, return_url=_public_url(request) + reverse("payments:return"),
+            client_ip=_client_ip(request), locale=get_language() or "vi", site_url=_site_url(request),
+        )
+    except NotFound as exc:
+        raise Http404(exc.text()) from None
+    except MotCuaError as exc:
+        context = {"state": "refused", "message": exc.text(), "code": code,
+                   "dossier_url": DOSSIER_PAGE.format(code=code)}
+        return render(request, "payments/result.html", context, status=exc.status)
+    return HttpResponseRedirect(payment.redirect_url)
+
+
+@require_GET
+def return_(request: HttpRequest) -> HttpResponse:
+    """The citizen back from the gateway: the signed return is verified and applied like an IPN (the IPN may be
+    late or lost), then the outcome is shown."""
+    received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.RETURN,
+                                       remote_addr=_remote_addr(request))
+    payment = received.payment
+    if received.outcome == NoticeOutcome.REJECTED or payment is None:
+        return render(request, "payments/result.html", {"state": "invalid"}, status=400)
+    context = {
+        "state": payment.status,
+        "payment": payment,
+        "code": payment.dossier.code,
+        "dossier_url": DOSSIER_PAGE.format(code=payment.dossier.code),
+        "receipt_url": reverse("payments:receipt", args=[payment.receipt_number]) if payment.receipt_number else "",
+    }
+    return render(request, "payments/result.html", context)
+
+
+@csrf_exempt
+@require_GET
+def ipn(request: HttpRequest) -> HttpResponse:
+    received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.IPN,
+                                       remote_addr=_remote_addr(request))
+    response = HttpResponse(received.reply.body, content_type=received.reply.content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        payment = selectors.receipt_for(request.user, number, via="receipt")
+    except NotFound as exc:
+        raise Http404(exc.text()) from None
+    pdf = receipts.render_receipt(payment, _site_url(request))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{payment.receipt_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the sandbox gateway's page ----------------------------------------------------------------------------------
+
+
+def _sandbox() -> SandboxGateway:
+    gateway = get_gateway()
+    if not isinstance(gateway, SandboxGateway):
+        raise Http404("the sandbox gateway is not in use")
+    return gateway
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox(request: HttpRequest) -> HttpResponse:
+    """The SANDBOX gateway: checks the signed request as a real gateway would; on the citizen's choice sends the
+    signed IPN over HTTP to our IPN address, then the browser back to ``vnp_ReturnUrl``."""
+    gateway = _sandbox()
+    now = timezone.now()
+    source = request.POST if request.method == "POST" else request.GET
+    params: dict[str, str] = {key: str(value) for key, value in source.dict().items() if key.startswith("vnp_")}
+    problems = gateway.check_request(params, now)
+    if problems:
+        return render(request, "payments/sandbox.html", {"problems": problems}, status=400)
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        if outcome not in OUTCOMES:
+            return render(request, "payments/sandbox.html", {"problems": ["unknown choice"]}, status=400)
+        result = gateway.result_params(params, outcome, now)
+        send_ipn(request.build_absolute_uri(reverse("payments:ipn")), result)
+        separator = "&" if "?" in params["vnp_ReturnUrl"] else "?"
+        return HttpResponseRedirect(params["vnp_ReturnUrl"] + separator + urlencode(result))
+    context = {
+        "params": params,
+        "amount": int(params["vnp_Amount"]) // 100,
+        "order_ref": params["vnp_TxnRef"],
+        "order_info": params["vnp_OrderInfo"],
+        "merchant": params["vnp_TmnCode"],
+        "expires": vnpay.parse_gmt7(params["vnp_ExpireDate"]),
+    }
+    return render(request, "payments/sandbox.html", context)
