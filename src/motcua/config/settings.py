@@ -235,3 +235,7 @@ PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # 
 
 # --- feedback -------------------------------------------------------------------------------------------------
 # (set by the feedback work)
+# one counter survey per client address and counter in this many seconds (shared cache: set REDIS_URL with several
+# web processes); behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP), else REMOTE_ADDR
+FEEDBACK_COUNTER_THROTTLE_SECONDS = int(os.environ.get("MOTCUA_FEEDBACK_THROTTLE_SECONDS", "600"))
+FEEDBACK_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "")

@@ -346,6 +346,12 @@ def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, A
             new_due=moment(dossier.apology_due_at), apology_title=ruleset.apology_title,
             agency=issuer, parent_agency=issuer.parent, receiving_agency=agency,
         )
+    elif kind == "receipt":
+        # the one-minute satisfaction survey of this receipt (Decision 766/QĐ-TTg: satisfaction), beside tracking
+        from motcua.feedback.tokens import receipt_survey_url
+
+        survey = receipt_survey_url(dossier.code, base_url)
+        context.update(survey_url=survey, survey_qr=qr_data_uri(survey))
     elif kind == "control":
         rows = control_rows(dossier, events)
         handling = []
