@@ -10,7 +10,7 @@ from django.test import Client
 
 from motcua.dossiers.models import Dossier
 from tests.conftest import World, pdf_bytes
-from tests.test_portal_wizard import make_citizen
+from tests.test_portal_wizard import citizen_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,7 +62,7 @@ def test_public_pages_have_no_serious_accessibility_violations(phone: Any, live_
 def test_a_citizen_submits_online_with_a_keyboard_and_the_pages_pass_axe(
     phone: Any, live_server: Any, world_live: World, tmp_path: Path
 ) -> None:
-    user = make_citizen()
+    user = citizen_user()
     sign_in(phone, live_server, user)
     phone.goto(live_server.url + "/thu-tuc/1.000894/")
     phone.locator("#submit-online").click()

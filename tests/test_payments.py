@@ -455,9 +455,10 @@ def test_nothing_due_is_refused_and_a_double_click_reuses_the_order(world: World
 
 def test_sandbox_is_a_warning_without_debug_and_vnpay_needs_its_secrets(settings: Any) -> None:
     settings.DEBUG = False
-    assert [m.id for m in checks.payment_gateway(None)] == ["motcua.payments.W001"]
+    assert [m.id for m in checks.sandbox_in_production(None)] == ["motcua.payments.W001"]
+    assert checks.payment_gateway(None) == []  # only `check --deploy` warns: the trial mode stays quiet
     settings.DEBUG = True
-    assert checks.payment_gateway(None) == []
+    assert checks.sandbox_in_production(None) == []
     settings.PAYMENT_GATEWAY = "vnpay"
     settings.PAYMENT_TMN_CODE = ""
     assert [m.id for m in checks.payment_gateway(None)] == ["motcua.payments.E002"]

@@ -8,33 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
 
-from motcua.accounts.models import Citizen
 from motcua.catalog.models import ProcedureVersion
 from motcua.documents.models import StoredDocument
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, Event
 from motcua.portal.models import Draft
+from tests.citizens import make_citizen
 from tests.conftest import World, pdf_bytes
 
 CODE = "1.000894"
 CITIZEN_ID = "022090001234"
 
 
-def make_citizen(username: str = "c-an", **overrides: Any) -> Any:
-    user = get_user_model().objects.create_user(username, password="mat-khau-1234")
-    values = {"full_name": "Nguyễn Văn An", "id_number": CITIZEN_ID, "phone": "0912345678",
-              "email": f"{username}@example.vn", "address": "Tổ 3, khu 5, phường Hà Tu",
-              "email_verified_at": timezone.now()}
-    values.update(overrides)
-    Citizen.objects.create(user=user, **values)
-    return user
+def citizen_user(**overrides: Any) -> Any:
+    values = {"phone": "0912345678", "address": "Tổ 3, khu 5, phường Hà Tu", "id_number": CITIZEN_ID}
+    return make_citizen(**{**values, **overrides}).user
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def media(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def citizen(world: World, media: Path) -> Client:
     client = Client()
-    client.force_login(make_citizen())
+    client.force_login(citizen_user())
     return client
 
 
@@ -163,7 +157,7 @@ def test_accepted_documents_are_offered_again_from_the_data_warehouse(
     assert attach.data["from_warehouse"] == stored.pk and attach.data["sha256"] == stored.sha256
 
     other = Client()
-    other.force_login(make_citizen("c-binh", id_number="022090005678", phone="0987654321"))
+    other.force_login(citizen_user(id_number="022090005678", phone="0987654321"))
     assert other.get(f"/kho-du-lieu/{stored.pk}/").status_code == 404
     assert other.get(f"/ho-so-cua-toi/{newest.code}/").status_code == 404
     assert other.get(step(second, "details")).status_code == 404
@@ -201,7 +195,7 @@ def test_a_session_that_expires_in_the_wizard_loses_nothing(citizen: Client, wor
     typed = {**DETAILS, "applicant_address": "Số 8, tổ 2, phường Hà Tu"}
     response = citizen.post(step(draft, "details"), typed)
     assert response.status_code == 302 and response["Location"].startswith("/tai-khoan/dang-nhap/?next=")
-    citizen.force_login(get_user_model().objects.get(username="c-an"))
+    citizen.force_login(Draft.objects.get(pk=draft).owner)
     page = citizen.get(step(draft, "details"))
     assert page.status_code == 200 and 'value="Số 8, tổ 2, phường Hà Tu"' in page.content.decode()
     assert Draft.objects.get(pk=draft).data["applicant"]["address"] == "Số 8, tổ 2, phường Hà Tu"
