@@ -18,9 +18,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.test import Client
-from django.utils import timezone
+from django.template import Context, Template
+from django.test import Client, RequestFactory
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from motcua.accounts.models import Citizen
@@ -269,8 +269,16 @@ def test_failures_retry_with_backoff_then_fail_visibly_and_can_be_resent(
     assert selectors.failed_count_for(world.users["tiepnhan"]) == 1
     assert selectors.failed_count_for(world.users["tuphap"]) == 0
     admin = get_user_model().objects.create_superuser("quantri", password="x")
-    alert = render_to_string("notifications/_staff_alert.html", {"failed_count": 1, "can_resend": True})
-    assert "could not be delivered" in alert and "status__exact=failed" in alert
+    tag = Template("{% load notifications %}{% notifications_alert %}")
+    request = RequestFactory().get("/workspace/")
+    request.user = world.users["tiepnhan"]
+    with translation.override("en"):
+        alert = tag.render(Context({"request": request}))
+    assert "1 message to an applicant could not be delivered" in alert and "status__exact" not in alert
+    request.user = admin
+    assert "?status__exact=failed" in tag.render(Context({"request": request}))
+    request.user = world.users["tuphap"]
+    assert tag.render(Context({"request": request})).strip() == ""
     client = Client()
     client.force_login(admin)
     page = client.get("/admin/notifications/notification/", {"status__exact": "failed", "q": dossier.code})

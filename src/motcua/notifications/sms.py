@@ -39,7 +39,7 @@ class FileSmsProvider(SmsProvider):
     def send(self, phone: str, text: str) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         message_id = uuid.uuid4().hex
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
         (self.directory / f"{stamp}-{message_id}.txt").write_text(f"To: {phone}\n\n{text}\n", encoding="utf-8")
         return message_id
 
