@@ -345,3 +345,22 @@ def test_templates_in_both_layouts(settings: Any, tmp_path: Path) -> None:
     # a language without its own directory falls back to the shared file, then to Vietnamese
     assert services.render_text("dossier_status.subject.txt", {"kind": "received", "code": "C"}, "es") == (
         "Hồ sơ C đã được tiếp nhận\n", "vi")
+
+
+def test_a_message_stuck_in_the_queue_shows_and_can_be_resent(world: World) -> None:
+    dossier = receive(world, email=EMAIL)  # and no worker runs
+    email = Notification.objects.get(dossier=dossier, channel="email")
+    assert services.resend(email) is False  # not overdue yet: its task is waiting
+    Notification.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=20))
+    assert selectors.overdue_count_for(world.users["tiepnhan"]) == 2
+    request = RequestFactory().get("/workspace/")
+    request.user = world.users["tiepnhan"]
+    with translation.override("en"):
+        alert = Template("{% load notifications %}{% notifications_alert %}").render(Context({"request": request}))
+    assert "2 messages have waited too long to be sent: is the background worker running?" in alert
+    assert services.resend(email) is True
+    run_worker()  # the first task and the resent one: the message goes once
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.next_attempt_at) == ("sent", 1, None)
+    assert selectors.overdue_count_for(world.users["tiepnhan"]) == 0

@@ -29,14 +29,14 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Resend the selected failed messages"), permissions=["change"])
+    @admin.action(description=_("Resend the selected failed or overdue messages"), permissions=["change"])
     def resend_failed(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        done = sum(resend(n) for n in queryset.filter(status=NotificationStatus.FAILED))
+        done = sum(resend(n) for n in queryset.filter(status__in=[NotificationStatus.FAILED,
+                                                                  NotificationStatus.QUEUED]))
         skipped = queryset.count() - done
         self.message_user(request, ngettext("%(count)d message queued again.", "%(count)d messages queued again.",
                                             done) % {"count": done}, messages.SUCCESS)
         if skipped:
-            self.message_user(request, ngettext(
-                "%(count)d message was not failed and was left alone.",
-                "%(count)d messages were not failed and were left alone.", skipped) % {"count": skipped},
-                messages.WARNING)
+            text = ngettext("%(count)d message was neither failed nor overdue and was left alone.",
+                            "%(count)d messages were neither failed nor overdue and were left alone.", skipped)
+            self.message_user(request, text % {"count": skipped}, messages.WARNING)

@@ -9,7 +9,7 @@ gateway, and a rolled-back action never sends anything.
 worker restart, a resend racing a retry) never sends twice; on failure the next attempt is enqueued with
 exponential backoff, and after ``NOTIFY_MAX_ATTEMPTS`` the notification is ``failed`` — shown to staff
 (``selectors.failed_notifications``, the admin, ``notifications/_staff_alert.html``) and resendable
-(:func:`resend`).
+(:func:`resend`); so is a message left queued long past its due attempt (no worker running, a lost task).
 
 :func:`notify_dossier_event` decides what the applicant hears about their dossier (the receiver of
 ``dossier_changed`` calls it); the texts are in ``templates/notifications/<language>/dossier_status.*``.
@@ -190,9 +190,11 @@ def deliver(notification_id: int, attempt: int) -> str:
     one task can win it, so a duplicated task or a second worker never sends the same message twice. The send
     happens outside any transaction (an SMTP server that hangs must not hold a database lock).
     """
+    # while the attempt runs, next_attempt_at says when a retry would be due: a message still queued long after
+    # it (the worker died mid-send, or no worker runs) shows as overdue to staff (selectors.overdue_notifications)
     claimed = Notification.objects.filter(
         pk=notification_id, status=NotificationStatus.QUEUED, attempts=attempt - 1,
-    ).update(attempts=attempt, next_attempt_at=None)
+    ).update(attempts=attempt, next_attempt_at=timezone.now() + backoff(attempt))
     if not claimed:
         return "skipped"
     notification = Notification.objects.get(pk=notification_id)
@@ -206,7 +208,7 @@ def deliver(notification_id: int, attempt: int) -> str:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         now = timezone.now()
         if attempt >= max_attempts():
-            mine.update(status=NotificationStatus.FAILED, last_error=error)
+            mine.update(status=NotificationStatus.FAILED, last_error=error, next_attempt_at=None)
             logger.warning("notification %s failed after %s attempts: %s", notification_id, attempt, error)
             return "failed"
         run_after = now + backoff(attempt)
@@ -214,13 +216,19 @@ def deliver(notification_id: int, attempt: int) -> str:
         enqueue(notification_id, attempt + 1, run_after)
         return "retry"
     mine.update(status=NotificationStatus.SENT, sent_at=timezone.now(), provider_message_id=message_id[:255],
-                last_error="")
+                last_error="", next_attempt_at=None)
     return "sent"
 
 
 def resend(notification: Notification) -> bool:
-    """Queue a failed notification again, from attempt 1 (staff's "resend"). Returns whether it was failed."""
-    updated = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
+    """Queue a failed or overdue notification again, from attempt 1 (staff's "resend"); others are left alone.
+
+    Restarting the count also retires any task still waiting for the old chain: its attempt number can no
+    longer be claimed. Returns whether the notification was queued again.
+    """
+    from motcua.notifications.selectors import resendable
+
+    updated = resendable().filter(pk=notification.pk).update(
         status=NotificationStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(),
     )
     if updated:

@@ -6,19 +6,20 @@ from typing import Any
 
 from django import template
 
-from motcua.notifications.selectors import failed_count_for
+from motcua.notifications.selectors import failed_count_for, overdue_count_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("notifications/_staff_alert.html", takes_context=True)
 def notifications_alert(context: Any) -> dict[str, Any]:
-    """Nothing when all is well; else a warning with the count and, for those who may, a link to the list
-    in the administration where each can be resent."""
+    """Nothing when all is well; else a warning with the counts of failed and overdue messages (the latter
+    usually means the worker is not running) and, for those who may, a link to the admin list to resend them."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    count = failed_count_for(user)
+    failed, overdue = failed_count_for(user), overdue_count_for(user)
     return {
-        "failed_count": count,
-        "can_resend": bool(count and user is not None and user.has_perm("notifications.change_notification")),
+        "failed_count": failed,
+        "overdue_count": overdue,
+        "can_resend": bool((failed or overdue) and user.has_perm("notifications.change_notification")),
     }
