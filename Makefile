@@ -33,12 +33,17 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: install, migrate the SQLite database under var/, load the demo province, serve on 127.0.0.1:8000
+## with the background worker (db_worker) beside the server, stopped with it
 run: install messages-compiled
 	@mkdir -p var
 	$(BIN)/motcua migrate --noinput -v 1
 	$(BIN)/motcua load_demo
 	@echo ""
 	@echo "MotCua: http://$(HOST):$(PORT)/  ·  staff workspace: http://$(HOST):$(PORT)/workspace/  ·  admin: http://$(HOST):$(PORT)/admin/  ·  API: http://$(HOST):$(PORT)/api/v1/docs"
+	@# the background worker (notifications' queue and any other) runs beside the server and stops with it
+	@MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua db_worker --queue-name '*' --no-reload -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	echo "Background worker running (process $$worker): emails under var/mail/, SMS under var/sms/"; \
 	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua runserver $(HOST):$(PORT)
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "motcua.core",
     "motcua.geo",
     "motcua.agencies",
@@ -224,6 +226,36 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_authentication_callback"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MotCua <no-reply@motcua.local>")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+# A delivery attempt gives up after this many seconds (a hung SMTP server must not hold a worker forever).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# SMS: "file" writes one file per message under var/sms/ (development); "http" POSTs {"to", "text"} as JSON
+# to SMS_API_URL with "Authorization: Bearer SMS_API_TOKEN" (production gateway).
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "file")
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", DATA_DIR / "sms"))
+SMS_API_URL = os.environ.get("SMS_API_URL", "")
+SMS_API_TOKEN = os.environ.get("SMS_API_TOKEN", "")
+SMS_API_TIMEOUT = float(os.environ.get("SMS_API_TIMEOUT", "10"))
+# Vietnamese SMS without diacritics fit 160 characters (GSM 7-bit); with them, 70 per segment.
+SMS_ASCII = env_bool("SMS_ASCII", True)
+# Delivery: attempts before a notification is "failed" (shown to staff, resendable); the first retry waits
+# NOTIFY_RETRY_SECONDS, each next one five times longer (1, 5, 25, 125 minutes by default).
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))
+# Background tasks (Django's tasks API, the django-tasks backport): the database backend by default, worked
+# by `motcua db_worker`; notifications have their own queue so that a backlog elsewhere never delays them.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "notifications"],
+    }
+}
 
 # --- payments: the payment gateway ---------------------------------------------------------------------------
 # sandbox (default: MotCua's own test gateway, no real money) or vnpay (VNPAY 2.1.0); see docs/payments.md
