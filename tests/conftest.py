@@ -233,3 +233,17 @@ def phone(browser: Any) -> Any:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def deliver_notifications(hooks: bool = True) -> None:
+    """What the end of a request's transaction and the background worker do, inside a test's transaction:
+    run the on-commit hooks registered so far (they enqueue the notifications), then the real worker once.
+    ``hooks=False`` where the test ran the hooks itself (``django_capture_on_commit_callbacks``)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    while hooks and connection.run_on_commit:
+        _savepoints, callback, _robust = connection.run_on_commit.pop(0)
+        callback()
+    call_command("db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, interval=0,
+                 verbosity=0)

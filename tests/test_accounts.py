@@ -32,6 +32,7 @@ from motcua.accounts.models import Citizen, VerificationCode
 from motcua.agencies.models import Agency, Membership
 from motcua.notifications import services as notifications
 from tests.citizens import PASSWORD, make_citizen, sign_in
+from tests.conftest import deliver_notifications
 
 SIGNUP = "/tai-khoan/dang-ky/"
 LOGIN = "/tai-khoan/dang-nhap/"
@@ -75,7 +76,9 @@ def person(**overrides: str) -> dict[str, str]:
 
 
 def mailed_code(index: int = -1) -> str:
+    deliver_notifications()
     match = re.search(r"\b(\d{6})\b", mail.outbox[index].body)
+    deliver_notifications()
     assert match, mail.outbox[index].body
     return match.group(1)
 
@@ -97,6 +100,7 @@ def test_sign_up_signs_in_sends_a_code_and_verification_continues_to_next(client
     assert citizen.user.username.startswith("c-") and citizen.user.check_password(PASSWORD)
     assert not citizen.verified
     assert int(client.session[SESSION_KEY]) == citizen.user.pk
+    deliver_notifications()
     assert mail.outbox[0].to == ["an.nguyen@example.com"]
     stored = VerificationCode.objects.get()
     assert mailed_code() not in stored.code_hash and len(stored.code_hash) == 64  # only a keyed hash is kept
@@ -184,6 +188,7 @@ def test_codes_expire_and_resending_waits_a_minute(client: Client, db: Any) -> N
     old = mailed_code()
     too_soon = client.post(VERIFY, {"action": "send", "channel": "email"}).content.decode()
     assert re.search(r"Wait (59|60) seconds before asking for a new code\.", too_soon)
+    deliver_notifications()
     assert len(mail.outbox) == 1
     ten_minutes_ago = timezone.now() - timedelta(minutes=10, seconds=1)
     VerificationCode.objects.update(created_at=ten_minutes_ago, expires_at=timezone.now())
@@ -191,6 +196,7 @@ def test_codes_expire_and_resending_waits_a_minute(client: Client, db: Any) -> N
     assert "Send a code by email to an•••@example.com" in expired
     assert "This code has expired: ask for a new one." in expired
     again = client.post(VERIFY, {"action": "send", "channel": "email"})
+    deliver_notifications()
     assert again.status_code == 302 and len(mail.outbox) == 2
     new = mailed_code()
     if new != old:  # only the newest code counts
@@ -311,6 +317,7 @@ def test_a_changed_contact_must_be_verified_again(client: Client, db: Any) -> No
     assert response.status_code == 302 and response["Location"].startswith(VERIFY)
     citizen.refresh_from_db()
     assert (citizen.email, citizen.email_verified_at, citizen.address) == ("moi@example.com", None, "Tổ 3, khu 5")
+    deliver_notifications()
     assert not citizen.verified and mail.outbox[-1].to == ["moi@example.com"]
     assert client.get("/tai-khoan/xac-minh/")
     done = client.post(VERIFY, {"action": "verify", "code": mailed_code(), "next": PROFILE})

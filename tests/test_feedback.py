@@ -25,7 +25,7 @@ from motcua.dossiers import slips
 from motcua.dossiers.models import Dossier
 from motcua.feedback import selectors, services, tokens
 from motcua.feedback.models import Petition, PetitionEvent, PetitionKind, Rating, RatingChannel
-from tests.conftest import World
+from tests.conftest import World, deliver_notifications
 from tests.test_dossiers import MONDAY, act, receive, through_processing
 
 User = get_user_model()
@@ -275,6 +275,7 @@ def test_petition_is_answered_by_its_agency_published_with_consent_and_the_sende
     assert petition.published_by == world.users["tiepnhan"] and petition.published_at is not None
     assert list(PetitionEvent.objects.filter(petition=petition).values_list("action", "actor__username")) == [
         ("submit", None), ("answer", "tiepnhan"), ("publish", "tiepnhan")]
+    deliver_notifications(hooks=False)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["hoa.le@example.vn"] and petition.code in message.subject
@@ -295,6 +296,7 @@ def test_petition_is_answered_by_its_agency_published_with_consent_and_the_sende
     with django_capture_on_commit_callbacks(execute=True):
         officer.post(staff_url, {"answer": answer})
     petition.refresh_from_db()
+    deliver_notifications(hooks=False)
     assert not petition.published and len(mail.outbox) == 1
     assert PETITION["subject"] not in Client().get(reverse("feedback:published")).content.decode()
 
@@ -316,6 +318,7 @@ def test_publication_without_consent_is_refused(world: World, django_capture_on_
         assert officer.post(staff_url, {"answer": "Đã tiếp thu."}).status_code == 302
     petition.refresh_from_db()
     assert petition.status == "answered" and not petition.published
+    deliver_notifications(hooks=False)
     assert mail.outbox == []  # no email given: the answer goes by SMS only
     assert PETITION["subject"] not in Client().get(reverse("feedback:published")).content.decode()
 
