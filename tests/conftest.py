@@ -237,13 +237,18 @@ def phone(browser: Any) -> Any:
 
 def deliver_notifications(hooks: bool = True) -> None:
     """What the end of a request's transaction and the background worker do, inside a test's transaction:
-    run the on-commit hooks registered so far (they enqueue the notifications), then the real worker once.
+    run the on-commit hooks registered so far (they enqueue the notifications), then every task that is due,
+    with the real worker's ``run_task`` (its ``run`` loop would close the test's connection on PostgreSQL).
     ``hooks=False`` where the test ran the hooks itself (``django_capture_on_commit_callbacks``)."""
-    from django.core.management import call_command
     from django.db import connection
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
     while hooks and connection.run_on_commit:
         _savepoints, callback, _robust = connection.run_on_commit.pop(0)
         callback()
-    call_command("db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, interval=0,
-                 verbosity=0)
+    worker = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="tests", excluded_queue_names=[])
+    while (task := DBTaskResult.objects.ready().first()) is not None:
+        task.claim(worker.worker_id)
+        worker.run_task(task)

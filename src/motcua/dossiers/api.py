@@ -18,6 +18,7 @@ from pydantic import Field as PydanticField
 
 from motcua.api.auth import BearerToken
 from motcua.catalog.api import ErrorOut, Out
+from motcua.core.responses import private_pdf
 from motcua.dossiers import deadlines, rules, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
@@ -307,9 +308,7 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
 
     dossier = selectors.get_for(_actor(request), code, via="slip")
     pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{kind}.pdf"'
-    return response
+    return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
 
 
 @public.get("/{code}", response={200: TrackOut, 404: ErrorOut}, summary="Track a dossier by its code (public)")

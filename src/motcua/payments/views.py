@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from motcua.core.errors import MotCuaError, NotFound
+from motcua.core.responses import private_pdf
 from motcua.payments import receipts, selectors, services
 from motcua.payments.gateways import get_gateway, vnpay
 from motcua.payments.gateways.sandbox import OUTCOMES, SandboxGateway, send_ipn
@@ -106,10 +107,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.text()) from None
     pdf = receipts.render_receipt(payment, _site_url(request))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{payment.receipt_number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf(pdf, f"{payment.receipt_number}.pdf")
 
 
 # --- the sandbox gateway's page ----------------------------------------------------------------------------------

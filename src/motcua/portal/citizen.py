@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from motcua.accounts.decorators import citizen_of, citizen_required
 from motcua.catalog import eforms
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
+from motcua.core.responses import private_file, private_pdf
 from motcua.documents import services as warehouse
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
@@ -358,9 +359,7 @@ def my_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
     item = Attachment.objects.filter(dossier=dossier, pk=pk).first()
     if item is None or (item.kind == AttachmentKind.RESULT and dossier.result_issued_at is None):
         raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(item.file, item.content_type, item.original_name)
 
 
 @require_safe
@@ -370,10 +369,7 @@ def my_slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     if kind not in available_slips(dossier):
         raise Http404
     pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{kind}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
 
 
 # --- the data warehouse ---------------------------------------------------------------------------------
@@ -394,7 +390,4 @@ def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = warehouse.owned(_user_id(request)).filter(pk=pk).first()
     if document is None:
         raise Http404
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
-                            filename=f"{document.title[:80]}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(document.file, document.content_type, f"{document.title[:80]}.pdf")

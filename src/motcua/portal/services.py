@@ -239,10 +239,10 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
     with transaction.atomic():
-        draft = Draft.objects.select_for_update().select_related("version", "version__procedure", "dossier").get(
+        draft = Draft.objects.select_for_update().select_related("version", "version__procedure").get(
             pk=draft_id, owner_id=actor.user_id)
-        if draft.dossier is not None:
-            return draft.dossier
+        if draft.dossier_id is not None:
+            return Dossier.objects.get(pk=draft.dossier_id)
         _check_open(draft)
         errors = [error for group in all_errors(draft).values() for error in group]
         if errors:

@@ -33,6 +33,7 @@ from motcua.catalog.selectors import procedure_version, procedures_received_at
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError, NotFound
+from motcua.core.responses import private_file, private_pdf
 from motcua.documents.validation import check_upload
 from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
@@ -550,9 +551,7 @@ def attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
     item = Attachment.objects.filter(dossier=found, pk=pk).first()
     if item is None:
         raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(item.file, item.content_type, item.original_name)
 
 
 @require_safe
@@ -565,9 +564,6 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
         pdf = render_slip(found, kind, request.build_absolute_uri("/").rstrip("/"))
     except NotFound as exc:
         raise Http404(exc.text()) from None
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{found.code}-{kind}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf(pdf, f"{found.code}-{kind}.pdf")
 
 
