@@ -221,3 +221,27 @@ def test_anonymous_visitors_are_sent_to_sign_in(world: World) -> None:
     response = Client().get(f"/nop-ho-so/{CODE}/")
     assert response.status_code == 302 and "/tai-khoan/dang-nhap/" in response["Location"]
     assert Client().get("/ho-so-cua-toi/").status_code == 302
+
+
+def test_a_document_the_state_holds_is_not_asked_for_online(citizen: Client, world: World) -> None:
+    from motcua.catalog.models import Component
+
+    Component.objects.filter(version__procedure__code=CODE, order=0).update(reusable=True)  # the first: required
+    draft = start(citizen)
+    assert citizen.post(step(draft, "details"), DETAILS).status_code == 302
+    page = citizen.get(step(draft, "documents")).content.decode()
+    assert "national databases" in page
+    assert citizen.post(step(draft, "documents"), {"continue": "1"}).status_code == 302  # nothing to upload
+    citizen.post(step(draft, "delivery"), {"delivery": "electronic"})
+    assert citizen.post(step(draft, "review"), {"declare": "1"}).status_code == 302
+    assert not Attachment.objects.exists() and Dossier.objects.count() == 1
+
+
+def test_the_review_shows_choices_by_their_label(citizen: Client, world: World) -> None:
+    ProcedureVersion.objects.filter(procedure__code=CODE).update(eform=[
+        {"name": "kind", "label_vi": "Loại", "type": "select", "required": True,
+         "choices": [{"value": "birth", "label_vi": "Trích lục khai sinh"}]}])
+    draft = start(citizen)
+    fill(citizen, draft, details={**DETAILS, "form_kind": "birth"})
+    page = citizen.get(step(draft, "review")).content.decode()
+    assert "Trích lục khai sinh" in page and ">birth<" not in page

@@ -128,3 +128,21 @@ def _convert(item: EFormField, text: str) -> Any:
         number = float(text.replace(",", "."))
         return int(number) if number.is_integer() else number
     return text
+
+
+def display(definitions: list[EFormField], values: dict[str, Any], language: str) -> list[tuple[str, str]]:
+    """The filled e-form as (label, text) rows for people: choices by their label, checkboxes as ✔ / —."""
+    rows = []
+    for item in definitions:
+        if item.name not in values:
+            continue
+        value = values[item.name]
+        if item.type == "checkbox":
+            text = "✔" if value else "—"
+        elif item.type == "select":
+            choice = next((c for c in item.choices if c.value == value), None)
+            text = (choice.label_en if language == "en" and choice.label_en else choice.label_vi) if choice else ""
+        else:
+            text = str(value)
+        rows.append((item.label(language), text))
+    return rows

@@ -19,8 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -265,12 +265,12 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
                 messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
                 return redirect("portal:my_dossier", code=dossier.code)
     problems = services.all_errors(draft)
-    labels = dict(STEPS)
     given = {f.order: f for f in draft.files.select_related("stored")}
     context = _context(
-        draft, "review", errors=errors, problems={labels[k]: v for k, v in problems.items() if v},
-        quote=services.quote(draft), fields=[(f, (draft.data.get("form") or {}).get(f.name, ""))
-                                             for f in eforms.fields_of(draft.version)],
+        draft, "review", errors=errors, problems=[(name, label, problems[name]) for name, label in STEPS
+                                                  if problems.get(name)],
+        quote=services.quote(draft),
+        fields=eforms.display(eforms.fields_of(draft.version), draft.data.get("form") or {}, get_language() or "vi"),
         documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
         point=next((a for a in services.receiving_points(draft.version)
                     if a.identifier_code == draft.data.get("receiving_agency")), None),

@@ -189,11 +189,17 @@ def _component(draft: Draft, order: int) -> Any:
     return items[order - 1]
 
 
+def must_upload(component: Any) -> bool:
+    """A required component must be attached online unless the state already holds it (``reusable``: the
+    agency takes it from the national databases by the applicant's ID; Decree 45/2020 forbids asking again)."""
+    return bool(component.required and not component.reusable)
+
+
 def documents_errors(draft: Draft) -> list[MotCuaError]:
     given = set(draft.files.values_list("order", flat=True))
     return [
         MotCuaError("document_required", _("Attach “%(name)s”."), {"name": c.name_vi}, f"c{i}")
-        for i, c in enumerate(components(draft), start=1) if c.required and i not in given
+        for i, c in enumerate(components(draft), start=1) if must_upload(c) and i not in given
     ]
 
 

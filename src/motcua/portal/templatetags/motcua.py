@@ -59,17 +59,6 @@ def slip_label(kind: str) -> str:
 @register.filter
 def eform_rows(dossier: Any) -> list[tuple[str, str]]:
     """The dossier's filled e-form as (label, value) rows, in the order of the procedure version's fields."""
-    from motcua.catalog.eforms import fields_of
+    from motcua.catalog.eforms import display, fields_of
 
-    data = dossier.form_data or {}
-    rows = []
-    for item in fields_of(dossier.version):
-        if item.name not in data:
-            continue
-        value = data[item.name]
-        if item.type == "checkbox":
-            value = "✔" if value else "—"
-        elif item.type == "select":
-            value = next((c.label_vi for c in item.choices if c.value == value), value)
-        rows.append((item.label(get_language() or "vi"), str(value)))
-    return rows
+    return display(fields_of(dossier.version), dossier.form_data or {}, get_language() or "vi")
