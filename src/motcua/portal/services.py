@@ -239,8 +239,9 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
     with transaction.atomic():
-        draft = Draft.objects.select_for_update().select_related("version", "version__procedure", "dossier").get(
-            pk=draft_id, owner_id=actor.user_id)
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the dossier
+        draft = Draft.objects.select_for_update(of=("self",)).select_related(
+            "version", "version__procedure", "dossier").get(pk=draft_id, owner_id=actor.user_id)
         if draft.dossier is not None:
             return draft.dossier
         _check_open(draft)
