@@ -379,6 +379,9 @@ def main() -> None:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     if "track" in scenarios and "submit" not in scenarios:
         parser.error("the tracking scenario needs the dossiers of the submit scenario")
+    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode:
+        print("PostgreSQL is not running on 127.0.0.1:5432: bench/portal.py skipped")
+        return
     drafts = args.drafts_per_user or math.ceil(MIN_RATE * args.seconds / args.users) + 5
 
     tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-portal-"))
