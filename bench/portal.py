@@ -10,7 +10,10 @@ ceiling of the server at that concurrency and the latency seen at that ceiling:
    details, delivery and one or two small PDF files as ``DraftFile``). A submit must answer 302 to
    ``/ho-so-cua-toi/<code>/``; anything else is a failure. After the run the number of dossiers created must
    equal the number of successful submits (no duplicate, none lost);
-3. ``tracking page``: ``GET /tra-cuu/?ma=<code>`` over the dossiers created by scenario 2 (anonymous).
+3. ``tracking page``: ``GET /tra-cuu/?ma=<code>`` over the dossiers created by scenario 2 (anonymous);
+
+and first ``healthz (floor)``: ``GET /healthz`` (one ``SELECT 1``, a small JSON answer), the same server's floor
+measured at the same moment, since DESIGN.md's ≈ 1,150 req/s was taken on an idle machine.
 
 Setup: a fresh PostgreSQL database ``motcua_bench`` (dropped and re-created), ``migrate``, ``load_demo``, the
 citizen accounts (verified e-mail, unusable password) with their Django sessions written directly in the
@@ -20,7 +23,7 @@ database (no password hashing in the measured path), the drafts, ``collectstatic
 the same machine: the load generator shares the cores with the server, as the figures must say.
 
     .venv/bin/python bench/portal.py [--users 16] [--seconds 20] [--workers 4] [--worker-class gthread]
-                                     [--threads 2] [--scenarios procedure,submit,track]
+                                     [--threads 2] [--scenarios floor,procedure,submit,track]
 
 Prints one row per scenario (requests, failures, req/s, p50/p95/p99 in ms); not a timed test. Needs PostgreSQL
 on 127.0.0.1:5432 with trust auth for ``postgres``.
@@ -47,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DB = "motcua_bench"
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
-SCENARIOS = {"procedure": "procedure page", "submit": "wizard submit", "track": "tracking page"}
+SCENARIOS = {"floor": "healthz (floor)", "procedure": "procedure page", "submit": "wizard submit",
+             "track": "tracking page"}
 MIN_RATE = 80  # submits/s the drafts are sized for: far more than this machine reaches (users do not share drafts)
 
 
@@ -296,7 +300,9 @@ def locust_child(spec_path: str) -> None:
         @task
         def act(self) -> None:
             self._done()
-            if scenario == "procedure":
+            if scenario == "floor":
+                self.client.get("/healthz", name=name)
+            elif scenario == "procedure":
                 codes = spec["procedures"]
                 self.cursor += 1
                 code = codes[(self.index * 7 + self.cursor) % len(codes)]
@@ -368,7 +374,7 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"],
                         help="gthread (default) keeps connections alive; 4 sync workers were 1.3-1.9x slower")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker with gthread (default 2)")
-    parser.add_argument("--scenarios", default="procedure,submit,track")
+    parser.add_argument("--scenarios", default="floor,procedure,submit,track")
     parser.add_argument("--drafts-per-user", type=int, default=0, help="default: enough for 80 submits/s")
     parser.add_argument("--locust-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
