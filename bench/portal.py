@@ -37,6 +37,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -376,6 +377,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads per worker with gthread (default 2)")
     parser.add_argument("--scenarios", default="floor,procedure,submit,track")
     parser.add_argument("--drafts-per-user", type=int, default=0, help="default: enough for 80 submits/s")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database and the temporary data directory (to profile afterwards)")
     parser.add_argument("--locust-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.locust_child:
@@ -433,6 +436,11 @@ def main() -> None:
                 print(f"    check: {check_submits(data['user_ids'], result['ok'])}")
     finally:
         stop(server)
+        if args.keep:
+            print(f"  kept: database {DB}, MOTCUA_DATA_DIR={tmp / 'data'}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            subprocess.run(["dropdb", *PG, "--if-exists", DB], check=False)
     print()
     print(f"{'scenario':<16} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
     for label, r in rows:
