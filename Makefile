@@ -69,9 +69,14 @@ test-postgres: install-test messages-compiled
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped the PostgreSQL run (CI runs it) =="; \
 	fi
 
-bench: install-test
+bench: install-test messages-compiled
 	$(BIN)/python bench/catalog_search.py
 	$(BIN)/python bench/lifecycle.py
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		$(BIN)/python bench/portal.py; \
+	else \
+		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped bench/portal.py (gunicorn + locust) =="; \
+	fi
 
 messages: install
 	cd src/motcua && ../../$(BIN)/motcua makemessages -l vi -l en -l es --no-obsolete --no-location
