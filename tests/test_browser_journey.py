@@ -90,6 +90,9 @@ def fits(page: Any) -> bool:
 
 def looks_right(page: Any, what: str) -> None:
     """The page fits the phone and axe-core finds nothing serious."""
+    import os
+    if os.environ.get("SHOTS"):
+        page.screenshot(path=f"/tmp/e2e_shots/{what.replace(' ', '_')}.png", full_page=True)
     assert fits(page), f"{what} ({page.url}) is wider than the phone's screen"
     problems = serious_violations(page)
     assert problems == [], f"{what} ({page.url}): {problems}"
@@ -358,4 +361,84 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     rating = Rating.objects.get()
     assert rating.score == 5 and rating.dossier.code == full and rating.channel == "account"
     looks_right(page, "the rated dossier's page")
+    context.close()
+
+
+def test_bad_input_expired_session_and_double_submit_in_the_browser(
+    browser: Any, live_server: Any, province: None, tmp_path: Path, settings: Any
+) -> None:
+    from tests.citizens import make_citizen
+
+    settings.MOTCUA_MAX_UPLOAD_MB = 1
+    make_citizen(phone="0912345678", id_number="022090001234", address="Tổ 3, khu 5, phường Hà Tu")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + f"/thu-tuc/{MARRIAGE}/")
+    page.locator("#submit-online").click()
+    page.wait_for_url("**/tai-khoan/dang-nhap/**")
+    page.locator("#id_identifier").fill("0912 345 678")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_url(f"**/nop-ho-so/{MARRIAGE}/")
+    page.locator("#start").click()
+    page.wait_for_url("**/details/")
+    details_url = page.url
+
+    # the session ends while the citizen types: sign in again, back on the same step with what was typed
+    typed = {"#form_other_party_name": "Trần Thị Bình", "#form_other_party_id_number": "022190000456",
+             "#form_other_party_birth_date": "12/03/1996"}
+    fill_wizard_details(page, typed)
+    page.locator("#receiving_agency").select_option(CENTER)
+    page.context.clear_cookies(name="sessionid")  # the session expired (the CSRF cookie lives a year)
+    page.locator("#next").click()
+    page.wait_for_url("**/tai-khoan/dang-nhap/**")
+    looks_right(page, "the sign-in page after the session ended")
+    page.locator("#id_identifier").fill("0912345678")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_url(details_url)
+    for selector, value in typed.items():
+        assert page.locator(selector).input_value() == value, selector
+    assert page.locator("#receiving_agency").input_value() == CENTER
+    # the required checkbox was left unticked: named next to it, the rest kept
+    assert page.locator("#form_voluntary-error").is_visible()
+    page.locator("#form_voluntary").check()
+    page.locator("#next").click()
+    page.wait_for_url("**/documents/")
+
+    # a ".pdf" that is text, and a photo over the limit: each named next to its field; the good file is kept
+    fake = tmp_path / "to-khai.pdf"
+    fake.write_text("this is not a PDF\n" * 100)
+    page.locator("#c1-file").set_input_files(str(fake))
+    page.locator("#c2-file").set_input_files(str(pdf(tmp_path / "can-cuoc.pdf")))
+    page.locator("#next").click()
+    page.locator("#c1-error").wait_for()
+    assert page.locator("#c1-file").get_attribute("aria-invalid") == "true"
+    assert "PDF" in page.locator("#c1-error").inner_text()
+    assert page.locator("#c2-given").is_visible()  # the valid one was kept
+    looks_right(page, "the documents step with an error")
+    big = tmp_path / "anh-lon.png"
+    Image.frombytes("RGB", (700, 700), bytes(range(256)) * (700 * 700 * 3 // 256) + bytes(700 * 700 * 3 % 256)
+                    ).save(big, "PNG")
+    big.write_bytes(big.read_bytes() + b"\0" * max(0, 1_500_000 - big.stat().st_size))
+    assert big.stat().st_size >= 1_500_000
+    page.locator("#c1-file").set_input_files(str(big))
+    page.locator("#next").click()
+    page.locator("#c1-error").wait_for()
+    assert "1 MB" in page.locator("#c1-error").inner_text()
+    assert page.locator("#c2-given").is_visible()
+    page.locator("#c1-file").set_input_files(str(photo(tmp_path / "to-khai.jpg")))
+    page.locator("#next").click()
+    page.wait_for_url("**/delivery/")
+    page.locator("#delivery-counter").check()
+    page.locator("#next").click()
+    page.wait_for_url("**/review/")
+
+    # a double tap on Submit makes one dossier
+    page.locator("#declare").check()
+    page.locator("#submit").dblclick()
+    page.wait_for_url("**/ho-so-cua-toi/*/")
+    assert Dossier.objects.count() == 1
+    assert Dossier.objects.get().form_data["other_party_name"] == "Trần Thị Bình"
     context.close()
