@@ -300,6 +300,11 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
 
     act(officer, "request_supplement", ask)
     assert Dossier.objects.get(code=full).status == Status.SUPPLEMENT_REQUESTED
+    mail.outbox.clear()
+    run_worker()  # the email says what is missing, why, and where to supplement it
+    [message] = [m for m in mail.outbox if EMAIL in m.to and full in m.subject and "bổ sung" in m.subject.lower()]
+    assert "Giấy tờ chứng minh nơi cư trú" in message.body and "số định danh chưa khớp" in message.body
+    assert f"/ho-so-cua-toi/{full}/" in message.body
 
     # 6. the citizen sees exactly what is missing, uploads it, sends it
     page.reload()
@@ -330,6 +335,10 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     act(leader, "issue_result",
         lambda panel: panel.locator("#issue_result-file").set_input_files(str(pdf(tmp_path / "ban-sao.pdf"))))
     assert Dossier.objects.get(code=full).status == Status.RESULT_READY
+    mail.outbox.clear()
+    run_worker()  # the email says the result can be downloaded, and where
+    bodies = "\n".join(m.body for m in mail.outbox if EMAIL in m.to)
+    assert f"/ho-so-cua-toi/{full}/" in bodies, bodies
     officer.reload()
     act(officer, "return_result",
         lambda panel: panel.locator("#return_result-delivery").select_option("electronic"))
