@@ -286,7 +286,7 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     from pypdf import PdfReader
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
-    assert receipt_number in text
+    assert receipt_number in text and "THỬ NGHIỆM" in text  # a sandbox receipt says so
 
     # 5. a reception officer asks for a supplement, naming a document and why
     officer = staff_page(browser, live_server, "tiepnhan.hatu")
@@ -359,7 +359,10 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     page.locator('a[href="/kho-du-lieu/"]').click()
     page.wait_for_url("**/kho-du-lieu/")
     looks_right(page, "the data warehouse")
-    assert "ban-sao" in page.locator("#documents").inner_text() or full in page.locator("#documents").inner_text()
+    kept = page.locator("#documents li", has_text="Bản sao Trích lục hộ tịch, bản sao Giấy khai sinh")
+    assert full in kept.inner_text()  # the result, from this dossier
+    response = page.request.get(live_server.url + kept.locator("a").get_attribute("href"))
+    assert response.ok and response.body().startswith(b"%PDF")
     page.go_back()
     page.locator(f'a[href="/ho-so-cua-toi/{full}/"]').first.click()
     page.wait_for_url(f"**/ho-so-cua-toi/{full}/")
