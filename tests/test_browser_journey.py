@@ -90,9 +90,6 @@ def fits(page: Any) -> bool:
 
 def looks_right(page: Any, what: str) -> None:
     """The page fits the phone and axe-core finds nothing serious."""
-    import os
-    if os.environ.get("SHOTS"):
-        page.screenshot(path=f"/tmp/e2e_shots/{what.replace(' ', '_')}.png", full_page=True)
     assert fits(page), f"{what} ({page.url}) is wider than the phone's screen"
     problems = serious_violations(page)
     assert problems == [], f"{what} ({page.url}): {problems}"
