@@ -201,6 +201,19 @@ def test_a_session_that_expires_in_the_wizard_loses_nothing(citizen: Client, wor
     assert Draft.objects.get(pk=draft).data["applicant"]["address"] == "Số 8, tổ 2, phường Hà Tu"
 
 
+def test_a_session_that_expires_on_the_dossier_page_comes_back_to_it(citizen: Client, world: World) -> None:
+    draft = start(citizen)
+    fill(citizen, draft)
+    citizen.post(step(draft, "review"), {"declare": "1"})
+    code = Dossier.objects.get().code
+    citizen.logout()
+    for action in ("bo-sung", "rut"):
+        response = citizen.post(f"/ho-so-cua-toi/{code}/{action}/", {"note": "x", "reason": "x"})
+        assert response.status_code == 302
+        # back to the dossier's page, not to the POST-only address (a 405 after signing in)
+        assert response["Location"] == f"/tai-khoan/dang-nhap/?next=%2Fho-so-cua-toi%2F{code}%2F"
+
+
 def test_an_expired_draft_starts_again_with_what_it_held(citizen: Client, world: World) -> None:
     draft = start(citizen)
     fill(citizen, draft)

@@ -45,7 +45,10 @@ PENDING = "wizard_pending"
 
 
 def _pending_safe(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Keep a step's typed values when the session has expired, then ask the citizen to sign in again."""
+    """Keep a step's typed values when the session has expired, then ask the citizen to sign in again.
+
+    The wizard's steps come back to the same step; the dossier page's actions (POST only: supplement, withdraw)
+    come back to the dossier page, since signing in ends with a GET of ``next``."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -53,7 +56,8 @@ def _pending_safe(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
             values = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
             request.session[PENDING] = {"path": request.path, "values": values}
             messages.info(request, _("Your session ended. Sign in again: what you typed is kept."))
-            return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": request.path}))
+            back = reverse("portal:my_dossier", kwargs={"code": kwargs["code"]}) if "code" in kwargs else request.path
+            return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": back}))
         return citizen_required(view)(request, *args, **kwargs)
 
     return wrapper
