@@ -225,6 +225,14 @@ def browser() -> Any:
         instance.close()
 
 
+def header_link(page: Any, selector: str) -> None:
+    """Click a link of the page header, opening the menu first where it is folded (phones)."""
+    toggle = page.locator("#mc-menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.locator(f"#mc-menu {selector}").first.click()
+
+
 @pytest.fixture
 def phone(browser: Any) -> Any:
     """A new page in a phone-sized context (390×844, touch, Vietnamese)."""

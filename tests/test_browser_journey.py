@@ -31,7 +31,7 @@ from motcua.dossiers.models import Attachment, Dossier
 from motcua.feedback.models import Rating
 from motcua.geo.models import AdministrativeUnit
 from motcua.payments.models import Payment
-from tests.conftest import PHONE, pdf_bytes
+from tests.conftest import PHONE, header_link, pdf_bytes
 from tests.test_browser_portal import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -111,7 +111,7 @@ def staff_page(browser: Any, live_server: Any, username: str) -> Any:
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(live_server.url + "/")
-    page.locator('header a[href="/workspace/"]').click()
+    header_link(page, 'a[href="/workspace/"]')
     page.wait_for_url("**/workspace/login/**")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
@@ -218,7 +218,7 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     # 1. sign up from the home page, with an email; the code comes by email
     page.goto(live_server.url + "/")
     looks_right(page, "the home page")
-    page.locator('header a[href^="/tai-khoan/dang-ky/"]').click()
+    header_link(page, 'a[href^="/tai-khoan/dang-ky/"]')
     page.wait_for_url("**/tai-khoan/dang-ky/**")
     looks_right(page, "the sign-up page")
     page.locator("#id_full_name").fill("Nguyễn Văn An")
@@ -316,7 +316,7 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     assert Attachment.objects.filter(dossier__code=full, kind="supplement").count() == 1
 
     # 7. staff accept it and take it through the workflow, to the signed result returned electronically
-    officer.locator('header a[href="/workspace/"], nav a[href="/workspace/"]').first.click()
+    officer.locator('nav[aria-label] a[href="/workspace/"]').last.click()
     officer.wait_for_url(re.compile(r".*/workspace/(\?.*)?$"))
     open_from_queue(officer, full)
     act(officer, "receive")
@@ -350,10 +350,10 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
         page.locator("#results a").first.click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     assert StoredDocument.objects.filter(source_dossier__code=full, kind="result").exists()
-    page.locator('header a[href="/ho-so-cua-toi/"]').click()
+    header_link(page, 'a[href="/ho-so-cua-toi/"]')
     page.wait_for_url("**/ho-so-cua-toi/")
     looks_right(page, "my dossiers")
-    page.locator('a[href="/kho-du-lieu/"]').click()
+    page.locator('#main a[href="/kho-du-lieu/"]').click()
     page.wait_for_url("**/kho-du-lieu/")
     looks_right(page, "the data warehouse")
     kept = page.locator("#documents li", has_text="Bản sao Trích lục hộ tịch, bản sao Giấy khai sinh")

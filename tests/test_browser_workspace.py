@@ -10,7 +10,7 @@ import pytest
 from motcua.agencies.models import Agency
 from motcua.demo import DEMO_PASSWORD
 from motcua.dossiers.models import Dossier
-from tests.conftest import PHONE
+from tests.conftest import PHONE, header_link
 from tests.test_workspace import APPLICANT, CITIZEN_ID, MARRIAGE, build_hatu, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def test_officer_receives_on_a_phone_and_citizen_tracks_the_code(
     citizen = citizen_context.new_page()
     citizen.set_default_timeout(10_000)
     citizen.goto(live_server.url + "/")
-    citizen.locator('header a[href="/tra-cuu/"]').click()
+    header_link(citizen, 'a[href="/tra-cuu/"]')
     citizen.wait_for_url("**/tra-cuu/")
     citizen.locator("#ma").fill(code)
     citizen.locator("#ma").press("Enter")

@@ -243,7 +243,7 @@ def test_a_document_the_state_holds_is_not_asked_for_online(citizen: Client, wor
     draft = start(citizen)
     assert citizen.post(step(draft, "details"), DETAILS).status_code == 302
     page = citizen.get(step(draft, "documents")).content.decode()
-    assert "national databases" in page
+    assert 'id="c1-held"' in page  # "the agency looks it up in the national databases"
     assert citizen.post(step(draft, "documents"), {"continue": "1"}).status_code == 302  # nothing to upload
     citizen.post(step(draft, "delivery"), {"delivery": "electronic"})
     assert citizen.post(step(draft, "review"), {"declare": "1"}).status_code == 302
