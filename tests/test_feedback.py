@@ -57,8 +57,13 @@ def returned(world: World, dossier: Dossier) -> Dossier:
                recipient="Nguyễn Văn An")
 
 
+def english() -> Client:
+    """A browser asking for English pages: the assertions read the English texts."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
 def signed_in(user: Any) -> Client:
-    client = Client()
+    client = english()
     client.force_login(user)
     return client
 
@@ -88,7 +93,7 @@ def test_only_the_applicant_rates_only_a_returned_dossier_only_once(world: World
     dossier = returned(world, dossier)
     # others (signed in or not) cannot even see that the dossier exists
     assert signed_in(stranger).post(url, ANSWERS).status_code == 404
-    assert Client().post(url, ANSWERS).status_code == 404
+    assert english().post(url, ANSWERS).status_code == 404
     assert signed_in(world.users["tiepnhan"]).get(url).status_code == 404
 
     page = client.get(url)
@@ -135,7 +140,7 @@ def test_counter_survey_needs_no_login_and_is_throttled(world: World) -> None:
     first = Counter.objects.create(agency=world.commune, number=1, name="Quầy hộ tịch")
     Counter.objects.create(agency=world.commune, number=2, name="Quầy đất đai")
     url = reverse("feedback:counter_survey", args=[world.commune.identifier_code, 1])
-    visitor = Client(REMOTE_ADDR="203.0.113.7")
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.7")
     page = visitor.get(url)
     assert page.status_code == 200
     assert "Quầy hộ tịch" in page.content.decode()
@@ -159,18 +164,18 @@ def test_counter_survey_needs_no_login_and_is_throttled(world: World) -> None:
     # ten minutes later the first visitor may answer again
     cache.delete(services.client_key("203.0.113.7", first))
     assert visitor.post(url, {"score": "2"}).status_code == 200
-    assert Client().get(reverse("feedback:counter_survey", args=[world.commune.identifier_code, 9])).status_code == 404
+    assert english().get(reverse("feedback:counter_survey", args=[world.commune.identifier_code, 9])).status_code == 404
 
 
 def test_counter_sheet_has_a_qr_code_per_counter(world: World) -> None:
     for number in (1, 2):
         Counter.objects.create(agency=world.commune, number=number, name=f"Quầy {number}")
-    page = Client().get(reverse("feedback:counter_sheet", args=[world.commune.identifier_code]))
+    page = english().get(reverse("feedback:counter_sheet", args=[world.commune.identifier_code]))
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count("<svg") == 2
     assert f"http://testserver/danh-gia/quay/{world.commune.identifier_code}/2/" in html
-    assert Client().get(reverse("feedback:counter_sheet", args=["999.99.99.H99"])).status_code == 404
+    assert english().get(reverse("feedback:counter_sheet", args=["999.99.99.H99"])).status_code == 404
 
 
 # --- the receipt survey -------------------------------------------------------------------------------------
@@ -181,7 +186,7 @@ def test_receipt_token_valid_tampered_and_used_twice(world: World) -> None:
     token = tokens.receipt_token(dossier.code)
     assert tokens.dossier_code_of(token) == dossier.code
     url = reverse("feedback:receipt_survey", args=[token])
-    visitor = Client()
+    visitor = english()
     page = visitor.get(url)
     assert page.status_code == 200 and world.commune.name in page.content.decode()
     assert dossier.applicant_name not in page.content.decode()  # nothing personal on a public page
@@ -197,10 +202,10 @@ def test_receipt_token_valid_tampered_and_used_twice(world: World) -> None:
     assert visitor.post(url, {"score": "4", "guidance_clear": "yes"}).status_code == 200
     rating = Rating.objects.get()
     assert (rating.channel, rating.dossier, rating.agency) == (RatingChannel.RECEIPT_QR, dossier, world.commune)
-    twice = Client().post(url, {"score": "1"})
+    twice = english().post(url, {"score": "1"})
     assert twice.status_code == 409
     assert "already been answered" in twice.content.decode()
-    assert "already been answered" in Client().get(url).content.decode()
+    assert "already been answered" in english().get(url).content.decode()
     assert Rating.objects.count() == 1
 
 
@@ -223,7 +228,7 @@ def test_the_receipt_carries_a_second_qr_code_to_the_survey(world: World) -> Non
     assert match.view_name == "feedback:receipt_survey"
     assert tokens.dossier_code_of(match.kwargs["token"]) == dossier.code
     assert "Đánh giá sự hài lòng" in slips.render_slip_html(dossier, "receipt")
-    assert Client().get(survey.path).status_code == 200
+    assert english().get(survey.path).status_code == 200
     # the other slips keep their one QR code
     assert len(qr_codes(slips.render_slip(dossier, "control"))) == 1
 
@@ -237,7 +242,7 @@ PETITION = {"kind": "feedback", "agency": "000.01.20.H22", "subject": "Xếp hà
 
 
 def submit(data: dict[str, str] | None = None, client: Client | None = None) -> Petition:
-    client = client or Client()
+    client = client or english()
     response = client.post(reverse("feedback:petition"), data or PETITION)
     assert response.status_code == 302, response.content.decode()
     sent = client.get(response["Location"])
@@ -258,7 +263,7 @@ def test_petition_is_answered_by_its_agency_published_with_consent_and_the_sende
     assert petition.code not in justice.get(reverse("feedback_staff:petitions")).content.decode()
     assert justice.get(staff_url).status_code == 404
     assert justice.post(staff_url, {"answer": "x"}).status_code == 404
-    assert Client().get(staff_url).status_code == 302  # to the sign-in
+    assert english().get(staff_url).status_code == 302  # to the sign-in
 
     officer = signed_in(world.users["tiepnhan"])
     listing = officer.get(reverse("feedback_staff:petitions")).content.decode()
@@ -281,16 +286,16 @@ def test_petition_is_answered_by_its_agency_published_with_consent_and_the_sende
     assert message.to == ["hoa.le@example.vn"] and petition.code in message.subject
     assert answer in message.body and reverse("feedback:petition_lookup") in message.body
 
-    public = Client().get(reverse("feedback:published")).content.decode()
+    public = english().get(reverse("feedback:published")).content.decode()
     assert PETITION["subject"] in public and answer in public and world.commune.name in public
     assert "Lê Thị Hoa" not in public and "hoa.le@example.vn" not in public and "654" not in public
 
     # the sender follows it with the code and the contact given
     lookup = reverse("feedback:petition_lookup")
-    found = Client().post(lookup, {"ma": petition.code, "contact": "+84987654321"})
+    found = english().post(lookup, {"ma": petition.code, "contact": "+84987654321"})
     assert found.status_code == 200 and answer in found.content.decode()
-    assert Client().post(lookup, {"ma": petition.code, "contact": "HOA.LE@example.vn"}).status_code == 200
-    assert Client().post(lookup, {"ma": petition.code, "contact": "0900000000"}).status_code == 404
+    assert english().post(lookup, {"ma": petition.code, "contact": "HOA.LE@example.vn"}).status_code == 200
+    assert english().post(lookup, {"ma": petition.code, "contact": "0900000000"}).status_code == 404
 
     # saving the same answer again only unpublishes: no second message
     with django_capture_on_commit_callbacks(execute=True):
@@ -298,7 +303,7 @@ def test_petition_is_answered_by_its_agency_published_with_consent_and_the_sende
     petition.refresh_from_db()
     deliver_notifications(hooks=False)
     assert not petition.published and len(mail.outbox) == 1
-    assert PETITION["subject"] not in Client().get(reverse("feedback:published")).content.decode()
+    assert PETITION["subject"] not in english().get(reverse("feedback:published")).content.decode()
 
 
 def test_publication_without_consent_is_refused(world: World, django_capture_on_commit_callbacks: Any) -> None:
@@ -320,16 +325,16 @@ def test_publication_without_consent_is_refused(world: World, django_capture_on_
     assert petition.status == "answered" and not petition.published
     deliver_notifications(hooks=False)
     assert mail.outbox == []  # no email given: the answer goes by SMS only
-    assert PETITION["subject"] not in Client().get(reverse("feedback:published")).content.decode()
+    assert PETITION["subject"] not in english().get(reverse("feedback:published")).content.decode()
 
 
 def test_petition_form_validation_and_prefill(world: World) -> None:
     url = reverse("feedback:petition")
-    response = Client().post(url, {**PETITION, "phone": "", "email": ""})
+    response = english().post(url, {**PETITION, "phone": "", "email": ""})
     assert response.status_code == 422
     assert "phone number or an email" in response.content.decode()
     assert not Petition.objects.exists()
-    bad = Client().post(url, {**PETITION, "phone": "12", "email": "not-an-email", "dossier_code": "HS-1",
+    bad = english().post(url, {**PETITION, "phone": "12", "email": "not-an-email", "dossier_code": "HS-1",
                               "agency": "999.99.99.H99", "kind": "other", "subject": ""})
     codes = {"invalid_phone", "invalid_email", "invalid_dossier_code", "agency_required", "kind_required",
              "required"}
