@@ -258,3 +258,21 @@ def test_the_review_shows_choices_by_their_label(citizen: Client, world: World) 
     fill(citizen, draft, details={**DETAILS, "form_kind": "birth"})
     page = citizen.get(step(draft, "review")).content.decode()
     assert "Trích lục khai sinh" in page and ">birth<" not in page
+
+
+def test_an_expired_form_and_an_oversized_upload_get_pages_with_a_way_back(world: World, settings: Any) -> None:
+    strict = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    strict.force_login(citizen_user())
+    response = strict.post(f"/nop-ho-so/{CODE}/", HTTP_REFERER=f"http://testserver/nop-ho-so/{CODE}/")
+    body = response.content.decode()
+    assert response.status_code == 403 and "The page has expired" in body
+    assert f'id="go-back" href="http://testserver/nop-ho-so/{CODE}/"' in body
+    assert not Draft.objects.exists()
+
+    settings.MOTCUA_MAX_REQUEST_MB = 1
+    big = Client(HTTP_ACCEPT_LANGUAGE="vi").post("/nop-ho-so/ho-so-nhap/x/documents/", data=b"x" * (2 * 1024 * 1024),
+                                                 content_type="application/octet-stream",
+                                                 HTTP_REFERER="http://evil.example/")
+    page = big.content.decode()
+    assert big.status_code == 413 and big["Content-Type"].startswith("text/html")
+    assert '<html lang="vi">' in page and 'id="go-back" href="/nop-ho-so/ho-so-nhap/x/documents/"' in page

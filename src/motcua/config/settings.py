@@ -33,6 +33,7 @@ DEV_SECRET_KEY = "dev-insecure-motcua-secret-key-change-me"  # noqa: S105 - refu
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "motcua.portal.errors.csrf_failure"  # a page in the portal's style with a way back
 # The public address, used in QR codes and printed lists (e.g. https://dichvucong.quangninh.gov.vn).
 PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/")
 # Trial mode: demo accounts are shown on the sign-in page (hypothetical accounts for a trial run).

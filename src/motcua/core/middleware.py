@@ -35,7 +35,9 @@ class BodySizeLimitMiddleware:
             )
             if request.path.startswith("/api/"):
                 return JsonResponse(error.as_dict(), status=413)
-            return HttpResponse(error.text(), status=413, content_type="text/plain; charset=utf-8")
+            from motcua.portal.errors import too_large
+
+            return too_large(request, error)
         return self.get_response(request)
 
 

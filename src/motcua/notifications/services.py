@@ -317,6 +317,7 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
         "kind": kind,
         "code": dossier.code,
         "applicant_name": dossier.applicant_name,
+        "organization": dossier.applicant_kind == "organization",
         "procedure_vi": version.name_vi,
         "procedure_en": version.name_en or version.name_vi,
         "agency_vi": agency.name,
