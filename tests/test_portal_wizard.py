@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -156,9 +159,20 @@ def test_accepted_documents_are_offered_again_from_the_data_warehouse(
     attach = Event.objects.get(dossier=newest, action="attach")
     assert attach.data["from_warehouse"] == stored.pk and attach.data["sha256"] == stored.sha256
 
+    archive = citizen.get("/kho-du-lieu/tai-ve.zip")
+    assert archive.status_code == 200 and archive["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as unpacked:
+        data = json.loads(unpacked.read("du-lieu.json"))
+        assert {d["code"] for d in data["dossiers"]} == {dossier.code, newest.code}
+        assert data["account"]["id_number"] == CITIZEN_ID
+        entry = data["documents"][0]
+        assert hashlib.sha256(unpacked.read(entry["file"])).hexdigest() == stored.sha256 == entry["sha256"]
+
     other = Client()
     other.force_login(citizen_user(id_number="022090005678", phone="0987654321"))
     assert other.get(f"/kho-du-lieu/{stored.pk}/").status_code == 404
+    with zipfile.ZipFile(io.BytesIO(other.get("/kho-du-lieu/tai-ve.zip").content)) as unpacked:
+        assert json.loads(unpacked.read("du-lieu.json"))["dossiers"] == []  # only one's own
     assert other.get(f"/ho-so-cua-toi/{newest.code}/").status_code == 404
     assert other.get(step(second, "details")).status_code == 404
 

@@ -77,3 +77,47 @@ def offers_for(owner_id: int, component_name: str) -> QuerySet[StoredDocument]:
 
 def owned(owner_id: int) -> QuerySet[StoredDocument]:
     return StoredDocument.objects.filter(owner_id=owner_id).select_related("source_dossier", "verified_by")
+
+
+def export_archive(owner: Any) -> bytes:
+    """Everything the state holds of an applicant, in one ZIP: ``du-lieu.json`` (the account's personal data,
+    every dossier with its status, dates, e-form and fee, every stored document) and the documents themselves."""
+    import io
+    import json
+    import zipfile
+
+    from motcua.dossiers.models import Dossier
+
+    citizen = getattr(owner, "citizen", None)
+    documents = list(owned(owner.pk))
+    data: dict[str, Any] = {
+        "account": {
+            "full_name": getattr(citizen, "full_name", ""), "id_number": getattr(citizen, "id_number", ""),
+            "phone": getattr(citizen, "phone", ""), "email": getattr(citizen, "email", ""),
+            "address": getattr(citizen, "address", ""),
+        },
+        "dossiers": [
+            {"code": d.code, "procedure": d.procedure.code, "procedure_name": d.version.name_vi, "status": d.status,
+             "submitted_at": d.submitted_at.isoformat(), "due_at": d.due_at.isoformat() if d.due_at else None,
+             "returned_at": d.returned_at.isoformat() if d.returned_at else None, "form": d.form_data,
+             "fee_total": d.fee_total, "applicant_name": d.applicant_name, "applicant_id_number": d.applicant_id_number,
+             "applicant_phone": d.applicant_phone, "applicant_email": d.applicant_email,
+             "applicant_address": d.applicant_address, "delivery": d.delivery, "delivery_address": d.delivery_address}
+            for d in Dossier.objects.filter(applicant_user=owner).select_related("procedure", "version")
+            .order_by("submitted_at")
+        ],
+        "documents": [
+            {"file": f"tai-lieu/{doc.pk}-{doc.sha256[:12]}.pdf", "title": doc.title, "kind": doc.kind,
+             "sha256": doc.sha256, "from_dossier": doc.source_dossier.code if doc.source_dossier else None,
+             "verified_by": doc.verified_by.name if doc.verified_by else None,
+             "verified_at": doc.verified_at.isoformat() if doc.verified_at else None}
+            for doc in documents
+        ],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("du-lieu.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for doc, entry in zip(documents, data["documents"], strict=True):
+            with doc.file.open("rb") as handle:
+                archive.writestr(entry["file"], handle.read())
+    return buffer.getvalue()

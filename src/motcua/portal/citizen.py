@@ -395,3 +395,14 @@ def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     if document is None:
         raise Http404
     return private_file(document.file, document.content_type, f"{document.title[:80]}.pdf")
+
+
+@require_safe
+@citizen_required
+def warehouse_archive(request: HttpRequest) -> HttpResponse:
+    """All of it at once: personal data, dossiers and documents, as a ZIP (Law 91/2025: the data subject's
+    right to obtain their data)."""
+    response = HttpResponse(warehouse.export_archive(request.user), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="kho-du-lieu.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response

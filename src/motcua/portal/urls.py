@@ -25,4 +25,5 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/phieu/<str:kind>.pdf", citizen.my_slip, name="my_slip"),
     path("kho-du-lieu/", citizen.warehouse_page, name="warehouse"),
     path("kho-du-lieu/<int:pk>/", citizen.warehouse_file, name="warehouse_file"),
+    path("kho-du-lieu/tai-ve.zip", citizen.warehouse_archive, name="warehouse_archive"),
 ]
