@@ -39,6 +39,7 @@ LOGIN = "/tai-khoan/dang-nhap/"
 VERIFY = "/tai-khoan/xac-minh/"
 LOGOUT = "/tai-khoan/dang-xuat/"
 PROFILE = "/tai-khoan/"
+MY_DOSSIERS = "/ho-so-cua-toi/"
 NEXT = "/thu-tuc/1.000894/?buoc=3"
 
 
@@ -210,7 +211,7 @@ def test_verify_refuses_unsafe_next_and_needs_a_signed_in_citizen(client: Client
     assert anonymous.status_code == 302 and anonymous["Location"].startswith(LOGIN + "?next=")
     client.post(SIGNUP, person(phone=""))
     done = client.post(VERIFY, {"action": "verify", "code": mailed_code(), "next": "https://evil.example/"})
-    assert done["Location"] == PROFILE
+    assert done["Location"] == MY_DOSSIERS
 
 
 # --- sign-in and sign-out --------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def test_sign_in_with_phone_or_email_keeps_the_session_and_returns_to_next(clien
     assert client.post(LOGOUT).status_code == 302
     assert SESSION_KEY not in client.session
     by_email = client.post(LOGIN, {"identifier": "AN@example.com", "password": PASSWORD, "next": "//evil.example/"})
-    assert by_email["Location"] == PROFILE  # an unsafe next is ignored
+    assert by_email["Location"] == MY_DOSSIERS  # an unsafe next is ignored: a citizen lands on their dossiers
 
 
 def test_an_unverified_citizen_is_sent_to_verify_after_sign_in(client: Client, db: Any) -> None:

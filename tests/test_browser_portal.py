@@ -71,13 +71,13 @@ def test_a_citizen_submits_online_with_a_keyboard_and_the_pages_pass_axe(
     phone.locator("#start").click()
     phone.wait_for_url("**/details/")
     assert fits(phone) and serious_violations(phone) == []
-    assert phone.locator("#applicant_name").input_value() == "Nguyễn Văn An"  # from the account
-    phone.locator("#applicant_id_number").fill("123")
+    assert "Nguyễn Văn An" in phone.locator("#main").inner_text()  # the applicant is the account holder
+    phone.locator("#applicant_phone").fill("123")
     phone.locator("#next").click()
-    phone.locator("#applicant_id_number-error").wait_for()
+    phone.locator("#applicant_phone-error").wait_for()
     assert serious_violations(phone) == []  # the page with errors too
-    phone.locator("#applicant_id_number").fill("022090001234")
-    phone.locator("#applicant_id_number").press("Enter")  # the keyboard submits the form
+    phone.locator("#applicant_phone").fill("0912345678")
+    phone.locator("#applicant_phone").press("Enter")  # the keyboard submits the form
     phone.wait_for_url("**/documents/")
     assert fits(phone) and serious_violations(phone) == []
     scan = tmp_path / "to-khai.pdf"

@@ -136,7 +136,7 @@ def test_the_panel_the_citizen_page_includes(world: World, rf: Any) -> None:
 # --- the counter survey -------------------------------------------------------------------------------------
 
 
-def test_counter_survey_needs_no_login_and_is_throttled(world: World) -> None:
+def test_counter_survey_needs_no_login_and_is_throttled(world: World, settings: Any) -> None:
     first = Counter.objects.create(agency=world.commune, number=1, name="Quầy hộ tịch")
     Counter.objects.create(agency=world.commune, number=2, name="Quầy đất đai")
     url = reverse("feedback:counter_survey", args=[world.commune.identifier_code, 1])
@@ -156,14 +156,17 @@ def test_counter_survey_needs_no_login_and_is_throttled(world: World) -> None:
     again = visitor.post(url, {"score": "1"})
     assert again.status_code == 429 and "already recorded" in again.content.decode()
     assert Rating.objects.count() == 1
-    # another counter, or another visitor, is not throttled
+    # another counter, or another citizen on the same Wi-Fi (the same address), is not throttled
     assert visitor.post(reverse("feedback:counter_survey", args=[world.commune.identifier_code, 2]),
                         {"score": "3"}).status_code == 200
-    assert Client(REMOTE_ADDR="203.0.113.8").post(url, {"score": "5"}).status_code == 200
+    assert Client(REMOTE_ADDR="203.0.113.7").post(url, {"score": "5"}).status_code == 200
     assert Rating.objects.count() == 3
     # ten minutes later the first visitor may answer again
-    cache.delete(services.client_key("203.0.113.7", first))
+    cache.delete(services.client_key(f"session:{visitor.session.session_key}", first))
     assert visitor.post(url, {"score": "2"}).status_code == 200
+    # but one address cannot flood a counter: at most FEEDBACK_COUNTER_ADDRESS_LIMIT answers per period
+    settings.FEEDBACK_COUNTER_ADDRESS_LIMIT = 3
+    assert Client(REMOTE_ADDR="203.0.113.7").post(url, {"score": "1"}).status_code == 429
     assert english().get(reverse("feedback:counter_survey", args=[world.commune.identifier_code, 9])).status_code == 404
 
 
@@ -384,3 +387,11 @@ def test_satisfaction_selector_and_the_staff_ratings_page(world: World) -> None:
     assert 'id="rating-count">4<' in page and "3.50/5" in page.replace(",", ".")
     other = signed_in(world.users["tuphap"]).get(reverse("feedback_staff:ratings")).content.decode()
     assert 'id="rating-count">1<' in other and "Quầy 1" not in other
+
+
+def test_the_sender_receives_the_code_of_their_petition(world: World) -> None:
+    petition = submit()
+    deliver_notifications()
+    received = [m for m in mail.outbox if petition.code in m.subject]
+    assert len(received) == 1 and received[0].to == ["hoa.le@example.vn"]
+    assert reverse("feedback:petition_lookup") in received[0].body

@@ -14,7 +14,7 @@ from motcua.payments.fees import quote
 
 codes = st.sampled_from(["poor", "disabled", "veteran", "remote"])
 exemption = st.fixed_dictionaries({"code": codes, "name_vi": st.just("Miễn"), "percent": st.integers(1, 100)})
-item = st.fixed_dictionaries({"name_vi": st.just("Lệ phí"), "amount": st.integers(0, 10**9),
+item = st.fixed_dictionaries({"name_vi": st.just("Lệ phí"), "amount": st.integers(0, 10**9), "per_field": st.just(""),
                               "exemptions": st.lists(exemption, max_size=3)})
 
 
@@ -64,3 +64,30 @@ def test_any_typed_values_are_either_cleaned_or_refused_field_by_field(data: dic
     assert values["name"] and len(values["name"]) <= 50 and values["agree"] is True
     assert values["kind"] in ("", "a")
     assert values["born"] == "" or len(values["born"]) == 10  # ISO date
+
+
+def test_a_fee_per_copy_follows_the_e_form_and_a_counter_dossier_pays_one() -> None:
+    version = Version([{"name_vi": "Phí cấp bản sao", "amount": 8000, "exemptions": [], "per_field": "copies"}])
+    assert quote(version, (), {"copies": 3}).total == 24000
+    assert quote(version, (), {"copies": "2"}).lines[0].quantity == 2
+    assert quote(version, (), {}).total == 8000  # no e-form (a counter dossier): one
+    copies = EFormField(name="copies", label_vi="Số bản sao", type="number", required=True, min_value=1,
+                        max_value=20)
+    for bad in ("0", "21", "-1"):
+        try:
+            clean([copies], {"copies": bad})
+        except ValidationFailed as exc:
+            assert exc.errors[0].code == "out_of_range"
+        else:
+            raise AssertionError(f"{bad} copies accepted")
+
+
+def test_a_citizen_id_field_is_checked() -> None:
+    field = EFormField(name="other_id", label_vi="Số định danh", type="citizen_id", required=True)
+    assert clean([field], {"other_id": "022 090 001 234"}) == {"other_id": "022090001234"}
+    try:
+        clean([field], {"other_id": "12345"})
+    except ValidationFailed as exc:
+        assert exc.errors[0].code == "invalid_citizen_id"
+    else:
+        raise AssertionError("12345 accepted as a citizen ID")

@@ -508,3 +508,17 @@ def test_two_identical_ipns_at_once_confirm_once(world: World) -> None:
     assert sorted(PaymentNotice.objects.values_list("outcome", flat=True)) == ["accepted", "duplicate"]
     assert ReceiptCounter.objects.get().last == 1
     assert len(payment_events(payment.dossier)) == 1
+
+
+def test_the_applicant_is_told_the_fee_was_received(world: World, client: Client) -> None:
+    from motcua.notifications.models import Notification
+    from tests.conftest import deliver_notifications
+
+    applicant = citizen()
+    dossier = new_dossier(world, applicant)
+    payment = start(dossier, applicant)
+    ipn(client, gateway_answer(payment))
+    payment.refresh_from_db()
+    deliver_notifications()
+    sms = Notification.objects.get(dossier=dossier, channel="sms", body__contains=payment.receipt_number)
+    assert sms.status == "sent" and "30.000" in sms.body and dossier.code in sms.body

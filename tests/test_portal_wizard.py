@@ -84,13 +84,15 @@ def test_the_wizard_submits_an_online_dossier_once(citizen: Client, world: World
     assert citizen.get(f"/nop-ho-so/{CODE}/").status_code == 200
     draft = start(citizen)
     page = citizen.get(step(draft, "details")).content.decode()
-    assert 'value="Nguyễn Văn An"' in page and 'value="022090001234"' in page  # from the account
+    assert "Nguyễn Văn An" in page and "022090001234" in page and 'value="0912345678"' in page  # the account
 
-    bad = citizen.post(step(draft, "details"), {**DETAILS, "applicant_id_number": "12345"})
+    bad = citizen.post(step(draft, "details"), {**DETAILS, "applicant_phone": "12345",
+                                                 "applicant_id_number": "022090005678"})
     assert bad.status_code == 422
     body = bad.content.decode()
-    assert "applicant_id_number-error" in body and 'value="12345"' in body  # the typed value is kept
-    assert Draft.objects.get(pk=draft).data["applicant"]["id_number"] == "12345"
+    assert "applicant_phone-error" in body and 'value="12345"' in body  # the typed value is kept
+    saved = Draft.objects.get(pk=draft).data["applicant"]
+    assert saved["phone"] == "12345" and saved["id_number"] == CITIZEN_ID  # the account's ID, not another
 
     assert citizen.post(step(draft, "details"), DETAILS).status_code == 302
     fake = citizen.post(step(draft, "documents"), {"c1-file": upload("scan.pdf", b"not a pdf at all"),
@@ -290,3 +292,49 @@ def test_an_expired_form_and_an_oversized_upload_get_pages_with_a_way_back(world
     page = big.content.decode()
     assert big.status_code == 413 and big["Content-Type"].startswith("text/html")
     assert '<html lang="vi">' in page and 'id="go-back" href="/nop-ho-so/ho-so-nhap/x/documents/"' in page
+
+
+def test_a_file_the_agency_asked_to_replace_is_not_kept_as_verified(
+    citizen: Client, world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    draft = start(citizen)
+    fill(citizen, draft)
+    citizen.post(step(draft, "review"), {"declare": "1"})
+    dossier = Dossier.objects.get()
+    dossier_services.perform(dossier.code, "request_supplement", actor=world.actor("tiepnhan"), params={
+        "missing": [{"document": "Tờ khai đăng ký kết hôn", "reason": "Ảnh bị mờ"}]})
+    citizen.post(f"/ho-so-cua-toi/{dossier.code}/bo-sung/", {"m0": upload("to-khai-ro.pdf", pdf_bytes("rõ"))})
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier_services.perform(dossier.code, "receive", actor=world.actor("tiepnhan"))
+    kept = StoredDocument.objects.get()  # one document for the component: the replacement, not the blurred photo
+    replacement = Attachment.objects.get(dossier=dossier, kind="supplement")
+    assert kept.sha256 == replacement.sha256
+
+
+def test_a_phone_photo_becomes_an_a4_page() -> None:
+    from motcua.documents.pdf import as_pdf
+
+    out = io.BytesIO()
+    Image.new("RGB", (3024, 4032), (250, 250, 240)).save(out, format="JPEG")
+    page = PdfReader(io.BytesIO(as_pdf(io.BytesIO(out.getvalue()), "image/jpeg"))).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)  # A4, portrait
+    wide = io.BytesIO()
+    Image.new("RGBA", (1600, 900), (0, 0, 0, 0)).save(wide, format="PNG")  # transparent, landscape
+    landscape = PdfReader(io.BytesIO(as_pdf(io.BytesIO(wide.getvalue()), "image/png"))).pages[0]
+    assert round(float(landscape.mediabox.width)) == 842
+
+
+def test_the_one_stop_point_of_the_applicants_ward_is_chosen_first(world: World, media: Path) -> None:
+    from motcua.agencies.models import Agency, AgencyKind
+    from motcua.geo.models import AdministrativeUnit
+    from motcua.portal import services
+
+    other = AdministrativeUnit.objects.create(code="06655", name="Phường Bãi Cháy", kind="ward",
+                                              parent=world.commune.unit.parent)
+    Agency.objects.create(identifier_code="000.03.20.H22", name="Trung tâm Phục vụ hành chính công phường Bãi Cháy",
+                          kind=AgencyKind.COMMUNE_ONE_STOP, unit=other)
+    ProcedureVersion.objects.filter(procedure__code=CODE).update(boundary_free=True)
+    draft = services.start(owner=citizen_user(address="Số 8, phường Hà Tu, Quảng Ninh"), code=CODE)
+    assert draft.data["receiving_agency"] == world.commune.identifier_code
+    unknown = services.start(owner=citizen_user(phone="0987654321", address="Hà Nội"), code=CODE)
+    assert unknown.data["receiving_agency"] == ""  # the applicant chooses

@@ -72,7 +72,7 @@ def _with_next(url: str, next_url: str, **params: str) -> str:
 def _after_sign_in(citizen: Citizen, next_url: str) -> HttpResponse:
     if not citizen.verified:
         return HttpResponseRedirect(_with_next(reverse("accounts:verify"), next_url))
-    return HttpResponseRedirect(next_url or reverse("accounts:profile"))
+    return HttpResponseRedirect(next_url or reverse("portal:my_dossiers"))
 
 
 def _oidc_context(next_url: str) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     requested = request.POST.get("channel") or request.GET.get("channel") or ""
     live = selectors.live_code(citizen)
     if not pending or (citizen.verified and live is None and requested not in pending):
-        return HttpResponseRedirect(next_url or reverse("accounts:profile"))
+        return HttpResponseRedirect(next_url or reverse("portal:my_dossiers"))
     errors = Errors()
     if request.method == "POST":
         try:
@@ -184,7 +184,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             errors = Errors.of(exc)
         else:
             messages.success(request, _("Thank you: your contact is verified."))
-            return HttpResponseRedirect(next_url or reverse("accounts:profile"))
+            return HttpResponseRedirect(next_url or reverse("portal:my_dossiers"))
         live = selectors.live_code(citizen)
     channels = [{"channel": channel, "contact": selectors.masked(selectors.destination(citizen, channel)),
                  "is_email": channel == "email"} for channel in pending]

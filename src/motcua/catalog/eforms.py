@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from motcua.core import identity
 from motcua.core.errors import MotCuaError, ValidationFailed
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-FieldType = Literal["text", "textarea", "date", "number", "select", "checkbox", "email", "phone"]
+FieldType = Literal["text", "textarea", "date", "number", "select", "checkbox", "email", "phone", "citizen_id"]
 
 
 class Choice(BaseModel):
@@ -39,6 +40,8 @@ class EFormField(BaseModel):
     help_vi: Annotated[str, Field(max_length=500)] = ""
     help_en: Annotated[str, Field(max_length=500)] = ""
     max_length: Annotated[int, Field(ge=1, le=5000)] = 300
+    min_value: float | None = None  # numbers only
+    max_value: float | None = None
     choices: list[Choice] = []
 
     @field_validator("name")
@@ -100,9 +103,15 @@ def _check(item: EFormField, text: str) -> tuple[str, Any] | None:
             return "invalid_date", _("“%(label)s”: %(value)s is not a date (dd/mm/yyyy).")
     if item.type == "number":
         try:
-            float(text.replace(",", "."))
+            number = float(text.replace(",", "."))
         except ValueError:
             return "invalid_number", _("“%(label)s”: %(value)s is not a number.")
+        if (item.min_value is not None and number < item.min_value) or (
+                item.max_value is not None and number > item.max_value):
+            return "out_of_range", _("“%(label)s”: %(value)s is outside the allowed range.")
+    if item.type == "citizen_id" and not identity.is_citizen_id(text):
+        return "invalid_citizen_id", _("“%(label)s”: %(value)s is not a citizen ID (12 digits starting with a "
+                                       "province code).")
     if item.type == "select" and text not in {c.value for c in item.choices}:
         return "invalid_choice", _("“%(label)s”: choose one of the options.")
     if item.type == "email" and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", text):
@@ -124,6 +133,8 @@ def _parse_date(text: str) -> date:
 def _convert(item: EFormField, text: str) -> Any:
     if item.type == "date":
         return _parse_date(text).isoformat()
+    if item.type == "citizen_id":
+        return identity.normalize(text)
     if item.type == "number":
         number = float(text.replace(",", "."))
         return int(number) if number.is_integer() else number

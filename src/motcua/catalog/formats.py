@@ -26,7 +26,7 @@ LIST_KEYS = ("legal_basis", "channels", "result_delivery", "agencies")
 CHILD_SHEETS: dict[str, tuple[str, ...]] = {
     "components": ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name",
                    "template_url"),
-    "fees": ("name_vi", "amount", "note", "exemptions"),
+    "fees": ("name_vi", "amount", "note", "exemptions", "per_field"),
     "results": ("name_vi", "name_en"),
     "workflow": ("name_vi", "role", "agency_kind", "days"),
 }

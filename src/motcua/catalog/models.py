@@ -188,6 +188,8 @@ class FeeItem(models.Model):
     note = models.TextField(_("exemptions and conditions"), blank=True)
     # [{"code", "name_vi", "name_en", "percent"}]: who pays less (percent off, 100 = exempt); see payments.fees
     exemptions = models.JSONField(_("exemptions"), default=list, blank=True)
+    # the name of an e-form number field the amount is multiplied by (e.g. "copies": 8,000 đ per copy)
+    per_field = models.CharField(_("per (e-form number field)"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["version_id", "order"]

@@ -89,6 +89,7 @@ class FeeIn(_Strict):
     amount: Annotated[int, Field(ge=0, le=10**12)]
     note: LongText = ""
     exemptions: list[ExemptionIn] = []
+    per_field: Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]{0,39})?$")] = ""
 
 
 class ResultIn(_Strict):
@@ -147,6 +148,13 @@ class ProcedureIn(_Strict):
             raise PydanticCustomError(
                 "electronic_needs_full", "electronic results need a full online service"
             )
+        numbers = {f.name for f in self.eform if f.type == "number"}
+        for fee in self.fees:
+            if fee.per_field and fee.per_field not in numbers:
+                raise PydanticCustomError(
+                    "unknown_per_field", "the fee {name} is per {field}, which is not a number field of the e-form",
+                    {"name": fee.name_vi, "field": fee.per_field},
+                )
         total = sum((step.days for step in self.workflow), Decimal(0))
         if total > self.processing_days:
             raise PydanticCustomError(
@@ -167,6 +175,8 @@ class ProcedureIn(_Strict):
         for fee in content.get("fees") or []:
             if not fee.get("exemptions"):
                 fee.pop("exemptions", None)
+            if not fee.get("per_field"):
+                fee.pop("per_field", None)
         return content
 
 

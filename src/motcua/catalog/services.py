@@ -284,7 +284,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
             version.components,
             ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name", "template_url"),
         ),
-        fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions")),  # type: ignore[arg-type]
+        fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions", "per_field")),  # type: ignore[arg-type]
         eform=version.eform,
         workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
         decision_no=version.decision_no,

@@ -267,8 +267,9 @@ PAYMENT_URL = os.environ.get("PAYMENT_URL", "")  # the gateway's payment page (v
 PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # time to pay at the gateway
 
 # --- feedback -------------------------------------------------------------------------------------------------
-# (set by the feedback work)
-# one counter survey per client address and counter in this many seconds (shared cache: set REDIS_URL with several
-# web processes); behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP), else REMOTE_ADDR
+# one counter survey per browser and counter in this many seconds, and at most FEEDBACK_COUNTER_ADDRESS_LIMIT per
+# network address (citizens share a center's Wi-Fi) and counter in that time (shared cache: set REDIS_URL with
+# several web processes); behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP)
 FEEDBACK_COUNTER_THROTTLE_SECONDS = int(os.environ.get("MOTCUA_FEEDBACK_THROTTLE_SECONDS", "600"))
+FEEDBACK_COUNTER_ADDRESS_LIMIT = int(os.environ.get("MOTCUA_FEEDBACK_ADDRESS_LIMIT", "30"))
 FEEDBACK_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "")

@@ -37,6 +37,11 @@ def keep_from_dossier(dossier: Dossier, event: Any) -> list[StoredDocument]:
         attachments = Attachment.objects.filter(
             dossier=dossier, kind__in=[AttachmentKind.SCAN, AttachmentKind.SUPPLEMENT], component__isnull=False)
         kind = DocumentKind.COMPONENT
+        # the latest file of each component only: a file the officer asked to replace was not accepted
+        latest = {}
+        for item in attachments.order_by("pk"):
+            latest[item.component_id] = item.pk
+        attachments = attachments.filter(pk__in=latest.values())
     kept = []
     for item in attachments.select_related("component"):
         title = item.component.name if item.component is not None else _result_title(dossier)
@@ -65,6 +70,9 @@ def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any)
         with transaction.atomic():
             document.file.save(f"{item.sha256[:24]}.pdf", ContentFile(content), save=False)
             document.save()
+            # a file of the same dossier and component kept before was replaced at the agency's request
+            StoredDocument.objects.filter(owner_id=owner, key=key, source_dossier=dossier,
+                                          kind=kind).exclude(pk=document.pk).delete()
     except IntegrityError:  # kept a moment ago by a concurrent change
         return []
     return [document]

@@ -261,7 +261,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         # a citizen's or business's own account submitting online becomes the dossier's applicant account
         applicant_user_id=actor.user_id if not front and not actor.roles else None,
         form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
-        fee_total=fees.quote(version, data.exemptions).total,
+        fee_total=fees.quote(version, data.exemptions, form).total,
         status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],
         submitted_at=now,
     )

@@ -129,15 +129,24 @@ def client_key(address: str, counter: Counter) -> str:
     return f"motcua:feedback:counter:{digest}"
 
 
-def rate_at_counter(*, agency_code: str, counter_number: int, answers: Answers, client: str,
+def rate_at_counter(*, agency_code: str, counter_number: int, answers: Answers, client: str, address: str = "",
                     now: datetime | None = None) -> Rating:
-    """An anonymous one-minute survey from the QR code of a counter; ``client`` is the caller's address."""
+    """An anonymous one-minute survey from the QR code of a counter.
+
+    ``client`` identifies the browser (its session): one answer per browser and counter per throttle period.
+    ``address`` is the caller's network address: citizens in a center share its Wi-Fi, so an address may send
+    many answers, up to ``FEEDBACK_COUNTER_ADDRESS_LIMIT`` per counter and period (a flood stops there)."""
     counter = selectors.counter(agency_code, counter_number)
     if counter is None:
         raise NotFound("counter_not_found", _("This counter does not exist."))
     check_answers(answers)
     seconds = int(getattr(settings, "FEEDBACK_COUNTER_THROTTLE_SECONDS", DEFAULT_THROTTLE_SECONDS))
     key = client_key(client, counter)
+    limit = int(getattr(settings, "FEEDBACK_COUNTER_ADDRESS_LIMIT", 30))
+    flood = client_key(f"address:{address}", counter)
+    cache.add(flood, 0, timeout=seconds)
+    if address and cache.incr(flood) > limit:
+        raise Throttled("survey_flood", _("Too many answers from this network for now. Please try again later."))
     if not cache.add(key, 1, timeout=seconds):
         raise Throttled("survey_throttled", _("Thank you, your answer for this counter was already recorded. "
                                               "You can answer again in %(minutes)s minutes."),
@@ -245,8 +254,9 @@ def next_petition_code(now: datetime) -> str:
 
 
 def submit_petition(*, data: PetitionIn, user: Any = None, language: str = "vi",
-                    now: datetime | None = None) -> Petition:
-    """Record a feedback or petition from anyone (signed in or not); returns it with its code."""
+                    now: datetime | None = None, base_url: str = "") -> Petition:
+    """Record a feedback or petition from anyone (signed in or not); returns it with its code, which the sender
+    also receives by email or SMS (to follow it up later)."""
     agency, errors = _check_petition(data)
     if errors:
         raise ValidationFailed(errors)
@@ -262,6 +272,11 @@ def submit_petition(*, data: PetitionIn, user: Any = None, language: str = "vi",
         )
         PetitionEvent.objects.create(petition=petition, action=PetitionEvent.Action.SUBMIT, at=now,
                                      actor=signed_in, data={"consent_to_publish": data.consent_to_publish})
+        context = {"code": petition.code, "subject": petition.subject, "agency": agency.name,
+                   "name": petition.sender_name, "url": lookup_url(petition, base_url)}
+        transaction.on_commit(lambda: notify(
+            template="petition_received", context=context, email=petition.sender_email,
+            phone=petition.sender_phone, user=signed_in, language=petition.language))
     return petition
 
 

@@ -77,6 +77,14 @@ def survey_context(values: QueryDict | dict[str, Any] | None = None,
     }
 
 
+def browser_key(request: HttpRequest) -> str:
+    """The browser's session (created for the survey if there is none yet): who answered, without an account."""
+    if not request.session.session_key:
+        request.session["survey"] = True
+        request.session.save()
+    return f"session:{request.session.session_key}"
+
+
 def client_address(request: HttpRequest) -> str:
     """The caller's address for the counter survey's throttle: ``FEEDBACK_CLIENT_IP_HEADER`` (set by a trusted
     proxy, e.g. ``HTTP_X_REAL_IP``) when configured, else the connection's address."""
@@ -135,7 +143,8 @@ def counter_survey(request: HttpRequest, agency_code: str, counter_number: int) 
     if request.method == "POST":
         try:
             services.rate_at_counter(agency_code=agency_code, counter_number=counter_number,
-                                     answers=parse_answers(request.POST), client=client_address(request))
+                                     answers=parse_answers(request.POST), client=browser_key(request),
+                                     address=client_address(request))
         except services.Throttled as exc:
             return render(request, "feedback/thanks.html", {**context, "notice": exc.text()}, status=exc.status)
         except MotCuaError as exc:
@@ -207,7 +216,8 @@ def petition(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             created = services.submit_petition(data=_petition_data(request.POST), user=request.user,
-                                               language=translation.get_language() or "vi")
+                                               language=translation.get_language() or "vi",
+                                               base_url=request.build_absolute_uri("/").rstrip("/"))
         except MotCuaError as exc:
             values: QueryDict | dict[str, str] = request.POST
             errors, status = field_errors(exc), exc.status

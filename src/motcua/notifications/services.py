@@ -262,6 +262,7 @@ ACTION_KINDS = {
     "return_result": "returned",
     "withdraw": "withdrawn",
     "receive": "received",
+    "payment": "paid",
 }
 
 
@@ -338,6 +339,8 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
         "dossier_url": f"{base}/ho-so-cua-toi/{quote(dossier.code, safe='')}/" if online else "",
         "tracking_url": tracking_url(dossier),
         "sms_tracking_url": f"{base}/tra-cuu/",
+        "amount_text": f"{int(data.get('amount') or 0):,}".replace(",", ".") + " đ",
+        "receipt_number": data.get("receipt_number", ""),
     }
 
 

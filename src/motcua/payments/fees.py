@@ -7,7 +7,7 @@ largest percentage among the declared exemptions it lists. Amounts are whole Ä‘á
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +15,10 @@ from typing import Any
 @dataclass(frozen=True)
 class FeeLine:
     name: str
-    amount: int  # the catalogue amount
+    amount: int  # the catalogue amount, times the quantity
     due: int  # after exemptions
     exemption: str = ""  # the name of the exemption applied
+    quantity: int = 1  # e.g. the number of copies, for a fee "per copy"
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,28 @@ def exemptions_of(version: Any) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def quote(version: Any, declared: Iterable[str] = ()) -> FeeQuote:
+def quantity(item: Any, form: Mapping[str, Any] | None) -> int:
+    """How many times a fee item is due: the value of its ``per_field`` in the e-form; 1 when the fee is not
+    per anything or the e-form does not say (a counter dossier: the officer collects what the paper form says)."""
+    value = (form or {}).get(getattr(item, "per_field", "") or "") if getattr(item, "per_field", "") else None
+    if value in (None, ""):
+        return 1
+    try:
+        return max(0, int(float(str(value).replace(",", "."))))
+    except ValueError:
+        return 1
+
+
+def quote(version: Any, declared: Iterable[str] = (), form: Mapping[str, Any] | None = None) -> FeeQuote:
+    """The fee lines of ``version`` for the declared exemption codes and the e-form's quantities."""
     codes = set(declared)
     lines = []
     for item in version.fees.all():
         best = max((e for e in item.exemptions or [] if e["code"] in codes), key=lambda e: e["percent"],
                    default=None)
         percent = int(best["percent"]) if best else 0
-        due = item.amount * (100 - percent) // 100
-        lines.append(FeeLine(item.name_vi, item.amount, due, best["name_vi"] if best else ""))
+        count = quantity(item, form)
+        amount = item.amount * count
+        lines.append(FeeLine(item.name_vi, amount, amount * (100 - percent) // 100, best["name_vi"] if best else "",
+                             count))
     return FeeQuote(lines)

@@ -78,8 +78,8 @@ def start_payment(
             elif pending.expires_at > now + REUSE_MARGIN and pending.amount == due and pending.gateway == gateway.name:
                 return pending
         quoted = selectors.fee_lines(dossier)
-        lines = [{"name": line.name, "amount": line.amount, "due": line.due, "exemption": line.exemption}
-                 for line in quoted]
+        lines = [{"name": line.name + (f" × {line.quantity}" if line.quantity != 1 else ""), "amount": line.amount,
+                  "due": line.due, "exemption": line.exemption} for line in quoted]
         if sum(line.due for line in quoted) != due:  # a partial or adjusted fee: one line for what is due
             lines = [{"name": "Phí, lệ phí hồ sơ", "amount": due, "due": due, "exemption": ""}]
         payment = Payment.objects.create(

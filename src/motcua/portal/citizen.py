@@ -191,7 +191,8 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         for f in eforms.fields_of(draft.version)
     ]
     context = _context(draft, "details", errors=errors, fields=fields,
-                       points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {})
+                       points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
+                       locked=bool(services.identity_of(request.user)))
     return render(request, "portal/wizard/details.html", context, status=422 if errors else 200)
 
 

@@ -22,6 +22,7 @@ from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.documents.validation import check_upload
@@ -52,7 +53,7 @@ def receiving_points(version: ProcedureVersion) -> list[Agency]:
     agencies = Agency.objects.filter(is_active=True, kind__in=ONLINE_POINT_KINDS)
     if not version.boundary_free:
         agencies = agencies.filter(procedures=version.procedure)
-    return list(agencies.order_by("kind", "name"))
+    return list(agencies.select_related("unit").order_by("kind", "name"))
 
 
 def start(*, owner: Any, code: str) -> Draft:
@@ -64,11 +65,29 @@ def start(*, owner: Any, code: str) -> Draft:
         applicant = {"kind": citizen.kind, "name": citizen.full_name, "id_number": citizen.id_number,
                      "phone": citizen.phone, "email": citizen.email, "address": citizen.address}
     points = receiving_points(version)
+    point = points[0] if len(points) == 1 else _nearest(points, citizen.address if citizen else "")
     delivery = Delivery.ELECTRONIC if Delivery.ELECTRONIC in version.result_delivery else version.result_delivery[0]
     return Draft.objects.create(owner=owner, version=version, data={
-        "applicant": applicant, "form": {}, "receiving_agency": points[0].identifier_code if len(points) == 1 else "",
+        "applicant": applicant, "form": {}, "receiving_agency": point.identifier_code if point else "",
         "delivery": delivery, "delivery_address": citizen.address if citizen else "", "exemptions": [],
     })
+
+
+def identity_of(owner: Any) -> dict[str, str]:
+    """The applicant fields an account fixes: kind, name and ID number (when the account has them)."""
+    citizen = citizen_of(owner)
+    if citizen is None or not citizen.id_number:
+        return {}
+    return {"kind": citizen.kind, "name": citizen.full_name, "id_number": citizen.id_number}
+
+
+def _nearest(points: list[Agency], address: str) -> Agency | None:
+    """The one-stop point of the commune or ward named in the applicant's address, if exactly one matches."""
+    folded = f" {fold(address)} "
+    matches = [a for a in points if a.unit_id and f" {fold(a.unit.name)} " in folded]
+    local = [a for a in matches if not a.unit.is_province]  # the ward's point before the province's center
+    chosen = local or matches
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def open_drafts(owner: Any) -> Any:
@@ -95,8 +114,12 @@ def _check_open(draft: Draft) -> None:
 
 
 def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str) -> None:
-    """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error."""
+    """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error.
+
+    The applicant is the account holder: their name, citizen ID or tax code come from the account and cannot
+    be changed here (submitting for someone else needs that person's own account)."""
     _check_open(draft)
+    applicant = {**applicant, **identity_of(draft.owner)}
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency}
     _touch(draft)
     errors = details_errors(draft)
@@ -231,7 +254,7 @@ def delivery_errors(draft: Draft) -> list[MotCuaError]:
 
 
 def quote(draft: Draft) -> fees.FeeQuote:
-    return fees.quote(draft.version, draft.data.get("exemptions") or [])
+    return fees.quote(draft.version, draft.data.get("exemptions") or [], draft.data.get("form") or {})
 
 
 # --- step 4: review and submit ---------------------------------------------------------------------------------
