@@ -99,6 +99,9 @@ def test_the_wizard_submits_an_online_dossier_once(citizen: Client, world: World
                                                    "continue": "1"})
     assert fake.status_code == 422 and "c1-error" in fake.content.decode()
     fill(citizen, draft)
+    preview = citizen.get(f"/nop-ho-so/ho-so-nhap/{draft}/tep/1/")  # the photo, as the PDF it became
+    assert preview.status_code == 200 and b"".join(preview.streaming_content).startswith(b"%PDF")
+    assert citizen.get(f"/nop-ho-so/ho-so-nhap/{draft}/tep/2/").status_code == 404  # nothing given for it
 
     review = citizen.post(step(draft, "review"), {})
     assert review.status_code == 422 and "declare-error" in review.content.decode()
@@ -177,6 +180,7 @@ def test_accepted_documents_are_offered_again_from_the_data_warehouse(
         assert json.loads(unpacked.read("du-lieu.json"))["dossiers"] == []  # only one's own
     assert other.get(f"/ho-so-cua-toi/{newest.code}/").status_code == 404
     assert other.get(step(second, "details")).status_code == 404
+    assert other.get(f"/nop-ho-so/ho-so-nhap/{second}/tep/1/").status_code == 404
 
 
 def test_a_supplement_request_is_answered_online(citizen: Client, world: World) -> None:

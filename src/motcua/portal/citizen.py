@@ -37,7 +37,7 @@ from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
 from motcua.dossiers.slips import available_slips, render_slip
 from motcua.payments import fees
 from motcua.portal import services
-from motcua.portal.models import Draft
+from motcua.portal.models import Draft, DraftFile
 
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
@@ -282,6 +282,17 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
         delivery_label=dict(Delivery.choices).get(draft.data.get("delivery", ""), ""),
     )
     return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)
+
+
+@require_safe
+@citizen_required
+def draft_file(request: HttpRequest, draft_id: Any, order: int) -> HttpResponseBase:
+    """A file given for a draft's component (an upload as PDF, or the warehouse document), to look at it again."""
+    item = DraftFile.objects.select_related("stored").filter(draft=_draft(request, draft_id), order=order).first()
+    if item is None:
+        raise Http404
+    source = item.stored.file if item.stored is not None else item.file
+    return private_file(source, "application/pdf", item.original_name)
 
 
 # --- my dossiers ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("nop-ho-so/<str:code>/", citizen.start, name="wizard_start"),
     path("nop-ho-so/ho-so-nhap/<uuid:draft_id>/lam-lai/", citizen.restart, name="wizard_restart"),
+    path("nop-ho-so/ho-so-nhap/<uuid:draft_id>/tep/<int:order>/", citizen.draft_file, name="draft_file"),
     path("nop-ho-so/ho-so-nhap/<uuid:draft_id>/<str:step>/", citizen.wizard, name="wizard"),
     path("ho-so-cua-toi/", citizen.my_dossiers, name="my_dossiers"),
     path("ho-so-cua-toi/<str:code>/", citizen.my_dossier, name="my_dossier"),

@@ -449,7 +449,7 @@ def _panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed:
         "step": step,
         "step_number": dossier.step_index + 1,
         "steps_total": len(dossier.plan),
-        "components": dossier.components.prefetch_related("attachments"),
+        "components": dossier.components.select_related("component").prefetch_related("attachments"),
         "attachments": dossier.attachments.select_related("component"),
         "events": _event_rows(dossier),
         "forms": forms,

@@ -62,3 +62,12 @@ def eform_rows(dossier: Any) -> list[tuple[str, str]]:
     from motcua.catalog.eforms import display, fields_of
 
     return display(fields_of(dossier.version), dossier.form_data or {}, get_language() or "vi")
+
+
+@register.filter
+def person_name(user: Any) -> str:
+    """A staff member's name in Vietnamese order: family name first (``Đỗ Thị Mai``), else the username."""
+    if user is None:
+        return ""
+    name = f"{getattr(user, 'last_name', '')} {getattr(user, 'first_name', '')}".strip()
+    return name or str(user.get_username())
