@@ -30,7 +30,7 @@ from motcua.catalog.models import Channel
 from motcua.catalog.selectors import procedure_version
 from motcua.core import identity
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
-from motcua.documents.validation import check_upload
+from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import audit, deadlines, routing, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import next_code
@@ -650,10 +650,13 @@ def _apologize(ctx: Context) -> None:
 def attach(
     code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
     component: int | None = None, size: int | None = None, now: datetime | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None, checked: CheckedFile | None = None,
 ) -> Attachment:
     """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
-    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from)."""
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from).
+
+    ``checked``: the file was already checked by content when the applicant gave it (a draft's file, a
+    data-warehouse document), so it is not parsed again here, inside the submission's transaction."""
     dossier = Dossier.objects.filter(code=code).first()
     if dossier is None:
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
@@ -663,7 +666,7 @@ def attach(
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
     if not _may_attach(dossier, actor, kind):
         raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
-    checked = check_upload(file, name, size)
+    checked = checked or check_upload(file, name, size)
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         target = None

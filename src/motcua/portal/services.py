@@ -25,7 +25,7 @@ from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
-from motcua.documents.validation import check_upload
+from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
@@ -291,6 +291,8 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
                 dossier_services.attach(
                     dossier.code, actor=actor, file=handle, name=item.original_name, kind=AttachmentKind.SCAN,
                     component=item.order, extra={"from_warehouse": item.stored_id} if item.stored_id else None,
+                    checked=CheckedFile(item.stored.content_type if item.stored else "application/pdf", item.size,
+                                        item.sha256),
                 )
         draft.dossier = dossier
         draft.save(update_fields=["dossier", "updated_at"])
