@@ -225,6 +225,11 @@ def browser() -> Any:
         instance.close()
 
 
+def fits(page: Any) -> bool:
+    """Nothing on the page is wider than the screen (no sideways scrolling on a phone)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def header_link(page: Any, selector: str) -> None:
     """Click a link of the page header, opening the menu first where it is folded (phones)."""
     toggle = page.locator("#mc-menu-toggle")

@@ -11,32 +11,27 @@ violations).
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from PIL import Image
 
-from motcua.agencies.models import Agency, Counter, Membership
-from motcua.catalog.services import import_catalog
-from motcua.demo import AGENCIES_FILE, CATALOG_FILE, DEMO_PASSWORD
+from motcua.demo import DEMO_PASSWORD
 from motcua.documents.models import StoredDocument
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier
 from motcua.feedback.models import Rating
-from motcua.geo.models import AdministrativeUnit
 from motcua.payments.models import Payment
-from tests.conftest import PHONE, header_link, pdf_bytes
+from tests.conftest import PHONE, fits, header_link, pdf_bytes
 from tests.test_browser_portal import serious_violations
+from tests.test_workspace import CENTER, build_hatu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CENTER, COMMITTEE, JUSTICE = "000.01.20.H22", "000.01.21.H22", "000.00.02.H22"
 STAFF = ("tiepnhan.hatu", "chuyenvien.hatu", "lanhdao.hatu")
 MARRIAGE, COPY = "1.000894", "2.000635"  # partial online with an e-form; full online, 8,000 đ, electronic result
 EMAIL, PASSWORD = "an.nguyen@example.vn", "Cong-dan-2026!"
@@ -44,32 +39,7 @@ EMAIL, PASSWORD = "an.nguyen@example.vn", "Cong-dan-2026!"
 
 def build_province() -> None:
     """Hà Tu ward's one-stop center and People's Committee, their demo staff, two procedures of the demo catalogue."""
-    province = AdministrativeUnit.objects.create(code="22", name="Tỉnh Quảng Ninh", kind="province")
-    ward = AdministrativeUnit.objects.create(code="06652", name="Phường Hà Tu", kind="ward", parent=province)
-    demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
-    agencies = {}
-    for row in demo["agencies"]:
-        if row["identifier_code"] in (CENTER, COMMITTEE, JUSTICE):
-            agency = Agency.objects.create(
-                identifier_code=row["identifier_code"], name=row["name"], kind=row["kind"], address=row["address"],
-                unit=ward if row["identifier_code"] != JUSTICE else province,
-            )
-            for number, name in enumerate(row["counters"], start=1):
-                Counter.objects.create(agency=agency, number=number, name=name)
-            agencies[agency.identifier_code] = agency
-    for row in demo["staff"]:
-        if row["username"] in STAFF:
-            user = get_user_model().objects.create_user(
-                row["username"], password=DEMO_PASSWORD, first_name=row["first_name"], last_name=row["last_name"],
-                is_staff=True,
-            )
-            for membership in row["memberships"]:
-                Membership.objects.create(user=user, agency=agencies[membership["agency"]], role=membership["role"])
-    catalog = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
-    records = [p for p in catalog["procedures"] if p["code"] in (MARRIAGE, COPY)]
-    for record in records:
-        record["agencies"] = [CENTER]
-    import_catalog({**catalog, "fields": [f for f in catalog["fields"] if f["code"] == "HT"], "procedures": records})
+    build_hatu(procedures=(MARRIAGE, COPY), staff=STAFF)
 
 
 @pytest.fixture
@@ -83,9 +53,6 @@ def run_worker() -> None:
     call_command("db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, interval=0,
                  verbosity=0)
 
-
-def fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def looks_right(page: Any, what: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from motcua.dossiers.models import Dossier
-from tests.conftest import World, pdf_bytes
+from tests.conftest import World, fits, pdf_bytes
 from tests.test_portal_wizard import citizen_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,9 +40,6 @@ def serious_violations(page: Any) -> list[str]:
         for v in results.response["violations"] if v["impact"] in SERIOUS
     ]
 
-
-def fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def check(page: Any, url: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from motcua.agencies.models import Agency
 from motcua.demo import DEMO_PASSWORD
 from motcua.dossiers.models import Dossier
-from tests.conftest import PHONE, header_link
+from tests.conftest import PHONE, fits, header_link
 from tests.test_workspace import APPLICANT, CITIZEN_ID, MARRIAGE, build_hatu, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,9 +21,6 @@ def hatu(transactional_db: Any, settings: Any, tmp_path: Path) -> dict[str, Agen
     settings.MEDIA_ROOT = tmp_path / "media"
     return build_hatu()
 
-
-def fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_officer_receives_on_a_phone_and_citizen_tracks_the_code(
