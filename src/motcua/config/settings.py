@@ -193,7 +193,7 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 MOTCUA_WORKING_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
 
 # --- accounts: citizen sign-in, and the national identity provider (OpenID Connect) ---------------------------
-# (set by the accounts work; see README "Production settings")
+# (the OIDC_* variables are listed in README "Production settings")
 # Contact verification codes: lifetime, wrong tries allowed, the wait between two codes.
 ACCOUNTS_CODE_TTL_SECONDS = 10 * 60
 ACCOUNTS_CODE_MAX_ATTEMPTS = 5
