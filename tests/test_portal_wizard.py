@@ -342,3 +342,20 @@ def test_the_one_stop_point_of_the_applicants_ward_is_chosen_first(world: World,
     assert draft.data["receiving_agency"] == world.commune.identifier_code
     unknown = services.start(owner=citizen_user(phone="0987654321", address="Hà Nội"), code=CODE)
     assert unknown.data["receiving_agency"] == ""  # the applicant chooses
+
+
+def test_staff_see_which_documents_the_state_holds_for_an_online_dossier(citizen: Client, world: World) -> None:
+    from motcua.catalog.models import Component
+
+    Component.objects.filter(version__procedure__code=CODE, order=0).update(reusable=True)
+    draft = start(citizen)
+    citizen.post(step(draft, "details"), DETAILS)
+    citizen.post(step(draft, "documents"), {"continue": "1"})
+    citizen.post(step(draft, "delivery"), {"delivery": "electronic"})
+    citizen.post(step(draft, "review"), {"declare": "1"})
+    dossier = Dossier.objects.get()
+    officer = Client(HTTP_ACCEPT_LANGUAGE="en")
+    officer.force_login(world.users["tiepnhan"])
+    page = officer.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert "held by the state: look it up by the applicant" in page
+    assert "original(s)" not in page  # no paper counts for an online dossier

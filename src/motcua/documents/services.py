@@ -8,6 +8,9 @@ the applicant for them again: :func:`offers_for` lists them in the next wizard t
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -90,12 +93,6 @@ def owned(owner_id: int) -> QuerySet[StoredDocument]:
 def export_archive(owner: Any) -> bytes:
     """Everything the state holds of an applicant, in one ZIP: ``du-lieu.json`` (the account's personal data,
     every dossier with its status, dates, e-form and fee, every stored document) and the documents themselves."""
-    import io
-    import json
-    import zipfile
-
-    from motcua.dossiers.models import Dossier
-
     citizen = getattr(owner, "citizen", None)
     documents = list(owned(owner.pk))
     data: dict[str, Any] = {

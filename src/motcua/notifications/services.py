@@ -307,7 +307,7 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
 
     Only the email uses the names and reasons; the SMS templates keep to the code, the status and dates.
     """
-    from motcua.dossiers.slips import moment, tracking_url
+    from motcua.dossiers.slips import moment, tracking_url, vnd
 
     data = event.data or {}
     agency = dossier.receiving_agency
@@ -339,7 +339,7 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
         "dossier_url": f"{base}/ho-so-cua-toi/{quote(dossier.code, safe='')}/" if online else "",
         "tracking_url": tracking_url(dossier),
         "sms_tracking_url": f"{base}/tra-cuu/",
-        "amount_text": f"{int(data.get('amount') or 0):,}".replace(",", ".") + " đ",
+        "amount_text": vnd(data.get("amount")) + " đ",
         "receipt_number": data.get("receipt_number", ""),
     }
 

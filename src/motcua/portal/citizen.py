@@ -34,6 +34,7 @@ from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
+from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
 from motcua.payments import fees
 from motcua.portal import services
@@ -356,8 +357,6 @@ def supplement(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @_pending_safe
 def withdraw(request: HttpRequest, code: str) -> HttpResponse:
-    from motcua.dossiers.services import perform
-
     dossier = _own(request, code)
     try:
         perform(dossier.code, "withdraw", actor=_actor(request),

@@ -8,6 +8,7 @@ draft's id as the idempotency key: a double click, or a retry after a lost respo
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import IO, Any
 
@@ -15,13 +16,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError as PydanticError
 
 from motcua.accounts.decorators import citizen_of
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
-from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
 from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
@@ -131,9 +133,9 @@ def details_errors(draft: Draft) -> list[MotCuaError]:
     errors: list[MotCuaError] = []
     data = draft.data
     try:
-        applicant = Applicant.model_validate({**{"kind": "person"}, **(data.get("applicant") or {})})
-    except Exception as exc:  # noqa: BLE001 - pydantic's errors, reported field by field
-        errors.extend(_applicant_errors(exc))
+        applicant = Applicant.model_validate({"kind": "person", **(data.get("applicant") or {})})
+    except PydanticError as exc:  # reported field by field, as the wizard's inputs are named
+        errors.extend(from_pydantic(e, "applicant." + ".".join(str(p) for p in e["loc"])) for e in exc.errors())
     else:
         errors.extend(dossier_services.check_applicant(applicant))
     try:
@@ -145,16 +147,6 @@ def details_errors(draft: Draft) -> list[MotCuaError]:
         errors.append(MotCuaError("receiving_agency_required", _("Choose the one-stop point to send the dossier to."),
                                   location="receiving_agency"))
     return errors
-
-
-def _applicant_errors(exc: Exception) -> list[MotCuaError]:
-    from pydantic import ValidationError
-
-    from motcua.core.errors import from_pydantic
-
-    if not isinstance(exc, ValidationError):
-        raise exc
-    return [from_pydantic(e, "applicant." + ".".join(str(p) for p in e["loc"])) for e in exc.errors()]
 
 
 # --- step 2: the documents -------------------------------------------------------------------------------------
@@ -170,8 +162,6 @@ def upload(*, draft: Draft, order: int, file: IO[bytes], name: str, size: int | 
     _component(draft, order)
     checked = check_upload(file, name, size, location=f"c{order}")
     pdf = as_pdf(file, checked.content_type)
-    import hashlib
-
     digest = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         DraftFile.objects.filter(draft=draft, order=order).delete()

@@ -11,9 +11,9 @@ register = template.Library()
 @register.filter
 def vnd(amount: int | None) -> str:
     """Amount in Vietnamese đồng: ``200.000 đ`` (dot as thousands separator, as printed on receipts)."""
-    if amount is None:
-        return ""
-    return f"{int(amount):,}".replace(",", ".") + " đ"
+    from motcua.dossiers.slips import vnd as digits
+
+    return "" if amount is None else digits(amount) + " đ"
 
 
 @register.filter
