@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run test install install-test lint typecheck test-sqlite test-postgres bench clean messages
+.PHONY: messages-compiled run dev prepare test install install-test lint typecheck test-sqlite test-postgres bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,19 +32,28 @@ messages-compiled: $(MO_FILES)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## make run: install, migrate the SQLite database under var/, load the demo province, serve on 127.0.0.1:8000
-## with the background worker (db_worker) beside the server, stopped with it
-run: install messages-compiled
-	@mkdir -p var
-	$(BIN)/motcua migrate --noinput -v 1
-	$(BIN)/motcua load_demo
+## make run: install, migrate the SQLite database under var/, load the demo province, collect the static files,
+## and serve as production does (gunicorn with several workers, DEBUG off, WhiteNoise) beside the task worker
+run: prepare
 	@echo ""
 	@echo "MotCua: http://$(HOST):$(PORT)/  ·  staff workspace: http://$(HOST):$(PORT)/workspace/  ·  admin: http://$(HOST):$(PORT)/admin/  ·  API: http://$(HOST):$(PORT)/api/v1/docs"
-	@# the background worker (notifications' queue and any other) runs beside the server and stops with it
+	@echo "Emails are written under var/mail/, SMS under var/sms/ (trial mode)."
+	@SECRET_KEY="$$(cat var/secret_key)" MOTCUA_DEMO=1 $(BIN)/motcua serve --bind $(HOST):$(PORT)
+
+## make dev: the same data, served by Django's development server (DEBUG on, reloads on code changes)
+dev: prepare
 	@MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua db_worker --queue-name '*' --no-reload -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	echo "Background worker running (process $$worker): emails under var/mail/, SMS under var/sms/"; \
 	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua runserver $(HOST):$(PORT)
+
+prepare: install messages-compiled
+	@mkdir -p var
+	@# a secret key of this installation, kept under var/ (production sets SECRET_KEY itself)
+	@[ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	$(BIN)/motcua migrate --noinput -v 1
+	$(BIN)/motcua load_demo
+	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
 test: install-test messages-compiled lint typecheck test-sqlite test-postgres

@@ -1,11 +1,11 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
 from motcua.api.urls import api
 from motcua.api.urls import not_found as api_not_found
+from motcua.portal import views as portal_views
 
 admin.site.site_header = _("MotCua administration")
 admin.site.site_title = _("MotCua")
@@ -21,8 +21,7 @@ urlpatterns = [
     path("danh-gia/", include("motcua.feedback.urls")),
     path("workspace/phan-anh/", include("motcua.feedback.workspace_urls")),
     path("workspace/", include("motcua.workspace.urls")),
+    # only the catalogue's public forms; dossier files are served by the workspace and the portal, which check access
+    path(f"{settings.MEDIA_URL.strip('/')}/forms/<path:name>", portal_views.form_file, name="form_file"),
     path("", include("motcua.portal.urls")),
 ]
-if settings.DEBUG:
-    # only the catalogue's public forms; dossier files are served by the workspace, which checks access
-    urlpatterns += static(settings.MEDIA_URL + "forms/", document_root=settings.MEDIA_ROOT / "forms")

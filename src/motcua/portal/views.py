@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -161,3 +163,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@cache_control(public=True, max_age=3600)
+def form_file(request: HttpRequest, name: str) -> FileResponse:
+    """A blank form of the catalogue (a public document), from the file storage, in every mode (not only DEBUG)."""
+    try:
+        if not name or not default_storage.exists(f"forms/{name}"):
+            raise Http404
+        handle = default_storage.open(f"forms/{name}", "rb")
+    except (SuspiciousFileOperation, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(handle, filename=name.rsplit("/", 1)[-1])
