@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run dev prepare test install install-test lint typecheck test-sqlite test-postgres bench clean messages
+.PHONY: messages-compiled run dev prepare test install install-test lint typecheck test-sqlite test-postgres bench bench-smoke clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ prepare: install messages-compiled
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
-test: install-test messages-compiled lint typecheck test-sqlite test-postgres
+test: install-test messages-compiled lint typecheck test-sqlite test-postgres bench-smoke
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -78,7 +78,17 @@ test-postgres: install-test messages-compiled
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped the PostgreSQL run (CI runs it) =="; \
 	fi
 
+## the benchmarks' smoke sizes (seconds; figures printed, not checked, except the crash test's counts)
+bench-smoke: install-test messages-compiled
+	@echo "== benchmark smoke runs =="
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		$(BIN)/python bench/crash.py --smoke; \
+	else \
+		$(BIN)/python bench/crash.py --smoke --sqlite; \
+	fi
+
 bench: install-test messages-compiled
+	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/catalog_search.py
 	$(BIN)/python bench/lifecycle.py
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
