@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -96,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "motcua.core.context_processors.site",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -265,6 +270,30 @@ PAYMENT_TMN_CODE = os.environ.get("PAYMENT_TMN_CODE", "")  # merchant (terminal)
 PAYMENT_HASH_SECRET = os.environ.get("PAYMENT_HASH_SECRET", "")  # signing secret (the sandbox has a dev default)
 PAYMENT_URL = os.environ.get("PAYMENT_URL", "")  # the gateway's payment page (vnpay: its sandbox by default)
 PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # time to pay at the gateway
+
+# --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
+# Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really
+# needs an inline <script> gives it nonce="{{ CSP_NONCE }}"); styles come from this host too, with inline style
+# attributes allowed (the vendored Swagger UI and the admin set some; CSS cannot run code). Forms post to this host
+# only, and to the payment gateway's page when a real gateway is configured (its redirect is a form action).
+_FORM_ACTION = [SELF]
+if PAYMENT_GATEWAY == "vnpay":
+    _gateway = urlsplit(PAYMENT_URL or "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+    _FORM_ACTION.append(f"{_gateway.scheme}://{_gateway.netloc}")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": _FORM_ACTION,
+    },
+}
 
 # --- feedback -------------------------------------------------------------------------------------------------
 # one counter survey per browser and counter in this many seconds, and at most FEEDBACK_COUNTER_ADDRESS_LIMIT per
