@@ -69,7 +69,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "motcua.config.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads),
-             "--timeout", "30", "--log-level", "critical"],
+             "--timeout", "30", "--log-level", "critical", "--no-control-socket"],
             env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60

@@ -54,7 +54,7 @@ class Command(BaseCommand):
             python, "-m", "gunicorn", "motcua.config.wsgi",
             "--bind", options["bind"], "--workers", str(options["workers"]),
             "--worker-class", "gthread", "--threads", str(options["threads"]),
-            "--timeout", str(options["timeout"]), "--graceful-timeout", "10",
+            "--timeout", str(options["timeout"]), "--graceful-timeout", "10", "--no-control-socket",
             "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
         ]
         if options["access_log"]:
