@@ -78,8 +78,11 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
                      credentials: dict[str, Any] | None = None) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: every MotCua sign-in page says itself, in the visitor's language, that the lock
     holds (and the failure that reaches the limit is still told its password was wrong); so the page stays as
-    rendered instead of axes's bare 429 text. Without a page (never expected) a short translated text."""
+    rendered instead of axes's bare 429 text, answered 429 when it refused a locked sign-in (the staff and admin
+    forms mark the request). Without a page (never expected) a short translated text."""
     if original_response is not None:
+        if getattr(request, "motcua_refused_for_lock", False):
+            original_response.status_code = 429
         return original_response
     return HttpResponse(escape(too_many_attempts().text()), status=429, content_type="text/plain; charset=utf-8")
 
@@ -132,6 +135,9 @@ class LockoutMessageMixin:
         cleaned: dict[str, Any] = self.cleaned_data  # type: ignore[attr-defined]
         username = cleaned.get("username")
         if self.request is not None and username and is_locked(self.request, username):
+            # axes's middleware then hands the page to lockout_response, which answers it 429
+            self.request.axes_locked_out = True  # type: ignore[attr-defined]
+            self.request.motcua_refused_for_lock = True  # type: ignore[attr-defined]
             raise forms.ValidationError(too_many_attempts().text(), code="too_many_attempts")
         return super().clean()  # type: ignore[misc]
 
@@ -143,6 +149,3 @@ class StaffLoginForm(LockoutMessageMixin, AuthenticationForm):
 class AdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
     pass
 
-
-def refused_for_lock(form: forms.Form) -> bool:
-    return any(error.code == "too_many_attempts" for error in form.non_field_errors().as_data())

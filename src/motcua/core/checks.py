@@ -1,6 +1,5 @@
 """System checks that keep a production deployment from running with development defaults."""
 
-import os
 from typing import Any
 
 from axes.handlers.cache import AxesCacheHandler
@@ -54,7 +53,7 @@ def throttles_are_shared(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, deploy=True)
 def client_address_is_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     problems: list[CheckMessage] = []
-    if os.environ.get("MOTCUA_CLIENT_IP_HEADER") and not settings.MOTCUA_TRUSTED_PROXIES:
+    if settings.MOTCUA_CLIENT_IP_HEADER != "HTTP_X_FORWARDED_FOR" and not settings.MOTCUA_TRUSTED_PROXIES:
         problems.append(Warning(
             "MOTCUA_CLIENT_IP_HEADER is set but MOTCUA_TRUSTED_PROXIES is empty: the header is ignored, and behind a "
             "proxy every client has the proxy's address (one lock for all).",

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from motcua.accounts.lockout import StaffLoginForm, refused_for_lock
+from motcua.accounts.lockout import StaffLoginForm
 from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
 from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
@@ -105,12 +105,6 @@ class LoginView(auth_views.LoginView):
     template_name = "workspace/login.html"
     redirect_authenticated_user = True
     authentication_form = StaffLoginForm
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        response = super().form_invalid(form)
-        if refused_for_lock(form):
-            response.status_code = 429
-        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
