@@ -36,7 +36,7 @@ def throttles_are_shared(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     restart) gives an attacker a fresh allowance."""
     problems: list[CheckMessage] = []
     handler = import_string(settings.AXES_HANDLER)
-    if not settings.AXES_ENABLED:
+    if not getattr(settings, "AXES_ENABLED", True):
         problems.append(Warning("The sign-in lockout is off (AXES_ENABLED = False).", id="motcua.W003"))
     elif issubclass(handler, AxesCacheHandler) and _per_process(getattr(settings, "AXES_CACHE", "default")):
         problems.append(Warning(
