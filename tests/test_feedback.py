@@ -219,11 +219,12 @@ def qr_codes(pdf: bytes) -> list[str]:
     return found
 
 
-def test_the_receipt_carries_a_second_qr_code_to_the_survey(world: World) -> None:
+def test_the_receipt_carries_a_second_qr_code_to_the_survey(world: World, settings: Any) -> None:
+    settings.PUBLIC_BASE_URL = "https://dichvucong.quangninh.gov.vn"
     dossier = receive(world)
-    pdf = slips.render_slip(dossier, "receipt", "https://dichvucong.quangninh.gov.vn")
+    pdf = slips.render_slip(dossier, "receipt")
     codes = qr_codes(pdf)
-    assert codes[0] == slips.tracking_url(dossier, "https://dichvucong.quangninh.gov.vn")
+    assert codes[0] == slips.tracking_url(dossier) == f"https://dichvucong.quangninh.gov.vn/tra-cuu/?ma={dossier.code}"
     assert len(codes) == 2
     survey = urlparse(codes[1])
     assert survey.netloc == "dichvucong.quangninh.gov.vn"

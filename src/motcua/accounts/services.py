@@ -8,17 +8,16 @@ Every function takes keyword arguments and writes in one transaction; refusals a
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.accounts import selectors
 from motcua.accounts.decorators import citizen_of
+from motcua.accounts.lockout import is_locked, too_many_attempts
 from motcua.accounts.models import Citizen, CitizenKind, ContactChannel, VerificationCode
 from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.identity import is_citizen_id, is_phone, is_tax_code
@@ -225,65 +225,18 @@ def verify_code(*, citizen: Citizen, code: str) -> str:
 # --- sign-in ---------------------------------------------------------------------------------------------
 
 
-def _throttle_keys(identifier: str, ip: str) -> list[tuple[str, int]]:
-    def key(kind: str, value: str) -> str:
-        return f"accounts:login-failures:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
-
-    ident = identifier.strip().lower()
-    if ident and not selectors.is_email_identifier(ident):
-        ident = selectors.normalize_phone(ident)
-    keys = [(key("id", ident), settings.ACCOUNTS_LOGIN_FAILURES_PER_IDENTIFIER)]
-    if ip:
-        keys.append((key("ip", ip), settings.ACCOUNTS_LOGIN_FAILURES_PER_IP))
-    return keys
-
-
-def login_wait(*, identifier: str, ip: str) -> int:
-    """Seconds until sign-in may be tried again for this identifier or from this address (0: now)."""
-    now = time.time()
-    wait = 0
-    for key, limit in _throttle_keys(identifier, ip):
-        if (cache.get(key) or 0) >= limit:
-            wait = max(wait, int((cache.get(f"{key}:until") or now) - now + 0.999))
-    return wait
-
-
-def _record_failure(identifier: str, ip: str) -> None:
-    """Count a failed sign-in in a fixed window per identifier and per address (the cache is shared by all web
-    processes in production, Redis; ``incr`` is atomic there)."""
-    window = settings.ACCOUNTS_LOGIN_WINDOW_SECONDS
-    for key, _limit in _throttle_keys(identifier, ip):
-        cache.add(f"{key}:until", time.time() + window, window)
-        cache.add(key, 0, window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-
-
 def _is_staff(user: Any) -> bool:
     return bool(user.is_staff or user.is_superuser or user.memberships.exists())
-
-
-def too_many_attempts(wait: int) -> MotCuaError:
-    minutes = max(1, (wait + 59) // 60)
-    return MotCuaError("too_many_attempts", _(
-        "Too many failed sign-ins. Wait %(minutes)d minute(s) and try again, or reset your password."),
-        {"minutes": minutes}, location="identifier")
 
 
 def authenticate_citizen(*, request: HttpRequest, identifier: str, password: str) -> Any:
     """The citizen's user for this phone or email and password, or a refusal.
 
-    Failures are counted per identifier and per IP address, and once over the limit every try is refused, even
-    with the right password, until the window ends: guessing stays slow whatever the attacker varies. Staff
-    accounts are refused here (they sign in to the workspace), but only once their password proved who they are,
-    so the message tells nothing to a stranger.
+    Failures are counted by the sign-in lockout (:mod:`motcua.accounts.lockout`, shared with the staff and admin
+    sign-ins) per account — a citizen's phone and email name the same one — and per client address; while a lock
+    holds every try is refused, even with the right password. Staff accounts are refused here (they sign in to
+    the workspace), but only once their password proved who they are, so the message tells nothing to a stranger.
     """
-    ip = request.META.get("REMOTE_ADDR", "")
-    wait = login_wait(identifier=identifier, ip=ip)
-    if wait:
-        raise too_many_attempts(wait)
     errors = []
     if not identifier.strip():
         errors.append(MotCuaError("identifier_required", _("Enter your phone number or email address."),
@@ -293,18 +246,17 @@ def authenticate_citizen(*, request: HttpRequest, identifier: str, password: str
     if errors:
         raise ValidationFailed(errors)
     citizen = selectors.citizen_by_identifier(identifier)
-    if citizen is not None:
-        user = authenticate(request, username=citizen.user.get_username(), password=password)
-        if user is not None and not _is_staff(user):
-            for key, _limit in _throttle_keys(identifier, ""):
-                cache.delete_many([key, f"{key}:until"])
-            return user
-    else:
-        user = authenticate(request, username=identifier.strip(), password=password)
-        if user is not None and citizen_of(user) is None:
-            raise MotCuaError("staff_account", _(
-                "This is a staff account: sign in at the staff workspace, /workspace/login/."), location="identifier")
-    _record_failure(identifier, ip)
+    username = citizen.user.get_username() if citizen is not None else identifier.strip()
+    if is_locked(request, username):
+        raise too_many_attempts()
+    user = authenticate(request, username=username, password=password)
+    if user is not None and citizen is None and citizen_of(user) is None:
+        raise MotCuaError("staff_account", _(
+            "This is a staff account: sign in at the staff workspace, /workspace/login/."), location="identifier")
+    if user is not None and citizen is not None and not _is_staff(user):
+        return user
+    if user is not None:  # a staff user behind a citizen's contact: refused like a wrong password, and counted
+        user_login_failed.send(sender=__name__, credentials=get_credentials(username), request=request)
     raise MotCuaError("wrong_credentials", _("The phone number, email or password is wrong."), location="password")
 
 

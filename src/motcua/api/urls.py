@@ -8,7 +8,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
 from motcua.catalog.api import router as catalog_router
-from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
+from motcua.core.errors import MotCuaError, TooManyRequests, ValidationFailed, from_pydantic
 from motcua.dossiers.api import public as tracking_router
 from motcua.dossiers.api import router as dossiers_router
 
@@ -25,7 +25,10 @@ api = NinjaAPI(
 
 @api.exception_handler(MotCuaError)
 def motcua_error(request: HttpRequest, exc: MotCuaError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.wait)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

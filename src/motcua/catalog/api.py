@@ -15,6 +15,7 @@ from pydantic import Field as PydanticField
 from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.selectors import SearchFilters, due_at, procedure_version, search_procedures
 from motcua.core.calendar import WorkingCalendar
+from motcua.core.web import public_url
 
 router = Router(tags=["catalogue"])
 
@@ -135,7 +136,7 @@ def _item(request: HttpRequest, v: ProcedureVersion) -> dict[str, object]:
         "online_level": v.online_level,
         "boundary_free": v.boundary_free,
         "fees": [{"name": f.name_vi, "amount": f.amount, "note": f.note} for f in v.fees.all()],
-        "url": request.build_absolute_uri(reverse("portal:procedure", args=[v.procedure.code])),
+        "url": public_url(reverse("portal:procedure", args=[v.procedure.code]), request),
     }
 
 

@@ -37,7 +37,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "motcua.portal.errors.csrf_failure"  # a page in the portal's style with a way back
 # The public address, used in QR codes and printed lists (e.g. https://dichvucong.quangninh.gov.vn).
+# Unset: links use the address of the request being served (motcua.core.web.public_url); set it in production, so
+# that messages sent outside a request (the worker, commands) have absolute links too.
 PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/")
+# The reverse proxies in front of MotCua (addresses or prefixes, e.g. "10.0.0.0/8,172.16.0.5"): only a connection
+# from one of them may say who the client is, in MOTCUA_CLIENT_IP_HEADER (the request.META key; X-Forwarded-For
+# by default). Empty (the default): the connection's own address is the client's. See docs/security.md.
+MOTCUA_TRUSTED_PROXIES = env_list("MOTCUA_TRUSTED_PROXIES", "")
+MOTCUA_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "") or "HTTP_X_FORWARDED_FOR"
 # Trial mode: demo accounts are shown on the sign-in page (hypothetical accounts for a trial run).
 DEMO_MODE = env_bool("MOTCUA_DEMO")
 
@@ -45,6 +52,7 @@ INSTALLED_APPS = [
     "motcua.portal",  # first, so that its templates (e.g. the admin sign-in page) take precedence
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",  # the sign-in lockout (motcua.accounts.lockout)
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -77,12 +85,14 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "motcua.core.web.RequestContextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "motcua.config.urls"
@@ -203,13 +213,29 @@ MOTCUA_WORKING_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
 ACCOUNTS_CODE_TTL_SECONDS = 10 * 60
 ACCOUNTS_CODE_MAX_ATTEMPTS = 5
 ACCOUNTS_CODE_RESEND_SECONDS = 60
-# Failed citizen sign-ins allowed per phone/email and per IP address in a window (many citizens may share one
-# address: a service center's kiosk, a mobile carrier's NAT), after which every try is refused until it ends.
-ACCOUNTS_LOGIN_FAILURES_PER_IDENTIFIER = 5
-ACCOUNTS_LOGIN_FAILURES_PER_IP = 30
-ACCOUNTS_LOGIN_WINDOW_SECONDS = 15 * 60
-# The citizen backend links identity-provider accounts by their subject only; it is inert without a client ID.
+# The sign-in lockout of every password sign-in (citizens, staff, admin), django-axes with its state in the
+# database (shared by all processes): failed sign-ins allowed per account and per client address (many citizens
+# may share one: a service center's kiosk, a mobile carrier's NAT), after which every try is refused, the right
+# password too, for the lock time. See motcua.accounts.lockout and docs/security.md.
+ACCOUNTS_LOGIN_FAILURES_PER_IDENTIFIER = int(os.environ.get("MOTCUA_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+ACCOUNTS_LOGIN_FAILURES_PER_IP = int(os.environ.get("MOTCUA_LOGIN_FAILURES_PER_ADDRESS", "30"))
+ACCOUNTS_LOGIN_WINDOW_SECONDS = int(os.environ.get("MOTCUA_LOGIN_LOCK_MINUTES", "15")) * 60
+AXES_HANDLER = "motcua.accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = "motcua.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "motcua.accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "motcua.core.web.client_ip"
+AXES_WHITELIST_CALLABLE = "motcua.accounts.lockout.not_a_password_sign_in"
+AXES_LOCKOUT_CALLABLE = "motcua.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # the handler clears the account's failures itself (not its address's)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries refused by a lock do not prolong it
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only while they count (personal data: collect the minimum)
+AXES_SENSITIVE_PARAMETERS = ["username", "identifier", "ip_address"]
+AXES_HTTP_RESPONSE_CODE = 429
+# The lockout backend comes first (it refuses a locked account before any password is checked); the citizen
+# backend links identity-provider accounts by their subject only; it is inert without a client ID.
 AUTHENTICATION_BACKENDS = [
+    "motcua.accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "motcua.accounts.oidc.CitizenOIDCBackend",
 ]
@@ -298,7 +324,9 @@ CONTENT_SECURITY_POLICY = {
 # --- feedback -------------------------------------------------------------------------------------------------
 # one counter survey per browser and counter in this many seconds, and at most FEEDBACK_COUNTER_ADDRESS_LIMIT per
 # network address (citizens share a center's Wi-Fi) and counter in that time (shared cache: set REDIS_URL with
-# several web processes); behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP)
+# several web processes); the address is motcua.core.web.client_ip's (MOTCUA_TRUSTED_PROXIES)
 FEEDBACK_COUNTER_THROTTLE_SECONDS = int(os.environ.get("MOTCUA_FEEDBACK_THROTTLE_SECONDS", "600"))
 FEEDBACK_COUNTER_ADDRESS_LIMIT = int(os.environ.get("MOTCUA_FEEDBACK_ADDRESS_LIMIT", "30"))
-FEEDBACK_CLIENT_IP_HEADER = os.environ.get("MOTCUA_CLIENT_IP_HEADER", "")
+
+# --- public tracking by dossier code: look-ups per client address per minute (the page and the API) ------------
+MOTCUA_TRACK_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_TRACK_LIMIT_PER_MINUTE", "30"))

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
+from motcua.accounts.lockout import AdminLoginForm
 from motcua.api.urls import api
 from motcua.api.urls import not_found as api_not_found
 from motcua.portal import views as portal_views
@@ -10,6 +11,7 @@ from motcua.portal import views as portal_views
 admin.site.site_header = _("MotCua administration")
 admin.site.site_title = _("MotCua")
 admin.site.index_title = _("One-stop shop administration")
+admin.site.login_form = AdminLoginForm  # the sign-in lockout's message on the admin's own page
 
 urlpatterns = [
     path("admin/", admin.site.urls),

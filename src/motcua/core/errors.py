@@ -61,6 +61,18 @@ class NotFound(MotCuaError):
     status = 404
 
 
+class TooManyRequests(MotCuaError):
+    """A throttle refused the request (:func:`motcua.core.web.throttle`); ``wait`` seconds until it may retry."""
+
+    status = 429
+
+    def __init__(self, wait: int) -> None:
+        self.wait = wait
+        super().__init__("too_many_requests",
+                         _("Too many requests from your address. Wait %(seconds)d seconds and try again."),
+                         {"seconds": wait})
+
+
 class ValidationFailed(MotCuaError):
     """Several errors found at once (e.g. an import file): all are reported, nothing is written."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router
 from ninja import Status as Reply
@@ -18,7 +19,9 @@ from pydantic import Field as PydanticField
 
 from motcua.api.auth import BearerToken
 from motcua.catalog.api import ErrorOut, Out
+from motcua.core.errors import TooManyRequests
 from motcua.core.responses import private_pdf
+from motcua.core.web import throttle
 from motcua.dossiers import deadlines, rules, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
@@ -307,13 +310,18 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     from motcua.dossiers.slips import render_slip
 
     dossier = selectors.get_for(_actor(request), code, via="slip")
-    pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
+    pdf = render_slip(dossier, kind)
     return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
 
 
-@public.get("/{code}", response={200: TrackOut, 404: ErrorOut}, summary="Track a dossier by its code (public)")
+@public.get("/{code}", response={200: TrackOut, 404: ErrorOut, 429: ErrorOut},
+            summary="Track a dossier by its code (public)")
 def track(request: HttpRequest, code: str) -> dict[str, Any]:
-    """Status, step, due date and milestones; never personal data."""
+    """Status, step, due date and milestones; never personal data. At most ``MOTCUA_TRACK_LIMIT_PER_MINUTE``
+    look-ups per client address a minute (shared with the tracking page): 429 and ``Retry-After`` beyond."""
+    wait = throttle(request, "track", limit=settings.MOTCUA_TRACK_LIMIT_PER_MINUTE, window=60)
+    if wait:
+        raise TooManyRequests(wait)
     data = selectors.track(code)
     data.pop("dossier")
     data["status_label"] = str(data["status_label"])

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import Promise
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.agencies.models import Agency
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.core.errors import NotFound
+from motcua.core.web import public_url
 from motcua.dossiers import deadlines, rules
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier, Event
@@ -52,14 +52,10 @@ HANDOVER_ACTIONS = frozenset({
 # Hand-overs by which the applicant gives the dossier to the one-stop point (nothing to judge on time).
 FROM_APPLICANT = frozenset({"submit", "receive"})
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
-
-def tracking_url(dossier: Dossier, base_url: str = "") -> str:
+def tracking_url(dossier: Dossier) -> str:
     """The public tracking page of the dossier (printed, and encoded in the slip's QR code): on
-    ``MOTCUA_PUBLIC_URL`` if set, else on the address the slip was requested from."""
-    base = (getattr(settings, "PUBLIC_BASE_URL", "") or base_url or DEFAULT_BASE_URL).rstrip("/")
-    return f"{base}/tra-cuu/?ma={quote(dossier.code, safe='')}"
+    ``MOTCUA_PUBLIC_URL`` if set, else on the address of the request being served (:func:`public_url`)."""
+    return public_url(f"/tra-cuu/?ma={quote(dossier.code, safe='')}")
 
 
 # --- formatting ----------------------------------------------------------------------------------------
@@ -276,7 +272,7 @@ def available_slips(dossier: Dossier) -> list[str]:
     return _available(dossier, _events(dossier))
 
 
-def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, Any]:
+def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
     """Everything the slip templates print, from the dossier as stored now (not the possibly stale instance).
 
     Raises :class:`NotFound` (``slip_not_available``) for an unknown kind or a slip that does not exist yet.
@@ -294,7 +290,7 @@ def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, A
     ruleset = rules.ruleset(dossier.rules_version)
     agency = dossier.receiving_agency
     received_by = _last(events, "receive") or _last(events, "submit")
-    url = tracking_url(dossier, base_url)
+    url = tracking_url(dossier)
     components = list(dossier.components.all())
     context: dict[str, Any] = {
         "kind": kind,
@@ -350,7 +346,7 @@ def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, A
         # the one-minute satisfaction survey of this receipt (Decision 766/QĐ-TTg: satisfaction), beside tracking
         from motcua.feedback.tokens import receipt_survey_url
 
-        survey = receipt_survey_url(dossier.code, base_url)
+        survey = receipt_survey_url(dossier.code)
         context.update(survey_url=survey, survey_qr=qr_data_uri(survey))
     elif kind == "control":
         rows = control_rows(dossier, events)
@@ -365,17 +361,17 @@ def slip_context(dossier: Dossier, kind: str, base_url: str = "") -> dict[str, A
     return context
 
 
-def render_slip_html(dossier: Dossier, kind: str, base_url: str = "") -> str:
-    context = slip_context(dossier, kind, base_url)
+def render_slip_html(dossier: Dossier, kind: str) -> str:
+    context = slip_context(dossier, kind)
     with translation.override("vi"):
         return render_to_string(f"dossiers/slips/{kind}.html", context)
 
 
-def render_slip(dossier: Dossier, kind: str, base_url: str = "") -> bytes:
+def render_slip(dossier: Dossier, kind: str) -> bytes:
     """The slip ``kind`` of ``dossier`` as an A4 PDF. Raises :class:`NotFound` (``slip_not_available``).
-    ``base_url`` (e.g. ``https://host``) is where the QR code points when ``MOTCUA_PUBLIC_URL`` is not set."""
+    Its QR code points to ``MOTCUA_PUBLIC_URL``, else to the address the slip is requested from."""
     from weasyprint import HTML, URLFetcher
 
-    html = render_slip_html(dossier, kind, base_url)
+    html = render_slip_html(dossier, kind)
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
     return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())

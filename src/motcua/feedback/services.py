@@ -34,6 +34,7 @@ from motcua.agencies.models import Agency, Counter
 from motcua.core import identity
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.web import public_url
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.machine import Status
@@ -254,7 +255,7 @@ def next_petition_code(now: datetime) -> str:
 
 
 def submit_petition(*, data: PetitionIn, user: Any = None, language: str = "vi",
-                    now: datetime | None = None, base_url: str = "") -> Petition:
+                    now: datetime | None = None) -> Petition:
     """Record a feedback or petition from anyone (signed in or not); returns it with its code, which the sender
     also receives by email or SMS (to follow it up later)."""
     agency, errors = _check_petition(data)
@@ -273,19 +274,18 @@ def submit_petition(*, data: PetitionIn, user: Any = None, language: str = "vi",
         PetitionEvent.objects.create(petition=petition, action=PetitionEvent.Action.SUBMIT, at=now,
                                      actor=signed_in, data={"consent_to_publish": data.consent_to_publish})
         context = {"code": petition.code, "subject": petition.subject, "agency": agency.name,
-                   "name": petition.sender_name, "url": lookup_url(petition, base_url)}
+                   "name": petition.sender_name, "url": lookup_url(petition)}
         transaction.on_commit(lambda: notify(
             template="petition_received", context=context, email=petition.sender_email,
             phone=petition.sender_phone, user=signed_in, language=petition.language))
     return petition
 
 
-def lookup_url(petition: Petition, base_url: str = "") -> str:
-    base = (getattr(settings, "PUBLIC_BASE_URL", "") or base_url).rstrip("/")
-    return base + reverse("feedback:petition_lookup") + f"?ma={petition.code}"
+def lookup_url(petition: Petition) -> str:
+    return public_url(reverse("feedback:petition_lookup") + f"?ma={petition.code}")
 
 
-def answer_petition(*, actor: Actor, code: str, answer: str, publish: bool, base_url: str = "",
+def answer_petition(*, actor: Actor, code: str, answer: str, publish: bool,
                     now: datetime | None = None) -> Petition:
     """Answer (or revise the answer to) a petition of one of the actor's agencies, and publish it or not.
 
@@ -326,7 +326,7 @@ def answer_petition(*, actor: Actor, code: str, answer: str, publish: bool, base
         if changed:
             context = {"code": petition.code, "subject": petition.subject, "answer": text,
                        "agency": petition.agency.name, "name": petition.sender_name,
-                       "url": lookup_url(petition, base_url)}
+                       "url": lookup_url(petition)}
             transaction.on_commit(lambda: notify(
                 template="petition_answered", context=context, email=petition.sender_email,
                 phone=petition.sender_phone, user=petition.sender_user, language=petition.language))

@@ -8,9 +8,10 @@ use it without a cycle.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+
+from motcua.core.web import public_url
 
 SALT = "motcua.feedback.receipt-survey"
 
@@ -31,9 +32,6 @@ def receipt_survey_path(dossier_code: str) -> str:
     return reverse("feedback:receipt_survey", args=[receipt_token(dossier_code)])
 
 
-def receipt_survey_url(dossier_code: str, base_url: str = "") -> str:
-    """The survey address printed on the receipt: on ``MOTCUA_PUBLIC_URL`` if set, else on ``base_url``."""
-    from motcua.dossiers.slips import DEFAULT_BASE_URL
-
-    base = (getattr(settings, "PUBLIC_BASE_URL", "") or base_url or DEFAULT_BASE_URL).rstrip("/")
-    return base + receipt_survey_path(dossier_code)
+def receipt_survey_url(dossier_code: str) -> str:
+    """The survey address printed on the receipt (:func:`motcua.core.web.public_url`)."""
+    return public_url(receipt_survey_path(dossier_code))

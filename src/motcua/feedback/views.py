@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
@@ -25,9 +24,10 @@ from django_htmx.middleware import HtmxDetails
 from motcua.accounts.decorators import citizen_of
 from motcua.agencies.selectors import agency_by_code
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.web import client_ip, public_url
 from motcua.feedback import selectors, services
 from motcua.feedback.models import PetitionKind, Score
-from motcua.portal.qr import public_url, qr_svg
+from motcua.portal.qr import qr_svg
 
 PAGE_SIZE = 20
 SENT_SESSION_KEY = "feedback_petition_sent"
@@ -85,14 +85,6 @@ def browser_key(request: HttpRequest) -> str:
     return f"session:{request.session.session_key}"
 
 
-def client_address(request: HttpRequest) -> str:
-    """The caller's address for the counter survey's throttle: ``FEEDBACK_CLIENT_IP_HEADER`` (set by a trusted
-    proxy, e.g. ``HTTP_X_REAL_IP``) when configured, else the connection's address."""
-    header = getattr(settings, "FEEDBACK_CLIENT_IP_HEADER", "")
-    value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() if value else "") or request.META.get("REMOTE_ADDR", "")
-
-
 # --- the applicant's rating of a returned dossier --------------------------------------------------------
 
 
@@ -144,7 +136,7 @@ def counter_survey(request: HttpRequest, agency_code: str, counter_number: int) 
         try:
             services.rate_at_counter(agency_code=agency_code, counter_number=counter_number,
                                      answers=parse_answers(request.POST), client=browser_key(request),
-                                     address=client_address(request))
+                                     address=client_ip(request))
         except services.Throttled as exc:
             return render(request, "feedback/thanks.html", {**context, "notice": exc.text()}, status=exc.status)
         except MotCuaError as exc:
@@ -163,7 +155,7 @@ def counter_sheet(request: HttpRequest, agency_code: str) -> HttpResponse:
         raise Http404
     rows = []
     for item in selectors.counters_of(agency):
-        url = public_url(request, reverse("feedback:counter_survey", args=[agency.identifier_code, item.number]))
+        url = public_url(reverse("feedback:counter_survey", args=[agency.identifier_code, item.number]), request)
         rows.append({"counter": item, "url": url, "qr": qr_svg(url, scale=4, title=item.name)})
     return render(request, "feedback/counter_sheet.html", {"agency": agency, "rows": rows,
                                                            "today": timezone.now()})
@@ -216,8 +208,7 @@ def petition(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             created = services.submit_petition(data=_petition_data(request.POST), user=request.user,
-                                               language=translation.get_language() or "vi",
-                                               base_url=request.build_absolute_uri("/").rstrip("/"))
+                                               language=translation.get_language() or "vi")
         except MotCuaError as exc:
             values: QueryDict | dict[str, str] = request.POST
             errors, status = field_errors(exc), exc.status

@@ -53,8 +53,7 @@ def petition(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         publish = request.POST.get("publish") == "on"
         try:
-            services.answer_petition(actor=actor, code=code, answer=request.POST.get("answer", ""), publish=publish,
-                                     base_url=request.build_absolute_uri("/").rstrip("/"))
+            services.answer_petition(actor=actor, code=code, answer=request.POST.get("answer", ""), publish=publish)
         except NotFound:
             raise Http404 from None
         except MotCuaError as exc:

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.template import Context, Engine, TemplateDoesNotExist
 from django.utils import timezone, translation
 
+from motcua.core.web import public_url
 from motcua.notifications.models import Notification, NotificationChannel, NotificationStatus
 from motcua.notifications.sms import ascii_fold, get_provider
 
@@ -296,12 +297,6 @@ def recipients(dossier: Any) -> tuple[str, str, Any, str]:
     return email, phone, user, language
 
 
-def _base_url() -> str:
-    from motcua.dossiers.slips import DEFAULT_BASE_URL
-
-    return (getattr(settings, "PUBLIC_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/")
-
-
 def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
     """What the dossier templates may say: the code, the procedure, dates, reasons, missing documents, links.
 
@@ -312,7 +307,6 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
     data = event.data or {}
     agency = dossier.receiving_agency
     version = dossier.version
-    base = _base_url()
     online = dossier.applicant_user_id is not None
     return {
         "kind": kind,
@@ -336,9 +330,9 @@ def dossier_context(dossier: Any, event: Any, kind: str) -> dict[str, Any]:
         "pause_kind": dossier.pause_kind,
         "delivery": dossier.delivery,
         "online": online,
-        "dossier_url": f"{base}/ho-so-cua-toi/{quote(dossier.code, safe='')}/" if online else "",
+        "dossier_url": public_url(f"/ho-so-cua-toi/{quote(dossier.code, safe='')}/") if online else "",
         "tracking_url": tracking_url(dossier),
-        "sms_tracking_url": f"{base}/tra-cuu/",
+        "sms_tracking_url": public_url("/tra-cuu/"),
         "amount_text": vnd(data.get("amount")) + " đ",
         "receipt_number": data.get("receipt_number", ""),
     }

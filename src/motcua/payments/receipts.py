@@ -99,10 +99,10 @@ def gateway_label(name: str) -> str:
         return name
 
 
-def receipt_context(payment: Payment, base_url: str = "") -> dict[str, Any]:
+def receipt_context(payment: Payment) -> dict[str, Any]:
     dossier = payment.dossier
     agency = dossier.receiving_agency
-    url = tracking_url(dossier, base_url)
+    url = tracking_url(dossier)
     lines = payment.lines or [{"name": "Phí, lệ phí", "amount": payment.amount, "due": payment.amount,
                                "exemption": ""}]
     return {
@@ -126,12 +126,11 @@ def receipt_context(payment: Payment, base_url: str = "") -> dict[str, Any]:
     }
 
 
-def render_receipt(payment: Payment, base_url: str = "") -> bytes:
-    """The receipt of a paid ``payment`` as an A5 PDF. ``base_url`` is where the QR code points when
-    ``MOTCUA_PUBLIC_URL`` is not set."""
+def render_receipt(payment: Payment) -> bytes:
+    """The receipt of a paid ``payment`` as an A5 PDF; its QR code points to the dossier's tracking page."""
     from weasyprint import HTML, URLFetcher
 
     with translation.override("vi"):
-        html = render_to_string("payments/receipt.html", receipt_context(payment, base_url))
+        html = render_to_string("payments/receipt.html", receipt_context(payment))
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
     return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())

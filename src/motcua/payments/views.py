@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.core.responses import private_pdf
+from motcua.core.web import client_ip, public_url, site_root
 from motcua.payments import receipts, selectors, services
 from motcua.payments.gateways import get_gateway, vnpay
 from motcua.payments.gateways.sandbox import OUTCOMES, SandboxGateway, send_ipn
@@ -32,24 +32,8 @@ from motcua.payments.models import NoticeOutcome, NoticeSource
 DOSSIER_PAGE = "/ho-so-cua-toi/{code}/"
 
 
-def _site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
-def _public_url(request: HttpRequest) -> str:
-    return getattr(settings, "PUBLIC_BASE_URL", "") or _site_url(request)
-
-
-def _client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):  # behind the TLS proxy: the proxy says who it is
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:45]
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
-
-
 def _remote_addr(request: HttpRequest) -> str | None:
-    return _client_ip(request) or None
+    return client_ip(request) or None
 
 
 @require_POST
@@ -59,8 +43,8 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": next_page}))
     try:
         payment = services.start_payment(
-            code=code, user=request.user, return_url=_public_url(request) + reverse("payments:return"),
-            client_ip=_client_ip(request), locale=get_language() or "vi", site_url=_site_url(request),
+            code=code, user=request.user, return_url=public_url(reverse("payments:return"), request),
+            client_ip=client_ip(request), locale=get_language() or "vi", site_url=site_root(request),
         )
     except NotFound as exc:
         raise Http404(exc.text()) from None
@@ -106,7 +90,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
         payment = selectors.receipt_for(request.user, number, via="receipt")
     except NotFound as exc:
         raise Http404(exc.text()) from None
-    pdf = receipts.render_receipt(payment, _site_url(request))
+    pdf = receipts.render_receipt(payment)
     return private_pdf(pdf, f"{payment.receipt_number}.pdf")
 
 

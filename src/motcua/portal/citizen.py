@@ -383,7 +383,7 @@ def my_slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     dossier = _own(request, code)
     if kind not in available_slips(dossier):
         raise Http404
-    pdf = render_slip(dossier, kind, request.build_absolute_uri("/").rstrip("/"))
+    pdf = render_slip(dossier, kind)
     return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
 
 

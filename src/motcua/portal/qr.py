@@ -4,15 +4,6 @@ import io
 from functools import lru_cache
 
 import segno
-from django.conf import settings
-from django.http import HttpRequest
-
-
-def public_url(request: HttpRequest, path: str) -> str:
-    """Absolute address of ``path``: MOTCUA_PUBLIC_URL when set (printed QR codes outlive the request host)."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL + path
-    return request.build_absolute_uri(path)
 
 
 @lru_cache(maxsize=4096)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -27,10 +28,11 @@ from motcua.catalog.selectors import (
     search_procedures,
 )
 from motcua.core.calendar import calendar_for
-from motcua.core.errors import MotCuaError, NotFound
+from motcua.core.errors import MotCuaError, NotFound, TooManyRequests
+from motcua.core.web import public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
-from motcua.portal.qr import public_url, qr_png, qr_svg
+from motcua.portal.qr import qr_png, qr_svg
 
 PAGE_SIZE = 20
 
@@ -82,7 +84,7 @@ def _version_or_404(code: str) -> ProcedureVersion:
 @require_safe
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = _version_or_404(code)
-    url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
+    url = public_url(reverse("portal:procedure", args=[version.procedure.code]), request)
     now = timezone.now()
     context = {
         "v": version,
@@ -99,7 +101,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
 @cache_control(max_age=3600, public=True)
 def procedure_qr(request: HttpRequest, code: str) -> HttpResponse:
     version = _version_or_404(code)
-    url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
+    url = public_url(reverse("portal:procedure", args=[version.procedure.code]), request)
     return HttpResponse(qr_png(url), content_type="image/png")
 
 
@@ -125,7 +127,7 @@ def agency_print(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     rows = []
     for version in procedures_received_at(agency):
-        url = public_url(request, reverse("portal:procedure", args=[version.procedure.code]))
+        url = public_url(reverse("portal:procedure", args=[version.procedure.code]), request)
         rows.append((version, qr_svg(url, scale=2, title=version.procedure.code)))
     return render(request, "portal/agency_print.html", {"agency": agency, "rows": rows, "today": timezone.now()})
 
@@ -143,7 +145,10 @@ def track(request: HttpRequest) -> HttpResponse:
     result: dict[str, object] | None = None
     error = ""
     status = 200
-    if code:
+    wait = throttle(request, "track", limit=settings.MOTCUA_TRACK_LIMIT_PER_MINUTE, window=60) if code else 0
+    if wait:
+        error, status = TooManyRequests(wait).text(), 429
+    elif code:
         if not is_code(code):
             error, status = _("%(code)s is not a dossier code (it looks like 000.01.20.H22-250701-0001).") % {
                 "code": code}, 400
@@ -155,7 +160,8 @@ def track(request: HttpRequest) -> HttpResponse:
             else:
                 result = {key: found[key] for key in PUBLIC_TRACK_KEYS}
                 result["milestones"] = [{"at": m["at"], "label": m["label"]} for m in found["milestones"]]
-    return render(request, "portal/track.html", {"code": code, "result": result, "error": error}, status=status)
+    return render(request, "portal/track.html", {"code": code, "result": result, "error": error,
+                                                 "limited": status == 429}, status=status)
 
 
 @require_safe

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from motcua.accounts.lockout import StaffLoginForm
 from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
 from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
@@ -99,8 +100,11 @@ def _local_input(moment: datetime | None) -> str:
 
 
 class LoginView(auth_views.LoginView):
+    """Staff sign-in, under the one sign-in lockout (:mod:`motcua.accounts.lockout`)."""
+
     template_name = "workspace/login.html"
     redirect_authenticated_user = True
+    authentication_form = StaffLoginForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -561,7 +565,7 @@ def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     if kind not in SLIP_KINDS:
         raise Http404
     try:
-        pdf = render_slip(found, kind, request.build_absolute_uri("/").rstrip("/"))
+        pdf = render_slip(found, kind)
     except NotFound as exc:
         raise Http404(exc.text()) from None
     return private_pdf(pdf, f"{found.code}-{kind}.pdf")
