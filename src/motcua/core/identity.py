@@ -49,3 +49,14 @@ PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
 
 def is_phone(value: str) -> bool:
     return bool(PHONE.match(re.sub(r"[\s.\-()]", "", value or "")))
+
+
+def normalize_phone(value: str) -> str:
+    """``0912 345 678``, ``+84 912.345.678``, ``(+84)912345678`` → ``0912345678``: one spelling per number, so
+    that uniqueness, sign-in and the comparison with an account's phone do not depend on how it was typed."""
+    compact = re.sub(r"[\s.\-()]", "", value or "")
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("84") and len(compact) == 11:
+        compact = "0" + compact[2:]
+    return compact

@@ -174,6 +174,7 @@ class _Values(dict[str, Any]):
 
 def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors = FormErrors()
+    status = 200
     pending = _pending(request)
     source = request.POST if request.method == "POST" else (_Values(pending) if pending else None)
     if source is not None:
@@ -181,7 +182,7 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         try:
             services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point)
         except MotCuaError as exc:
-            errors = FormErrors.of(exc)
+            errors, status = FormErrors.of(exc), exc.status
         else:
             if request.method == "POST":
                 return _next(draft, "details")
@@ -193,8 +194,8 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     ]
     context = _context(draft, "details", errors=errors, fields=fields,
                        points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
-                       locked=bool(services.identity_of(request.user)))
-    return render(request, "portal/wizard/details.html", context, status=422 if errors else 200)
+                       holder=services.account_holder(request.user))
+    return render(request, "portal/wizard/details.html", context, status=status)
 
 
 def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
