@@ -137,8 +137,8 @@ def own_applicant(applicant: dict[str, Any], holder: Identity) -> dict[str, Any]
     """The applicant of an online dossier from a citizen's or business's account: the account holder.
 
     Kind, name, ID number (or tax code), phone and email are the account's; a field left empty is filled from the
-    account, a name, number or contact that differs raises :class:`NotAccountHolder`. Only the address is the applicant's to give.
-    An account without an ID number (an identity provider that gave none) keeps the ID number given.
+    account, a name, number or contact that differs raises :class:`NotAccountHolder`. Only the address is the
+    applicant's to give. An account without an ID number (an identity provider gave none) keeps the one given.
     Used by :func:`create_dossier` and by the portal's wizard (which shows the account's values)."""
     fixed = {"name": holder.name, "id_number": holder.id_number, "phone": holder.phone, "email": holder.email}
     if not holder.id_number:
