@@ -30,9 +30,9 @@ from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
 from motcua.core.responses import private_file, private_pdf
 from motcua.documents import services as warehouse
+from motcua.dossiers import machine
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
 from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
@@ -325,6 +325,7 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | None = None,
                   status: int = 200) -> HttpResponse:
+    actor = _actor(request)
     tracked = dossier_selectors.track(dossier.code)
     results = []
     if dossier.result_issued_at is not None:
@@ -334,7 +335,9 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
         "files": Attachment.objects.filter(dossier=dossier).exclude(kind=AttachmentKind.RESULT),
         "missing": services.missing_items(dossier), "errors": errors or FormErrors(),
         "full_online": dossier.version.online_level == OnlineLevel.FULL,
-        "can_withdraw": dossier.status in {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED},
+        # the page asks the machine, as the POST handlers below do through the services
+        "can_withdraw": machine.may(dossier, "withdraw", actor),
+        "can_supplement": machine.may(dossier, "supplement", actor),
     }
     return render(request, "portal/mine/detail.html", context, status=status)
 

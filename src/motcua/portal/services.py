@@ -31,7 +31,7 @@ from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor, Identity
-from motcua.dossiers.machine import Status
+from motcua.dossiers.machine import Status, authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
 from motcua.payments import fees
@@ -318,7 +318,9 @@ def missing_items(dossier: Dossier) -> list[dict[str, str]]:
 
 
 def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
-    """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency."""
+    """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency.
+    The machine decides first (as it decides whether the page shows the form), before any file is read."""
+    authorize(dossier, "supplement", actor)
     missing = missing_items(dossier)
     if not missing:
         raise MotCuaError("no_supplement_requested", _("No supplement is requested for this dossier now."))
