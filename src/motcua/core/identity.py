@@ -60,3 +60,28 @@ def normalize_phone(value: str) -> str:
     elif compact.startswith("84") and len(compact) == 11:
         compact = "0" + compact[2:]
     return compact
+
+
+def mask(value: str, start: int, end: int) -> str:
+    """``value`` with all but its first ``start`` and last ``end`` characters hidden: ``mask("001090001245", 4, 2)``
+    → ``0010******45``. A value too short to keep anything hidden is hidden whole; an empty one stays empty."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) <= start + end + 2:
+        return "*" * len(value)
+    return value[:start] + "*" * (len(value) - start - end) + value[len(value) - end:]
+
+
+def masked_personal_data(*, id_number: str, phone: str, email: str, address: str) -> dict[str, str]:
+    """The one way personal data is masked for those who need to know a dossier but not its applicant: ID number
+    ``0010******45``, phone ``09******67``, email ``a***@example.vn`` (the domain kept), address reduced to its
+    last part (the province or city)."""
+    local, _at, domain = (email or "").partition("@")
+    parts = [part.strip() for part in (address or "").split(",") if part.strip()]
+    return {
+        "id_number": mask(id_number, 4, 2),
+        "phone": mask(normalize_phone(phone), 2, 2),
+        "email": f"{local[:1]}***@{domain}" if domain else mask(email, 1, 0),
+        "address": f"…, {parts[-1]}" if len(parts) > 1 else ("…" if parts else ""),
+    }

@@ -43,6 +43,8 @@ from motcua.portal.models import Draft, DraftFile
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
 PENDING = "wizard_pending"
+# the ways to receive the result, in the citizen's words (staff pages use the neutral labels of ``Delivery``)
+YOUR_DELIVERY = {**dict(Delivery.choices), Delivery.POST: gettext_lazy("By post to your address")}
 
 
 def _pending_safe(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -250,7 +252,7 @@ def _delivery(request: HttpRequest, draft: Draft) -> HttpResponse:
             if request.method == "POST":
                 return _next(draft, "delivery")
     version = draft.version
-    options = [(value, label) for value, label in Delivery.choices if value in version.result_delivery]
+    options = [(value, label) for value, label in YOUR_DELIVERY.items() if value in version.result_delivery]
     context = _context(draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
                        exemptions=fees.exemptions_of(version))
     return render(request, "portal/wizard/delivery.html", context, status=422 if errors else 200)
@@ -281,7 +283,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
         documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
         point=next((a for a in services.receiving_points(draft.version)
                     if a.identifier_code == draft.data.get("receiving_agency")), None),
-        delivery_label=dict(Delivery.choices).get(draft.data.get("delivery", ""), ""),
+        delivery_label=YOUR_DELIVERY.get(draft.data.get("delivery", ""), ""),
     )
     return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)
 
