@@ -522,3 +522,90 @@ def test_the_applicant_is_told_the_fee_was_received(world: World, client: Client
     deliver_notifications()
     sms = Notification.objects.get(dossier=dossier, channel="sms", body__contains=payment.receipt_number)
     assert sms.status == "sent" and "30.000" in sms.body and dossier.code in sms.body
+
+
+# --- a success after a cancel: the money was taken ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("first", ["cancel", "fail"])
+def test_a_signed_success_after_a_cancel_is_recorded_and_confirms(world: World, client: Client, first: str) -> None:
+    applicant = citizen()
+    dossier = new_dossier(world, applicant)
+    payment = start(dossier, applicant)
+    assert ipn(client, gateway_answer(payment, first))["RspCode"] == "00"
+    success = gateway_answer(payment, "pay")
+    assert ipn(client, success) == {"RspCode": "00", "Message": "Confirm Success"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and payment.receipt_number and payment.response_code == "00"
+    assert [e.data["order_ref"] for e in payment_events(dossier)] == [payment.order_ref]
+    assert selectors.amount_due(dossier) == 0
+    assert ipn(client, success)["RspCode"] == "02"  # the same success again changes nothing
+    assert list(PaymentNotice.objects.filter(payment=payment).order_by("pk").values_list("outcome", flat=True)) == [
+        "accepted", "accepted", "duplicate"]
+
+
+def test_a_success_the_dossier_no_longer_owes_is_flagged_for_refund(world: World, client: Client,
+                                                                     caplog: Any) -> None:
+    applicant = citizen()
+    dossier = new_dossier(world, applicant)
+    first = start(dossier, applicant)
+    ipn(client, gateway_answer(first, "cancel"))
+    second = start(dossier, applicant)  # paid again with a new order
+    assert ipn(client, gateway_answer(second, "pay"))["RspCode"] == "00"
+    with caplog.at_level(logging.WARNING, logger="motcua.payments.services"):
+        late = ipn(client, gateway_answer(first, "pay"))  # then the bank reports the first one taken too
+    assert late == {"RspCode": "00", "Message": "Confirm Success"}  # recorded: the gateway must not retry
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.REFUND_DUE and first.receipt_number is None and first.paid_at
+    events = payment_events(dossier)
+    assert len(events) == 2 and events[-1].data["order_ref"] == first.order_ref and events[-1].data["refund_due"]
+    assert selectors.paid_total(dossier) == 30000 and selectors.amount_due(dossier) == 0  # not counted twice
+    assert "refund it" in caplog.text and first.order_ref in caplog.text
+    assert PaymentNotice.objects.filter(payment=first, outcome="accepted", reason="refund_due").count() == 1
+    client.force_login(applicant)
+    page = client.get("/thanh-toan/ket-qua/?" + urlencode(gateway_answer(first, "pay"))).content.decode()
+    assert 'id="refund-due"' in page  # the citizen back from the gateway is told, too
+    assert ipn(client, gateway_answer(first, "cancel"))["RspCode"] == "02"  # a cancel after it changes nothing
+
+
+def test_a_success_for_a_withdrawn_dossier_is_flagged_for_refund(world: World, client: Client) -> None:
+    applicant = citizen()
+    dossier = new_dossier(world, applicant)
+    payment = start(dossier, applicant)
+    ipn(client, gateway_answer(payment, "cancel"))
+    dossier_services.perform(dossier.code, "withdraw", actor=world.actor("tiepnhan"), params={"reason": "Xin rút"})
+    assert ipn(client, gateway_answer(payment, "pay"))["RspCode"] == "00"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUND_DUE and payment.receipt_number is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_a_cancel_and_a_success_racing_end_paid_once(world: World) -> None:
+    """The gateway's two notices about one order at once, in either order: the money is confirmed once."""
+    applicant = citizen()
+    payment = start(new_dossier(world, applicant), applicant)
+    answers = [gateway_answer(payment, "cancel"), gateway_answer(payment, "pay")]
+    barrier = threading.Barrier(2)
+    results: list[Any] = [None, None]
+
+    def send(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = ipn(Client(), answers[index])["RspCode"]
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # cancel first: both recorded (00, 00); success first: the cancel is a duplicate (00 for the success, 02)
+    assert results[1] == "00" and results[0] in ("00", "02"), results
+    paid = Payment.objects.get(pk=payment.pk)
+    assert paid.status == PaymentStatus.PAID and paid.receipt_number
+    assert len(payment_events(payment.dossier)) == 1 and ReceiptCounter.objects.get().last == 1
+    assert PaymentNotice.objects.filter(payment=payment).count() == 2

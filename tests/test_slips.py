@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from pypdf import PdfReader
 
 from motcua.agencies.models import Agency, AgencyKind, Membership
+from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.services import import_catalog
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import NotFound
@@ -252,3 +253,63 @@ def test_slip_kinds_and_tracking_url(world: dict[str, Actor], settings: Any) -> 
     assert qr_codes(slips.render_slip(dossier, "receipt"))[0] == slips.tracking_url(dossier)
 
 
+
+
+# --- the forms' details (issue 9) -------------------------------------------------------------------------------
+
+
+def test_a_commune_slip_is_headed_by_the_communes_peoples_committee(world: dict[str, Actor]) -> None:
+    dossier = new_dossier(world)
+    text = flat(text_of(slips.render_slip(dossier, "receipt"))).upper()
+    assert "ỦY BAN NHÂN DÂN PHƯỜNG HÀ TU TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG PHƯỜNG HÀ TU" in text
+    assert "TỈNH QUẢNG NINH TRUNG TÂM PHỤC VỤ" not in text  # not the provincial center above it
+    Agency.objects.filter(kind=AgencyKind.PEOPLE_COMMITTEE).update(is_active=False)  # none registered: by name
+    text = flat(text_of(slips.render_slip(dossier, "receipt"))).upper()
+    assert "ỦY BAN NHÂN DÂN PHƯỜNG HÀ TU TRUNG TÂM PHỤC VỤ" in text
+
+
+def test_the_receipt_never_lists_a_component_not_handed_in(world: dict[str, Actor]) -> None:
+    dossier, _ = services.create_dossier(actor=world["tiepnhan"], now=MONDAY, data={
+        "procedure": "1.000894", "channel": "counter", "applicant": APPLICANT,
+        "components": [{"order": 1, "originals": 1}, {"order": 2}],  # ticked, with no original and no copy
+    })
+    text = flat(text_of(slips.render_slip(dossier, "receipt")))
+    assert "Tờ khai đăng ký kết hôn 1 0" in text
+    assert "Giấy xác nhận tình trạng hôn nhân" not in text and "gồm 1 thành phần" in text
+
+
+def electronic_offered() -> None:
+    ProcedureVersion.objects.update(result_delivery=["counter", "post", "electronic"])
+
+
+def test_the_delivery_line_follows_the_way_of_delivery(world: dict[str, Actor]) -> None:
+    electronic_offered()
+    address = "Số 9, tổ 1, phường Hà Tu"
+    texts = {}
+    for delivery in ("electronic", "post"):
+        dossier, _ = services.create_dossier(actor=world["tiepnhan"], now=MONDAY, data={
+            "procedure": "1.000894", "channel": "counter", "delivery": delivery, "delivery_address": address,
+            "applicant": {**APPLICANT, "email": "an@example.vn"}, "components": [{"order": 1, "originals": 1}],
+        })
+        texts[delivery] = flat(text_of(slips.render_slip(dossier, "receipt")))
+    assert "Trực tuyến (nhận kết quả điện tử), qua thư điện tử an@example.vn" in texts["electronic"]
+    assert address not in texts["electronic"]  # not a postal address for an electronic delivery
+    assert f"Qua dịch vụ bưu chính công ích, đến địa chỉ: {address}" in texts["post"]
+
+
+def test_staff_pages_do_not_speak_to_the_officer_as_the_citizen(world: dict[str, Actor], client: Any) -> None:
+    electronic_offered()
+    dossier, _ = services.create_dossier(actor=world["tiepnhan"], now=MONDAY, data={
+        "procedure": "1.000894", "channel": "counter", "delivery": "electronic",
+        "delivery_address": "Số 9, tổ 1, phường Hà Tu", "applicant": {**APPLICANT, "email": "an@example.vn"},
+        "components": [{"order": 1, "originals": 1}],
+    })
+    client.force_login(get_user_model().objects.get(username="tiepnhan.hatu"))
+    for language in ("vi", "en"):
+        page = client.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert "your address" not in page and "của bạn" not in page
+        delivery = page.split('id="delivery">', 1)[1].split("</dd>", 1)[0]
+        assert "an@example.vn" in delivery and "Số 9" not in delivery
+    Dossier.objects.filter(pk=dossier.pk).update(delivery="post")
+    page = client.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Số 9, tổ 1, phường Hà Tu" in page.split('id="delivery">', 1)[1].split("</dd>", 1)[0]

@@ -5,26 +5,17 @@ Writes are in :mod:`motcua.accounts.services`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from motcua.accounts.decorators import citizen_of
 from motcua.accounts.models import Citizen, ContactChannel, VerificationCode
+from motcua.core.identity import normalize_phone as normalize_phone  # re-exported: accounts.services uses it
+from motcua.dossiers.actors import Identity
 
 LANGUAGES = ("vi", "en", "es")
-
-
-def normalize_phone(value: str) -> str:
-    """``0912 345 678``, ``+84 912.345.678``, ``(+84)912345678`` → ``0912345678``: one spelling per number, so
-    that uniqueness and sign-in do not depend on how it was typed."""
-    compact = re.sub(r"[\s.\-()]", "", value or "")
-    if compact.startswith("+84"):
-        compact = "0" + compact[3:]
-    elif compact.startswith("84") and len(compact) == 11:
-        compact = "0" + compact[2:]
-    return compact
 
 
 def normalize_email(value: str) -> str:
@@ -116,3 +107,13 @@ def account_summary(citizen: Citizen) -> dict[str, Any]:
         "unverified": unverified_channels(citizen),
         "has_password": citizen.user.has_usable_password(),
     }
+
+
+def identity_of(user: Any) -> Identity | None:
+    """Who a citizen or business account's holder is (``None`` for staff, integrations, anonymous): the
+    applicant of the account's online dossiers (``dossiers.services.own_applicant``)."""
+    citizen: Citizen | None = citizen_of(user)
+    if citizen is None:
+        return None
+    return Identity(kind=citizen.kind, name=citizen.full_name, id_number=citizen.id_number, phone=citizen.phone,
+                    email=citizen.email)

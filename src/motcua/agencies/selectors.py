@@ -34,3 +34,22 @@ def service_points() -> QuerySet[Agency]:
 
 def agency_by_code(code: str) -> Agency | None:
     return public_agencies().filter(identifier_code=code).first()
+
+
+def superior_body(agency: Agency) -> str:
+    """The body printed above ``agency`` in the header of its forms (Circular 01/2018, forms 01–05; the receipt):
+    for a commune one-stop department, the People's Committee of its commune or ward (the agency of that kind for
+    the same unit, else named after the unit); for a provincial service center without a parent, the provincial
+    People's Committee; otherwise the agency's parent, if any."""
+    unit = agency.unit
+    if agency.kind == AgencyKind.COMMUNE_ONE_STOP or (
+        agency.kind == AgencyKind.SERVICE_CENTER and agency.parent_id is None and unit is not None
+        and unit.is_province
+    ):
+        committee = Agency.objects.filter(kind=AgencyKind.PEOPLE_COMMITTEE, unit_id=agency.unit_id,
+                                          is_active=True).order_by("pk").first() if unit is not None else None
+        if committee is not None:
+            return committee.name
+        if unit is not None:
+            return f"Ủy ban nhân dân {unit.name[:1].lower()}{unit.name[1:]}"
+    return agency.parent.name if agency.parent is not None else ""

@@ -37,7 +37,7 @@ class Channel(models.TextChoices):
 
 class Delivery(models.TextChoices):
     COUNTER = "counter", _("At the counter")
-    POST = "post", _("By post to your address")
+    POST = "post", _("By post")  # neutral: staff pages show it too (the portal says "to your address")
     ELECTRONIC = "electronic", _("Electronically")
 
 

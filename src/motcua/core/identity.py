@@ -49,3 +49,39 @@ PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
 
 def is_phone(value: str) -> bool:
     return bool(PHONE.match(re.sub(r"[\s.\-()]", "", value or "")))
+
+
+def normalize_phone(value: str) -> str:
+    """``0912 345 678``, ``+84 912.345.678``, ``(+84)912345678`` → ``0912345678``: one spelling per number, so
+    that uniqueness, sign-in and the comparison with an account's phone do not depend on how it was typed."""
+    compact = re.sub(r"[\s.\-()]", "", value or "")
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("84") and len(compact) == 11:
+        compact = "0" + compact[2:]
+    return compact
+
+
+def mask(value: str, start: int, end: int) -> str:
+    """``value`` with all but its first ``start`` and last ``end`` characters hidden: ``mask("001090001245", 4, 2)``
+    → ``0010******45``. A value too short to keep anything hidden is hidden whole; an empty one stays empty."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) <= start + end + 2:
+        return "*" * len(value)
+    return value[:start] + "*" * (len(value) - start - end) + value[len(value) - end:]
+
+
+def masked_personal_data(*, id_number: str, phone: str, email: str, address: str) -> dict[str, str]:
+    """The one way personal data is masked for those who need to know a dossier but not its applicant: ID number
+    ``0010******45``, phone ``09******67``, email ``a***@example.vn`` (the domain kept), address reduced to its
+    last part (the province or city)."""
+    local, _at, domain = (email or "").partition("@")
+    parts = [part.strip() for part in (address or "").split(",") if part.strip()]
+    return {
+        "id_number": mask(id_number, 4, 2),
+        "phone": mask(normalize_phone(phone), 2, 2),
+        "email": f"{local[:1]}***@{domain}" if domain else mask(email, 1, 0),
+        "address": f"…, {parts[-1]}" if len(parts) > 1 else ("…" if parts else ""),
+    }

@@ -183,19 +183,18 @@ def summary(dossier: Dossier, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def detail(dossier: Dossier) -> dict[str, Any]:
+def detail(dossier: Dossier, actor: Actor) -> dict[str, Any]:
+    """The dossier in full; the applicant's personal data whole or masked, as ``actor`` may see it."""
     from motcua.agencies.models import Agency
 
     codes = dict(Agency.objects.filter(pk__in={s["agency"] for s in dossier.plan}).values_list("pk",
                                                                                                "identifier_code"))
+    applicant = selectors.applicant_for(actor, dossier)
     data = summary(dossier)
     data.update({
-        "applicant": {
-            "kind": dossier.applicant_kind, "name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
-            "phone": dossier.applicant_phone, "email": dossier.applicant_email, "address": dossier.applicant_address,
-        },
+        "applicant": {key: applicant[key] for key in ("kind", "name", "id_number", "phone", "email", "address")},
         "delivery": dossier.delivery,
-        "delivery_address": dossier.delivery_address,
+        "delivery_address": applicant["delivery_address"],
         "fee_total": dossier.fee_total,
         "rules_version": dossier.rules_version,
         "plan": [
@@ -233,10 +232,9 @@ def _fresh(code: str) -> Dossier:
 def create(request: HttpRequest, payload: DossierIn) -> Reply:
     """A retry with the same ``Idempotency-Key`` header returns the first dossier (200) instead of a new one."""
     key = request.headers.get("Idempotency-Key", "")
-    dossier, created = services.create_dossier(
-        actor=_actor(request), data=payload.model_dump(), idempotency_key=key,
-    )
-    return Reply(201 if created else 200, detail(_fresh(dossier.code)))
+    actor = _actor(request)
+    dossier, created = services.create_dossier(actor=actor, data=payload.model_dump(), idempotency_key=key)
+    return Reply(201 if created else 200, detail(_fresh(dossier.code), actor))
 
 
 class ListParams(BaseModel):
@@ -265,7 +263,8 @@ def list_dossiers(request: HttpRequest, params: Query[ListParams]) -> dict[str, 
 
 @router.get("/{code}", response={200: DossierDetail, **ERRORS}, summary="One dossier (access is logged)")
 def get_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
-    return detail(selectors.get_for(_actor(request), code, via="api"))
+    actor = _actor(request)
+    return detail(selectors.get_for(actor, code, via="api"), actor)
 
 
 @router.post("/{code}/actions/{action}", response={200: DossierDetail, **ERRORS}, summary="Take an action")
@@ -277,7 +276,7 @@ def act(request: HttpRequest, code: str, action: str, payload: ActionIn) -> dict
     selectors.get_for(actor, code)  # 404 for dossiers the caller may not see
     params = payload.model_dump(exclude={"revision"})
     services.perform(code, action, actor=actor, params=params, revision=payload.revision)
-    return detail(_fresh(code))
+    return detail(_fresh(code), actor)
 
 
 @router.post("/{code}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload a file")
@@ -309,8 +308,9 @@ def list_events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     from motcua.dossiers.slips import render_slip
 
-    dossier = selectors.get_for(_actor(request), code, via="slip")
-    pdf = render_slip(dossier, kind)
+    actor = _actor(request)
+    dossier = selectors.get_for(actor, code, via="slip")
+    pdf = render_slip(dossier, kind, whole=selectors.sees_personal_data(actor, dossier))
     return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
 
 

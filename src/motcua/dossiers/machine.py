@@ -130,10 +130,15 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
 ]}
 
 
-# The applicant of an online dossier (its ``applicant_user``) may take these actions themselves, from the portal:
-# answer a supplement request with the missing documents, and withdraw the dossier.
+# The applicant of an online dossier (its ``applicant_user``) may take these actions themselves, from the portal,
+# in these statuses: answer a supplement request with the missing documents, and withdraw the dossier while the
+# agency waits for them (before acceptance, or for a supplement: no handling is under way). Once the dossier is
+# being handled, a withdrawal is asked at the one-stop point, which records it (staff ``withdraw``, any open status).
 APPLICANT = "applicant"
-APPLICANT_ACTIONS = frozenset({"supplement", "withdraw"})
+APPLICANT_ACTIONS: dict[str, frozenset[str]] = {
+    "supplement": frozenset({S.SUPPLEMENT_REQUESTED}),
+    "withdraw": frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}),
+}
 
 
 def is_applicant(dossier: Dossier, actor: Actor) -> bool:
@@ -173,7 +178,14 @@ def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action,
             {"action": action.label, "status": Status(dossier.status).label},
         )
     if action.name in APPLICANT_ACTIONS and is_applicant(dossier, actor):
-        return action, APPLICANT
+        if dossier.status in APPLICANT_ACTIONS[action.name]:
+            return action, APPLICANT
+        if not actor.roles:
+            raise ActionRefused(
+                "not_yours_to_take_now",
+                _("You cannot “%(action)s” this dossier online while it is “%(status)s”; ask the one-stop point."),
+                {"action": action.label, "status": Status(dossier.status).label},
+            )
     agency_id = acting_agency(dossier, action)
     roles = actor.roles_at(agency_id) if agency_id else set()
     if action.step_role:
@@ -200,13 +212,16 @@ def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action,
     return action, allowed[0]
 
 
+def may(dossier: Dossier, action_name: str, actor: Actor) -> bool:
+    """Whether ``actor`` may take ``action_name`` on ``dossier`` now: what pages ask to show a button or a form,
+    with the same answer :func:`authorize` gives the action itself."""
+    try:
+        authorize(dossier, action_name, actor)
+    except (ActionRefused, Forbidden):
+        return False
+    return True
+
+
 def available_actions(dossier: Dossier, actor: Actor) -> list[Action]:
     """The actions ``actor`` may take on ``dossier`` now (for the workspace's buttons)."""
-    result = []
-    for name in ACTIONS:
-        try:
-            action, _role = authorize(dossier, name, actor)
-        except (ActionRefused, Forbidden):
-            continue
-        result.append(action)
-    return result
+    return [action for name, action in ACTIONS.items() if may(dossier, name, actor)]

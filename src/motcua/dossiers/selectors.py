@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Role
+from motcua.core import identity
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import deadlines
@@ -118,6 +119,44 @@ def get_for(actor: Actor, code: str, via: str = "") -> Dossier:
     if via:
         DossierAccess.objects.create(dossier=dossier, user_id=actor.user_id, via=via)
     return dossier
+
+
+# --- personal data: who sees it whole -------------------------------------------------------------------------
+
+# The roles that handle a dossier and so need the applicant's full ID number and contacts: they receive and
+# return it (reception, postal), examine it (processing), approve and sign its result (leader, signer). A
+# supervisor watches figures and a catalogue administrator maintains procedures: they see masked values.
+PERSONAL_DATA_ROLES = frozenset({Role.RECEPTION, Role.POSTAL, Role.PROCESSING, Role.LEADER, Role.SIGNER})
+
+
+def sees_personal_data(actor: Actor, dossier: Dossier) -> bool:
+    """Whether ``actor`` sees the applicant's personal data whole: a handling role (``PERSONAL_DATA_ROLES``) at an
+    agency involved in the dossier, or the applicant's own account. The one place that decides it."""
+    if actor.user_id is not None and dossier.applicant_user_id == actor.user_id:
+        return True
+    agencies = actor.agencies_with(*PERSONAL_DATA_ROLES)
+    return bool(agencies) and DossierAgency.objects.filter(dossier=dossier, agency_id__in=agencies).exists()
+
+
+def applicant_data(dossier: Dossier, *, whole: bool) -> dict[str, str]:
+    """The applicant's details as pages, the API and slips show them: whole, or masked
+    (``core.identity.masked_personal_data``) for those :func:`sees_personal_data` refuses."""
+    data = {
+        "kind": dossier.applicant_kind, "name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
+        "phone": dossier.applicant_phone, "email": dossier.applicant_email, "address": dossier.applicant_address,
+        "delivery_address": dossier.delivery_address,
+    }
+    if whole:
+        return data
+    masked = identity.masked_personal_data(id_number=dossier.applicant_id_number, phone=dossier.applicant_phone,
+                                           email=dossier.applicant_email, address=dossier.applicant_address)
+    delivery = identity.masked_personal_data(id_number="", phone="", email="", address=dossier.delivery_address)
+    return {**data, **masked, "delivery_address": delivery["address"]}
+
+
+def applicant_for(actor: Actor, dossier: Dossier) -> dict[str, str]:
+    """The applicant's details as ``actor`` may see them."""
+    return applicant_data(dossier, whole=sees_personal_data(actor, dossier))
 
 
 def events(dossier: Dossier) -> QuerySet[Event]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,7 @@ from motcua.core import identity
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
 from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import audit, deadlines, routing, rules
-from motcua.dossiers.actors import Actor
+from motcua.dossiers.actors import Actor, Identity
 from motcua.dossiers.codes import next_code
 from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, Status, authorize, is_applicant
 from motcua.dossiers.models import (
@@ -44,7 +45,7 @@ from motcua.dossiers.models import (
     Event,
     IdempotencyKey,
 )
-from motcua.dossiers.schema import ACTION_PARAMS, DossierIn, Params
+from motcua.dossiers.schema import ACTION_PARAMS, Applicant, DossierIn, Params
 from motcua.dossiers.signals import send_on_commit
 from motcua.geo.models import AdministrativeUnit
 from motcua.payments import fees
@@ -104,6 +105,51 @@ def check_applicant(applicant: Any) -> list[MotCuaError]:
             "invalid_email", _("%(value)s is not an email address."), {"value": applicant.email}, "applicant.email",
         ))
     return errors
+
+
+class NotAccountHolder(Forbidden):
+    """An online dossier sent from a citizen's or business's account names someone other than the account holder
+    (403: the caller may not act in another's name; the same data from reception staff at a counter is fine)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            "applicant_not_account_holder",
+            _("A dossier sent from your account is in your own name, with the ID number, phone and email of your "
+              "account. To submit for another person or business, they need their own account; to use another "
+              "phone or email, change it in your account first."),
+            location=f"applicant.{field}",
+        )
+
+
+def _same(field: str, given: str, held: str) -> bool:
+    if field == "name":
+        given, held = (" ".join(unicodedata.normalize("NFC", v).split()).casefold() for v in (given, held))
+    elif field == "id_number":
+        given, held = identity.normalize(given).upper(), identity.normalize(held).upper()
+    elif field == "phone":
+        given, held = identity.normalize_phone(given), identity.normalize_phone(held)
+    elif field == "email":
+        given, held = given.strip().lower(), held.strip().lower()
+    return given == held
+
+
+def own_applicant(applicant: dict[str, Any], holder: Identity) -> dict[str, Any]:
+    """The applicant of an online dossier from a citizen's or business's account: the account holder.
+
+    Kind, name, ID number (or tax code), phone and email are the account's; a field left empty is filled from the
+    account, a name, number or contact that differs raises :class:`NotAccountHolder`. Only the address is the
+    applicant's to give. An account without an ID number (an identity provider gave none) keeps the one given.
+    Used by :func:`create_dossier` and by the portal's wizard (which shows the account's values)."""
+    fixed = {"name": holder.name, "id_number": holder.id_number, "phone": holder.phone, "email": holder.email}
+    if not holder.id_number:
+        del fixed["id_number"]
+    result = {**applicant, "kind": holder.kind}  # a person's or a business's account, whatever the form said
+    for field, held in fixed.items():
+        given = str(applicant.get(field) or "")
+        if given and not _same(field, given, held):
+            raise NotAccountHolder(field)
+        result[field] = held
+    return result
 
 
 def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
@@ -186,6 +232,8 @@ def _replay(actor: Actor, key: str, data: dict[str, Any]) -> Dossier | None:
 
 
 def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
+    if actor.identity is not None and data.channel == Channel.ONLINE:  # a citizen's own account, not staff
+        data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), actor.identity))
     version = procedure_version(data.procedure, on=timezone.localdate(now))
     errors = check_applicant(data.applicant)
     if data.channel not in version.channels:

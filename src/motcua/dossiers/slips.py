@@ -26,10 +26,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
+from motcua.agencies.selectors import superior_body
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.core.errors import NotFound
 from motcua.core.web import public_url
-from motcua.dossiers import deadlines, rules
+from motcua.dossiers import deadlines, rules, selectors
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier, Event
 from motcua.geo.models import AdministrativeUnit
@@ -236,6 +237,18 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
     return raw
 
 
+def handed_in(components: list[Any]) -> list[Any]:
+    """The components actually handed in, for the receipt (form 01): received, and given on paper (an original
+    or a copy counted) or as a file (``c.files``: an online dossier's documents). Never a "0/0" line."""
+    result = []
+    for component in components:
+        files = len(component.attachments.all())
+        if component.received and (component.originals or component.copies or files):
+            component.files = files
+            result.append(component)
+    return result
+
+
 def _step_name(plan: list[dict[str, Any]], index: int | None) -> str:
     if index is None or not 0 <= index < len(plan):
         return ""
@@ -272,8 +285,10 @@ def available_slips(dossier: Dossier) -> list[str]:
     return _available(dossier, _events(dossier))
 
 
-def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
+def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, Any]:
     """Everything the slip templates print, from the dossier as stored now (not the possibly stale instance).
+    ``whole``: the applicant's personal data as is (the applicant, handling staff), else masked
+    (``dossiers.selectors.sees_personal_data`` decides).
 
     Raises :class:`NotFound` (``slip_not_available``) for an unknown kind or a slip that does not exist yet.
     """
@@ -291,15 +306,16 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
     agency = dossier.receiving_agency
     received_by = _last(events, "receive") or _last(events, "submit")
     url = tracking_url(dossier)
-    components = list(dossier.components.all())
+    components = list(dossier.components.prefetch_related("attachments"))
     context: dict[str, Any] = {
         "kind": kind,
         "form_number": FORM_NUMBERS[kind],
         "dossier": dossier,
+        "applicant": selectors.applicant_data(dossier, whole=whole),
         "code": dossier.code,
         "rules": ruleset,
         "agency": agency,
-        "parent_agency": agency.parent,
+        "superior": superior_body(agency),
         "place": place_name(agency),
         "tracking_url": url,
         "qr": qr_data_uri(url),
@@ -307,7 +323,8 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
         "processing_days": working_days(dossier.version.processing_days),
         "fee": vnd(dossier.fee_total),
         "components": components,
-        "received_components": [c for c in components if c.received],
+        # only what was handed in: received, with its originals/copies, or given as files (online)
+        "received_components": handed_in(components),
         "submitted": moment(dossier.submitted_at),
         "received": moment(dossier.received_at),
         "due": moment(dossier.due_at),
@@ -340,7 +357,7 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
             reason=str((event.data.get("reason") if event else "") or ""),
             previous_due=moment(event.data.get("previous_due_at") if event else None) or context["due"],
             new_due=moment(dossier.apology_due_at), apology_title=ruleset.apology_title,
-            agency=issuer, parent_agency=issuer.parent, receiving_agency=agency,
+            agency=issuer, superior=superior_body(issuer), receiving_agency=agency,
         )
     elif kind == "receipt":
         # the one-minute satisfaction survey of this receipt (Decision 766/QĐ-TTg: satisfaction), beside tracking
@@ -361,17 +378,18 @@ def slip_context(dossier: Dossier, kind: str) -> dict[str, Any]:
     return context
 
 
-def render_slip_html(dossier: Dossier, kind: str) -> str:
-    context = slip_context(dossier, kind)
+def render_slip_html(dossier: Dossier, kind: str, whole: bool = True) -> str:
+    context = slip_context(dossier, kind, whole)
     with translation.override("vi"):
         return render_to_string(f"dossiers/slips/{kind}.html", context)
 
 
-def render_slip(dossier: Dossier, kind: str) -> bytes:
+def render_slip(dossier: Dossier, kind: str, whole: bool = True) -> bytes:
     """The slip ``kind`` of ``dossier`` as an A4 PDF. Raises :class:`NotFound` (``slip_not_available``).
-    Its QR code points to ``MOTCUA_PUBLIC_URL``, else to the address the slip is requested from."""
+    Its QR code points to ``MOTCUA_PUBLIC_URL``, else to the address the slip is requested from;
+    ``whole=False`` masks the applicant's ID number, contacts and address."""
     from weasyprint import HTML, URLFetcher
 
-    html = render_slip_html(dossier, kind)
+    html = render_slip_html(dossier, kind, whole)
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
     return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())

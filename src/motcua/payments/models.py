@@ -21,6 +21,8 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
     EXPIRED = "expired", _("Expired")
+    # the gateway took the money (a signed success) but the dossier no longer owed it: to be paid back
+    REFUND_DUE = "refund_due", _("Paid, to be refunded")
 
 
 class Payment(models.Model):

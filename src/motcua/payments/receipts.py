@@ -18,6 +18,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from motcua.agencies.selectors import superior_body
 from motcua.dossiers.slips import moment, place_name, qr_data_uri, tracking_url, vnd
 from motcua.payments.gateways import GATEWAYS, get_gateway
 from motcua.payments.models import Payment, ReceiptCounter
@@ -112,7 +113,7 @@ def receipt_context(payment: Payment) -> dict[str, Any]:
         "code": dossier.code,
         "procedure": dossier.version.name_vi,
         "agency": agency,
-        "parent_agency": agency.parent,
+        "superior": superior_body(agency),
         "place": place_name(agency),
         "paid": moment(payment.paid_at),
         "payer": dossier.applicant_name,

@@ -6,6 +6,11 @@ gateway's IPN and for the browser's return alike: signature, order, amount, then
 locked — "not already confirmed"; a success takes the receipt number and appends the dossier's ``payment``
 event (no status change, like an attachment) in the same transaction. Every notice received is kept as a
 :class:`PaymentNotice`; rejected ones are also logged at WARNING.
+
+A signed success is money taken, whatever came before it: one that arrives after the same order was reported
+cancelled or failed is recorded too. It confirms the payment while the dossier still owes the amount; otherwise
+(paid meanwhile by another order, refused, withdrawn) the payment becomes ``refund_due`` — no receipt number, a
+``payment`` event that says so, a WARNING in the log — and the gateway is answered that it was recorded.
 """
 
 from __future__ import annotations
@@ -155,36 +160,58 @@ def _apply(verified: Notice, gateway: Gateway, now: datetime) -> tuple[Reason, s
         return Reason.INVALID_DATA, rejected, payment
     if verified.amount != payment.amount:
         return Reason.INVALID_AMOUNT, rejected, payment
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
-        # an expired order the gateway still took money for is confirmed: the money is real
+    # an expired, cancelled or failed order the gateway still took money for is recorded: the money is real
+    late_success = verified.succeeded and payment.status in (PaymentStatus.CANCELLED, PaymentStatus.FAILED)
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPIRED) and not late_success:
         return Reason.ALREADY_CONFIRMED, NoticeOutcome.DUPLICATE, payment
     payment.response_code = verified.response_code
     payment.gateway_transaction = verified.transaction_no
     payment.bank_code = verified.bank_code
     if verified.succeeded:
-        _mark_paid(payment, verified, gateway, now)
+        dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+        if selectors.amount_due(dossier) >= payment.amount:
+            _mark_paid(payment, dossier, verified, gateway, now)
+        else:
+            _mark_refund_due(payment, dossier, verified, gateway, now)
+            return Reason.REFUND_DUE, NoticeOutcome.ACCEPTED, payment
     else:
         payment.status = PaymentStatus.CANCELLED if verified.cancelled else PaymentStatus.FAILED
         payment.save(update_fields=["status", "response_code", "gateway_transaction", "bank_code"])
     return Reason.CONFIRMED, NoticeOutcome.ACCEPTED, payment
 
 
-def _mark_paid(payment: Payment, verified: Notice, gateway: Gateway, now: datetime) -> None:
+def _mark_paid(payment: Payment, dossier: Dossier, verified: Notice, gateway: Gateway, now: datetime) -> None:
     """Paid: the receipt number and the dossier's ``payment`` event, in the caller's transaction."""
     payment.status = PaymentStatus.PAID
     payment.paid_at = verified.paid_at or now
     payment.receipt_number = receipts.next_number(payment.paid_at.astimezone(VN_TZ).year)
     payment.save(update_fields=["status", "paid_at", "receipt_number", "response_code", "gateway_transaction",
                                 "bank_code"])
-    dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+    _payment_event(payment, dossier, gateway, now)
+
+
+def _mark_refund_due(payment: Payment, dossier: Dossier, verified: Notice, gateway: Gateway, now: datetime) -> None:
+    """Money taken that the dossier did not owe: kept as ``refund_due`` (no receipt), in the dossier's log."""
+    payment.status = PaymentStatus.REFUND_DUE
+    payment.paid_at = verified.paid_at or now
+    payment.save(update_fields=["status", "paid_at", "response_code", "gateway_transaction", "bank_code"])
+    _payment_event(payment, dossier, gateway, now, refund_due=True)
+    log.warning("payment %s of dossier %s: %s đ taken by %s (transaction %s) but not owed; refund it",
+                payment.order_ref, dossier.code, payment.amount, gateway.name, payment.gateway_transaction)
+
+
+def _payment_event(payment: Payment, dossier: Dossier, gateway: Gateway, now: datetime,
+                   refund_due: bool = False) -> None:
     event = Event(
         action="payment", at=now, actor_id=None, actor_name=gateway.label, agency_id=dossier.current_agency_id,
         from_status=dossier.status, to_status=dossier.status, from_step=dossier.step_index,
         to_step=dossier.step_index,
         data={"amount": payment.amount, "receipt_number": payment.receipt_number, "gateway": payment.gateway,
               "transaction": payment.gateway_transaction, "order_ref": payment.order_ref,
-              "bank_code": payment.bank_code, "paid_at": payment.paid_at},
+              "bank_code": payment.bank_code, "paid_at": payment.paid_at,
+              **({"refund_due": True} if refund_due else {})},
     )
     audit.append(dossier, event)
     Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
-    send_on_commit(dossier, event)
+    if not refund_due:  # the applicant is told "fee received" with the receipt; a refund is the agency's to tell
+        send_on_commit(dossier, event)

@@ -30,9 +30,9 @@ from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
 from motcua.core.responses import private_file, private_pdf
 from motcua.documents import services as warehouse
+from motcua.dossiers import machine
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
 from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
@@ -43,6 +43,8 @@ from motcua.portal.models import Draft, DraftFile
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
 PENDING = "wizard_pending"
+# the ways to receive the result, in the citizen's words (staff pages use the neutral labels of ``Delivery``)
+YOUR_DELIVERY = {**dict(Delivery.choices), Delivery.POST: gettext_lazy("By post to your address")}
 
 
 def _pending_safe(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -174,6 +176,7 @@ class _Values(dict[str, Any]):
 
 def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors = FormErrors()
+    status = 200
     pending = _pending(request)
     source = request.POST if request.method == "POST" else (_Values(pending) if pending else None)
     if source is not None:
@@ -181,7 +184,7 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         try:
             services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point)
         except MotCuaError as exc:
-            errors = FormErrors.of(exc)
+            errors, status = FormErrors.of(exc), exc.status
         else:
             if request.method == "POST":
                 return _next(draft, "details")
@@ -193,8 +196,8 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     ]
     context = _context(draft, "details", errors=errors, fields=fields,
                        points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
-                       locked=bool(services.identity_of(request.user)))
-    return render(request, "portal/wizard/details.html", context, status=422 if errors else 200)
+                       holder=services.account_holder(request.user))
+    return render(request, "portal/wizard/details.html", context, status=status)
 
 
 def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -249,7 +252,7 @@ def _delivery(request: HttpRequest, draft: Draft) -> HttpResponse:
             if request.method == "POST":
                 return _next(draft, "delivery")
     version = draft.version
-    options = [(value, label) for value, label in Delivery.choices if value in version.result_delivery]
+    options = [(value, label) for value, label in YOUR_DELIVERY.items() if value in version.result_delivery]
     context = _context(draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
                        exemptions=fees.exemptions_of(version))
     return render(request, "portal/wizard/delivery.html", context, status=422 if errors else 200)
@@ -280,7 +283,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
         documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
         point=next((a for a in services.receiving_points(draft.version)
                     if a.identifier_code == draft.data.get("receiving_agency")), None),
-        delivery_label=dict(Delivery.choices).get(draft.data.get("delivery", ""), ""),
+        delivery_label=YOUR_DELIVERY.get(draft.data.get("delivery", ""), ""),
     )
     return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)
 
@@ -324,6 +327,7 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | None = None,
                   status: int = 200) -> HttpResponse:
+    actor = _actor(request)
     tracked = dossier_selectors.track(dossier.code)
     results = []
     if dossier.result_issued_at is not None:
@@ -333,7 +337,9 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
         "files": Attachment.objects.filter(dossier=dossier).exclude(kind=AttachmentKind.RESULT),
         "missing": services.missing_items(dossier), "errors": errors or FormErrors(),
         "full_online": dossier.version.online_level == OnlineLevel.FULL,
-        "can_withdraw": dossier.status in {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED},
+        # the page asks the machine, as the POST handlers below do through the services
+        "can_withdraw": machine.may(dossier, "withdraw", actor),
+        "can_supplement": machine.may(dossier, "supplement", actor),
     }
     return render(request, "portal/mine/detail.html", context, status=status)
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticError
 
 from motcua.accounts.decorators import citizen_of
+from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
@@ -29,8 +30,8 @@ from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import services as dossier_services
-from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
+from motcua.dossiers.actors import Actor, Identity
+from motcua.dossiers.machine import Status, authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
 from motcua.payments import fees
@@ -75,12 +76,9 @@ def start(*, owner: Any, code: str) -> Draft:
     })
 
 
-def identity_of(owner: Any) -> dict[str, str]:
-    """The applicant fields an account fixes: kind, name and ID number (when the account has them)."""
-    citizen = citizen_of(owner)
-    if citizen is None or not citizen.id_number:
-        return {}
-    return {"kind": citizen.kind, "name": citizen.full_name, "id_number": citizen.id_number}
+def account_holder(owner: Any) -> Identity | None:
+    """Who the owner's account says they are: the applicant of every dossier the wizard sends."""
+    return identity_of(owner)
 
 
 def _nearest(points: list[Agency], address: str) -> Agency | None:
@@ -118,10 +116,12 @@ def _check_open(draft: Draft) -> None:
 def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str) -> None:
     """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error.
 
-    The applicant is the account holder: their name, citizen ID or tax code come from the account and cannot
-    be changed here (submitting for someone else needs that person's own account)."""
+    The applicant is the account holder (``dossiers.services.own_applicant``, the rule ``create_dossier``
+    applies): name, ID number and contacts come from the account; a different one is refused."""
     _check_open(draft)
-    applicant = {**applicant, **identity_of(draft.owner)}
+    holder = account_holder(draft.owner)
+    if holder is not None:
+        applicant = dossier_services.own_applicant(applicant, holder)
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency}
     _touch(draft)
     errors = details_errors(draft)
@@ -318,7 +318,9 @@ def missing_items(dossier: Dossier) -> list[dict[str, str]]:
 
 
 def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
-    """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency."""
+    """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency.
+    The machine decides first (as it decides whether the page shows the form), before any file is read."""
+    authorize(dossier, "supplement", actor)
     missing = missing_items(dossier)
     if not missing:
         raise MotCuaError("no_supplement_requested", _("No supplement is requested for this dossier now."))

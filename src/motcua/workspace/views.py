@@ -447,6 +447,7 @@ def _panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed:
     return {
         "actor": actor,
         "d": dossier,
+        "applicant": selectors.applicant_for(actor, dossier),  # whole or masked, by role
         "now": now,
         "overdue": deadlines.is_overdue(dossier, now),
         "step_overdue": deadlines.is_step_overdue(dossier, now),
@@ -561,11 +562,12 @@ def attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @require_safe
 @login_required
 def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
-    found = _dossier_or_404(_actor(request), code, via="slip")
+    actor = _actor(request)
+    found = _dossier_or_404(actor, code, via="slip")
     if kind not in SLIP_KINDS:
         raise Http404
     try:
-        pdf = render_slip(found, kind)
+        pdf = render_slip(found, kind, whole=selectors.sees_personal_data(actor, found))
     except NotFound as exc:
         raise Http404(exc.text()) from None
     return private_pdf(pdf, f"{found.code}-{kind}.pdf")

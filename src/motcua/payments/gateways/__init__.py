@@ -32,6 +32,7 @@ class Reason(enum.StrEnum):
     """Why a notification was accepted or refused (stored in ``PaymentNotice.reason``, answered by ``reply``)."""
 
     CONFIRMED = "confirmed"  # recorded: the payment succeeded or failed
+    REFUND_DUE = "refund_due"  # recorded: money taken for a dossier that no longer owed it, to be refunded
     ORDER_NOT_FOUND = "order_not_found"
     ALREADY_CONFIRMED = "already_confirmed"
     INVALID_AMOUNT = "invalid_amount"

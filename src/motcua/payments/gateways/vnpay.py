@@ -39,6 +39,8 @@ DEFAULT_URL = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
 
 RSP_CODES: dict[Reason, tuple[str, str]] = {
     Reason.CONFIRMED: ("00", "Confirm Success"),
+    # recorded too (the money is acknowledged, the refund is ours to make): VNPAY must not retry it
+    Reason.REFUND_DUE: ("00", "Confirm Success"),
     Reason.ORDER_NOT_FOUND: ("01", "Order not found"),
     Reason.ALREADY_CONFIRMED: ("02", "Order already confirmed"),
     Reason.INVALID_AMOUNT: ("04", "invalid amount"),
