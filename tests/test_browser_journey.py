@@ -103,9 +103,12 @@ def act(page: Any, action: str, fill: Any = None) -> None:
         fill(panel)
     revision = page.locator(f"#action-{action} input[name=revision]").input_value()
     panel.locator('button[name="action"]').click()
-    page.wait_for_function(
-        "r => !document.querySelector('#dossier-panel input[name=revision]') || "
-        "document.querySelector('#dossier-panel input[name=revision]').value !== r", arg=revision)
+    # the panel is swapped by htmx: wait for a new revision (polled from here, the page's policy forbids eval)
+    for _ in range(200):
+        current = page.locator("#dossier-panel input[name=revision]")
+        if current.count() == 0 or current.first.input_value() != revision:
+            break
+        page.wait_for_timeout(50)
     assert page.locator("#action-error").count() == 0, page.locator("#action-error").inner_text()
 
 
