@@ -161,7 +161,7 @@ def upload(*, draft: Draft, order: int, file: IO[bytes], name: str, size: int | 
     _check_open(draft)
     _component(draft, order)
     checked = check_upload(file, name, size, location=f"c{order}")
-    pdf = as_pdf(file, checked.content_type)
+    pdf = as_pdf(file, checked.content_type, name)
     digest = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         DraftFile.objects.filter(draft=draft, order=order).delete()
@@ -332,7 +332,7 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
             if not 0 <= index < len(missing):
                 continue
             checked = check_upload(upload_file, upload_file.name, upload_file.size, location=f"m{index}")
-            pdf = as_pdf(upload_file, checked.content_type)
+            pdf = as_pdf(upload_file, checked.content_type, upload_file.name)
             order = by_name.get(missing[index]["document"])
             dossier_services.attach(dossier.code, actor=actor, file=ContentFile(pdf), name=pdf_name(upload_file.name),
                                     kind=AttachmentKind.SUPPLEMENT, component=order,
