@@ -202,10 +202,16 @@ def _component(draft: Draft, order: int) -> Any:
     return items[order - 1]
 
 
+def by_eform(component: Any) -> bool:
+    """The component is the declaration the procedure's e-form replaces: the applicant filled it in at step 1."""
+    return bool(component.filled_by_eform and component.version.eform)
+
+
 def must_upload(component: Any) -> bool:
     """A required component must be attached online unless the state already holds it (``reusable``: the
-    agency takes it from the national databases by the applicant's ID; Decree 45/2020 forbids asking again)."""
-    return bool(component.required and not component.reusable)
+    agency takes it from the national databases by the applicant's ID; Decree 45/2020 forbids asking again) or
+    it is the declaration the e-form already is."""
+    return bool(component.required and not component.reusable and not by_eform(component))
 
 
 def documents_errors(draft: Draft) -> list[MotCuaError]:
@@ -268,10 +274,15 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
             raise ValidationFailed(errors)
         data = draft.data
         files = list(draft.files.select_related("stored").order_by("order"))
+        given = {f.order for f in files}
+        # the declaration the e-form replaces arrives as the e-form's data (form_data)
+        eform = [i for i, c in enumerate(components(draft), start=1) if by_eform(c) and i not in given]
         dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}", data={
             "procedure": draft.version.procedure.code, "channel": Channel.ONLINE,
             "receiving_agency": data["receiving_agency"], "applicant": {"kind": "person", **data["applicant"]},
-            "components": [{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files],
+            "components": sorted([{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files]
+                                 + [{"order": i, "originals": 0, "copies": 0, "received": True} for i in eform],
+                                 key=lambda item: item["order"]),
             "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
             "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
         })
