@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PdfReader
 
 from motcua.documents.pdf import PAGE_PIXELS, as_pdf
@@ -135,3 +135,15 @@ def test_checking_a_bomb_takes_little_memory(width: int, height: int, colour_typ
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["code"] == "image_too_large"
     assert result["after"] - result["before"] < 200 * 1024 * 1024
+
+
+def test_a_truncated_image_is_refused_even_after_weasyprint_made_pillow_tolerant() -> None:
+    """WeasyPrint (imported to render slips) sets ImageFile.LOAD_TRUNCATED_IMAGES for the whole process."""
+    import weasyprint.images  # noqa: F401, PLC0415 - its import is what changes Pillow
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    data = jpeg_bytes(2000, 1500)
+    with pytest.raises(UploadRefused) as caught:
+        check_upload(io.BytesIO(data[: len(data) * 2 // 3]), "cut.jpg")
+    assert caught.value.code == "file_damaged"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it

@@ -14,7 +14,7 @@ from typing import IO
 import img2pdf
 from PIL import Image, ImageOps
 
-from motcua.documents.validation import open_image
+from motcua.documents.validation import decoding, open_image
 
 # A photo from a phone (say 3024×4032 pixels at no stated resolution) would become a page over a metre tall:
 # each image is put on an A4 page instead, turned to landscape when it is wider than tall, shrunk to fit.
@@ -34,12 +34,13 @@ def as_pdf(stream: IO[bytes], content_type: str, name: str = "file") -> bytes:
         return data
     with open_image(io.BytesIO(data), content_type, name) as image:
         fits = _fits(image.size)
-    if fits:
-        try:
-            return bytes(img2pdf.convert(data, rotation=img2pdf.Rotation.ifvalid, layout_fun=LAYOUT))
-        except (img2pdf.AlphaChannelError, ValueError, TypeError):
-            pass  # transparency, or a kind of PNG img2pdf does not take: re-encoded below
-    return bytes(img2pdf.convert(page_image(data, content_type, name), layout_fun=LAYOUT))
+    with decoding():
+        if fits:
+            try:
+                return bytes(img2pdf.convert(data, rotation=img2pdf.Rotation.ifvalid, layout_fun=LAYOUT))
+            except (img2pdf.AlphaChannelError, ValueError, TypeError):
+                pass  # transparency, or a kind of PNG img2pdf does not take: re-encoded below
+        return bytes(img2pdf.convert(page_image(data, content_type, name), layout_fun=LAYOUT))
 
 
 def _fits(size: tuple[int, int]) -> bool:

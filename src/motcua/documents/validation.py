@@ -7,13 +7,18 @@ A small file can hold a huge image (a 641 KB PNG of 30,000 × 30,000 pixels take
 size of an image is read from its header first, without decoding it, and refused (:class:`ImageTooLarge`) above
 ``settings.MOTCUA_MAX_IMAGE_MEGAPIXELS``; only then is it decoded in full, so that a truncated or damaged image is
 refused too. A JPEG is decoded at 1/8 scale (libjpeg still reads every byte of it); a PNG needs at most
-4 bytes a pixel. A PDF's page tree is read, up to :data:`MAX_PDF_PAGES` pages; pypdf bounds each stream it inflates.
+4 bytes a pixel, and a process decodes one image at a time (:func:`decoding`), so memory is bounded by one image
+whatever the number of concurrent uploads. A PDF's page tree is read, up to :data:`MAX_PDF_PAGES` pages; pypdf
+bounds each stream it inflates.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
@@ -59,6 +64,24 @@ MAX_PDF_PAGES = 2000
 # (Pillow's defaults are 1 MB and 64 MB).
 PngImagePlugin.MAX_TEXT_CHUNK = 64 * 1024
 PngImagePlugin.MAX_TEXT_MEMORY = 256 * 1024
+_DECODING = threading.RLock()
+
+
+@contextmanager
+def decoding() -> Iterator[None]:
+    """Decode one image at a time in this process, strictly: a truncated image is an error.
+
+    WeasyPrint sets Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES`` when it is first imported (to render
+    a slip), after which Pillow would silently complete a truncated upload; it is off while an upload is decoded.
+    The lock also bounds memory: concurrent uploads in one process wait for each other instead of each holding a
+    decoded image."""
+    with _DECODING:
+        tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
 
 
 @dataclass
@@ -142,7 +165,8 @@ def _check_content(stream: IO[bytes], content_type: str, name: str, location: st
         if content_type == "image/jpeg":
             # decode at 1/8 scale: every byte is still read (truncation shows), a 50 MP photo takes 2 MB, not 150
             image.draft(image.mode, (max(image.width // 8, 1), max(image.height // 8, 1)))
-        image.load()
+        with decoding():
+            image.load()
 
 
 def open_image(stream: IO[bytes], content_type: str, name: str, location: str = "file") -> Image.Image:
