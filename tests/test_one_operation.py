@@ -19,6 +19,9 @@ from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, Dossier, DossierCounter, Event
 from motcua.dossiers.services import Conflict
+from tests.conftest import World
+from tests.conftest import pdf_bytes as conftest_pdf
+from tests.test_portal_wizard import citizen_user, fill, start, step, upload
 from tests.test_workspace import (
     CENTER,
     CITIZEN_ID,
@@ -168,3 +171,21 @@ def test_the_api_issues_a_result_with_its_file_in_one_request(hatu: dict[str, Ag
     assert issued.status_code == 200, issued.content
     assert issued.json()["status"] == "result_ready" and "kq.pdf" in [a["name"] for a in issued.json()["attachments"]]
     assert len(files(media)) == len(before) + 1
+
+
+def test_an_online_supplement_with_a_refused_file_keeps_none_of_its_files(world: World, media: Path) -> None:
+    owner = citizen_user()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    draft = start(client)
+    fill(client, draft)
+    client.post(step(draft, "review"), {"declare": "1"})
+    dossier = Dossier.objects.get()
+    services.perform(dossier.code, "request_supplement", actor=world.actor("tiepnhan"), params={"missing": [
+        {"document": "Tờ khai đăng ký kết hôn", "reason": "Ảnh bị mờ"}, {"document": "Ảnh 4x6", "reason": "Thiếu"}]})
+    before, events = files(media), Event.objects.filter(dossier=dossier).count()
+    response = client.post(f"/ho-so-cua-toi/{dossier.code}/bo-sung/", {
+        "m0": upload("to-khai-ro.pdf", conftest_pdf("rõ")), "m1": upload("anh.pdf", b"%PDF-1.4 not really")})
+    assert response.status_code == 422
+    assert not Attachment.objects.filter(kind="supplement").exists()
+    assert Event.objects.filter(dossier=dossier).count() == events and files(media) == before

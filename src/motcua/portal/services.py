@@ -24,6 +24,7 @@ from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
+from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
@@ -263,7 +264,7 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
-    with transaction.atomic():
+    with atomic_with_files():
         draft = Draft.objects.select_for_update().select_related("version", "version__procedure").get(
             pk=draft_id, owner_id=actor.user_id)
         if draft.dossier_id is not None:
@@ -337,7 +338,7 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
         raise ValidationFailed([MotCuaError("supplement_file_required",
                                             _("Attach at least one of the requested documents."), location="m0")])
     by_name = {c.name: c.order for c in dossier.components.all()}
-    with transaction.atomic():
+    with atomic_with_files():  # a later file refused: the earlier ones are not kept either
         received = []
         for index, upload_file in sorted(files.items()):
             if not 0 <= index < len(missing):
