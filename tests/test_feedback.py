@@ -207,8 +207,8 @@ def test_receipt_token_valid_tampered_and_used_twice(world: World) -> None:
     assert (rating.channel, rating.dossier, rating.agency) == (RatingChannel.RECEIPT_QR, dossier, world.commune)
     twice = english().post(url, {"score": "1"})
     assert twice.status_code == 409
-    assert "already been answered" in twice.content.decode()
-    assert "already been answered" in english().get(url).content.decode()
+    assert "has already been rated" in twice.content.decode()
+    assert "has already been rated" in english().get(url).content.decode()
     assert Rating.objects.count() == 1
 
 

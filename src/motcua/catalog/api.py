@@ -65,6 +65,7 @@ class ComponentOut(Out):
     copies: int
     required: bool
     reusable: bool
+    filled_by_eform: bool
     template_name: str
     template_url: str
 
@@ -173,7 +174,8 @@ def get_procedure(request: HttpRequest, code: str) -> dict[str, object]:
         "result_delivery": v.result_delivery,
         "components": [
             {"name": c.name_vi, "name_en": c.name_en, "originals": c.originals, "copies": c.copies,
-             "required": c.required, "reusable": c.reusable, "template_name": c.template_name,
+             "required": c.required, "reusable": c.reusable, "filled_by_eform": c.filled_by_eform,
+             "template_name": c.template_name,
              "template_url": c.template_url}
             for c in v.components.all()
         ],

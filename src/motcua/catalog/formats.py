@@ -24,8 +24,8 @@ from motcua.core.errors import MotCuaError
 MAX_FILE_BYTES = 50 * 1024 * 1024
 LIST_KEYS = ("legal_basis", "channels", "result_delivery", "agencies")
 CHILD_SHEETS: dict[str, tuple[str, ...]] = {
-    "components": ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name",
-                   "template_url"),
+    "components": ("name_vi", "name_en", "originals", "copies", "required", "reusable", "filled_by_eform",
+                   "template_name", "template_url"),
     "fees": ("name_vi", "amount", "note", "exemptions", "per_field"),
     "results": ("name_vi", "name_en"),
     "workflow": ("name_vi", "role", "agency_kind", "days"),

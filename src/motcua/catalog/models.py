@@ -167,6 +167,11 @@ class Component(models.Model):
         _("reusable from the data warehouse"), default=False,
         help_text=_("The state already holds it: the applicant may pick it instead of submitting it again."),
     )
+    filled_by_eform = models.BooleanField(
+        _("filled in by the e-form"), default=False,
+        help_text=_("The declaration the procedure's e-form replaces: an online applicant fills in the e-form "
+                    "instead of attaching it (at a counter it is still handed in on paper)."),
+    )
     template_name = models.CharField(_("form"), max_length=300, blank=True)
     template_url = models.URLField(_("form address"), max_length=500, blank=True)
     template_file = models.FileField(_("form file"), upload_to="forms/", blank=True)

@@ -67,6 +67,7 @@ class ComponentIn(_Strict):
     copies: Annotated[int, Field(ge=0, le=99)] = 0
     required: bool = True
     reusable: bool = False
+    filled_by_eform: bool = False
     template_name: Annotated[str, Field(max_length=300)] = ""
     template_url: Text = ""
 
@@ -148,6 +149,9 @@ class ProcedureIn(_Strict):
             raise PydanticCustomError(
                 "electronic_needs_full", "electronic results need a full online service"
             )
+        if not self.eform and any(c.filled_by_eform for c in self.components):
+            raise PydanticCustomError(
+                "no_eform_to_fill", "a component is filled in by the e-form, but the procedure has no e-form")
         numbers = {f.name for f in self.eform if f.type == "number"}
         for fee in self.fees:
             if fee.per_field and fee.per_field not in numbers:
@@ -172,6 +176,9 @@ class ProcedureIn(_Strict):
         content = self.model_dump(mode="json", exclude={"agencies"})
         if not content.get("eform"):
             content.pop("eform", None)
+        for component in content.get("components") or []:
+            if not component.get("filled_by_eform"):
+                component.pop("filled_by_eform", None)
         for fee in content.get("fees") or []:
             if not fee.get("exemptions"):
                 fee.pop("exemptions", None)

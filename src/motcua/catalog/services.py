@@ -282,7 +282,8 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         results=rows(version.results, ("name_vi", "name_en")),  # type: ignore[arg-type]
         components=rows(  # type: ignore[arg-type]
             version.components,
-            ("name_vi", "name_en", "originals", "copies", "required", "reusable", "template_name", "template_url"),
+            ("name_vi", "name_en", "originals", "copies", "required", "reusable", "filled_by_eform", "template_name",
+             "template_url"),
         ),
         fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions", "per_field")),  # type: ignore[arg-type]
         eform=version.eform,

@@ -183,6 +183,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 MOTCUA_MAX_UPLOAD_MB = int(os.environ.get("MOTCUA_MAX_UPLOAD_MB", "20"))
 # The largest request body (all files of one form together), in MB; larger ones are refused unread.
 MOTCUA_MAX_REQUEST_MB = int(os.environ.get("MOTCUA_MAX_REQUEST_MB", "50"))
+# The most pixels an uploaded JPEG or PNG may have, in megapixels: larger ones are refused from their header,
+# before decoding (a 641 KB PNG can hold 900 megapixels, 2.7 GB decoded). 50 fits an A4 page scanned at 600 dpi
+# (4961 × 7016 = 35 MP) and the largest usual phone photo (8064 × 6048 = 48.8 MP); decoding one takes at most
+# 4 bytes a pixel, 200 MB.
+MOTCUA_MAX_IMAGE_MEGAPIXELS = int(os.environ.get("MOTCUA_MAX_IMAGE_MEGAPIXELS", "50"))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,7 +1,9 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 
 class DocumentsConfig(AppConfig):
@@ -11,6 +13,9 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from motcua.dossiers.signals import dossier_changed
+
+        # Pillow's own decompression-bomb bound, for any image opened anywhere (img2pdf too): ours
+        Image.MAX_IMAGE_PIXELS = settings.MOTCUA_MAX_IMAGE_MEGAPIXELS * 1_000_000
 
         dossier_changed.connect(_keep, dispatch_uid="documents.keep_from_dossier")
 

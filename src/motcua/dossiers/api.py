@@ -292,6 +292,19 @@ def upload(request: HttpRequest, code: str, file: File[UploadedFile], kind: Form
                        "sha256": attachment.sha256, "component": component})
 
 
+@router.post("/{code}/result", response={200: DossierDetail, **ERRORS}, summary="Issue the result with its file")
+def issue_result(request: HttpRequest, code: str, file: File[UploadedFile], note: Form[str] = "",
+                 revision: Form[int | None] = None) -> dict[str, Any]:
+    """The signed result file (PDF, JPEG or PNG, checked by content) and the ``issue_result`` action in one
+    transaction: if the action is refused (403, 409), the file is not kept either. (``actions/issue_result``
+    with the ``attachment`` id of a result file uploaded before does the same in two requests.)"""
+    actor = _actor(request)
+    selectors.get_for(actor, code)
+    services.issue_result(code, actor=actor, file=file, name=file.name or "result", size=file.size, note=note,
+                          revision=revision)
+    return detail(_fresh(code))
+
+
 @router.get("/{code}/events", response={200: list[EventOut], **ERRORS}, summary="The dossier's event log")
 def list_events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     dossier = selectors.get_for(_actor(request), code, via="api")

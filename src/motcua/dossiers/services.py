@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,7 @@ from motcua.catalog.models import Channel
 from motcua.catalog.selectors import procedure_version
 from motcua.core import identity
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
+from motcua.core.files import atomic_with_files, stored
 from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import audit, deadlines, routing, rules
 from motcua.dossiers.actors import Actor, Identity
@@ -715,7 +717,7 @@ def attach(
     if not _may_attach(dossier, actor, kind):
         raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
     checked = checked or check_upload(file, name, size)
-    with transaction.atomic():
+    with atomic_with_files():  # the file is deleted again if this, or the operation it is part of, rolls back
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         target = None
         if component is not None:
@@ -729,6 +731,7 @@ def attach(
             uploaded_by_id=actor.user_id,
         )
         attachment.file.save(name[:100], File(file, name=name), save=False)
+        stored(attachment.file.storage, attachment.file.name)
         attachment.save()
         event = Event(
             action="attach", at=_now(now), actor_id=actor.user_id, actor_name=actor.name,
@@ -740,6 +743,52 @@ def attach(
         audit.append(dossier, event)
         Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
     return attachment
+
+
+def receive_at_counter(
+    *, actor: Actor, data: dict[str, Any], scans: dict[int, UploadedFile], now: datetime | None = None,
+) -> Dossier:
+    """Receive a dossier at a counter or post office with the scans of its components (``scans``: by component
+    number), all or nothing: a refused scan records no dossier, takes no dossier number and keeps no file.
+
+    Every scan is checked by content first, outside the transaction (each refusal names its component's row);
+    then the dossier and its scans are written in one transaction."""
+    checked: dict[int, CheckedFile] = {}
+    errors: list[MotCuaError] = []
+    for order, upload in sorted(scans.items()):
+        try:
+            checked[order] = check_upload(upload, upload.name or "scan", upload.size,
+                                          location=f"components.{order - 1}")
+        except MotCuaError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    with atomic_with_files():
+        dossier, _new = create_dossier(actor=actor, data=data, now=now)
+        for order, upload in sorted(scans.items()):
+            attach(dossier.code, actor=actor, file=upload, name=upload.name or "scan", kind=AttachmentKind.SCAN,
+                   component=order, now=now, checked=checked[order])
+    return dossier
+
+
+def issue_result(
+    code: str, *, actor: Actor, file: IO[bytes] | None = None, name: str = "", size: int | None = None,
+    attachment: int | None = None, note: str = "", revision: int | None = None, now: datetime | None = None,
+) -> Dossier:
+    """Issue the signed result: store its ``file`` (or use the result file ``attachment`` stored before) and take
+    the ``issue_result`` action, in one transaction: if the action is refused (not yours, not now, a changed
+    ``revision``) neither the file nor its ``attach`` event is kept."""
+    checked = check_upload(file, name or "result", size) if file is not None else None
+    with atomic_with_files():
+        if file is not None:
+            found = Dossier.objects.filter(code=code).first()
+            if found is not None:  # before storing a file for an action refused anyway: the action's own error
+                authorize(found, "issue_result", actor)
+            result = attach(code, actor=actor, file=file, name=name or "result", kind=AttachmentKind.RESULT,
+                            size=size, now=now, checked=checked)
+            attachment = result.pk
+        return perform(code, "issue_result", actor=actor, params={"note": note, "attachment": attachment},
+                       revision=revision, now=now)
 
 
 def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:

@@ -7,7 +7,7 @@
   staff and published only when the sender agreed. :class:`PetitionEvent` records who changed what, and when.
 
 Rules live in ``feedback.services`` (writes) and ``feedback.selectors`` (reads); the models hold data and the
-invariants the database can enforce (one account rating and one receipt rating per dossier, scores 1–5, no
+invariants the database can enforce (one rating per dossier, whichever channel it came from; scores 1–5, no
 publication without consent).
 """
 
@@ -29,8 +29,8 @@ class RatingChannel(models.TextChoices):
     RECEIPT_QR = "receipt_qr", _("QR code on the receipt")
 
 
-# Channels that may rate a given dossier only once (a counter QR code is not tied to a dossier).
-ONCE_PER_DOSSIER = (RatingChannel.ACCOUNT, RatingChannel.RECEIPT_QR)
+# The channels that rate a dossier (a counter QR code is not tied to one): a dossier is rated once, by either.
+DOSSIER_CHANNELS = (RatingChannel.ACCOUNT, RatingChannel.RECEIPT_QR)
 
 
 class Score(models.IntegerChoices):
@@ -66,10 +66,9 @@ class Rating(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_5"),
-            models.UniqueConstraint(
-                fields=["dossier", "channel"], name="unique_rating_per_dossier_channel",
-                condition=models.Q(channel__in=[c.value for c in ONCE_PER_DOSSIER]),
-            ),
+            # the applicant rates a dossier once: from their account or with its receipt's QR code, not both
+            models.UniqueConstraint(fields=["dossier"], name="one_rating_per_dossier",
+                                    condition=models.Q(dossier__isnull=False)),
         ]
         indexes = [models.Index(fields=["agency", "created_at"], name="rating_agency_time")]
 

@@ -97,12 +97,13 @@ def own_dossier(user: Any, code: str) -> Dossier | None:
     return Dossier.objects.select_related("receiving_agency").filter(code=code, applicant_user_id=user.pk).first()
 
 
-def account_rating(dossier: Dossier) -> Rating | None:
-    return Rating.objects.filter(dossier=dossier, channel=RatingChannel.ACCOUNT).first()
+def rating_of(dossier: Dossier) -> Rating | None:
+    """The dossier's rating, from the applicant's account or its receipt's QR code (there is at most one)."""
+    return Rating.objects.filter(dossier=dossier).first()
 
 
-def receipt_rating_exists(dossier: Dossier) -> bool:
-    return Rating.objects.filter(dossier=dossier, channel=RatingChannel.RECEIPT_QR).exists()
+def rated(dossier_id: int | None) -> bool:
+    return dossier_id is not None and Rating.objects.filter(dossier_id=dossier_id).exists()
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class DossierRating:
 def dossier_rating(dossier: Dossier, user: Any) -> DossierRating:
     owner = bool(getattr(user, "is_authenticated", False) and dossier.applicant_user_id == user.pk)
     return DossierRating(owner=owner, returned=dossier.status == Status.RETURNED,
-                         rating=account_rating(dossier) if owner else None)
+                         rating=rating_of(dossier) if owner else None)
 
 
 # --- staff -----------------------------------------------------------------------------------------------

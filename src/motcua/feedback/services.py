@@ -4,8 +4,10 @@ Every function takes keyword-only arguments and runs in one transaction; refusal
 a stable code, so pages and the API show the same messages. The rules:
 
 - an account rating is given by the dossier's applicant account (``Dossier.applicant_user``), once the result was
-  returned, once (the unique constraint decides between two tabs submitting at the same moment);
-- a receipt survey needs a token signed by :mod:`motcua.feedback.tokens`; one answer per receipt;
+  returned;
+- a receipt survey needs a token signed by :mod:`motcua.feedback.tokens`;
+- a dossier is rated once, from the account or from its receipt (:class:`AlreadyRated`; the unique constraint
+  decides between two tabs or two channels submitting at the same moment);
 - a counter survey needs no login; one answer per client address and counter per
   ``FEEDBACK_COUNTER_THROTTLE_SECONDS`` (10 minutes), counted in the shared cache so every web process agrees;
 - a petition needs a phone number or an email to answer to; it is published only with the sender's consent and
@@ -62,6 +64,14 @@ class Refused(MotCuaError):
     status = 409
 
 
+class AlreadyRated(Refused):
+    """The dossier was rated already, from the applicant's account or with the QR code on its receipt."""
+
+    def __init__(self) -> None:
+        super().__init__("already_rated", _("This dossier has already been rated (from the applicant's account or "
+                                            "with the QR code on its receipt); each dossier is rated once. Thank you!"))
+
+
 class Throttled(MotCuaError):
     status = 429
 
@@ -95,13 +105,16 @@ def _rating(answers: Answers, **fields: Any) -> Rating:
                   comment=answers.comment.strip(), **fields)
 
 
-def _save_once(rating: Rating, already: MotCuaError) -> Rating:
-    """Insert a rating that the unique constraint allows once per dossier and channel."""
+def _save_once(rating: Rating) -> Rating:
+    """Insert a dossier's rating, which the unique constraint allows once per dossier (both channels together):
+    of two attempts at the same moment, the second gets :class:`AlreadyRated`, not a server error."""
+    if selectors.rated(rating.dossier_id):
+        raise AlreadyRated
     try:
         with transaction.atomic():
             rating.save(force_insert=True)
     except IntegrityError:
-        raise already from None
+        raise AlreadyRated from None
     return rating
 
 
@@ -120,7 +133,6 @@ def rate_dossier(*, user: Any, dossier_code: str, answers: Answers, now: datetim
         return _save_once(
             _rating(answers, channel=RatingChannel.ACCOUNT, dossier=dossier, agency_id=dossier.receiving_agency_id,
                     counter_id=dossier.counter_id, user=user, created_at=now or timezone.now()),
-            Refused("already_rated", _("You have already rated this dossier. Thank you!")),
         )
 
 
@@ -182,7 +194,6 @@ def rate_receipt(*, token: str, answers: Answers, now: datetime | None = None) -
             _rating(answers, channel=RatingChannel.RECEIPT_QR, dossier=dossier,
                     agency_id=dossier.receiving_agency_id, counter_id=dossier.counter_id,
                     created_at=now or timezone.now()),
-            Refused("already_answered", _("This receipt's survey has already been answered. Thank you!")),
         )
 
 

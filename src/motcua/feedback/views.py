@@ -181,9 +181,8 @@ def receipt_survey(request: HttpRequest, token: str) -> HttpResponse:
             context.update(survey_context(request.POST, field_errors(exc), ask_on_time=False))
             return render(request, "feedback/receipt_survey.html", context, status=exc.status)
         return render(request, "feedback/thanks.html", context)
-    if selectors.receipt_rating_exists(dossier):
-        return render(request, "feedback/thanks.html", {
-            **context, "notice": _("This receipt's survey has already been answered. Thank you!")})
+    if selectors.rated(dossier.pk):
+        return render(request, "feedback/thanks.html", {**context, "notice": services.AlreadyRated().text()})
     context.update(survey_context(ask_on_time=False))
     return render(request, "feedback/receipt_survey.html", context)
 

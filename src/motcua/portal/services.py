@@ -25,6 +25,7 @@ from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
+from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
@@ -161,7 +162,7 @@ def upload(*, draft: Draft, order: int, file: IO[bytes], name: str, size: int | 
     _check_open(draft)
     _component(draft, order)
     checked = check_upload(file, name, size, location=f"c{order}")
-    pdf = as_pdf(file, checked.content_type)
+    pdf = as_pdf(file, checked.content_type, name)
     digest = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         DraftFile.objects.filter(draft=draft, order=order).delete()
@@ -202,10 +203,16 @@ def _component(draft: Draft, order: int) -> Any:
     return items[order - 1]
 
 
+def by_eform(component: Any) -> bool:
+    """The component is the declaration the procedure's e-form replaces: the applicant filled it in at step 1."""
+    return bool(component.filled_by_eform and component.version.eform)
+
+
 def must_upload(component: Any) -> bool:
     """A required component must be attached online unless the state already holds it (``reusable``: the
-    agency takes it from the national databases by the applicant's ID; Decree 45/2020 forbids asking again)."""
-    return bool(component.required and not component.reusable)
+    agency takes it from the national databases by the applicant's ID; Decree 45/2020 forbids asking again) or
+    it is the declaration the e-form already is."""
+    return bool(component.required and not component.reusable and not by_eform(component))
 
 
 def documents_errors(draft: Draft) -> list[MotCuaError]:
@@ -257,7 +264,7 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
-    with transaction.atomic():
+    with atomic_with_files():
         draft = Draft.objects.select_for_update().select_related("version", "version__procedure").get(
             pk=draft_id, owner_id=actor.user_id)
         if draft.dossier_id is not None:
@@ -268,10 +275,15 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
             raise ValidationFailed(errors)
         data = draft.data
         files = list(draft.files.select_related("stored").order_by("order"))
+        given = {f.order for f in files}
+        # the declaration the e-form replaces arrives as the e-form's data (form_data)
+        eform = [i for i, c in enumerate(components(draft), start=1) if by_eform(c) and i not in given]
         dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}", data={
             "procedure": draft.version.procedure.code, "channel": Channel.ONLINE,
             "receiving_agency": data["receiving_agency"], "applicant": {"kind": "person", **data["applicant"]},
-            "components": [{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files],
+            "components": sorted([{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files]
+                                 + [{"order": i, "originals": 0, "copies": 0, "received": True} for i in eform],
+                                 key=lambda item: item["order"]),
             "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
             "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
         })
@@ -328,13 +340,13 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
         raise ValidationFailed([MotCuaError("supplement_file_required",
                                             _("Attach at least one of the requested documents."), location="m0")])
     by_name = {c.name: c.order for c in dossier.components.all()}
-    with transaction.atomic():
+    with atomic_with_files():  # a later file refused: the earlier ones are not kept either
         received = []
         for index, upload_file in sorted(files.items()):
             if not 0 <= index < len(missing):
                 continue
             checked = check_upload(upload_file, upload_file.name, upload_file.size, location=f"m{index}")
-            pdf = as_pdf(upload_file, checked.content_type)
+            pdf = as_pdf(upload_file, checked.content_type, upload_file.name)
             order = by_name.get(missing[index]["document"])
             dossier_services.attach(dossier.code, actor=actor, file=ContentFile(pdf), name=pdf_name(upload_file.name),
                                     kind=AttachmentKind.SUPPLEMENT, component=order,

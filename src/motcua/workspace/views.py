@@ -35,7 +35,6 @@ from motcua.core.calendar import VN_TZ
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.core.responses import private_file, private_pdf
-from motcua.documents.validation import check_upload
 from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import PauseKind
@@ -267,22 +266,10 @@ def _dossier_data(post: QueryDict, version: ProcedureVersion | None, point: Agen
     return data
 
 
-def _scans(request: HttpRequest, version: ProcedureVersion | None) -> tuple[dict[int, UploadedFile], Errors]:
-    """The uploaded scans by component number, each checked before anything is written."""
-    scans: dict[int, UploadedFile] = {}
-    errors = Errors()
-    for order in range(1, (version.components.count() if version else 0) + 1):
-        upload = request.FILES.get(f"c{order}-scan")
-        if upload is None:
-            continue
-        try:
-            check_upload(upload, upload.name or "scan", upload.size, location=f"components.{order - 1}")
-        except MotCuaError as exc:
-            errors.fields.setdefault(f"components_{order - 1}", []).append(exc.text())
-            errors.status = exc.status
-            continue
-        scans[order] = upload
-    return scans, errors
+def _scans(request: HttpRequest, version: ProcedureVersion | None) -> dict[int, UploadedFile]:
+    """The uploaded scans by component number."""
+    count = version.components.count() if version else 0
+    return {order: upload for order in range(1, count + 1) if (upload := request.FILES.get(f"c{order}-scan"))}
 
 
 def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, errors: Errors) -> HttpResponse:
@@ -322,24 +309,13 @@ def receive(request: HttpRequest) -> HttpResponse:
     post = request.POST
     point = _point(actor, post.get("point", ""))
     version, _problem = _version(post.get("procedure", ""))
-    scans, errors = _scans(request, version)
-    if errors:
-        return _receive_page(request, actor, post, errors)
     try:
-        dossier, _created = services.create_dossier(actor=actor, data=_dossier_data(post, version, point))
+        dossier = services.receive_at_counter(actor=actor, data=_dossier_data(post, version, point),
+                                              scans=_scans(request, version))
     except MotCuaError as exc:
         return _receive_page(request, actor, post, Errors.of(exc, {"code": "procedure"}))
-    failed = []
-    for order, upload in scans.items():
-        try:
-            services.attach(dossier.code, actor=actor, file=upload, name=upload.name or "scan", kind="scan",
-                            component=order, size=upload.size)
-        except MotCuaError as exc:
-            failed.append(exc.text())
     messages.success(request, _("Dossier %(code)s recorded: %(status)s.") % {
         "code": dossier.code, "status": dossier.get_status_display()})
-    for text in failed:
-        messages.error(request, text)
     return redirect(reverse("workspace:dossier", args=[dossier.code]) + "?new=1")
 
 
@@ -524,14 +500,13 @@ def act(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
     params = _action_params(action, post, found)
     revision = _int_or_none(post.get("revision"))
     try:
-        if action == "issue_result" and revision == found.revision:
+        if action == "issue_result":  # the result file and the action: one operation
             upload = request.FILES.get("result_file")
-            if upload is not None:
-                machine.authorize(found, action, actor)  # before storing a file for an action refused anyway
-                attachment = services.attach(found.code, actor=actor, file=upload, name=upload.name or "result",
-                                             kind="result", size=upload.size)
-                params["attachment"] = attachment.pk
-        updated = services.perform(found.code, action, actor=actor, params=params, revision=revision)
+            updated = services.issue_result(
+                found.code, actor=actor, file=upload, name=(upload.name or "result") if upload else "",
+                size=upload.size if upload else None, note=params["note"], revision=revision)
+        else:
+            updated = services.perform(found.code, action, actor=actor, params=params, revision=revision)
     except MotCuaError as exc:
         errors = Errors.of(exc)
         errors.general = _error_lines(errors, params)
