@@ -23,6 +23,12 @@ urlpatterns = [
     path("workspace/", include("motcua.workspace.urls")),
     path("", include("motcua.portal.urls")),
 ]
+# Django's own error pages, in the API's JSON shape under /api/
+handler400 = "motcua.portal.errors.bad_request"
+handler403 = "motcua.portal.errors.permission_denied"
+handler404 = "motcua.portal.errors.page_not_found"
+handler500 = "motcua.portal.errors.server_error"
+
 if settings.DEBUG:
     # only the catalogue's public forms; dossier files are served by the workspace, which checks access
     urlpatterns += static(settings.MEDIA_URL + "forms/", document_root=settings.MEDIA_ROOT / "forms")
