@@ -303,8 +303,10 @@ def counts(sessions: bool = True) -> dict[str, int]:
     return {model.__name__: model._default_manager.count() for model in WRITTEN if sessions or model is not Session}
 
 
-def fuzz(site: Site, targets: list[Entry], kind: str, how: Request) -> Iterator[str]:
+def fuzz(site: Site, targets: list[Entry], kind: str, how: Request, anonymous: bool = False) -> Iterator[str]:
     for identity, client in site.clients.items():
+        if anonymous and identity != "anonymous":
+            continue
         for target in targets:
             if how.body_only and target.method == "GET":
                 continue
@@ -313,14 +315,20 @@ def fuzz(site: Site, targets: list[Entry], kind: str, how: Request) -> Iterator[
                 yield f"{identity:9} {target.method:4} /{target.route} ({address[:60]!r}): {problem}"
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_bad_text_is_refused_at_every_entry_point(site: Site, every_entry: list[Entry], kind: str) -> None:
-    how = KINDS[kind]
-    before = counts(sessions=how.refused is not None)  # a harmless request may sign out: a new session
-    failures = list(fuzz(site, every_entry, kind, how))
-    points = sorted({line.split("(")[0].split(None, 2)[-1] for line in failures})
+CHANNELS = sorted({kind.split("-")[0] for kind in KINDS})  # path, query, form, multipart, filename, json, cookie…
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_bad_text_is_refused_at_every_entry_point(site: Site, every_entry: list[Entry], channel: str) -> None:
+    failures: list[str] = []
+    for kind, how in KINDS.items():
+        if kind.split("-")[0] != channel:
+            continue
+        before = counts(sessions=how.refused is not None)  # a harmless request may sign out: a new session
+        failures += [f"[{kind}] {line}" for line in fuzz(site, every_entry, kind, how)]
+        assert counts(sessions=how.refused is not None) == before, f"[{kind}] something was written"
+    points = sorted({line.split("(")[0].split(None, 3)[-1] for line in failures})
     assert not failures, f"{len(points)} entry point(s) of {len(every_entry)} failed:\n" + "\n".join(failures[:60])
-    assert counts(sessions=how.refused is not None) == before
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded", "multipart"])
@@ -341,7 +349,7 @@ def test_a_body_just_over_each_limit_is_refused_as_too_large(
         else:
             body, kind = b"note=" + b"x" * size, content_type
         how = Request(body=body, content_type=kind, body_only=True, refused=413, code="request_too_large")
-        failures += fuzz(site, every_entry, f"large-{size}", how)
+        failures += fuzz(site, every_entry, f"large-{size}", how, anonymous=True)
     assert not failures, "\n".join(failures[:60])
     assert counts() == before
 
@@ -393,3 +401,34 @@ def test_every_user_is_still_served(site: Site) -> None:
                           json.dumps({"note": "Đủ hồ sơ\r\n\tký", "revision": None}), content_type="application/json")
     assert response.status_code in (200, 403, 409), response.content
     assert get_user_model().objects.count() >= 2
+
+
+@pytest.mark.parametrize(("address", "location"), [
+    ("/api/v1/dossiers?received_to=0", "received_to"),
+    ("/api/v1/dossiers?received_from=20260101", "received_from"),
+    ("/api/v1/dossiers?limit=true", "limit"),
+    ("/api/v1/procedures/1.000894/due-date?received_at=0", "received_at"),
+    ("/api/v1/procedures/1.000894/due-date?received_at=1700000000", "received_at"),
+])
+def test_dates_are_iso_text_and_numbers_are_not_guessed(site: Site, address: str, location: str) -> None:
+    """Lax parsing read ``received_to=0`` as 1970-01-01 and ``revision=false`` as 0."""
+    response = site.clients["staff"].get(address)
+    assert response.status_code == 422, response.content
+    assert response.json()["error"] == "validation_failed"
+    assert [error["location"] for error in response.json()["errors"]] == [location]
+
+
+def test_a_boolean_is_not_a_revision_nor_a_number(site: Site) -> None:
+    staff = site.clients["staff"]
+    act = f"/api/v1/dossiers/{site.dossier}/actions/transfer"
+    refused = staff.post(act, json.dumps({"revision": False}), content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["location"] == "payload.revision"
+    body = {"procedure": "1.000894", "channel": "counter", "applicant": {"name": "An", "id_number": "0220"},
+            "components": [{"order": True, "originals": 1}]}
+    created = staff.post("/api/v1/dossiers", json.dumps(body), content_type="application/json")
+    assert created.status_code == 422 and created.json()["errors"][0]["location"] == "payload.components.0.order"
+    assert Dossier.objects.count() == 1
+    good = staff.get("/api/v1/dossiers", {"received_from": "2020-01-01", "received_to": "2099-12-31", "limit": "5"})
+    assert good.status_code == 200 and good.json()["limit"] == 5
+    due = staff.get("/api/v1/procedures/1.000894/due-date", {"received_at": "2026-11-23T09:00:00+07:00"})
+    assert due.status_code == 200, due.content
