@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +105,7 @@ def routes() -> list[str]:
                 found.append(route)
 
     walk(get_resolver().url_patterns, "")
-    return found
+    return list(dict.fromkeys(found))  # one pattern per address (the API's GET and POST share one)
 
 
 @dataclass(frozen=True)

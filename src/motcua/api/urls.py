@@ -2,9 +2,14 @@
 
 import logging
 
-from django.core.exceptions import (PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent,
-                                    TooManyFilesSent)
 from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +19,15 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
 from motcua.catalog.api import router as catalog_router
-from motcua.core.errors import (AccessDenied, BadRequest, InvalidBody, MotCuaError, ServerError, ValidationFailed,
-                                from_pydantic)
+from motcua.core.errors import (
+    AccessDenied,
+    BadRequest,
+    InvalidBody,
+    MotCuaError,
+    ServerError,
+    ValidationFailed,
+    from_pydantic,
+)
 from motcua.core.middleware import fields_too_large, too_many_fields
 from motcua.dossiers.api import public as tracking_router
 from motcua.dossiers.api import router as dossiers_router
@@ -82,6 +94,7 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 @api.exception_handler(DjangoBadRequest)
 def bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
     """What Django refuses itself (the input boundary refuses most of it before the view runs)."""
+    error: MotCuaError
     if isinstance(exc, RequestDataTooBig):
         error = fields_too_large()
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):

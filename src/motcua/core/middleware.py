@@ -14,9 +14,9 @@ import codecs
 import json
 import logging
 import re
-from urllib.parse import parse_qsl, unquote_to_bytes
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -30,6 +30,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import InvalidBody, InvalidText, MotCuaError, NestedTooDeep, RequestTooLarge
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 log = logging.getLogger("motcua.boundary")
 
@@ -48,7 +51,7 @@ BAD_TEXT_SEEN = "motcua.bad_text"  # request.META key: where a view that keeps b
 STRICT_UTF8 = "motcua-strict-utf-8"
 
 
-def _strict_decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+def _strict_decode(data: Buffer, errors: str = "strict", /) -> tuple[str, int]:
     return codecs.utf_8_decode(data, "strict", True)
 
 
@@ -290,7 +293,7 @@ def _replace_bad_text(request: HttpRequest) -> None:
         cleaned.setlist(BAD_TEXT.sub("\ufffd", name), [BAD_TEXT.sub("\ufffd", value) for value in values])
     request.META["QUERY_STRING"] = cleaned.urlencode()
     cleaned._mutable = False
-    request.GET = cleaned
+    request.GET = cleaned  # type: ignore[assignment]  # the same QueryDict, immutable from here on
     for key, value in list(request.META.items()):
         if key.startswith("HTTP_") and isinstance(value, str):
             try:
