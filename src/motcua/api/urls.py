@@ -1,6 +1,17 @@
 """The JSON API (``/api/v1/``), assembled from the apps' routers; OpenAPI at ``/api/v1/openapi.json``."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import logging
+
+from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -8,9 +19,21 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from motcua import __version__
 from motcua.catalog.api import router as catalog_router
-from motcua.core.errors import MotCuaError, TooManyRequests, ValidationFailed, from_pydantic
+from motcua.core.errors import (
+    AccessDenied,
+    BadRequest,
+    InvalidBody,
+    MotCuaError,
+    ServerError,
+    TooManyRequests,
+    ValidationFailed,
+    from_pydantic,
+)
+from motcua.core.middleware import fields_too_large, too_many_fields
 from motcua.dossiers.api import public as tracking_router
 from motcua.dossiers.api import router as dossiers_router
+
+log = logging.getLogger("motcua.api")
 
 api = NinjaAPI(
     title="MotCua API",
@@ -59,6 +82,44 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         error = MotCuaError("http_error", _("The request was refused (%(status)s)."), {"status": exc.status_code})
     return api.create_response(request, error.as_dict(), status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def http_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return not_found(request)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, AccessDenied().as_dict(), status=403)
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(DjangoBadRequest)
+def bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """What Django refuses itself (the input boundary refuses most of it before the view runs)."""
+    error: MotCuaError
+    if isinstance(exc, RequestDataTooBig):
+        error = fields_too_large()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        error = too_many_fields()
+    else:
+        error = BadRequest()
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+@api.exception_handler(RawPostDataException)
+def form_for_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    """A form (multipart) sent where a JSON body is expected."""
+    return api.create_response(request, InvalidBody().as_dict(), status=400)
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Anything unexpected: logged with its traceback like Django's own 500, answered in the error shape."""
+    log.error("Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500,
+                                                                             "request": request})
+    return api.create_response(request, ServerError().as_dict(), status=500)
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

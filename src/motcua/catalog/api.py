@@ -15,6 +15,7 @@ from pydantic import Field as PydanticField
 from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.selectors import SearchFilters, due_at, procedure_version, search_procedures
 from motcua.core.calendar import WorkingCalendar
+from motcua.core.values import Integer, IsoDateTime
 from motcua.core.web import public_url
 
 router = Router(tags=["catalogue"])
@@ -115,8 +116,8 @@ class SearchParams(Schema):
     field: str = PydanticField("", description="field code")
     level: str = PydanticField("", description="central, province, commune or district")
     agency: str = PydanticField("", description="identifier code of a receiving agency")
-    limit: int = PydanticField(20, ge=1, le=100)
-    offset: int = PydanticField(0, ge=0, le=100_000)
+    limit: Integer = PydanticField(20, ge=1, le=100)
+    offset: Integer = PydanticField(0, ge=0, le=100_000)
 
 
 class DueDateOut(Out):
@@ -198,7 +199,7 @@ def get_procedure(request: HttpRequest, code: str) -> dict[str, object]:
     response={200: DueDateOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="When the result is due if the dossier is received at a given moment",
 )
-def get_due_date(request: HttpRequest, code: str, received_at: datetime | None = None) -> dict[str, object]:
+def get_due_date(request: HttpRequest, code: str, received_at: IsoDateTime | None = None) -> dict[str, object]:
     """``received_at`` is ISO 8601; without a time zone it is Vietnam time; without it, now."""
 
 

@@ -27,3 +27,8 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/forms/<path:name>", portal_views.form_file, name="form_file"),
     path("", include("motcua.portal.urls")),
 ]
+# Django's own error pages, in the API's JSON shape under /api/
+handler400 = "motcua.portal.errors.bad_request"
+handler403 = "motcua.portal.errors.permission_denied"
+handler404 = "motcua.portal.errors.page_not_found"
+handler500 = "motcua.portal.errors.server_error"

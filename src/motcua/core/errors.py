@@ -73,6 +73,66 @@ class TooManyRequests(MotCuaError):
                          {"seconds": wait})
 
 
+class InvalidText(MotCuaError):
+    """Text that PostgreSQL cannot store or that no form has a reason to carry: a NUL byte or another control
+    character (tab, new line and carriage return are text), a lone surrogate, or bytes that are not UTF-8.
+    Refused by the input boundary (``core.middleware.InputBoundaryMiddleware``) before any view runs."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(
+            "invalid_text",
+            _("The request contains characters that are not allowed (a control character such as a NUL byte, or "
+              "text that is not UTF-8) in %(location)s; nothing was saved."),
+            {"location": location},
+            location=location,
+        )
+
+
+class NestedTooDeep(MotCuaError):
+    def __init__(self, limit: int) -> None:
+        super().__init__("body_too_deep", _("The request body is nested more than %(limit)s levels deep."),
+                         {"limit": limit})
+
+
+class InvalidBody(MotCuaError):
+    """A body that cannot be read at all (a broken multipart form, a forged header)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid_body", _("The request body could not be read: send valid JSON (or a form)."))
+
+
+class RequestTooLarge(MotCuaError):
+    """Too much at once: the whole body (``MOTCUA_MAX_REQUEST_MB``), the text fields held in memory
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``) or the number of fields or files."""
+
+    status = 413
+
+    def __init__(self, message: str | Promise, params: dict[str, Any] | None = None) -> None:
+        super().__init__("request_too_large", message, params)
+
+
+class AccessDenied(MotCuaError):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("forbidden", _("You may not do this."))
+
+
+class BadRequest(MotCuaError):
+    def __init__(self) -> None:
+        super().__init__("bad_request", _("The request could not be understood."))
+
+
+class ServerError(MotCuaError):
+    """Something nobody expected went wrong; it is logged with its traceback, the caller learns nothing more."""
+
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__("server_error", _("Something went wrong on our side and it has been logged. Please try "
+                                           "again in a few minutes; dossiers already submitted are safe."))
+
+
 class ValidationFailed(MotCuaError):
     """Several errors found at once (e.g. an import file): all are reported, nothing is written."""
 

@@ -5,7 +5,7 @@ The endpoints only translate HTTP to ``dossiers.services`` / ``dossiers.selector
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from motcua.api.auth import BearerToken
 from motcua.catalog.api import ErrorOut, Out
 from motcua.core.errors import TooManyRequests
 from motcua.core.responses import private_pdf
+from motcua.core.values import Integer, IsoDate
 from motcua.core.web import throttle
 from motcua.dossiers import deadlines, rules, selectors, services
 from motcua.dossiers.actors import Actor
@@ -150,7 +151,7 @@ class ActionIn(BaseModel):
     last saw: if the dossier changed since, you get 409 instead of acting on a dossier you have not seen."""
 
     model_config = {"extra": "allow"}
-    revision: int | None = None
+    revision: Integer | None = None
 
 
 def summary(dossier: Dossier, now: datetime | None = None) -> dict[str, Any]:
@@ -242,10 +243,10 @@ class ListParams(BaseModel):
     agency: str = PydanticField(default="", description="Identifier code: held or received there")
     procedure: str = ""
     overdue: bool | None = None
-    received_from: date | None = None
-    received_to: date | None = None
-    limit: int = PydanticField(default=25, ge=1, le=100)
-    offset: int = PydanticField(default=0, ge=0, le=100_000)
+    received_from: IsoDate | None = None
+    received_to: IsoDate | None = None
+    limit: Integer = PydanticField(default=25, ge=1, le=100)
+    offset: Integer = PydanticField(default=0, ge=0, le=100_000)
 
 
 @router.get("", response={200: DossierPage, **ERRORS}, summary="Dossiers of the caller's agencies")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from motcua.core.values import Integer, IsoDateTime
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -29,9 +30,9 @@ class Applicant(BaseModel):
 
 class ComponentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order: int = Field(ge=1, description="The component's number in the procedure's list (1, 2, …)")
-    originals: int = Field(default=0, ge=0, le=99)
-    copies: int = Field(default=0, ge=0, le=99)
+    order: Integer = Field(ge=1, description="The component's number in the procedure's list (1, 2, …)")
+    originals: Integer = Field(default=0, ge=0, le=99)
+    copies: Integer = Field(default=0, ge=0, le=99)
     received: bool = True
 
 
@@ -41,7 +42,7 @@ class DossierIn(BaseModel):
     channel: Literal["online", "counter", "post_office", "home_pickup"]
     receiving_agency: str = Field(default="", description="Identifier code of the receiving point; "
                                   "defaults to the caller's reception point")
-    counter: int | None = Field(default=None, ge=1)
+    counter: Integer | None = Field(default=None, ge=1)
     competent_unit: str = Field(default="", description="Commune code, for a boundary-free procedure "
                                 "received outside the competent commune")
     applicant: Applicant
@@ -68,7 +69,7 @@ class RequestSupplement(Params):
 
 
 class Supplement(Params):
-    received: list[int] = Field(default_factory=list, description="Numbers of the components that arrived now")
+    received: list[Integer] = Field(default_factory=list, description="Numbers of the components that arrived now")
 
 
 class Refuse(Params):
@@ -88,7 +89,7 @@ class Forward(Params):
 
 
 class SendBack(Params):
-    to_step: int = Field(ge=1, description="Number of the earlier step (1 is the first step after reception)")
+    to_step: Integer = Field(ge=1, description="Number of the earlier step (1 is the first step after reception)")
     reason: Reason
 
 
@@ -106,7 +107,7 @@ class Approve(Params):
 
 
 class IssueResult(Params):
-    attachment: int | None = Field(default=None, description="Id of an uploaded result file (kind=result)")
+    attachment: Integer | None = Field(default=None, description="Id of an uploaded result file (kind=result)")
 
 
 class ReturnResult(Params):
@@ -119,12 +120,12 @@ class Withdraw(Params):
 
 
 class Apologize(Params):
-    new_due_at: datetime
+    new_due_at: IsoDateTime
     reason: Reason
 
 
 class Receive(Params):
-    received: list[int] = Field(default_factory=list, description="Numbers of the components that arrived now")
+    received: list[Integer] = Field(default_factory=list, description="Numbers of the components that arrived now")
 
 
 ACTION_PARAMS: dict[str, type[Params]] = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,19 +125,24 @@ def _clean(params: Mapping[str, str]) -> dict[str, str]:
 
 def receive_notice(
     *, params: Mapping[str, str], source: str = NoticeSource.IPN, remote_addr: str | None = None,
-    gateway: Gateway | None = None, now: datetime | None = None,
+    gateway: Gateway | None = None, now: datetime | None = None, unreadable: str = "",
 ) -> Received:
     """Verify and apply a gateway's notification (IPN) or the browser's signed return, idempotently.
 
     Forged (bad signature), unusable, unknown-order and wrong-amount notices are rejected and change nothing;
     a notice about a payment already confirmed is a duplicate and changes nothing; otherwise the payment becomes
     paid (receipt number, dossier event) or failed/cancelled. The notice is always recorded.
+
+    ``unreadable`` names where the input boundary found bad text (a NUL byte, invalid UTF-8; replaced in
+    ``params``): such a notice is rejected as unusable whatever its signature says.
     """
     gateway = gateway or get_gateway()
     now = now or timezone.now()
     verified = gateway.verify(params)
+    if unreadable:
+        verified = replace(verified, problem=f"bad text in {unreadable}")
     with transaction.atomic():
-        reason, outcome, payment = _apply(verified, gateway, now)
+        reason, outcome, payment = _apply(verified, gateway, now, unreadable=bool(unreadable))
         notice = PaymentNotice.objects.create(
             payment=payment, source=source, params=_clean(params), remote_addr=remote_addr or None,
             outcome=outcome, reason=reason,
@@ -148,8 +153,11 @@ def receive_notice(
     return Received(reason, outcome, notice, payment, gateway.reply(reason))
 
 
-def _apply(verified: Notice, gateway: Gateway, now: datetime) -> tuple[Reason, str, Payment | None]:
+def _apply(verified: Notice, gateway: Gateway, now: datetime, *, unreadable: bool = False,
+           ) -> tuple[Reason, str, Payment | None]:
     rejected = NoticeOutcome.REJECTED
+    if unreadable:  # like a forged one: linked to the order it names (if any), nothing about it believed
+        return Reason.INVALID_DATA, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()
     if not verified.signature_valid:
         # linked to the order it names (if any) for the record; nothing about it is believed
         return Reason.INVALID_SIGNATURE, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from motcua.core.errors import MotCuaError, NotFound
+from motcua.core.middleware import bad_text, keeps_bad_text
 from motcua.core.responses import private_pdf
 from motcua.core.web import client_ip, public_url, site_root
 from motcua.payments import receipts, selectors, services
@@ -55,12 +56,13 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     return HttpResponseRedirect(payment.redirect_url)
 
 
+@keeps_bad_text
 @require_GET
 def return_(request: HttpRequest) -> HttpResponse:
     """The citizen back from the gateway: the signed return is verified and applied like an IPN (the IPN may be
-    late or lost), then the outcome is shown."""
+    late or lost), then the outcome is shown. One with bad text (a NUL byte…) is kept and shown as invalid."""
     received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.RETURN,
-                                       remote_addr=_remote_addr(request))
+                                       remote_addr=_remote_addr(request), unreadable=bad_text(request))
     payment = received.payment
     if received.outcome == NoticeOutcome.REJECTED or payment is None:
         return render(request, "payments/result.html", {"state": "invalid"}, status=400)
@@ -74,11 +76,14 @@ def return_(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/result.html", context)
 
 
+@keeps_bad_text
 @csrf_exempt
 @require_GET
 def ipn(request: HttpRequest) -> HttpResponse:
+    """Answered in the gateway's protocol whatever it carries: one with bad text (a NUL byte, invalid UTF-8) is
+    rejected as unusable data and kept with the bad characters replaced, like a forged one."""
     received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.IPN,
-                                       remote_addr=_remote_addr(request))
+                                       remote_addr=_remote_addr(request), unreadable=bad_text(request))
     response = HttpResponse(received.reply.body, content_type=received.reply.content_type)
     response["Cache-Control"] = "no-store"
     return response

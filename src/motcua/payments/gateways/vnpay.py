@@ -65,7 +65,8 @@ def sign(params: Mapping[str, str], secret: str) -> str:
 
 def signature_valid(params: Mapping[str, str], secret: str) -> bool:
     given = str(params.get("vnp_SecureHash", "")).lower()
-    return bool(given) and hmac.compare_digest(given, sign(params, secret))
+    # as bytes: compare_digest refuses str with non-ASCII characters (a forged hash may carry any)
+    return bool(given) and hmac.compare_digest(given.encode("utf-8"), sign(params, secret).encode("ascii"))
 
 
 def signed_query(params: Mapping[str, str], secret: str) -> str:
