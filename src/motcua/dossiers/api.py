@@ -303,7 +303,7 @@ def issue_result(request: HttpRequest, code: str, file: File[UploadedFile], note
     selectors.get_for(actor, code)
     services.issue_result(code, actor=actor, file=file, name=file.name or "result", size=file.size, note=note,
                           revision=revision)
-    return detail(_fresh(code))
+    return detail(_fresh(code), actor)
 
 
 @router.get("/{code}/events", response={200: list[EventOut], **ERRORS}, summary="The dossier's event log")
