@@ -23,6 +23,7 @@ embedded file in a temporary directory instead. Not a timed test: it prints figu
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -103,7 +104,7 @@ def post(base: str, token: str, key: str) -> tuple[int, str]:
             return response.status, json.loads(response.read())["code"]
     except urllib.error.HTTPError as error:
         return error.code, ""
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):  # reset, cut short, unreadable: the answer is lost
         return 0, ""
 
 
