@@ -91,3 +91,28 @@ def test_each_role_sees_what_it_needs(world: World, dossier: Dossier, username: 
     # every opening of the dossier's details is logged, masked or not
     assert set(DossierAccess.objects.filter(dossier=dossier, user=user).values_list("via", flat=True)) >= {
         "api", "slip"}
+
+
+@pytest.mark.parametrize(("username", "role", "whole"), ROLES)
+def test_files_open_only_to_the_handling_roles(world: World, dossier: Dossier, username: str,
+                                                              role: str | None, whole: bool) -> None:
+    """A scan is personal data in full (an ID card, a birth certificate): the roles that see the applicant masked
+    see that a file is there, not its name or content, and the address of the file answers 403."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import pdf_bytes
+
+    scan = services.attach(dossier.code, actor=world.actor("tiepnhan"), kind="scan", component=1,
+                           file=SimpleUploadedFile("cccd-nguyen-van-an.pdf", pdf_bytes()),
+                           name="cccd-nguyen-van-an.pdf")
+    user = staff(world, username, role) if role else world.users[username]
+    page = Client()
+    page.force_login(user)
+    html = page.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    opened = page.get(f"/workspace/dossiers/{dossier.code}/files/{scan.pk}/")
+    assert opened.status_code == (200 if whole else 403)
+    assert ("cccd-nguyen-van-an.pdf" in html) is whole
+    assert ('id="files-closed"' in html) is not whole
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(user)}")
+    events = json.dumps(api.get(f"/api/v1/dossiers/{dossier.code}/events").json(), ensure_ascii=False)
+    assert ("cccd-nguyen-van-an.pdf" in events) is whole

@@ -137,7 +137,7 @@ def test_tracking_is_limited_per_address_on_the_page(db: Any, settings: Any) -> 
     assert prober.get("/tra-cuu/").status_code == 200  # the empty form is no look-up
     page = prober.get("/tra-cuu/", {"ma": UNKNOWN})
     assert page.status_code == 429
-    assert "Too many requests from your address. Wait" in page.content.decode()
+    assert "Too many requests from your network address (IP). Wait" in page.content.decode()
     assert "<form" in page.content.decode()
 
 

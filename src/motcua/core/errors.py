@@ -69,7 +69,8 @@ class TooManyRequests(MotCuaError):
     def __init__(self, wait: int) -> None:
         self.wait = wait
         super().__init__("too_many_requests",
-                         _("Too many requests from your address. Wait %(seconds)d seconds and try again."),
+                         _("Too many requests from your network address (IP). Wait %(seconds)d second(s) and "
+                           "try again."),
                          {"seconds": wait})
 
 

@@ -308,12 +308,14 @@ def issue_result(request: HttpRequest, code: str, file: File[UploadedFile], note
 
 @router.get("/{code}/events", response={200: list[EventOut], **ERRORS}, summary="The dossier's event log")
 def list_events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
-    dossier = selectors.get_for(_actor(request), code, via="api")
+    actor = _actor(request)
+    dossier = selectors.get_for(actor, code, via="api")
+    whole = selectors.sees_personal_data(actor, dossier)
     return [
         {"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor_name, "role": e.role,
          "agency": e.agency.identifier_code if e.agency else None, "from_status": e.from_status,
-         "to_status": e.to_status, "from_step": e.from_step, "to_step": e.to_step, "note": e.note, "data": e.data,
-         "hash": e.hash}
+         "to_status": e.to_status, "from_step": e.from_step, "to_step": e.to_step, "note": e.note,
+         "data": selectors.event_data_for(e.data, whole=whole), "hash": e.hash}
         for e in selectors.events(dossier)
     ]
 

@@ -22,7 +22,7 @@ from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import OPEN, Status
-from motcua.dossiers.models import Dossier, DossierAccess, DossierAgency, Event
+from motcua.dossiers.models import Attachment, Dossier, DossierAccess, DossierAgency, Event
 
 QUEUES = {
     "todo": _("To act on"),
@@ -157,6 +157,40 @@ def applicant_data(dossier: Dossier, *, whole: bool) -> dict[str, str]:
 def applicant_for(actor: Actor, dossier: Dossier) -> dict[str, str]:
     """The applicant's details as ``actor`` may see them."""
     return applicant_data(dossier, whole=sees_personal_data(actor, dossier))
+
+
+class FilesNotForYou(MotCuaError):
+    """The dossier's files and e-form hold the applicant's personal data in full (an ID card scan, a birth
+    certificate): only the roles that handle the dossier open them (:func:`sees_personal_data`)."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("files_not_for_your_role", _(
+            "The dossier's files and e-form are opened only by the officers who handle it; your role sees its "
+            "progress."))
+
+
+def attachment_for(actor: Actor, dossier: Dossier, pk: int) -> Attachment:
+    """One of ``dossier``'s files, for an actor who may open it: :class:`FilesNotForYou` for a role that sees
+    the dossier masked (a supervisor, a catalogue administrator), :class:`NotFound` for no such file."""
+    if not sees_personal_data(actor, dossier):
+        raise FilesNotForYou()
+    item = Attachment.objects.filter(dossier=dossier, pk=pk).first()
+    if item is None:
+        raise NotFound("file_not_found", _("This dossier has no such file."))
+    return item
+
+
+def event_data_for(data: dict[str, Any] | None, *, whole: bool) -> dict[str, Any]:
+    """An event's data as a role that sees the dossier masked may read it: without the names of files."""
+    data = dict(data or {})
+    if whole:
+        return data
+    data.pop("name", None)
+    if isinstance(data.get("result"), dict):
+        data["result"] = {key: value for key, value in data["result"].items() if key != "name"}
+    return data
 
 
 def events(dossier: Dossier) -> QuerySet[Event]:

@@ -116,9 +116,9 @@ class NotAccountHolder(Forbidden):
     def __init__(self, field: str) -> None:
         super().__init__(
             "applicant_not_account_holder",
-            _("A dossier sent from your account is in your own name, with the ID number, phone and email of your "
-              "account. To submit for another person or business, they need their own account; to use another "
-              "phone or email, change it in your account first."),
+            _("A dossier sent from your account is in your own name, with the ID number (or tax code), phone "
+              "and email of your account. To submit for another person or business, they need their own account; "
+              "to use another phone or email, change it in your account first."),
             location=f"applicant.{field}",
         )
 

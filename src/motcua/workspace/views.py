@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -38,7 +39,7 @@ from motcua.core.responses import private_file, private_pdf
 from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import PauseKind
-from motcua.dossiers.models import Attachment, Dossier
+from motcua.dossiers.models import Dossier
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.geo.models import AdministrativeUnit
@@ -340,7 +341,8 @@ def _slips(dossier: Dossier) -> list[tuple[str, Any]]:
     return [(kind, SLIP_KINDS[kind]) for kind in available_slips(dossier)]
 
 
-def _event_rows(dossier: Dossier) -> list[dict[str, Any]]:
+def _event_rows(dossier: Dossier, *, whole: bool) -> list[dict[str, Any]]:
+    """The history; file names (often a person's name and ID) only for those who may open the files."""
     rows = []
     for event in selectors.events(dossier):
         action = machine.ACTIONS.get(event.action)
@@ -349,7 +351,7 @@ def _event_rows(dossier: Dossier) -> list[dict[str, Any]]:
         data = event.data or {}
         reasons = [data[k] for k in ("reasons", "reason") if isinstance(data.get(k), str) and data[k]]
         rows.append({"e": event, "label": label, "reasons": reasons, "missing": data.get("missing") or [],
-                     "file": data.get("name") or (data.get("result") or {}).get("name", ""),
+                     "file": (data.get("name") or (data.get("result") or {}).get("name", "")) if whole else "",
                      "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", "")})
     return rows
 
@@ -420,10 +422,12 @@ def _panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed:
     forms = _action_forms(dossier, actor, failed, post, errors)
     slips = _slips(dossier)
     step = dossier.current_step
+    whole = selectors.sees_personal_data(actor, dossier)
     return {
         "actor": actor,
         "d": dossier,
-        "applicant": selectors.applicant_for(actor, dossier),  # whole or masked, by role
+        "whole": whole,  # the applicant's data, e-form and files whole, or masked and closed, by role
+        "applicant": selectors.applicant_data(dossier, whole=whole),
         "now": now,
         "overdue": deadlines.is_overdue(dossier, now),
         "step_overdue": deadlines.is_step_overdue(dossier, now),
@@ -432,7 +436,7 @@ def _panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed:
         "steps_total": len(dossier.plan),
         "components": dossier.components.select_related("component").prefetch_related("attachments"),
         "attachments": dossier.attachments.select_related("component"),
-        "events": _event_rows(dossier),
+        "events": _event_rows(dossier, whole=whole),
         "forms": forms,
         "choices": _choices(dossier, {f["a"].name for f in forms}),
         "slips": slips,
@@ -527,10 +531,14 @@ def act(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A dossier's file, to those who may see the dossier (files are never served from a public address)."""
-    found = _dossier_or_404(_actor(request), code)
-    item = Attachment.objects.filter(dossier=found, pk=pk).first()
-    if item is None:
-        raise Http404
+    actor = _actor(request)
+    found = _dossier_or_404(actor, code)
+    try:
+        item = selectors.attachment_for(actor, found, pk)
+    except selectors.FilesNotForYou as exc:
+        raise PermissionDenied(exc.text()) from None
+    except NotFound:
+        raise Http404 from None
     return private_file(item.file, item.content_type, item.original_name)
 
 
