@@ -6,16 +6,15 @@ SQLite serializes writers, so these run only on PostgreSQL (``make test`` runs t
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from motcua.api.auth import issue_token
 from motcua.dossiers.models import Dossier, Event
+from tests.concurrency import at_once
 from tests.conftest import APPLICANT, World
 
 pytestmark = [
@@ -26,26 +25,6 @@ BODY = {"procedure": "1.000894", "channel": "counter", "applicant": APPLICANT,
         "components": [{"order": 1, "originals": 1}]}
 
 
-def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_two_officers_at_once_one_wins_the_other_gets_409(world: World) -> None:

@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import re
-import threading
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -39,6 +38,7 @@ from motcua.payments.fees import exemptions_of, quote
 from motcua.payments.gateways import Reason, get_gateway, vnpay
 from motcua.payments.gateways.sandbox import SANDBOX_SECRET, SandboxGateway
 from motcua.payments.models import Payment, PaymentNotice, PaymentStatus, ReceiptCounter
+from tests.concurrency import at_once
 from tests.conftest import APPLICANT, World
 
 EXEMPTIONS = [
@@ -485,23 +485,7 @@ def test_two_identical_ipns_at_once_confirm_once(world: World) -> None:
     applicant = citizen()
     payment = start(new_dossier(world, applicant), applicant)
     answer = gateway_answer(payment)
-    barrier = threading.Barrier(2)
-    results: list[Any] = [None, None]
-
-    def send(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = ipn(Client(), answer)["RspCode"]
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = at_once(2, lambda index: ipn(Client(), answer)["RspCode"])
     assert sorted(results) == ["00", "02"], results
     paid = Payment.objects.get(pk=payment.pk)
     assert paid.status == PaymentStatus.PAID and paid.receipt_number and paid.receipt_number.endswith("-000001")
@@ -586,23 +570,7 @@ def test_a_cancel_and_a_success_racing_end_paid_once(world: World) -> None:
     applicant = citizen()
     payment = start(new_dossier(world, applicant), applicant)
     answers = [gateway_answer(payment, "cancel"), gateway_answer(payment, "pay")]
-    barrier = threading.Barrier(2)
-    results: list[Any] = [None, None]
-
-    def send(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = ipn(Client(), answers[index])["RspCode"]
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = at_once(2, lambda index: ipn(Client(), answers[index])["RspCode"])
     # cancel first: both recorded (00, 00); success first: the cancel is a duplicate (00 for the success, 02)
     assert results[1] == "00" and results[0] in ("00", "02"), results
     paid = Payment.objects.get(pk=payment.pk)
