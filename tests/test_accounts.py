@@ -23,7 +23,6 @@ import pytest
 import requests
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
@@ -41,12 +40,6 @@ LOGOUT = "/tai-khoan/dang-xuat/"
 PROFILE = "/tai-khoan/"
 MY_DOSSIERS = "/ho-so-cua-toi/"
 NEXT = "/thu-tuc/1.000894/?buoc=3"
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    """Sign-in throttling counts in the cache; each test starts with none."""
-    cache.clear()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ User = get_user_model()
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(settings: Any) -> Any:
+def fresh_cache(settings: Any, db: Any) -> Any:
     settings.PUBLIC_BASE_URL = ""
     cache.clear()
     yield

@@ -125,6 +125,16 @@ def test_concurrent_writers_on_sqlite_wait_instead_of_failing(served: dict[str, 
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
+def test_the_tracking_limit_holds_across_worker_processes(served: dict[str, Any]) -> None:
+    """30 look-ups a minute per address, counted in the cache every worker shares (the database's, without Redis):
+    the 31st is refused whichever process answers it."""
+    url = f"{served['base']}/tra-cuu/?ma=000.00.01.H22-261125-9999"
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: request(url)[0], range(30)))
+    assert sorted(set(statuses)) == [404]
+    assert [request(url)[0] for _ in range(3)] == [429, 429, 429]
+
+
 def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str, Any]) -> None:
     server: subprocess.Popen[bytes] = served["server"]
     children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()

@@ -24,7 +24,7 @@ UNKNOWN = "000.01.20.H22-261116-9999"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> Any:
+def fresh_cache(db: Any) -> Any:
     cache.clear()
     yield
     cache.clear()

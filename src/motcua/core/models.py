@@ -26,3 +26,16 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} – {self.get_kind_display()}: {self.name}"
+
+
+class ThrottleWindow(models.Model):
+    """How many times one key (a scope and a client address) was used in the fixed window ending at ``ends_at``:
+    the throttles' counts when there is no Redis (``core.throttles``), shared by every web process and
+    incremented in the database, atomically."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count} until {self.ends_at:%H:%M:%S}"

@@ -18,15 +18,15 @@ site's public address (:func:`public_url`) and a throttle shared by all processe
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from python_ipware.modern.parsers import parse_ip, split_proxy_chain, unwrap_ipv4_network
+
+from motcua.core import throttles
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -112,19 +112,6 @@ def public_url(path: str, request: HttpRequest | None = None) -> str:
 
 def throttle(request: HttpRequest, scope: str, *, limit: int, window: int) -> int:
     """Count one use of ``scope`` by the client's address; the seconds to wait when over ``limit`` uses in a
-    fixed ``window`` (0: go ahead). Counts live in the default cache, shared by every process when it is Redis
-    (``REDIS_URL``; ``check --deploy`` warns when it is not)."""
-    key = f"motcua:throttle:{scope}:{client_ip(request)}"
-    now = time.time()
-    if cache.add(key, 1, window):
-        cache.set(f"{key}:until", now + window, window)
-        return 0
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        cache.set(key, 1, window)
-        cache.set(f"{key}:until", now + window, window)
-        return 0
-    if count <= limit:
-        return 0
-    return max(1, int((cache.get(f"{key}:until") or now + window) - now + 0.999))
+    fixed ``window`` (0: go ahead). Counted by :func:`motcua.core.throttles.hit`, shared by every process."""
+    count, left = throttles.hit(f"motcua:throttle:{scope}:{client_ip(request)}", window)
+    return 0 if count <= limit else left

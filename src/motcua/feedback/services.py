@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, Counter
-from motcua.core import identity
+from motcua.core import identity, throttles
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.core.web import public_url
@@ -157,8 +157,7 @@ def rate_at_counter(*, agency_code: str, counter_number: int, answers: Answers, 
     key = client_key(client, counter)
     limit = int(getattr(settings, "FEEDBACK_COUNTER_ADDRESS_LIMIT", 30))
     flood = client_key(f"address:{address}", counter)
-    cache.add(flood, 0, timeout=seconds)
-    if address and cache.incr(flood) > limit:
+    if address and throttles.hit(flood, seconds)[0] > limit:
         raise Throttled("survey_flood", _("Too many answers from this network for now. Please try again later."))
     if not cache.add(key, 1, timeout=seconds):
         raise Throttled("survey_throttled", _("Thank you, your answer for this counter was already recorded. "
