@@ -52,7 +52,7 @@ prepare: install messages-compiled
 	@# a secret key of this installation, kept under var/ (production sets SECRET_KEY itself)
 	@[ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	$(BIN)/motcua migrate --noinput -v 1
-	$(BIN)/motcua load_demo
+	$(BIN)/motcua load_demo --url http://$(HOST):$(PORT)
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL

@@ -175,3 +175,17 @@ def test_api_errors_keep_their_shape_and_language(world: World) -> None:
     assert "Received" in refused["en"] and "Đã tiếp nhận" not in refused["en"]  # labels in the message's language
     slip = reception.get(f"/api/v1/dossiers/{code}/slips/receipt.pdf", HTTP_HOST="localhost:8011")
     assert slip.status_code == 200  # its QR code points at the host it was asked from (checked in test_slips)
+
+
+def test_a_write_without_credentials_is_told_to_send_a_token(world: World) -> None:
+    """No token and no session: 401 with the way to authenticate (not a CSRF failure); a session without its CSRF
+    token: 403 saying so."""
+    anonymous = Client(enforce_csrf_checks=True)
+    refused = post(anonymous, "/api/v1/dossiers", BODY)
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    assert post(Client(HTTP_AUTHORIZATION="Bearer mc_wrong"), "/api/v1/dossiers", BODY).status_code == 401
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.users["tiepnhan"])
+    forged = post(browser, "/api/v1/dossiers", BODY)
+    assert forged.status_code == 403 and forged.json()["error"] == "csrf_failed"
+    assert not Dossier.objects.exists()

@@ -437,3 +437,14 @@ def test_a_boolean_is_not_a_revision_nor_a_number(site: Site) -> None:
     assert good.status_code == 200 and good.json()["limit"] == 5
     due = staff.get("/api/v1/procedures/1.000894/due-date", {"received_at": "2026-11-23T09:00:00+07:00"})
     assert due.status_code == 200, due.content
+
+
+@pytest.mark.django_db
+def test_json_depth_limit_is_exactly_64_levels() -> None:
+    client = Client()
+
+    def nested(levels: int) -> Any:
+        return client.post("/api/v1/dossiers", b"[" * levels + b"]" * levels, content_type="application/json")
+
+    assert nested(64).json()["error"] != "body_too_deep"  # the view answers it (here: 401, no credentials)
+    assert nested(65).status_code == 400 and nested(65).json()["error"] == "body_too_deep"

@@ -46,7 +46,7 @@ def too_many_attempts(wait: int | None = None) -> MotCuaError:
     seconds = settings.ACCOUNTS_LOGIN_WINDOW_SECONDS if wait is None else wait
     minutes = max(1, (seconds + 59) // 60)
     return MotCuaError("too_many_attempts", _(
-        "Too many failed sign-ins. Wait %(minutes)d minute(s) and try again, or reset your password."),
+        "Too many failed sign-ins. Wait %(minutes)d minute(s) and try again."),
         {"minutes": minutes}, location="identifier")
 
 

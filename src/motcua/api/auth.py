@@ -7,9 +7,10 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from motcua.api.models import ApiToken
 
@@ -41,3 +42,13 @@ class BearerToken(HttpBearer):
             ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
         request.user = record.user
         return record.user
+
+
+class SessionCookie(SessionAuth):
+    """A signed-in browser's session (the workspace calling the API), CSRF-checked; a request without a session
+    cookie is simply not signed in (401 ``unauthorized``, which says how to send a token), not a CSRF failure."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)

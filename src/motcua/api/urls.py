@@ -79,6 +79,10 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """ninja's own refusals (an unreadable body, throttling…) in the API's error shape."""
     if exc.status_code == 400:
         error = MotCuaError("invalid_body", _("The request body could not be read: send valid JSON (or a form)."))
+    elif exc.status_code == 403:  # the only 403 ninja raises itself: a signed-in session without its CSRF token
+        error = MotCuaError("csrf_failed", _(
+            "A signed-in browser must send the CSRF token (X-CSRFToken header); integrations send "
+            "Authorization: Bearer … instead."))
     else:
         error = MotCuaError("http_error", _("The request was refused (%(status)s)."), {"status": exc.status_code})
     return api.create_response(request, error.as_dict(), status=exc.status_code)

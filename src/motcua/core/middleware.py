@@ -221,7 +221,7 @@ def _check_json(body: bytes) -> None:
     stack: list[tuple[Any, str, int]] = [(data, "body", 0)]
     while stack:
         value, where, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
+        if depth >= MAX_JSON_DEPTH:  # depth 0 is the first level: 64 levels pass, the 65th is refused
             raise NestedTooDeep(MAX_JSON_DEPTH)
         if isinstance(value, str):
             _check(value, where)

@@ -13,11 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router
 from ninja import Status as Reply
 from ninja.files import UploadedFile
-from ninja.security import django_auth
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
-from motcua.api.auth import BearerToken
+from motcua.api.auth import BearerToken, SessionCookie
 from motcua.catalog.api import ErrorOut, Out
 from motcua.core.errors import TooManyRequests
 from motcua.core.responses import private_pdf
@@ -29,7 +28,7 @@ from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier
 from motcua.dossiers.schema import DossierIn
 
-AUTH = [BearerToken(), django_auth]
+AUTH = [BearerToken(), SessionCookie()]
 router = Router(tags=["dossiers"], auth=AUTH)
 public = Router(tags=["tracking"])
 ERRORS: dict[int, type] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,

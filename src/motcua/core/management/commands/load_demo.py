@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.demo import DEMO_PASSWORD, load_demo
 
@@ -8,7 +9,12 @@ from motcua.demo import DEMO_PASSWORD, load_demo
 class Command(BaseCommand):
     help = "Load the demo province (Quảng Ninh): units, agencies, demo staff and real procedures. Idempotent."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="", help="the address the site is served at, for the links printed "
+                            "(default: MOTCUA_PUBLIC_URL, else http://127.0.0.1:8000)")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        site = (options["url"] or settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
         report = load_demo(progress=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo accounts / Tài khoản thử nghiệm (password / mật khẩu: "
@@ -16,9 +22,9 @@ class Command(BaseCommand):
         width = max(len(username) for username, _, _ in report.staff)
         for username, role, agency in report.staff:
             self.stdout.write(f"  {username.ljust(width)}  {role.ljust(13)}  {agency}")
-        self.stdout.write("  Staff workspace / Không gian làm việc của cán bộ: http://127.0.0.1:8000/workspace/")
+        self.stdout.write(f"  Staff workspace / Không gian làm việc của cán bộ: {site}/workspace/")
         self.stdout.write("Citizen accounts / Tài khoản công dân, doanh nghiệp (same password / cùng mật khẩu):")
         for phone, email, name in report.citizens:
             self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
-        self.stdout.write("  Public portal / Cổng dịch vụ công: http://127.0.0.1:8000/  (Đăng nhập / Sign in)")
-        self.stdout.write("  Administration / Quản trị (quantri): http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Public portal / Cổng dịch vụ công: {site}/  (Đăng nhập / Sign in)")
+        self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
