@@ -337,6 +337,8 @@ def test_the_one_stop_point_of_the_applicants_ward_is_chosen_first(world: World,
                                               parent=world.commune.unit.parent)
     Agency.objects.create(identifier_code="000.03.20.H22", name="Trung tâm Phục vụ hành chính công phường Bãi Cháy",
                           kind=AgencyKind.COMMUNE_ONE_STOP, unit=other)
+    Agency.objects.create(identifier_code="000.03.21.H22", name="Ủy ban nhân dân phường Bãi Cháy",
+                          kind=AgencyKind.PEOPLE_COMMITTEE, unit=other)
     ProcedureVersion.objects.filter(procedure__code=CODE).update(boundary_free=True)
     draft = services.start(owner=citizen_user(address="Số 8, phường Hà Tu, Quảng Ninh"), code=CODE)
     assert draft.data["receiving_agency"] == world.commune.identifier_code
@@ -359,3 +361,18 @@ def test_staff_see_which_documents_the_state_holds_for_an_online_dossier(citizen
     page = officer.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
     assert "held by the state: look it up by the applicant" in page
     assert "original(s)" not in page  # no paper counts for an online dossier
+
+
+def test_only_points_that_can_route_the_dossier_are_offered(world: World) -> None:
+    """A boundary-free commune procedure is received by any point of the province, but an online dossier has nobody
+    to choose its commune: a provincial center (no People's Committee in its unit) is not offered, so the citizen
+    never meets "no People's Committee is set up" at the end of the wizard."""
+    from motcua.catalog.models import ProcedureVersion
+    from motcua.portal.services import receiving_points
+
+    version = ProcedureVersion.objects.in_force().get(procedure__code="1.000894")
+    ProcedureVersion.objects.filter(pk=version.pk).update(boundary_free=True)
+    version.refresh_from_db()
+    offered = {agency.identifier_code for agency in receiving_points(version)}
+    assert world.center.identifier_code not in offered
+    assert world.commune.identifier_code in offered

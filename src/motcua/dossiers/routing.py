@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, AgencyKind, Role
@@ -54,6 +55,16 @@ def handling_agency(version: ProcedureVersion, unit: AdministrativeUnit | None) 
             {"code": version.procedure.code},
         )
     return agency
+
+
+def routable_points(version: ProcedureVersion, points: QuerySet[Agency]) -> QuerySet[Agency]:
+    """The ``points`` that can take a dossier of ``version`` without anyone choosing its competent commune (an
+    online dossier): for a commune-level procedure, those in a commune that has a People's Committee — a
+    provincial center cannot route it on its own (:func:`handling_agency` would refuse it at submission)."""
+    if version.level != Level.COMMUNE:
+        return points
+    committees = Agency.objects.filter(kind=AgencyKind.PEOPLE_COMMITTEE, is_active=True).values("unit")
+    return points.filter(unit__in=committees)
 
 
 def plan(version: ProcedureVersion, receiving: Agency, unit: AdministrativeUnit | None) -> list[dict[str, Any]]:

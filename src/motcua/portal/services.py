@@ -30,6 +30,7 @@ from motcua.core.text import fold
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.documents.validation import CheckedFile, check_upload
+from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor, Identity
 from motcua.dossiers.machine import Status, authorize
@@ -57,6 +58,7 @@ def receiving_points(version: ProcedureVersion) -> list[Agency]:
     agencies = Agency.objects.filter(is_active=True, kind__in=ONLINE_POINT_KINDS)
     if not version.boundary_free:
         agencies = agencies.filter(procedures=version.procedure)
+    agencies = routing.routable_points(version, agencies)  # offered only where the dossier can be routed
     return list(agencies.select_related("unit").order_by("kind", "name"))
 
 
