@@ -156,11 +156,11 @@ def receive_notice(
 def _apply(verified: Notice, gateway: Gateway, now: datetime, *, unreadable: bool = False,
            ) -> tuple[Reason, str, Payment | None]:
     rejected = NoticeOutcome.REJECTED
-    if unreadable:  # like a forged one: linked to the order it names (if any), nothing about it believed
-        return Reason.INVALID_DATA, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()
-    if not verified.signature_valid:
-        # linked to the order it names (if any) for the record; nothing about it is believed
-        return Reason.INVALID_SIGNATURE, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()
+    if unreadable or not verified.signature_valid:
+        # bad text (the input boundary replaced it) or a forged signature: linked to the order it names (if any)
+        # for the record; nothing about it is believed
+        reason = Reason.INVALID_DATA if unreadable else Reason.INVALID_SIGNATURE
+        return reason, rejected, Payment.objects.filter(order_ref=verified.order_ref).first()
     payment = Payment.objects.select_for_update().filter(order_ref=verified.order_ref).first()
     if payment is None:
         return Reason.ORDER_NOT_FOUND, rejected, None

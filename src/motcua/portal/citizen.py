@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from motcua.accounts.decorators import citizen_of, citizen_required
+from motcua.accounts.selectors import identity_of
 from motcua.catalog import eforms
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
@@ -196,7 +197,7 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     ]
     context = _context(draft, "details", errors=errors, fields=fields,
                        points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
-                       holder=services.account_holder(request.user))
+                       holder=identity_of(request.user))
     return render(request, "portal/wizard/details.html", context, status=status)
 
 

@@ -32,7 +32,7 @@ from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
-from motcua.dossiers.actors import Actor, Identity
+from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status, authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
@@ -79,11 +79,6 @@ def start(*, owner: Any, code: str) -> Draft:
     })
 
 
-def account_holder(owner: Any) -> Identity | None:
-    """Who the owner's account says they are: the applicant of every dossier the wizard sends."""
-    return identity_of(owner)
-
-
 def _nearest(points: list[Agency], address: str) -> Agency | None:
     """The one-stop point of the commune or ward named in the applicant's address, if exactly one matches."""
     folded = f" {fold(address)} "
@@ -122,7 +117,7 @@ def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any
     The applicant is the account holder (``dossiers.services.own_applicant``, the rule ``create_dossier``
     applies): name, ID number and contacts come from the account; a different one is refused."""
     _check_open(draft)
-    holder = account_holder(draft.owner)
+    holder = identity_of(draft.owner)  # the applicant of every dossier the wizard sends
     if holder is not None:
         applicant = dossier_services.own_applicant(applicant, holder)
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency}
