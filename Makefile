@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run dev prepare test install install-test lint typecheck test-sqlite test-postgres bench bench-smoke clean messages
+.PHONY: messages-compiled run dev prepare test install install-test lint typecheck migrations-check test-sqlite test-postgres bench bench-smoke clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,13 +56,17 @@ prepare: install messages-compiled
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
-test: install-test messages-compiled lint typecheck test-sqlite test-postgres bench-smoke
+test: install-test messages-compiled lint typecheck migrations-check test-sqlite test-postgres bench-smoke
 
 lint: install-test
 	$(BIN)/ruff check .
 
 typecheck: install-test
 	$(BIN)/mypy $(MYPY_PATHS)
+
+## every model change has its migration (a model edited without one fails here, before the suite runs)
+migrations-check: install-test
+	$(BIN)/motcua makemigrations --check --dry-run
 
 test-sqlite: install-test messages-compiled
 	@echo "== test suite on SQLite =="

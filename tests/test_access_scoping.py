@@ -15,8 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from motcua.api.auth import issue_token
 from motcua.dossiers.models import Attachment, Dossier, Event
-from tests.citizens import make_citizen, sign_in
-from tests.conftest import APPLICANT, World, pdf_bytes
+from tests.factories import APPLICANT, World, make_citizen, pdf_bytes, sign_in
 
 BODY = {"procedure": "1.000894", "channel": "counter", "applicant": APPLICANT,
         "components": [{"order": 1, "originals": 1}]}

@@ -30,8 +30,7 @@ from django.utils import timezone
 from motcua.accounts.models import Citizen, VerificationCode
 from motcua.agencies.models import Agency, Membership
 from motcua.notifications import services as notifications
-from tests.citizens import PASSWORD, make_citizen, sign_in
-from tests.conftest import deliver_notifications
+from tests.factories import PASSWORD, deliver_notifications, make_citizen, sign_in
 
 SIGNUP = "/tai-khoan/dang-ky/"
 LOGIN = "/tai-khoan/dang-nhap/"

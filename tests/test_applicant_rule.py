@@ -11,8 +11,7 @@ from django.test import Client
 from motcua.api.auth import issue_token
 from motcua.dossiers.models import Dossier
 from motcua.notifications.models import Notification
-from tests.citizens import make_citizen, sign_in
-from tests.conftest import APPLICANT, World, deliver_notifications
+from tests.factories import APPLICANT, World, deliver_notifications, make_citizen, sign_in
 
 STRANGER = {"name": "Lê Thị Lạ", "id_number": "022090009999", "phone": "0987000111",
             "address": "Số 1 phố Lạ, Hạ Long"}

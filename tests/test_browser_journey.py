@@ -26,9 +26,9 @@ from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier
 from motcua.feedback.models import Rating
 from motcua.payments.models import Payment
-from tests.conftest import PHONE, fits, header_link, pdf_bytes
+from tests.browsing import PHONE, fits, header_link
+from tests.factories import CENTER, build_hatu, pdf_bytes
 from tests.test_browser_portal import serious_violations
-from tests.test_workspace import CENTER, build_hatu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -346,7 +346,7 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
 def test_bad_input_expired_session_and_double_submit_in_the_browser(
     browser: Any, live_server: Any, province: None, tmp_path: Path, settings: Any
 ) -> None:
-    from tests.citizens import make_citizen
+    from tests.factories import make_citizen
 
     settings.MOTCUA_MAX_UPLOAD_MB = 1
     make_citizen(phone="0912345678", id_number="022090001234", address="Tổ 3, khu 5, phường Hà Tu")

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from motcua.dossiers.models import Dossier
-from tests.conftest import World, fits, pdf_bytes
-from tests.test_portal_wizard import citizen_user
+from tests.browsing import fits
+from tests.factories import World, citizen_user, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

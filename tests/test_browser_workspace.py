@@ -10,8 +10,9 @@ import pytest
 from motcua.agencies.models import Agency
 from motcua.demo import DEMO_PASSWORD
 from motcua.dossiers.models import Dossier
-from tests.conftest import PHONE, fits, header_link
-from tests.test_workspace import APPLICANT, CITIZEN_ID, MARRIAGE, build_hatu, pdf_bytes
+from tests.browsing import PHONE, fits, header_link
+from tests.factories import MARRIAGE, build_hatu
+from tests.test_workspace import APPLICANT, CITIZEN_ID, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

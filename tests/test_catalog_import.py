@@ -15,7 +15,7 @@ from motcua.catalog.models import Component, Procedure, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.catalog.services import export_catalog, import_catalog
 from motcua.core.errors import MotCuaError, ValidationFailed
-from tests.conftest import catalog, procedure
+from tests.factories import catalog, procedure
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 import motcua
-from tests.conftest import World
+from tests.factories import World
 
 SOURCE = Path(motcua.__file__).parent
 INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)

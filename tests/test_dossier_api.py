@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from motcua.api.auth import issue_token
 from motcua.dossiers.models import Dossier, DossierAccess
-from tests.conftest import APPLICANT, World, pdf_bytes
+from tests.factories import APPLICANT, World, pdf_bytes
 
 BODY = {"procedure": "1.000894", "channel": "counter", "applicant": APPLICANT,
         "components": [{"order": 1, "originals": 1}]}

@@ -15,7 +15,7 @@ from django.test import Client
 from motcua.api.auth import issue_token
 from motcua.dossiers.models import Dossier, Event
 from tests.concurrency import at_once
-from tests.conftest import APPLICANT, World
+from tests.factories import APPLICANT, World
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -20,7 +20,7 @@ from motcua.core.errors import MotCuaError
 from motcua.dossiers import audit, services
 from motcua.dossiers.machine import ACTIONS, OPEN, TERMINAL, Status, available_actions
 from motcua.dossiers.models import Dossier, Event
-from tests.conftest import APPLICANT, STAFF, World, pdf_bytes
+from tests.factories import APPLICANT, STAFF, World, pdf_bytes
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=VN_TZ)
 PEOPLE = sorted(STAFF)

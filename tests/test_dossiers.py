@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,42 +16,7 @@ from motcua.dossiers.machine import ActionRefused, Forbidden, Status
 from motcua.dossiers.models import Dossier, DossierCounter, Event
 from motcua.dossiers.rules import RuleBroken
 from motcua.dossiers.services import Conflict
-from tests.conftest import APPLICANT, World, pdf_bytes
-
-MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=VN_TZ)  # an ordinary working week
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=VN_TZ)
-
-
-def receive(world: World, now: datetime = MONDAY, **overrides: Any) -> Dossier:
-    data: dict[str, Any] = {
-        "procedure": "1.000894", "channel": "counter", "applicant": dict(APPLICANT),
-        "components": [{"order": 1, "originals": 1}], "counter": None,
-    }
-    data.update(overrides)
-    data = {k: v for k, v in data.items() if v is not None}
-    dossier, created = services.create_dossier(actor=world.actor("tiepnhan"), data=data, now=now)
-    assert created
-    return dossier
-
-
-def act(world: World, dossier: Dossier, action: str, who: str, now: datetime, **params: Any) -> Dossier:
-    return services.perform(dossier.code, action, actor=world.actor(who), params=params, now=now)
-
-
-def issue(world: World, dossier: Dossier, now: datetime) -> Dossier:
-    services.attach(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()), name="kq.pdf",
-                    kind="result", now=now)
-    return act(world, dossier, "issue_result", "lanhdao", now)
-
-
-def through_processing(world: World, dossier: Dossier, start: datetime) -> Dossier:
-    dossier = act(world, dossier, "transfer", "tiepnhan", start)
-    dossier = act(world, dossier, "forward", "chuyenvien", start + timedelta(hours=1))
-    dossier = act(world, dossier, "approve", "lanhdao", start + timedelta(hours=2))
-    return issue(world, dossier, start + timedelta(hours=3))
+from tests.factories import APPLICANT, MONDAY, World, act, at, issue, receive, through_processing
 
 
 def test_counter_reception_gives_code_due_date_and_plan(world: World) -> None:

@@ -13,9 +13,8 @@ from motcua.catalog.models import Component, ProcedureVersion
 from motcua.catalog.services import export_catalog, import_catalog
 from motcua.core.errors import ValidationFailed
 from motcua.dossiers.models import Attachment, Dossier, DossierComponent
-from tests.conftest import catalog, procedure
-from tests.test_portal_wizard import DETAILS, citizen_user, start, step
-from tests.test_workspace import MARRIAGE, build_hatu
+from tests.factories import MARRIAGE, build_hatu, catalog, citizen_user, procedure
+from tests.test_portal_wizard import DETAILS, start, step
 
 pytestmark = pytest.mark.django_db
 

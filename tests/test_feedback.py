@@ -3,7 +3,7 @@ and the feedback/petition form answered by staff — as the citizen and the offi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,11 +22,9 @@ from motcua.agencies.models import Counter
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import ValidationFailed
 from motcua.dossiers import slips
-from motcua.dossiers.models import Dossier
 from motcua.feedback import selectors, services, tokens
 from motcua.feedback.models import Petition, PetitionEvent, PetitionKind, Rating, RatingChannel
-from tests.conftest import World, deliver_notifications
-from tests.test_dossiers import MONDAY, act, receive, through_processing
+from tests.factories import World, deliver_notifications, owned, receive, returned
 
 User = get_user_model()
 
@@ -43,18 +41,6 @@ def citizen(username: str = "an.citizen", **fields: Any) -> Any:
     user = User.objects.create_user(username, password="motcua-demo")
     Citizen.objects.create(user=user, full_name=fields.pop("full_name", "Nguyễn Văn An"), **fields)
     return user
-
-
-def owned(world: World, user: Any, now: datetime = MONDAY) -> Dossier:
-    dossier = receive(world, now, counter=None)
-    Dossier.objects.filter(pk=dossier.pk).update(applicant_user=user)
-    return Dossier.objects.get(pk=dossier.pk)
-
-
-def returned(world: World, dossier: Dossier) -> Dossier:
-    dossier = through_processing(world, dossier, MONDAY + timedelta(minutes=30))
-    return act(world, dossier, "return_result", "tiepnhan", MONDAY + timedelta(hours=5), delivery="counter",
-               recipient="Nguyễn Văn An")
 
 
 def english() -> Client:

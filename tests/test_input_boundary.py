@@ -38,9 +38,7 @@ from motcua.notifications.models import Notification
 from motcua.payments.models import Payment, PaymentNotice
 from motcua.portal import services as portal_services
 from motcua.portal.models import Draft, DraftFile
-from tests.citizens import make_citizen, sign_in
-from tests.conftest import World, pdf_bytes
-from tests.test_payments import new_dossier
+from tests.factories import World, make_citizen, new_dossier, pdf_bytes, sign_in
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "motcua"
 WRITTEN: list[type[Model]] = [Dossier, Event, Attachment, DossierAccess, IdempotencyKey, Citizen, VerificationCode,

@@ -29,7 +29,7 @@ from motcua.dossiers import services as dossiers
 from motcua.dossiers.models import Dossier
 from motcua.notifications import selectors, services
 from motcua.notifications.models import Notification
-from tests.conftest import APPLICANT, World, pdf_bytes
+from tests.factories import APPLICANT, World, pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

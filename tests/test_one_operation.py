@@ -19,9 +19,9 @@ from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, Dossier, DossierCounter, Event
 from motcua.dossiers.services import Conflict
-from tests.conftest import World
-from tests.conftest import pdf_bytes as conftest_pdf
-from tests.test_portal_wizard import citizen_user, fill, start, step, upload
+from tests.factories import World, citizen_user
+from tests.factories import pdf_bytes as conftest_pdf
+from tests.test_portal_wizard import fill, start, step, upload
 from tests.test_workspace import (
     CENTER,
     CITIZEN_ID,

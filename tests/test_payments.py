@@ -39,29 +39,12 @@ from motcua.payments.gateways import Reason, get_gateway, vnpay
 from motcua.payments.gateways.sandbox import SANDBOX_SECRET, SandboxGateway
 from motcua.payments.models import Payment, PaymentNotice, PaymentStatus, ReceiptCounter
 from tests.concurrency import at_once
-from tests.conftest import APPLICANT, World
+from tests.factories import APPLICANT, World, new_dossier
 
 EXEMPTIONS = [
     {"code": "ngheo", "name_vi": "Hộ nghèo", "name_en": "Poor household", "percent": 100},
     {"code": "khuyettat", "name_vi": "Người khuyết tật", "name_en": "Person with a disability", "percent": 50},
 ]
-
-
-def new_dossier(world: World, applicant: Any = None, exemptions: list[str] | None = None) -> Dossier:
-    """A marriage registration (30,000 đ) received at the Hà Tu counter, belonging to ``applicant``'s account."""
-    dossier, _ = dossier_services.create_dossier(actor=world.actor("tiepnhan"), data={
-        "procedure": "1.000894", "channel": "counter", "applicant": APPLICANT,
-        "components": [{"order": 1, "originals": 1}],
-    })
-    changes: dict[str, Any] = {}
-    if applicant is not None:
-        changes["applicant_user"] = applicant
-    if exemptions is not None:
-        changes["form_data"] = {"exemptions": exemptions}
-    if changes:  # the portal work sets these when a citizen submits online
-        Dossier.objects.filter(pk=dossier.pk).update(**changes)
-        dossier.refresh_from_db()
-    return dossier
 
 
 def citizen(username: str = "an.nguyen") -> Any:
@@ -496,7 +479,7 @@ def test_two_identical_ipns_at_once_confirm_once(world: World) -> None:
 
 def test_the_applicant_is_told_the_fee_was_received(world: World, client: Client) -> None:
     from motcua.notifications.models import Notification
-    from tests.conftest import deliver_notifications
+    from tests.factories import deliver_notifications
 
     applicant = citizen()
     dossier = new_dossier(world, applicant)

@@ -19,7 +19,7 @@ from motcua.core.identity import mask, masked_personal_data
 from motcua.dossiers import selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, DossierAccess
-from tests.conftest import World
+from tests.factories import World
 
 APPLICANT = {"name": "Nguyễn Văn An", "id_number": "001090001245", "phone": "0912345667",
              "email": "an.nguyen@example.vn", "address": "Số 8, tổ 2, phường Hà Tu, tỉnh Quảng Ninh"}
@@ -100,7 +100,7 @@ def test_files_open_only_to_the_handling_roles(world: World, dossier: Dossier, u
     see that a file is there, not its name or content, and the address of the file answers 403."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.conftest import pdf_bytes
+    from tests.factories import pdf_bytes
 
     scan = services.attach(dossier.code, actor=world.actor("tiepnhan"), kind="scan", component=1,
                            file=SimpleUploadedFile("cccd-nguyen-van-an.pdf", pdf_bytes()),

@@ -13,8 +13,7 @@ from motcua.dossiers import machine, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, Event
-from tests.citizens import make_citizen, sign_in
-from tests.conftest import World, pdf_bytes
+from tests.factories import World, make_citizen, pdf_bytes, sign_in
 
 MISSING = {"missing": [{"document": "Giấy xác nhận tình trạng hôn nhân", "reason": "Chưa có bản chính"}]}
 

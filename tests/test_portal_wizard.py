@@ -22,16 +22,10 @@ from motcua.dossiers import services as dossier_services
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, Event
 from motcua.portal.models import Draft
-from tests.citizens import make_citizen
-from tests.conftest import World, pdf_bytes
+from tests.factories import World, citizen_user, pdf_bytes
 
 CODE = "1.000894"
 CITIZEN_ID = "022090001234"
-
-
-def citizen_user(**overrides: Any) -> Any:
-    values = {"phone": "0912345678", "address": "Tổ 3, khu 5, phường Hà Tu", "id_number": CITIZEN_ID}
-    return make_citizen(**{**values, **overrides}).user
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from django.urls import reverse
 from motcua.feedback import services, tokens
 from motcua.feedback.models import Rating, RatingChannel
 from tests.concurrency import at_once
-from tests.conftest import World
-from tests.test_feedback import ANSWERS, citizen, english, owned, returned, signed_in
+from tests.factories import World, owned, returned
+from tests.test_feedback import ANSWERS, citizen, english, signed_in
 
 
 @pytest.fixture

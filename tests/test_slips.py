@@ -22,7 +22,7 @@ from motcua.dossiers import rules, services, slips
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
 from motcua.geo.models import AdministrativeUnit
-from tests.conftest import catalog, procedure
+from tests.factories import catalog, procedure
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ)  # 24/11 is a holiday (Vietnam Cultural Day)
 APPLICANT = {"name": "Nguyễn Văn A", "id_number": "022090001234", "phone": "0912345678",

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from motcua.documents.pdf import PAGE_PIXELS, as_pdf
 from motcua.documents.validation import ImageTooLarge, UploadRefused, check_upload
 from motcua.portal.models import DraftFile
-from tests.conftest import World
-from tests.test_portal_wizard import DETAILS, citizen_user, start, step, upload
+from tests.factories import World, citizen_user
+from tests.test_portal_wizard import DETAILS, start, step, upload
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 

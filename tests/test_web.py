@@ -16,7 +16,7 @@ from motcua.api.auth import issue_token
 from motcua.core import checks
 from motcua.core.web import client_ip, public_url
 from motcua.notifications.models import Notification
-from tests.conftest import APPLICANT, World
+from tests.factories import APPLICANT, World
 
 HOST = "dvc.example.test:9000"
 PUBLIC = "https://dichvucong.quangninh.gov.vn"

@@ -8,7 +8,6 @@ in a few hundred milliseconds, so that each test starts from a clean database.
 from __future__ import annotations
 
 import io
-import json
 import re
 from typing import Any
 
@@ -19,53 +18,16 @@ from django.test import Client
 from django.utils import translation
 from PIL import Image
 
-from motcua.agencies.models import Agency, Counter, Membership
-from motcua.catalog.services import import_catalog
-from motcua.demo import AGENCIES_FILE, CATALOG_FILE, DEMO_PASSWORD
+from motcua.agencies.models import Agency
+from motcua.demo import DEMO_PASSWORD
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, DossierAccess
-from motcua.geo.models import AdministrativeUnit
+from tests.factories import CENTER, MARRIAGE, build_hatu
 
 pytestmark = pytest.mark.django_db
 
-CENTER, COMMITTEE, JUSTICE = "000.01.20.H22", "000.01.21.H22", "000.00.02.H22"
-STAFF = ("tiepnhan.hatu", "chuyenvien.hatu", "lanhdao.hatu", "chuyenvien.tuphap")
-MARRIAGE = "1.000894"
 APPLICANT = "Nguyễn Thị Hoa"
 CITIZEN_ID = "022190000123"
-
-
-def build_hatu(procedures: tuple[str, ...] = (MARRIAGE,), staff: tuple[str, ...] = STAFF) -> dict[str, Agency]:
-    """Hà Tu ward's one-stop center and People's Committee and the Department of Justice, with their demo staff
-    (``staff``) and counters, and ``procedures`` of the demo catalogue received at the center."""
-    province = AdministrativeUnit.objects.create(code="22", name="Tỉnh Quảng Ninh", kind="province")
-    ward = AdministrativeUnit.objects.create(code="06652", name="Phường Hà Tu", kind="ward", parent=province)
-    demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
-    agencies = {}
-    for row in demo["agencies"]:
-        if row["identifier_code"] in (CENTER, COMMITTEE, JUSTICE):
-            agency = Agency.objects.create(
-                identifier_code=row["identifier_code"], name=row["name"], kind=row["kind"], address=row["address"],
-                unit=ward if row["identifier_code"] != JUSTICE else province,
-            )
-            for number, name in enumerate(row["counters"], start=1):
-                Counter.objects.create(agency=agency, number=number, name=name)
-            agencies[agency.identifier_code] = agency
-    for row in demo["staff"]:
-        if row["username"] in staff:
-            user = get_user_model().objects.create_user(
-                row["username"], password=DEMO_PASSWORD, first_name=row["first_name"], last_name=row["last_name"],
-                is_staff=True,
-            )
-            for membership in row["memberships"]:
-                Membership.objects.create(user=user, agency=agencies[membership["agency"]], role=membership["role"])
-    catalog = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
-    records = [p for p in catalog["procedures"] if p["code"] in procedures]
-    for record in records:
-        record["agencies"] = [CENTER]
-    import_catalog({**catalog, "fields": [f for f in catalog["fields"] if f["code"] in {r["field"] for r in records}],
-                    "procedures": records})
-    return agencies
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticValidationError
@@ -172,12 +173,16 @@ def import_catalog(
                 report.fields_updated += 1
 
         procedures = {p.code: p for p in m.Procedure.objects.filter(code__in=[r.code for r in catalog.procedures])}
+        # each procedure's latest version, in one query rather than one per procedure
+        newest = m.ProcedureVersion.objects.filter(procedure=OuterRef("procedure")).order_by("-number")
+        latest_versions = {v.procedure_id: v for v in m.ProcedureVersion.objects.filter(
+            procedure__in=procedures.values(), number=Subquery(newest.values("number")[:1]))}
         for index, record in enumerate(catalog.procedures, start=1):
             procedure = procedures.get(record.code)
             if procedure is None:
                 procedure = m.Procedure.objects.create(code=record.code)
                 report.procedures_created += 1
-            latest = procedure.versions.order_by("-number").first()
+            latest = latest_versions.get(procedure.pk)
             if latest is not None and latest.content_hash == content_hash(record):
                 report.unchanged += 1
             else:
@@ -292,7 +297,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         effective_from=version.effective_from,
         status=version.status,  # type: ignore[arg-type]
         source=version.source,
-        agencies=sorted(version.procedure.agencies.values_list("identifier_code", flat=True)),
+        agencies=sorted(a.identifier_code for a in version.procedure.agencies.all()),  # prefetched by the export
     )
 
 

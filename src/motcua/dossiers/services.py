@@ -162,7 +162,7 @@ def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
                            {"code": data.receiving_agency[:30]}, "receiving_agency")
     else:
         mine = list(Agency.objects.filter(pk__in=actor.agencies_with(Role.RECEPTION, Role.POSTAL),
-                                          kind__in=RECEIVING_KINDS))
+                                          kind__in=RECEIVING_KINDS).select_related("unit"))
         if len(mine) != 1:
             raise MotCuaError("receiving_agency_required",
                               _("Say which service point receives the dossier (receiving_agency)."),

@@ -99,8 +99,12 @@ def load_merges(path: Path) -> int:
     Old units that are not current units are kept as inactive rows so that foreign keys on them stay valid.
     """
     count = 0
-    for row in json.loads(path.read_text(encoding="utf-8")):
-        new_unit = AdministrativeUnit.objects.get(code=row["new_code"])
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    units = AdministrativeUnit.objects.in_bulk({row["new_code"] for row in rows}, field_name="code")
+    for row in rows:
+        new_unit = units.get(row["new_code"])
+        if new_unit is None:
+            raise AdministrativeUnit.DoesNotExist(f"No administrative unit has the code {row['new_code']}.")
         _, created = UnitMerge.objects.update_or_create(
             old_code=row["old_code"],
             old_kind=row["old_kind"],
