@@ -35,6 +35,8 @@ from motcua.demo import AGENCIES_FILE, CATALOG_FILE, DEMO_PASSWORD
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
+from motcua.feedback import services as feedback_services
+from motcua.feedback.models import Petition, Rating, RatingChannel
 from motcua.geo.models import AdministrativeUnit
 from motcua.payments.models import Payment, PaymentStatus
 
@@ -346,6 +348,33 @@ def payment(dossier: Dossier, *, status: str = PaymentStatus.PAID, amount: int =
         expires_at=now + timedelta(minutes=15), paid_at=now if paid else None,
         receipt_number=f"BL-{number:06d}" if paid else None,
     )
+
+
+_petitions = itertools.count(1)
+
+
+def petition(world: World, *, answered_by: str = "tiepnhan", published: bool = False, now: datetime | None = None
+             ) -> Petition:
+    """A feedback about the Hà Tu center sent through the form (with consent to publish), answered by
+    ``answered_by`` (an officer of the center) and published when ``published``; not
+    answered when ``answered_by`` is empty."""
+    number = next(_petitions)
+    sent = feedback_services.submit_petition(data=feedback_services.PetitionIn(
+        kind="feedback", subject=f"Góp ý số {number}", body="Xếp hàng quá lâu ở quầy hộ tịch.",
+        agency=world.commune.identifier_code, sender_name="Nguyễn Văn An", phone="0912345678",
+        consent_to_publish=True), now=now)
+    if not answered_by:
+        return sent
+    return feedback_services.answer_petition(actor=world.actor(answered_by), code=sent.code,
+                                             answer="Đã bố trí thêm quầy.", publish=published, now=now)
+
+
+def rating(agency: Agency, *, score: int = 5, dossier: Dossier | None = None, counter: Counter | None = None,
+           now: datetime | None = None) -> Rating:
+    """A satisfaction rating of ``agency`` (from a counter's QR code, or of ``dossier`` from the account)."""
+    channel = RatingChannel.ACCOUNT if dossier is not None else RatingChannel.COUNTER_QR
+    return Rating.objects.create(score=score, channel=channel, agency=agency, dossier=dossier, counter=counter,
+                                 comment="Nhanh.", created_at=now or timezone.now())
 
 
 # --- files ------------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,10 +44,17 @@ class ProcedureAdmin(admin.ModelAdmin):
     filter_horizontal = ("agencies",)
     inlines = [VersionInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[m.Procedure]:
+        # the name of the version in force (else the latest), in the list's one query rather than two per row
+        versions = m.ProcedureVersion.objects.filter(procedure=OuterRef("pk"))
+        return super().get_queryset(request).annotate(current_name_vi=Coalesce(
+            Subquery(versions.in_force().order_by("-number").values("name_vi")[:1]),
+            Subquery(versions.order_by("-number").values("name_vi")[:1]),
+        ))
+
     @admin.display(description=_("name"))
     def current_name(self, obj: m.Procedure) -> str:
-        version = obj.versions.in_force().first() or obj.versions.order_by("-number").first()
-        return version.name_vi if version else "—"
+        return getattr(obj, "current_name_vi", None) or "—"
 
 
 class _ChildInline(admin.TabularInline):

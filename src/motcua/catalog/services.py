@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticValidationError
@@ -177,6 +177,11 @@ def import_catalog(
         newest = m.ProcedureVersion.objects.filter(procedure=OuterRef("procedure")).order_by("-number")
         latest_versions = {v.procedure_id: v for v in m.ProcedureVersion.objects.filter(
             procedure__in=procedures.values(), number=Subquery(newest.values("number")[:1]))}
+        # where each procedure is received, set for all of them at the end in three queries, not three each
+        agency_ids = dict(Agency.objects.filter(
+            identifier_code__in={code for record in catalog.procedures for code in record.agencies}
+        ).values_list("identifier_code", "pk"))
+        wanted: dict[int, set[int]] = {}
         for index, record in enumerate(catalog.procedures, start=1):
             procedure = procedures.get(record.code)
             if procedure is None:
@@ -190,12 +195,32 @@ def import_catalog(
                 report.versions_created += 1
                 report.changed_codes.append(record.code)
             if record.agencies:
-                procedure.agencies.set(Agency.objects.filter(identifier_code__in=record.agencies))
+                wanted[procedure.pk] = {agency_ids[code] for code in record.agencies}
             if progress and index % 500 == 0:
                 progress(f"{index}/{len(catalog.procedures)} procedures")
+        _set_agencies(wanted)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _set_agencies(wanted: dict[int, set[int]]) -> None:
+    """``procedure.agencies.set(...)`` for many procedures at once: what is no longer listed is removed, what is
+    new is added, the rest is left alone."""
+    through = m.Procedure.agencies.through
+    current: dict[int, set[int]] = {pk: set() for pk in wanted}
+    for procedure_id, agency_id in through.objects.filter(procedure_id__in=wanted).values_list(
+            "procedure_id", "agency_id"):
+        current[procedure_id].add(agency_id)
+    stale = Q(pk__in=[])
+    for procedure_id, agencies in wanted.items():
+        if gone := current[procedure_id] - agencies:
+            stale |= Q(procedure_id=procedure_id, agency_id__in=gone)
+    through.objects.filter(stale).delete()
+    through.objects.bulk_create([
+        through(procedure_id=procedure_id, agency_id=agency_id)
+        for procedure_id, agencies in wanted.items() for agency_id in sorted(agencies - current[procedure_id])
+    ])
 
 
 def publish_version(
@@ -262,6 +287,10 @@ def search_name(code: str, name_vi: str, name_en: str) -> str:
     return search_key(code, name_vi, name_en)
 
 
+# what version_record reads of a version besides its own row: prefetch it where several versions are read
+VERSION_CONTENT = ("components", "fees", "results", "steps", "procedure__agencies")
+
+
 def version_record(version: m.ProcedureVersion) -> ProcedureIn:
     """The exchange-format record of a stored version (the inverse of :func:`publish_version`)."""
 
@@ -306,7 +335,7 @@ def export_catalog(*, on: date | None = None, field_code: str | None = None) -> 
     versions = (
         m.ProcedureVersion.objects.in_force(on)
         .select_related("procedure", "field")
-        .prefetch_related("components", "fees", "results", "steps", "procedure__agencies")
+        .prefetch_related(*VERSION_CONTENT)
         .order_by("procedure__code")
     )
     if field_code:
@@ -350,7 +379,8 @@ def draft_next_version(version: m.ProcedureVersion, *, effective_from: date) -> 
 def refresh_version(version: m.ProcedureVersion) -> None:
     """Recompute what is derived from a version's content after it was edited (admin, prepared versions)."""
     version.refresh_from_db()
-    record = version_record(version)
+    record = version_record(m.ProcedureVersion.objects.select_related("procedure", "field").prefetch_related(
+        *VERSION_CONTENT).get(pk=version.pk))
     version.content_hash = content_hash(record)
     version.search_text = search_text(
         version.procedure.code, version.name_vi, version.name_en, version.field, version.implementing_body

@@ -85,7 +85,8 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _draft(request: HttpRequest, draft_id: Any) -> Draft:
-    draft = Draft.objects.select_related("version", "version__procedure", "version__field", "dossier").filter(
+    draft = Draft.objects.select_related("version", "version__procedure", "version__field", "dossier").prefetch_related(
+        "version__components").filter(
         pk=draft_id, owner_id=request.user.pk).first()
     if draft is None:
         raise Http404

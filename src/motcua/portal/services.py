@@ -262,8 +262,8 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
     with atomic_with_files():
-        draft = Draft.objects.select_for_update().select_related("version", "version__procedure").get(
-            pk=draft_id, owner_id=actor.user_id)
+        draft = Draft.objects.select_for_update().select_related("version", "version__procedure").prefetch_related(
+            "version__components").get(pk=draft_id, owner_id=actor.user_id)  # components: read twice below
         if draft.dossier_id is not None:
             return Dossier.objects.get(pk=draft.dossier_id)
         _check_open(draft)

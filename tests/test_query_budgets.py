@@ -1,0 +1,267 @@
+"""Query budgets: every list, queue and page that lists costs as many queries for 50 rows as for 1.
+
+Each test builds one row (with ``tests.factories``), counts the queries of the page, builds 49 more, counts again
+and asserts the two counts are equal and that the rows are on the page. A per-row query (an N+1) makes the second
+count larger; django-zeal (``conftest.py``) names the line, this file proves the whole page is flat.
+
+The pages are named by their URL names (``workspace:home``, ``portal:my_dossiers``…), so a view that moves to
+another module keeps being measured; the API endpoints by their paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from motcua.agencies.models import Agency, AgencyKind
+from motcua.api.auth import issue_token
+from motcua.catalog.services import import_catalog
+from motcua.dossiers.machine import Status
+from motcua.dossiers.models import Dossier
+from tests.factories import (
+    MONDAY,
+    World,
+    catalog,
+    dossiers,
+    make_citizen,
+    payment,
+    petition,
+    procedure,
+    rating,
+    receive,
+    returned,
+    sign_in,
+)
+
+pytestmark = pytest.mark.django_db
+
+DOSSIER_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.H22-\d{6}-\d{4}")
+
+
+def count_queries(client: Client, url: str) -> tuple[int, str]:
+    """The queries of one GET of ``url`` (after a first GET: what any first request does once, such as loading a
+    cache, is not the list's), and the page's text."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response: HttpResponse = client.get(url)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return len(captured), response.content.decode()
+
+
+def flat(client: Client, url: str, more: Callable[[], Any], rows: Callable[[str], int]) -> int:
+    """Assert that ``url`` costs the same queries before and after ``more()`` adds 49 rows; return the count."""
+    one, page = count_queries(client, url)
+    before = rows(page)
+    assert before >= 1, page[:3000]
+    more()
+    many, page = count_queries(client, url)
+    assert rows(page) > before, "the rows added are not on the page: the budget measured nothing"
+    assert many == one, f"{url}: {one} queries for 1 row, {many} for 50"
+    print(f"query budget {url}: {many}")
+    return many
+
+
+def codes_on(page: str) -> int:
+    return len(set(DOSSIER_CODE.findall(page)))
+
+
+def staff(world: World, username: str, *, token: bool = False) -> Client:
+    if token:
+        return Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(world.users[username])}")
+    client = Client()
+    client.force_login(world.users[username])
+    return client
+
+
+# --- staff workspace: the queues (workspace:home?queue=…) ----------------------------------------------------
+
+def _due(hours: float) -> Callable[[], None]:
+    def move() -> None:
+        Dossier.objects.update(due_at=timezone.now() + timedelta(hours=hours))
+    return move
+
+
+def _returned_now() -> None:
+    Dossier.objects.update(status=Status.RETURNED, returned_at=timezone.now())
+
+
+QUEUE_SETUP: dict[str, tuple[str, Callable[[], None] | None]] = {
+    # queue name: (who looks at it, what puts the dossiers in it)
+    "todo": ("tiepnhan", None),
+    "due_soon": ("tiepnhan", _due(1)),
+    "overdue": ("tiepnhan", _due(-48)),
+    "returned_today": ("tiepnhan", _returned_now),
+    "mine": ("chuyenvien", None),
+}
+
+
+@pytest.mark.parametrize("queue", list(QUEUE_SETUP))
+def test_workspace_queue(world: World, queue: str) -> None:
+    """URL name workspace:home with ?queue= each of dossiers.selectors.QUEUES (25 rows a page)."""
+    username, setup = QUEUE_SETUP[queue]
+
+    def place() -> None:
+        if queue == "mine":
+            Dossier.objects.update(assignee=world.users["chuyenvien"])
+        if setup is not None:
+            setup()
+
+    receive(world)
+    place()
+
+    def more() -> None:
+        dossiers(world, 49)
+        place()
+
+    flat(staff(world, username), reverse("workspace:home") + f"?queue={queue}", more, codes_on)
+
+
+def test_workspace_dossier_page_lists_receipts(world: World) -> None:
+    """URL name workspace:dossier: the receipts of the dossier's payments (payments' staff panel), its events."""
+    dossier = receive(world)
+    payment(dossier)
+    flat(staff(world, "tiepnhan"), reverse("workspace:dossier", args=[dossier.code]),
+         lambda: [payment(dossier) for _ in range(49)], lambda page: page.count("BL-"))
+
+
+def test_staff_petition_list(world: World) -> None:
+    """URL name feedback_staff:petitions."""
+    petition(world)
+    flat(staff(world, "tiepnhan"), reverse("feedback_staff:petitions"),
+         lambda: [petition(world, answered_by="") for _ in range(49)], lambda page: page.count("Góp ý số"))
+
+
+def test_staff_ratings_page(world: World) -> None:
+    """URL name feedback_staff:ratings (the latest ratings of the officer's agencies)."""
+    rating(world.commune)
+    flat(staff(world, "tiepnhan"), reverse("feedback_staff:ratings"),
+         lambda: [rating(world.commune, score=1 + i % 5) for i in range(49)], lambda page: page.count("Nhanh."))
+
+
+# --- the citizen's pages -----------------------------------------------------------------------------------------
+
+def test_citizen_dossier_list(world: World) -> None:
+    """URL name portal:my_dossiers."""
+    citizen = make_citizen()
+    dossiers(world, 1, applicant_user=citizen.user)
+    client = Client()
+    sign_in(client, citizen)
+    flat(client, reverse("portal:my_dossiers"), lambda: dossiers(world, 49, applicant_user=citizen.user), codes_on)
+
+
+def test_citizen_dossier_page_lists_receipts(world: World) -> None:
+    """URL name portal:my_dossier: the receipts of the dossier's payments (payments' applicant panel)."""
+    citizen = make_citizen()
+    [dossier] = dossiers(world, 1, applicant_user=citizen.user)
+    payment(dossier, payer=citizen.user)
+    client = Client()
+    sign_in(client, citizen)
+    flat(client, reverse("portal:my_dossier", args=[dossier.code]),
+         lambda: [payment(dossier, payer=citizen.user) for _ in range(49)], lambda page: page.count("BL-"))
+
+
+# --- public pages: the catalogue, the agencies, tracking, published petitions -------------------------------------
+
+def _procedures(center: Agency, numbers: range) -> None:
+    import_catalog(catalog(*[
+        procedure(f"3.{n:06d}", name_vi=f"Thủ tục thử số {n}", name_en=f"Test procedure {n}",
+                  agencies=[center.identifier_code])
+        for n in numbers
+    ]))
+
+
+CATALOGUE_PAGES = {
+    # URL name: (its arguments, its query)
+    "portal:home": ([], ""),
+    "portal:search": ([], "?q=thu+tuc+thu"),
+    "portal:agency": (["000.00.01.H22"], ""),
+    "portal:agency_print": (["000.00.01.H22"], ""),
+}
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE_PAGES))
+def test_catalogue_page(center: Agency, name: str) -> None:
+    """The procedures a catalogue page lists (home lists the fields in use and the service points)."""
+    args, query = CATALOGUE_PAGES[name]
+    _procedures(center, range(1, 2))
+    rows: Callable[[str], int] = lambda page: page.count("Thủ tục thử số")  # noqa: E731
+    if name == "portal:home":  # the fields in use: each new procedure has its own
+
+        def more() -> None:
+            import_catalog({**catalog(), "fields": [
+                {"code": f"F{n}", "name_vi": f"Lĩnh vực thử {n}", "name_en": f"Field {n}"} for n in range(2, 51)
+            ], "procedures": [procedure(f"3.{n:06d}", field=f"F{n}", name_vi=f"Thủ tục thử số {n}",
+                                        agencies=[center.identifier_code]) for n in range(2, 51)]})
+
+        rows = lambda page: page.count("Lĩnh vực thử") + page.count("Hộ tịch")  # noqa: E731
+    else:
+
+        def more() -> None:
+            _procedures(center, range(2, 51))
+
+    flat(Client(), reverse(name, args=args) + query, more, rows)
+
+
+def test_agency_list(center: Agency) -> None:
+    """URL name portal:agencies (the service points)."""
+
+    def more() -> None:
+        for n in range(49):
+            Agency.objects.create(identifier_code=f"000.30.{n:02d}.H22", name=f"Điểm tiếp nhận thử {n}",
+                                  kind=AgencyKind.COMMUNE_ONE_STOP, unit=center.unit)
+
+    flat(Client(), reverse("portal:agencies"), more,
+         lambda page: page.count("Điểm tiếp nhận thử") + page.count(center.name))
+
+
+def test_public_tracking_lists_the_milestones(world: World) -> None:
+    """URL name portal:track: a dossier just received and the same dossier returned (more milestones)."""
+    dossier = receive(world)
+    url = reverse("portal:track") + f"?ma={dossier.code}"
+    flat(Client(), url, lambda: returned(world, dossier), lambda page: page.count("<li"))
+
+
+def test_published_petitions(world: World) -> None:
+    """URL name feedback:published."""
+    petition(world, published=True)
+    flat(Client(), reverse("feedback:published"), lambda: [petition(world, published=True) for _ in range(49)],
+         lambda page: page.count("Góp ý số"))
+
+
+# --- the API's lists ----------------------------------------------------------------------------------------------
+
+def test_api_procedure_search(center: Agency) -> None:
+    """GET /api/v1/procedures (catalog.api.search)."""
+    _procedures(center, range(1, 2))
+    flat(Client(), "/api/v1/procedures?q=thu+tuc+thu&limit=100", lambda: _procedures(center, range(2, 51)),
+         lambda page: page.count('"code"'))
+
+
+def test_api_dossier_list(world: World) -> None:
+    """GET /api/v1/dossiers (dossiers.api.list_dossiers)."""
+    receive(world)
+    flat(staff(world, "tiepnhan", token=True), "/api/v1/dossiers?limit=100", lambda: dossiers(world, 49), codes_on)
+
+
+def test_api_dossier_events(world: World) -> None:
+    """GET /api/v1/dossiers/{code}/events: a dossier just received and the same dossier returned."""
+    dossier = receive(world, MONDAY)
+    flat(staff(world, "tiepnhan", token=True), f"/api/v1/dossiers/{dossier.code}/events",
+         lambda: returned(world, dossier), lambda page: page.count('"hash"'))
+
+
+def test_api_public_tracking(world: World) -> None:
+    """GET /api/v1/track/{code}: the milestones of a dossier just received, then returned."""
+    dossier = receive(world)
+    flat(Client(), f"/api/v1/track/{dossier.code}", lambda: returned(world, dossier),
+         lambda page: page.count('"at"'))
