@@ -86,7 +86,7 @@ class Filters:
 
 def search(actor: Actor, filters: Filters, now: datetime | None = None) -> QuerySet[Dossier]:
     now = now or timezone.now()
-    result = visible(actor).select_related("version", "receiving_agency", "current_agency")
+    result = visible(actor).select_related("procedure", "version", "receiving_agency", "current_agency")
     if filters.status:
         if filters.status not in Status.values:
             raise MotCuaError("unknown_status", _("Unknown status %(status)s."), {"status": filters.status[:30]},
