@@ -270,7 +270,7 @@ ACTION_KINDS = {
 def message_kind(dossier: Any, event: Any) -> str | None:
     """Which message an event is for the applicant, or ``None`` when it is not their business (assignments,
     files, hand-overs inside the agency that do not change what they see)."""
-    from motcua.dossiers.machine import NATIONAL_STATUS
+    from motcua.dossiers.statuses import NATIONAL_STATUS
 
     action = event.action
     if action == "submit":
