@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.http import HttpRequest, HttpResponse
 from playwright.sync_api import sync_playwright
 from zeal import zeal_context, zeal_ignore
 from zeal.constants import initialize_app_registry
-from zeal.listeners import NPlusOneContext, _nplusone_context
 from zeal.patch import patch as patch_for_zeal
 
 from motcua.agencies.models import Agency, AgencyKind
@@ -21,6 +18,7 @@ from motcua.catalog.services import import_catalog
 from motcua.geo.models import AdministrativeUnit
 from tests.browsing import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.factories import World, catalog
+from tests.nplusone import SEPARATE_CALLS, ZEAL_ALLOWLIST
 
 
 @pytest.fixture
@@ -49,34 +47,6 @@ def world(db: Any) -> World:
     return World()
 
 
-# N+1 queries are errors in every test: a loop that reads a relation row by row (``dossier.procedure`` for each
-# dossier of a list) or fetches rows one ``.get()`` at a time raises ``zeal.NPlusOneError`` where it happens.
-# Each request is counted on its own, from zero, with nothing allowed (``nplusone_per_request``); the test's own
-# code and the services it calls directly are counted over the whole test, where one ``.get()`` line reached by
-# several separate calls (sign in twice, act on a dossier five times) is not an N+1 and is allowed.
-# Where a per-row query is meant, it is allowed in ZEAL_ALLOWLIST, narrowly (one model and field), with the reason.
-ZEAL_ALLOWLIST: list[dict[str, str]] = [
-    # Django's session store reads the session row, and reads it again to delete it (sign-out, a new session key):
-    # two reads in one request that zeal puts on the same line of ours (the first middleware), not a loop
-    {"model": "sessions.Session", "field": "get()"},
-]
-SEPARATE_CALLS = [{"model": "*", "field": "get()"}]
-
-
-def nplusone_per_request(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    """A request's own count, from zero, without the allowances of the test around it (zeal's middleware would
-    inherit them): a fresh context of zeal's for the request (zeal has no public call for that)."""
-
-    def middleware(request: HttpRequest) -> HttpResponse:
-        token = _nplusone_context.set(NPlusOneContext(enabled=True))
-        try:
-            return get_response(request)
-        finally:
-            _nplusone_context.reset(token)
-
-    return middleware
-
-
 @pytest.fixture(scope="session", autouse=True)
 def nplusone_detection() -> None:
     """django-zeal, only in the tests: patch the ORM once, raise on an N+1, count per request (the live server's
@@ -85,7 +55,7 @@ def nplusone_detection() -> None:
     patch_for_zeal()
     django_settings.ZEAL_RAISE = True
     django_settings.ZEAL_ALLOWLIST = ZEAL_ALLOWLIST
-    django_settings.MIDDLEWARE = ["tests.conftest.nplusone_per_request", *django_settings.MIDDLEWARE]
+    django_settings.MIDDLEWARE = ["tests.nplusone.nplusone_per_request", *django_settings.MIDDLEWARE]
 
 
 @pytest.fixture(autouse=True)
