@@ -32,6 +32,7 @@ from motcua.catalog.models import Procedure
 from motcua.catalog.services import import_catalog
 from motcua.core.calendar import VN_TZ
 from motcua.demo import AGENCIES_FILE, CATALOG_FILE, DEMO_PASSWORD
+from motcua.documents.models import DocumentKind, StoredDocument
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
@@ -375,6 +376,18 @@ def rating(agency: Agency, *, score: int = 5, dossier: Dossier | None = None, co
     channel = RatingChannel.ACCOUNT if dossier is not None else RatingChannel.COUNTER_QR
     return Rating.objects.create(score=score, channel=channel, agency=agency, dossier=dossier, counter=counter,
                                  comment="Nhanh.", created_at=now or timezone.now())
+
+
+def stored_document(owner: Any, *, dossier: Dossier | None = None, verified_by: Agency | None = None,
+                    title: str = "Giấy khai sinh") -> StoredDocument:
+    """A document of ``owner``'s data warehouse, kept from ``dossier`` and verified by ``verified_by`` (the row
+    only: the file itself is not written)."""
+    digest = uuid.uuid4().hex * 2
+    return StoredDocument.objects.create(
+        owner=owner, kind=DocumentKind.COMPONENT, title=title, key=f"test:{digest[:12]}",
+        file=f"warehouse/{owner.pk}/{digest[:24]}.pdf", content_type="application/pdf", size=1024, sha256=digest,
+        source_dossier=dossier, verified_by=verified_by, verified_at=timezone.now() if verified_by else None,
+    )
 
 
 # --- files ------------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from tests.factories import (
     receive,
     returned,
     sign_in,
+    stored_document,
 )
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +171,21 @@ def test_citizen_dossier_page_lists_receipts(world: World) -> None:
          lambda: [payment(dossier, payer=citizen.user) for _ in range(49)], lambda page: page.count("BL-"))
 
 
+def test_citizen_data_warehouse(world: World) -> None:
+    """URL name portal:warehouse (the documents the state keeps for the citizen)."""
+    citizen = make_citizen()
+    [dossier] = dossiers(world, 1, applicant_user=citizen.user)
+
+    def more() -> None:
+        for n in range(49):
+            stored_document(citizen.user, dossier=dossier, verified_by=world.commune, title=f"Giấy tờ thử {n}")
+
+    stored_document(citizen.user, dossier=dossier, verified_by=world.commune, title="Giấy tờ thử đầu")
+    client = Client()
+    sign_in(client, citizen)
+    flat(client, reverse("portal:warehouse"), more, lambda page: page.count("Giấy tờ thử"))
+
+
 # --- public pages: the catalogue, the agencies, tracking, published petitions -------------------------------------
 
 def _procedures(center: Agency, numbers: range) -> None:
@@ -265,3 +281,12 @@ def test_api_public_tracking(world: World) -> None:
     dossier = receive(world)
     flat(Client(), f"/api/v1/track/{dossier.code}", lambda: returned(world, dossier),
          lambda page: page.count('"at"'))
+
+
+# --- the administration -------------------------------------------------------------------------------------------
+
+def test_admin_procedure_list(center: Agency, admin_client: Client) -> None:
+    """URL name admin:catalog_procedure_changelist (each row shows the name of the version in force)."""
+    _procedures(center, range(1, 2))
+    flat(admin_client, reverse("admin:catalog_procedure_changelist"), lambda: _procedures(center, range(2, 51)),
+         lambda page: page.count("Thủ tục thử số"))
