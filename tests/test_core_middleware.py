@@ -7,7 +7,7 @@ Nothing answers 500; everything under ``/api/`` answers in the JSON error shape;
 (the payment gateway's notice is answered in the gateway's protocol and kept); nothing else is written.
 
 PostgreSQL is where this matters (its text cannot hold NUL; SQLite stores it), so run it there too:
-``DATABASE_URL=postgres://… pytest tests/test_input_boundary.py``.
+``DATABASE_URL=postgres://… pytest tests/test_core_middleware.py``.
 """
 
 from __future__ import annotations
