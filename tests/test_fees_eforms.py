@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from motcua.catalog.eforms import EFormField, clean
 from motcua.core.errors import ValidationFailed
-from motcua.payments.fees import quote
+from motcua.catalog.fees import quote
 
 codes = st.sampled_from(["poor", "disabled", "veteran", "remote"])
 exemption = st.fixed_dictionaries({"code": codes, "name_vi": st.just("Miễn"), "percent": st.integers(1, 100)})

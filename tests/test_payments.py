@@ -34,7 +34,7 @@ from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier, DossierAccess, Event
 from motcua.dossiers.selectors import track
 from motcua.payments import checks, receipts, selectors, services
-from motcua.payments.fees import exemptions_of, quote
+from motcua.catalog.fees import exemptions_of, quote
 from motcua.payments.gateways import Reason, get_gateway, vnpay
 from motcua.payments.gateways.sandbox import SANDBOX_SECRET, SandboxGateway
 from motcua.payments.models import Payment, PaymentNotice, PaymentStatus, ReceiptCounter

@@ -15,7 +15,7 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier, DossierAccess
 from motcua.dossiers.selectors import visible
-from motcua.payments.fees import FeeLine, quote
+from motcua.catalog.fees import FeeLine, quote
 from motcua.payments.models import Payment, PaymentStatus
 
 # A dossier in these statuses is over without a result: nothing more is collected for it.
