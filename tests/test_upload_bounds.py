@@ -17,8 +17,8 @@ from django.test import Client
 from PIL import Image, ImageFile
 from pypdf import PdfReader
 
-from motcua.documents.pdf import PAGE_PIXELS, as_pdf
 from motcua.core.uploads import ImageTooLarge, UploadRefused, check_upload
+from motcua.documents.pdf import PAGE_PIXELS, as_pdf
 from motcua.portal.models import DraftFile
 from tests.conftest import World
 from tests.test_portal_wizard import DETAILS, citizen_user, start, step, upload
