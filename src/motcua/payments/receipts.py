@@ -18,7 +18,8 @@ from django.utils import translation
 
 from motcua.agencies.selectors import superior_body
 from motcua.core.counters import take_next
-from motcua.dossiers.slips import moment, place_name, qr_data_uri, tracking_url, vnd
+from motcua.core.formats import moment, qr_data_uri, vnd
+from motcua.dossiers.slips import place_name, tracking_url
 from motcua.payments.gateways import GATEWAYS, get_gateway
 from motcua.payments.models import Payment, ReceiptCounter
 
