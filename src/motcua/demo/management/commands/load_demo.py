@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from motcua.demo import DEMO_PASSWORD, load_demo
+from motcua.demo.province import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):

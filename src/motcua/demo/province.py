@@ -21,7 +21,7 @@ from motcua.catalog.services import ImportReport, import_catalog
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent
 AGENCIES_FILE = PACKAGE / "agencies" / "demo" / "quang_ninh.json"
 CATALOG_FILE = PACKAGE / "catalog" / "demo" / "catalog_quang_ninh.json"
 DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on screen on purpose
