@@ -29,9 +29,9 @@ from motcua.core.calendar import WorkingCalendar
 from motcua.core.errors import NotFound
 from motcua.core.formats import moment, qr_data_uri, vnd, working_days
 from motcua.dossiers import deadlines, rules, selectors
-from motcua.dossiers.machine import Status
 from motcua.dossiers.messages import tracking_url
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
 
 SLIP_KINDS: dict[str, Promise] = {
@@ -47,10 +47,11 @@ FORM_NUMBERS = {"receipt": "01", "supplement": "02", "refusal": "03", "apology":
 
 # Events that hand the dossier over even when the workflow step does not change.
 HANDOVER_ACTIONS = frozenset({
-    "submit", "receive", "transfer", "forward", "approve", "issue_result", "send_back", "return_result",
+    EventKind.SUBMIT, EventKind.RECEIVE, EventKind.TRANSFER, EventKind.FORWARD, EventKind.APPROVE,
+    EventKind.ISSUE_RESULT, EventKind.SEND_BACK, EventKind.RETURN_RESULT,
 })
 # Hand-overs by which the applicant gives the dossier to the one-stop point (nothing to judge on time).
-FROM_APPLICANT = frozenset({"submit", "receive"})
+FROM_APPLICANT = frozenset({EventKind.SUBMIT, EventKind.RECEIVE})
 
 # The receipt prints the address of the satisfaction survey, which belongs to ``feedback``, a higher app: it
 # registers the function that gives a dossier's survey address (:func:`survey_url_with`, from its AppConfig.ready).
@@ -126,7 +127,7 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
         plan_before: list[dict[str, Any]] = before.get("plan") or state.get("plan") or dossier.plan
         plan_after: list[dict[str, Any]] = state.get("plan") or dossier.plan
         from_applicant = event.action in FROM_APPLICANT
-        to_applicant = event.action == "return_result"
+        to_applicant = event.action == EventKind.RETURN_RESULT
         receiver_id: int | None = None
         if from_applicant:
             receiver_id = dossier.receiving_agency_id
@@ -202,7 +203,7 @@ def _last(events: list[Event], *actions: str) -> Event | None:
 def _available(dossier: Dossier, events: list[Event]) -> list[str]:
     ready = {
         "receipt": dossier.received_at is not None,
-        "supplement": _last(events, "request_supplement") is not None,
+        "supplement": _last(events, EventKind.REQUEST_SUPPLEMENT) is not None,
         "refusal": dossier.status == Status.REFUSED,
         "apology": dossier.apology_due_at is not None,
         "control": dossier.received_at is not None,
@@ -234,7 +235,7 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
     dossier = fresh
     ruleset = rules.ruleset(dossier.rules_version)
     agency = dossier.receiving_agency
-    received_by = _last(events, "receive") or _last(events, "submit")
+    received_by = _last(events, EventKind.RECEIVE) or _last(events, EventKind.SUBMIT)
     url = tracking_url(dossier)
     components = list(dossier.components.prefetch_related("attachments"))
     context: dict[str, Any] = {
@@ -263,7 +264,7 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
         "issued": moment(dossier.received_at or dossier.submitted_at),
     }
     if kind == "supplement":
-        event = _last(events, "request_supplement")
+        event = _last(events, EventKind.REQUEST_SUPPLEMENT)
         assert event is not None
         context.update(
             event=event, issued=moment(event.at), officer=event.actor_name,
@@ -272,14 +273,14 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
             at_reception=event.data.get("phase") == "reception",
         )
     elif kind == "refusal":
-        event = _last(events, "refuse")
+        event = _last(events, EventKind.REFUSE)
         context.update(
             event=event, issued=moment(event.at if event else dossier.closed_at), officer=event.actor_name if event
             else "", reasons=str((event.data.get("reasons") if event else "") or ""),
             refusing_agency=(event.agency if event else None) or agency,
         )
     elif kind == "apology":
-        event = _last(events, "apologize")
+        event = _last(events, EventKind.APOLOGIZE)
         issuer = (event.agency if event else None) or agency
         context.update(
             event=event, issued=moment(event.at if event else None) or context["received"],

@@ -39,8 +39,8 @@ from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.core.web import public_url
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import is_code
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import Status
 from motcua.feedback import selectors, tokens
 from motcua.feedback.models import (
     BODY_MAX,

@@ -12,18 +12,20 @@ from motcua.core import identity
 from motcua.core.errors import MotCuaError
 from motcua.dossiers.actors import Identity
 from motcua.dossiers.machine import Forbidden
+from motcua.dossiers.models import ApplicantKind
 
 
 def check_applicant(applicant: Any) -> list[MotCuaError]:
     errors: list[MotCuaError] = []
     number = identity.normalize(applicant.id_number)
-    if applicant.kind == "person" and not identity.is_citizen_id(number):
+    if applicant.kind == ApplicantKind.PERSON and not identity.is_citizen_id(number):
         errors.append(MotCuaError(
             "invalid_citizen_id",
             _("%(value)s is not a valid citizen ID: 12 digits starting with a province code (e.g. 022…)."),
             {"value": applicant.id_number}, "applicant.id_number",
         ))
-    if applicant.kind == "organization" and not (identity.is_tax_code(number) or identity.is_citizen_id(number)):
+    organization_id = identity.is_tax_code(number) or identity.is_citizen_id(number)
+    if applicant.kind == ApplicantKind.ORGANIZATION and not organization_id:
         errors.append(MotCuaError(
             "invalid_tax_code",
             _("%(value)s is not a valid tax code (10 digits with a correct check digit, or 10-3 digits)."),
