@@ -26,8 +26,8 @@ from django.utils import timezone
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.api.auth import issue_token
 from motcua.catalog.services import import_catalog
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import Status
 from tests.factories import (
     MONDAY,
     World,
