@@ -23,6 +23,7 @@ from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
+from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
@@ -33,9 +34,10 @@ from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status, authorize
+from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
+from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments import fees
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
 
@@ -46,9 +48,16 @@ class DraftExpired(MotCuaError):
     status = 410
 
 
+def submits_online(version: ProcedureVersion) -> bool:
+    """Whether a dossier of this version can be submitted online (what the procedure page offers, and the wizard
+    accepts): an online channel, an online level, and the procedure in force (not suspended or abolished)."""
+    return (Channel.ONLINE in version.channels and version.online_level != OnlineLevel.NONE
+            and version.status == CatalogStatus.ACTIVE)
+
+
 def online_version(code: str) -> ProcedureVersion:
     version = procedure_version(code)
-    if Channel.ONLINE not in version.channels or version.online_level == OnlineLevel.NONE:
+    if not submits_online(version):
         raise MotCuaError("not_online", _("This procedure cannot be submitted online; see where to submit it."))
     return version
 
@@ -322,14 +331,14 @@ def missing_items(dossier: Dossier) -> list[dict[str, str]]:
     """What the last supplement request asked for (document and reason), while it is pending."""
     if dossier.status != Status.SUPPLEMENT_REQUESTED:
         return []
-    event = dossier.events.filter(action="request_supplement").order_by("-seq").first()
+    event = dossier.events.filter(action=EventKind.REQUEST_SUPPLEMENT).order_by("-seq").first()
     return list(event.data.get("missing", [])) if event is not None else []
 
 
 def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
     """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency.
     The machine decides first (as it decides whether the page shows the form), before any file is read."""
-    authorize(dossier, "supplement", actor)
+    authorize(dossier, EventKind.SUPPLEMENT, actor)
     missing = missing_items(dossier)
     if not missing:
         raise MotCuaError("no_supplement_requested", _("No supplement is requested for this dossier now."))
@@ -350,7 +359,7 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
                                     extra={"missing": missing[index]["document"]})
             if order is not None:
                 received.append(order)
-        return dossier_services.perform(dossier.code, "supplement", actor=actor,
+        return dossier_services.perform(dossier.code, EventKind.SUPPLEMENT, actor=actor,
                                         params={"received": received, "note": note[:2000]})
 
 

@@ -19,6 +19,7 @@ from django_htmx.middleware import HtmxDetails
 
 from motcua.agencies.selectors import agency_by_code, service_points
 from motcua.catalog.models import Level, ProcedureVersion
+from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import (
     SearchFilters,
     due_at,
@@ -33,6 +34,7 @@ from motcua.core.web import public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal.qr import qr_png, qr_svg
+from motcua.portal.services import submits_online
 
 PAGE_SIZE = 20
 
@@ -91,6 +93,8 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         "url": url,
         "qr": qr_svg(url, title=version.procedure.code),
         "now": now,
+        "in_force": version.status == CatalogStatus.ACTIVE,
+        "online": submits_online(version),
         "due": due_at(version, now, calendar_for()),
         "fee_total": sum(f.amount for f in version.fees.all()),
     }
