@@ -25,7 +25,7 @@ from motcua.catalog import eforms
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import procedure_version
-from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
+from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
 from motcua.documents import services as warehouse
@@ -37,9 +37,10 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
-from motcua.dossiers.statuses import EventKind, Status
+from motcua.dossiers.statuses import EventKind
 from motcua.payments import fees
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
+from motcua.portal.selectors import missing_items
 
 ONLINE_POINT_KINDS = (AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP)
 
@@ -95,11 +96,6 @@ def _nearest(points: list[Agency], address: str) -> Agency | None:
     local = [a for a in matches if not a.unit.is_province]  # the ward's point before the province's center
     chosen = local or matches
     return chosen[0] if len(chosen) == 1 else None
-
-
-def open_drafts(owner: Any) -> Any:
-    return Draft.objects.filter(owner=owner, dossier__isnull=True, expires_at__gt=timezone.now()).select_related(
-        "version", "version__procedure")
 
 
 def _touch(draft: Draft) -> None:
@@ -327,14 +323,6 @@ def restart(*, draft: Draft) -> Draft:
 # --- after submission: the applicant's own actions --------------------------------------------------------------
 
 
-def missing_items(dossier: Dossier) -> list[dict[str, str]]:
-    """What the last supplement request asked for (document and reason), while it is pending."""
-    if dossier.status != Status.SUPPLEMENT_REQUESTED:
-        return []
-    event = dossier.events.filter(action=EventKind.REQUEST_SUPPLEMENT).order_by("-seq").first()
-    return list(event.data.get("missing", [])) if event is not None else []
-
-
 def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
     """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency.
     The machine decides first (as it decides whether the page shows the form), before any file is read."""
@@ -361,11 +349,3 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
                 received.append(order)
         return dossier_services.perform(dossier.code, EventKind.SUPPLEMENT, actor=actor,
                                         params={"received": received, "note": note[:2000]})
-
-
-def find_own(owner_id: int | None, code: str) -> Dossier:
-    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
-        code=code, applicant_user_id=owner_id).first() if owner_id else None
-    if dossier is None:
-        raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
-    return dossier

@@ -18,8 +18,8 @@ from motcua.demo import AGENCIES_FILE
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, Dossier, DossierComponent
-from motcua.feedback.models import Petition, PetitionStatus
-from motcua.feedback.selectors import petitions_for
+from motcua.feedback.models import Petition, PetitionStatus, Rating
+from motcua.feedback.selectors import petitions_for, ratings_for
 from motcua.geo.models import AdministrativeUnit
 
 FRONT_ROLES = (Role.RECEPTION, Role.POSTAL)
@@ -106,3 +106,8 @@ def petitions(actor: Actor, status: str = "") -> QuerySet[Petition]:
     """The petitions about the actor's agencies, those of one status if ``status`` is one."""
     found = petitions_for(actor)
     return found.filter(status=status) if status in PetitionStatus.values else found
+
+
+def latest_ratings(actor: Actor, since: datetime, until: datetime, count: int) -> list[Rating]:
+    """The latest ``count`` ratings of the actor's agencies over ``[since, until)``."""
+    return list(ratings_for(actor, since, until)[:count])

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from motcua.core.errors import MotCuaError, NotFound, TooManyRequests
 from motcua.core.web import public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
+from motcua.portal import selectors
 from motcua.portal.qr import qr_png, qr_svg
 from motcua.portal.services import submits_online
 
@@ -96,7 +96,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         "in_force": version.status == CatalogStatus.ACTIVE,
         "online": submits_online(version),
         "due": due_at(version, now, calendar_for()),
-        "fee_total": sum(f.amount for f in version.fees.all()),
+        "fee_total": selectors.fee_total(version),
     }
     return render(request, "portal/procedure.html", context)
 
@@ -111,7 +111,7 @@ def procedure_qr(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/agencies.html", {"agencies": service_points().order_by("kind", "name")})
+    return render(request, "portal/agencies.html", {"agencies": selectors.service_points_by_kind()})
 
 
 @require_safe
@@ -170,8 +170,7 @@ def track(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    selectors.database_answers()
     return JsonResponse({"status": "ok"})
 
 

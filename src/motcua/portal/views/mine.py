@@ -36,12 +36,12 @@ PAGE_SIZE = 20
 @citizen_required
 def my_dossiers(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.own_dossiers(request.user.pk), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "portal/mine/list.html", {"page": page, "drafts": services.open_drafts(request.user)})
+    return render(request, "portal/mine/list.html", {"page": page, "drafts": selectors.open_drafts(request.user)})
 
 
 def _own(request: HttpRequest, code: str) -> Dossier:
     try:
-        return services.find_own(request.user.pk, code)
+        return selectors.find_own(request.user.pk, code)
     except NotFound:
         raise Http404 from None
 
@@ -59,7 +59,7 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
     context = {
         "dossier": dossier, "t": dossier_selectors.track(dossier.code), "slips": available_slips(dossier),
         "results": selectors.results(dossier), "files": selectors.submitted_files(dossier),
-        "missing": services.missing_items(dossier), "errors": errors or FormErrors(),
+        "missing": selectors.missing_items(dossier), "errors": errors or FormErrors(),
         "full_online": dossier.version.online_level == OnlineLevel.FULL,
         "by_post": dossier.delivery == Delivery.POST, "at_counter": dossier.delivery == Delivery.COUNTER,
         # the page asks the machine, as the POST handlers below do through the services

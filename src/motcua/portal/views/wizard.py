@@ -74,7 +74,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         draft = services.start(owner=request.user, code=code)
         return redirect("portal:wizard", draft_id=draft.pk, step="details")
-    drafts = services.open_drafts(request.user).filter(version__procedure=version.procedure)
+    drafts = selectors.open_drafts(request.user, version.procedure)
     return render(request, "portal/wizard/start.html", {
         "v": version, "drafts": drafts, "quote": fees.quote(version),
         "full_online": version.online_level == OnlineLevel.FULL, "by_post": Delivery.POST in version.result_delivery})

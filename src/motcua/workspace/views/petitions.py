@@ -80,4 +80,4 @@ def ratings(request: HttpRequest) -> HttpResponse:
         "actor": actor, "agencies": agencies, "summary": summary, "days": RATINGS_DAYS,
         "share": round(summary.share_satisfied * 100) if summary.share_satisfied is not None else None,
         "scores": [(score, label, summary.by_score.get(score, 0)) for score, label in selectors.Score.choices],
-        "rows": selectors.ratings_for(actor, since, now)[:RATINGS_SHOWN], "shown": RATINGS_SHOWN})
+        "rows": page_selectors.latest_ratings(actor, since, now, RATINGS_SHOWN), "shown": RATINGS_SHOWN})
