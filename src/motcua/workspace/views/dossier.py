@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from motcua.catalog.models import Delivery
+from motcua.catalog.models import Channel, Delivery
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import NotFound
 from motcua.core.responses import private_file, private_pdf
@@ -122,6 +122,8 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "step": dossier.current_step,
         "step_number": dossier.step_index + 1,
         "steps_total": len(dossier.plan),
+        "online": dossier.channel == Channel.ONLINE,
+        "by_post": dossier.delivery == Delivery.POST,
         "components": components,
         "attachments": page_selectors.attachments(dossier),
         "events": _event_rows(dossier, whole=whole),
@@ -132,7 +134,7 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "new": request.GET.get("new") == "1",
         "error": errors if errors is not None and failed else None,
         "failed": failed,
-        "kinds": EventKind,  # the action forms compare their action's name with these, never with a literal
+        "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 
 
