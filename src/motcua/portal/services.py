@@ -21,16 +21,16 @@ from pydantic import ValidationError as PydanticError
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
-from motcua.catalog import eforms
+from motcua.catalog import eforms, fees
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
 from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
+from motcua.core.uploads import CheckedFile, check_upload
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
-from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
@@ -38,7 +38,6 @@ from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
 from motcua.dossiers.statuses import EventKind
-from motcua.payments import fees
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
 from motcua.portal.selectors import missing_items
 

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from motcua.agencies.selectors import agency_by_code, service_points
 from motcua.catalog.models import Level, ProcedureVersion
@@ -29,18 +28,14 @@ from motcua.catalog.selectors import (
 )
 from motcua.core.calendar import calendar_for
 from motcua.core.errors import MotCuaError, NotFound, TooManyRequests
-from motcua.core.web import public_url, throttle
+from motcua.core.formats import qr_png, qr_svg
+from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal import selectors
-from motcua.portal.qr import qr_png, qr_svg
 from motcua.portal.services import submits_online
 
 PAGE_SIZE = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_safe

@@ -19,23 +19,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from django_htmx.middleware import HtmxDetails
 
 from motcua.accounts.decorators import citizen_of
 from motcua.agencies.selectors import agency_by_code
 from motcua.core.errors import MotCuaError, NotFound
-from motcua.core.web import client_ip, public_url
+from motcua.core.formats import qr_svg
+from motcua.core.web import HtmxHttpRequest, client_ip, public_url
 from motcua.feedback import selectors, services
 from motcua.feedback.forms import field_errors, parse_answers, survey_context
 from motcua.feedback.models import PetitionKind, PetitionStatus
-from motcua.portal.qr import qr_svg
 
 PAGE_SIZE = 20
 SENT_SESSION_KEY = "feedback_petition_sent"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def browser_key(request: HttpRequest) -> str:

@@ -20,11 +20,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from motcua.accounts.decorators import citizen_required
 from motcua.accounts.selectors import identity_of
-from motcua.catalog import eforms
+from motcua.catalog import eforms, fees
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
 from motcua.core.responses import private_file
-from motcua.payments import fees
 from motcua.portal import selectors, services
 from motcua.portal.models import Draft
 from motcua.portal.views.pending import Values, actor, pending, pending_safe

@@ -18,12 +18,13 @@ from django.views.decorators.http import require_POST
 
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
+from motcua.core.web import HtmxHttpRequest
 from motcua.dossiers import machine, services
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.statuses import EventKind
 from motcua.workspace import selectors
-from motcua.workspace.views.base import HtmxHttpRequest, actor_of, dossier_or_404, int_or_none
+from motcua.workspace.views.base import actor_of, dossier_or_404, int_or_none
 from motcua.workspace.views.dossier import OTHER_DOCUMENTS, panel_context
 
 ACTION_FIELD_LABELS = {

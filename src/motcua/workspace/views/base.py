@@ -5,17 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from django_htmx.middleware import HtmxDetails
 
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import NotFound
 from motcua.dossiers import selectors
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def actor_of(request: HttpRequest) -> Actor:

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from motcua.core.web import HtmxHttpRequest
 from motcua.dossiers import deadlines, selectors
 from motcua.dossiers.models import Dossier
 from motcua.workspace.selectors import queue_rows
-from motcua.workspace.views.base import HtmxHttpRequest, actor_of
+from motcua.workspace.views.base import actor_of
 
 PAGE_SIZE = 25
 
