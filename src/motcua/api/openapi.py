@@ -36,7 +36,8 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
     ("get_procedure", "200"): {"GetDueDate": ("get_due_date", {"code": "$response.body#/code"})},
     ("create_dossier", "201"): _DOSSIER_TARGETS,
     ("create_dossier", "200"): _DOSSIER_TARGETS,
-    ("list_dossiers", "200"): {"GetDossier": ("get_dossier", {"code": "$response.body#/items/0/code"})},
+    ("list_dossiers", "200"): {name: (target, {"code": "$response.body#/items/0/code"})
+                               for name, (target, _parameters) in _DOSSIER_TARGETS.items()},
     ("get_dossier", "200"): {name: target for name, target in _DOSSIER_TARGETS.items() if name != "GetDossier"},
     ("issue_result_with_file", "200"): {"GetDossier": ("get_dossier", DOSSIER_CODE),
                                         "Act_return_result": ("act_return_result", DOSSIER_CODE)},
