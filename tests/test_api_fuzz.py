@@ -5,13 +5,16 @@ links (a created dossier → its detail, actions, files, slips, tracking). Deran
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from schemathesis.config import SchemathesisConfig
 
 from motcua.api.auth import digest
@@ -22,7 +25,8 @@ from tests.test_dossier_api import BODY, client_for, post
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_EXAMPLES = 12
-STATEFUL_STEPS = 8
+STATEFUL_EXAMPLES = 30
+STATEFUL_STEPS = 10
 PROCEDURES = ["1.000894", "2.000488"]
 CONFIG = {
     "seed": 20261125,
@@ -34,11 +38,18 @@ CONFIG = {
     "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
     # Values that exist here, so that generated requests reach past "not found" often: the test world's procedure
     # codes and a citizen ID that is one (a random text is neither); the stateful test adds the dossier's code.
-    "dictionaries": {"procedures": {"values": PROCEDURES}, "citizen_ids": {"values": ["022090001234"]}},
+    "dictionaries": {
+        "procedures": {"values": PROCEDURES}, "citizen_ids": {"values": ["022090001234"]},
+        "phones": {"values": ["0912345678", ""]}, "emails": {"values": ["an@example.vn", ""]},
+        "first": {"values": [1]},
+    },
     "parameters": {
         "path.code": {"dictionary": "procedures", "probability": 0.5},
         "body.procedure": {"dictionary": "procedures", "probability": 0.9},
         "body.applicant.id_number": {"dictionary": "citizen_ids", "probability": 0.9},
+        "body.applicant.phone": {"dictionary": "phones", "probability": 0.9},
+        "body.applicant.email": {"dictionary": "emails", "probability": 0.9},
+        "body.components[*].order": {"dictionary": "first", "probability": 0.9},
     },
     "checks": {
         # A value the schema allows can still break a rule the schema cannot state: a field, agency or procedure
@@ -71,6 +82,17 @@ def data(world: World, settings: Any) -> None:
     post(client_for(world, "tiepnhan"), "/api/v1/dossiers", BODY)  # one dossier to read, act on, track
 
 
+@pytest.fixture(autouse=True)
+def connection_kept() -> Iterator[None]:
+    """The WSGI handler closes the database connection at the end of each request; inside the test's transaction
+    (PostgreSQL) that would end it. Django's test client keeps it open the same way (``ClientHandler``)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @anonymous.parametrize()
 @hypothesis.settings(deadline=None)
 def test_every_operation_anonymous(case: Any) -> None:
@@ -93,7 +115,7 @@ def _stateful(schema: Any) -> Counter[tuple[str, str, int]]:
             calls[(case.method, case.path, response.status_code)] += 1
 
     Workflow.run(settings=hypothesis.settings(
-        max_examples=MAX_EXAMPLES, stateful_step_count=STATEFUL_STEPS, deadline=None, derandomize=True,
+        max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS, deadline=None, derandomize=True,
         database=None, suppress_health_check=list(hypothesis.HealthCheck)))
     print("\n".join(f"{n:4} {m} {p} {s}" for (m, p, s), n in sorted(calls.items())))
     return calls

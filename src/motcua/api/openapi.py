@@ -29,20 +29,24 @@ _DOSSIER_TARGETS: dict[str, tuple[str, dict[str, str]]] = {
     **{f"Act_{name}": (f"act_{name}", DOSSIER_CODE) for name in ACTIONS},
 }
 LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("get_procedure", "200"): {"GetDueDate": ("get_due_date", {"code": "$response.body#/code"})},
     ("list_procedures", "200"): {
         "GetProcedure": ("get_procedure", {"code": "$response.body#/items/0/code"}),
         "GetDueDate": ("get_due_date", {"code": "$response.body#/items/0/code"}),
     },
-    ("get_procedure", "200"): {"GetDueDate": ("get_due_date", {"code": "$response.body#/code"})},
     ("create_dossier", "201"): _DOSSIER_TARGETS,
     ("create_dossier", "200"): _DOSSIER_TARGETS,
     ("list_dossiers", "200"): {name: (target, {"code": "$response.body#/items/0/code"})
                                for name, (target, _parameters) in _DOSSIER_TARGETS.items()},
     ("get_dossier", "200"): {name: target for name, target in _DOSSIER_TARGETS.items() if name != "GetDossier"},
-    ("issue_result_with_file", "200"): {"GetDossier": ("get_dossier", DOSSIER_CODE),
-                                        "Act_return_result": ("act_return_result", DOSSIER_CODE)},
-    **{(f"act_{name}", "200"): _DOSSIER_TARGETS for name in ACTIONS},
 }
+# A procedure's detail → a submission of it: the link sets the body's ``procedure``.
+BODY_LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("get_procedure", "200"): {"CreateDossier": ("create_dossier", {"procedure": "$response.body#/code"})},
+}
+# The actions themselves link nowhere: the dossier they answer is the one their caller already had a link to (from
+# its creation, the list or its detail), and a POST with links is where a stateful fuzzer starts its sequences,
+# which should begin by creating a dossier, not by acting on a random code.
 
 
 def add_links(schema: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +62,12 @@ def add_links(schema: dict[str, Any]) -> dict[str, Any]:
             name: {"operationId": target, "parameters": dict(parameters)}
             for name, (target, parameters) in links.items() if target in operations
         }
+    for (source, status), links in BODY_LINKS.items():
+        responses = operations[source]["responses"]
+        response = responses[int(status)] if int(status) in responses else responses[status]
+        response.setdefault("links", {}).update({
+            name: {"operationId": target, "requestBody": dict(body)} for name, (target, body) in links.items()
+        })
     return schema
 
 
