@@ -83,9 +83,10 @@ def data(world: World, settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def connection_kept() -> Iterator[None]:
-    """The WSGI handler closes the database connection at the end of each request; inside the test's transaction
-    (PostgreSQL) that would end it. Django's test client keeps it open the same way (``ClientHandler``)."""
+def connection_kept(data: None) -> Iterator[None]:
+    """The WSGI handler closes the database connection at the start and end of each request; inside the test's
+    transaction (PostgreSQL) that would end it. Django's test client keeps it open the same way (``ClientHandler``,
+    which connects the handler again after each of its requests: hence after ``data``)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield
