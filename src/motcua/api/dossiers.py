@@ -40,10 +40,11 @@ from motcua.core.responses import private_pdf
 from motcua.core.web import throttle
 from motcua.dossiers import deadlines, machine, rules, selectors, services
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import ACTIONS, Status
+from motcua.dossiers.machine import ACTIONS
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.schema import DossierIn
 from motcua.dossiers.slips import render_slip
+from motcua.dossiers.statuses import Status
 
 AUTH = [BearerToken(), SessionCookie()]
 router = Router(tags=["dossiers"], auth=AUTH)

@@ -22,10 +22,11 @@ from motcua.catalog.eforms import FieldType
 from motcua.catalog.models import Channel, Delivery, Level, OnlineLevel
 from motcua.catalog.models import Status as VersionStatus
 from motcua.core.values import Integer, IsoDate
-from motcua.dossiers.machine import ACTIONS, PauseKind, Status
+from motcua.dossiers.machine import ACTIONS
 from motcua.dossiers.models import ApplicantKind, AttachmentKind, Timeliness
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.slips import SLIP_KINDS
+from motcua.dossiers.statuses import EventKind, Status
 
 
 def one_of(values: list[str], description: str = "") -> Any:
@@ -34,8 +35,7 @@ def one_of(values: list[str], description: str = "") -> Any:
     return Field(json_schema_extra={"enum": enum}, description=description or None)
 
 
-# The names an event of the log may carry: the machine's actions and the events outside it.
-EVENT_KINDS = ["submit", *ACTIONS, "attach", "payment"]
+EVENT_KINDS = list(EventKind.values)
 ACTION_NAMES = list(ACTIONS)
 
 StatusName = Annotated[str, one_of(list(Status.values))]
@@ -324,7 +324,6 @@ class TrackOut(Out):
 
 
 SlipKind = Annotated[str, one_of(list(SLIP_KINDS))]
-PAUSE_KINDS = list(PauseKind.values)
 
 
 def _body(action: str) -> type[BaseModel]:
