@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run dev prepare test install install-test lint imports typecheck migrations-check test-sqlite test-postgres bench bench-smoke clean messages
+.PHONY: messages-compiled run dev prepare test install install-test lint imports typecheck migrations-check test-sqlite test-postgres bench bench-smoke clean messages openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,11 @@ bench: install-test messages-compiled
 	else \
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped bench/portal.py (gunicorn + locust) =="; \
 	fi
+
+## make openapi: write the API contract, docs/api/openapi.json, from the code (tests/test_openapi_contract.py fails
+## until the committed file is the running API's document)
+openapi: install
+	$(BIN)/motcua openapi --output docs/api/openapi.json
 
 messages: install
 	cd src/motcua && ../../$(BIN)/motcua makemessages -l vi -l en -l es --no-obsolete --no-location

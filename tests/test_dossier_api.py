@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from motcua.api.auth import issue_token
+from motcua.dossiers.machine import ACTIONS
 from motcua.dossiers.models import Dossier, DossierAccess
 from tests.factories import APPLICANT, World, pdf_bytes
 
@@ -158,9 +159,13 @@ def test_slips_and_public_tracking(world: World) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/openapi.json"])
 def test_openapi_documents_the_dossier_endpoints(client: Client, path: str) -> None:
     paths = client.get(path).json()["paths"]
-    for expected in ("/api/v1/dossiers", "/api/v1/dossiers/{code}/actions/{action}", "/api/v1/dossiers/{code}/events",
+    for expected in ("/api/v1/dossiers", "/api/v1/dossiers/{code}/events",
                      "/api/v1/dossiers/{code}/slips/{kind}.pdf", "/api/v1/track/{code}"):
         assert expected in paths
+    # one operation per action, each with its own body schema
+    for action in ACTIONS:
+        body = paths[f"/api/v1/dossiers/{{code}}/actions/{action}"]["post"]["requestBody"]
+        assert body["content"]["application/json"]["schema"]["$ref"].endswith("Action")
 
 
 def test_api_errors_keep_their_shape_and_language(world: World) -> None:

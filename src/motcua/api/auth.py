@@ -24,22 +24,18 @@ def digest(token: str) -> str:
 def issue_token(user: Any, name: str = "") -> str:
     """Create a token for ``user`` and return it (the only time it is ever visible)."""
     token = PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name[:100], prefix=token[:10], key_hash=digest(token))
+    ApiToken.issue(user, name=name, prefix=token[:10], key_hash=digest(token))
     return token
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        record = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=digest(token), is_active=True, user__is_active=True)
-            .first()
-        )
+        record = ApiToken.usable(digest(token))
         if record is None:
             return None
         now = timezone.now()
         if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
-            ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+            record.mark_used(now)
         request.user = record.user
         return record.user
 

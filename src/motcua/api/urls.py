@@ -1,6 +1,7 @@
 """The JSON API (``/api/v1/``), assembled from the apps' routers; OpenAPI at ``/api/v1/openapi.json``."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import (
@@ -16,9 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from motcua import __version__
-from motcua.catalog.api import router as catalog_router
+from motcua.api.catalog import router as catalog_router
+from motcua.api.dossiers import public as tracking_router
+from motcua.api.dossiers import router as dossiers_router
+from motcua.api.openapi import add_links
 from motcua.core.errors import (
     AccessDenied,
     BadRequest,
@@ -30,12 +35,21 @@ from motcua.core.errors import (
     from_pydantic,
 )
 from motcua.core.middleware import fields_too_large, too_many_fields
-from motcua.dossiers.api import public as tracking_router
-from motcua.dossiers.api import router as dossiers_router
 
 log = logging.getLogger("motcua.api")
 
-api = NinjaAPI(
+
+class MotCuaApi(NinjaAPI):
+    """ninja's document with the links between operations (``api/openapi.py``)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        add_links(schema)
+        return schema
+
+
+api = MotCuaApi(
     title="MotCua API",
     version=__version__,
     description=(
@@ -56,14 +70,18 @@ def motcua_error(request: HttpRequest, exc: MotCuaError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        from_pydantic(
-            error,  # type: ignore[arg-type]
-            ".".join(str(p) for p in error.get("loc", []) if p not in ("query", "path", "body")),
-        )
-        for error in exc.errors
-    ]
+    errors = [from_pydantic(error, _location(error.get("loc", ())))  # type: ignore[arg-type]
+              for error in exc.errors]
     return api.create_response(request, ValidationFailed(errors).as_dict(), status=422)
+
+
+def _location(loc: tuple[str | int, ...] | list[str | int]) -> str:
+    """Where a fault is, as the caller wrote it: ``to_step``, ``components.0.order`` (without ninja's source,
+    ``body``/``query``/``path``, nor the name of the body's parameter, ``payload``)."""
+    parts = list(loc)
+    if parts[:2] == ["body", "payload"]:
+        parts = parts[2:]
+    return ".".join(str(p) for p in parts if p not in ("query", "path", "body"))
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,10 +1,13 @@
-"""What each dossier action is given, validated at the boundary (API bodies and workspace forms alike)."""
+"""What each dossier action is given, validated at the boundary (API bodies and workspace forms alike).
+
+Yes/no values are strict (``StrictBool``): a JSON ``0`` or ``"no"`` is not a boolean (found by schemathesis:
+``"receive": 0`` used to be read as false); the forms pass real booleans."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from motcua.core.values import Integer, IsoDateTime
 
@@ -33,11 +36,15 @@ class ComponentIn(BaseModel):
     order: Integer = Field(ge=1, description="The component's number in the procedure's list (1, 2, …)")
     originals: Integer = Field(default=0, ge=0, le=99)
     copies: Integer = Field(default=0, ge=0, le=99)
-    received: bool = True
+    received: StrictBool = True
 
 
 class DossierIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "procedure": "1.000894", "channel": "counter",
+        "applicant": {"name": "Nguyễn Văn An", "id_number": "022090001234", "phone": "0912345678"},
+        "components": [{"order": 1, "originals": 1}],
+    }]})
     procedure: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     channel: Literal["online", "counter", "post_office", "home_pickup"]
     receiving_agency: str = Field(default="", description="Identifier code of the receiving point; "
@@ -49,7 +56,7 @@ class DossierIn(BaseModel):
     components: list[ComponentIn] = Field(default_factory=list)
     delivery: Literal["counter", "post", "electronic"] = "counter"
     delivery_address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
-    receive: bool = Field(default=True, description="At a counter or post office: accept at once "
+    receive: StrictBool = Field(default=True, description="At a counter or post office: accept at once "
                           "(needs every required component)")
     form: dict[str, Any] = Field(default_factory=dict, description="The procedure's e-form, by field name "
                                  "(see the procedure's `eform`)")

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from motcua.agencies.models import Role
+from motcua.agencies.models import Agency, Role
 from motcua.core import identity
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound
@@ -246,3 +246,21 @@ def track(code: str, now: datetime | None = None) -> dict[str, Any]:
             for e in Event.objects.filter(dossier=dossier, action__in=list(MILESTONES)).order_by("seq")
         ],
     }
+
+
+# --- what the API's answers show ----------------------------------------------------------------------------
+
+
+def reread(code: str) -> Dossier:
+    """Dossier ``code`` read again after a change its caller was allowed to make, with what its detail shows."""
+    return Dossier.objects.select_related("version", "procedure", "receiving_agency", "current_agency",
+                                          "assignee").get(code=code)
+
+
+def attachments(dossier: Dossier) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(dossier=dossier).select_related("component")
+
+
+def plan_agency_codes(dossier: Dossier) -> dict[int, str]:
+    """The identifier codes of the agencies in ``dossier``'s workflow plan, by agency id."""
+    return dict(Agency.objects.filter(pk__in={s["agency"] for s in dossier.plan}).values_list("pk", "identifier_code"))
