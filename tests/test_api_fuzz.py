@@ -20,7 +20,7 @@ from schemathesis.config import SchemathesisConfig
 from motcua.api.auth import digest
 from motcua.api.models import ApiToken
 from motcua.api.openapi import CONTRACT
-from tests.conftest import World
+from tests.factories import World
 from tests.test_dossier_api import BODY, client_for, post
 
 ROOT = Path(__file__).resolve().parent.parent

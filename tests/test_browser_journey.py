@@ -23,8 +23,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from motcua.demo import DEMO_PASSWORD
 from motcua.documents.models import StoredDocument
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier
+from motcua.dossiers.statuses import Status
 from motcua.feedback.models import Rating
 from motcua.payments.models import Payment
 from tests.browsing import PHONE, fits, header_link

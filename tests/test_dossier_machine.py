@@ -18,8 +18,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import audit, services
-from motcua.dossiers.machine import ACTIONS, OPEN, TERMINAL, Status, available_actions
+from motcua.dossiers.machine import ACTIONS, available_actions
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import OPEN, TERMINAL, Status
 from tests.factories import APPLICANT, STAFF, World, pdf_bytes
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=VN_TZ)

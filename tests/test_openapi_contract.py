@@ -16,7 +16,7 @@ from django.test import Client
 from motcua.api.openapi import CONTRACT, REGENERATE, render
 from motcua.api.urls import api
 from motcua.dossiers.machine import ACTIONS
-from tests.conftest import World, catalog, procedure
+from tests.factories import World, catalog, procedure
 from tests.test_dossier_api import BODY, client_for, post
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from django.test import Client
 
 from motcua.dossiers import machine, services
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, Event
+from motcua.dossiers.statuses import Status
 from tests.factories import World, make_citizen, pdf_bytes, sign_in
 
 MISSING = {"missing": [{"document": "Giấy xác nhận tình trạng hôn nhân", "reason": "Chưa có bản chính"}]}

@@ -23,8 +23,8 @@ from motcua.catalog.services import export_catalog, import_catalog
 from motcua.core.errors import ValidationFailed
 from motcua.documents.models import StoredDocument
 from motcua.dossiers import services as dossier_services
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, DossierComponent, Event
+from motcua.dossiers.statuses import Status
 from motcua.portal.models import Draft
 from tests.factories import MARRIAGE, World, build_hatu, catalog, citizen_user, pdf_bytes, procedure
 

@@ -20,8 +20,8 @@ from PIL import Image
 
 from motcua.agencies.models import Agency
 from motcua.demo import DEMO_PASSWORD
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Attachment, Dossier, DossierAccess
+from motcua.dossiers.statuses import Status
 from tests.factories import CENTER, MARRIAGE, build_hatu
 
 pytestmark = pytest.mark.django_db

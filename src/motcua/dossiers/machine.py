@@ -17,14 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Role
 from motcua.core.errors import MotCuaError
-from motcua.dossiers.statuses import (  # noqa: F401 (re-exported until every caller imports statuses)
-    OPEN,
-    TERMINAL,
-    EventKind,
-    PauseKind,
-    Status,
-    national_status,
-)
+from motcua.dossiers.statuses import EventKind, Status
 
 if TYPE_CHECKING:
     from motcua.dossiers.actors import Actor

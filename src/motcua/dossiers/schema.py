@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from motcua.core.values import Integer, IsoDateTime
+from motcua.dossiers.statuses import EventKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -136,19 +137,19 @@ class Receive(Params):
 
 
 ACTION_PARAMS: dict[str, type[Params]] = {
-    "receive": Receive,
-    "request_supplement": RequestSupplement,
-    "supplement": Supplement,
-    "refuse": Refuse,
-    "transfer": Transfer,
-    "assign": Assign,
-    "forward": Forward,
-    "send_back": SendBack,
-    "pause": Pause,
-    "resume": Resume,
-    "approve": Approve,
-    "issue_result": IssueResult,
-    "return_result": ReturnResult,
-    "withdraw": Withdraw,
-    "apologize": Apologize,
+    EventKind.RECEIVE: Receive,
+    EventKind.REQUEST_SUPPLEMENT: RequestSupplement,
+    EventKind.SUPPLEMENT: Supplement,
+    EventKind.REFUSE: Refuse,
+    EventKind.TRANSFER: Transfer,
+    EventKind.ASSIGN: Assign,
+    EventKind.FORWARD: Forward,
+    EventKind.SEND_BACK: SendBack,
+    EventKind.PAUSE: Pause,
+    EventKind.RESUME: Resume,
+    EventKind.APPROVE: Approve,
+    EventKind.ISSUE_RESULT: IssueResult,
+    EventKind.RETURN_RESULT: ReturnResult,
+    EventKind.WITHDRAW: Withdraw,
+    EventKind.APOLOGIZE: Apologize,
 }
