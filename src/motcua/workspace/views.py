@@ -45,6 +45,10 @@ from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.geo.models import AdministrativeUnit
 
 PAGE_SIZE = 25
+# what a queue row shows (``workspace/_queue.html``, ``_rows``): the rest of the dossier and of its procedure
+# version (long texts) is not read
+QUEUE_ROW_FIELDS = ("code", "status", "applicant_name", "plan", "step_index", "due_at", "step_due_at",
+                    "apology_due_at", "version__name_vi")
 FRONT_ROLES = (Role.RECEPTION, Role.POSTAL)
 # the submission channels that fit a kind of service point (the procedure's own channels are checked too)
 POINT_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -162,7 +166,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     if actor.roles:
         # one row more than a page says whether there is a next page, without counting the whole queue
         start = (number - 1) * PAGE_SIZE
-        rows = list(selectors.queue(actor, name, now)[start:start + PAGE_SIZE + 1])
+        rows = list(selectors.queue(actor, name, now).select_related(None).select_related("version")
+                    .only(*QUEUE_ROW_FIELDS)[start:start + PAGE_SIZE + 1])
     context = {
         "actor": actor,
         "queues": selectors.QUEUES.items(),
