@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run dev prepare test install install-test lint typecheck test-sqlite test-postgres bench bench-smoke clean messages
+.PHONY: messages-compiled run dev prepare test install install-test lint imports typecheck test-sqlite test-postgres bench bench-smoke clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,10 +56,14 @@ prepare: install messages-compiled
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL
-test: install-test messages-compiled lint typecheck test-sqlite test-postgres bench-smoke
+test: install-test messages-compiled lint imports typecheck test-sqlite test-postgres bench-smoke
 
 lint: install-test
 	$(BIN)/ruff check .
+
+## the layering of STYLE.md (pyproject.toml, [tool.importlinter]): a lower app never imports a higher one
+imports: install-test
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-test
 	$(BIN)/mypy $(MYPY_PATHS)

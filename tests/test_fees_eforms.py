@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from motcua.catalog.eforms import EFormField, clean
+from motcua.catalog.fees import quote
 from motcua.core.errors import ValidationFailed
-from motcua.payments.fees import quote
 
 codes = st.sampled_from(["poor", "disabled", "veteran", "remote"])
 exemption = st.fixed_dictionaries({"code": codes, "name_vi": st.just("Miễn"), "percent": st.integers(1, 100)})

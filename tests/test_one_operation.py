@@ -14,6 +14,7 @@ from django.test import Client
 
 from motcua.agencies.models import Agency
 from motcua.api.auth import issue_token
+from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.files import atomic_with_files, stored
 from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
@@ -83,7 +84,7 @@ def test_a_refused_issue_result_keeps_neither_its_file_nor_an_attach_event(hatu:
     stale = Dossier.objects.get(code=code).revision - 1
     with pytest.raises(Conflict):  # a bad revision
         services.issue_result(code, actor=actor("lanhdao.hatu"), file=result_pdf(), name="kq.pdf", revision=stale)
-    with pytest.raises(services.MotCuaError) as refused:  # the state machine: reception does not sign
+    with pytest.raises(MotCuaError) as refused:  # the state machine: reception does not sign
         services.issue_result(code, actor=actor("tiepnhan.hatu"), file=result_pdf(), name="kq.pdf")
     assert refused.value.status == 403
     assert not Attachment.objects.filter(dossier__code=code, kind="result").exists()
@@ -106,7 +107,7 @@ def test_a_counter_reception_whose_scan_fails_records_nothing(hatu: dict[str, Ag
         "delivery": "counter",
     }
     scans = {1: SimpleUploadedFile("to-khai.pdf", pdf_bytes()), 9: SimpleUploadedFile("khac.pdf", pdf_bytes())}
-    with pytest.raises(services.MotCuaError) as caught:  # the first scan is stored, the second has no component
+    with pytest.raises(MotCuaError) as caught:  # the first scan is stored, the second has no component
         services.receive_at_counter(actor=actor("tiepnhan.hatu"), data=data, scans=scans)
     assert caught.value.code == "unknown_component"
     assert not Dossier.objects.exists() and not Attachment.objects.exists() and not Event.objects.exists()
@@ -114,7 +115,7 @@ def test_a_counter_reception_whose_scan_fails_records_nothing(hatu: dict[str, Ag
     assert files(media) == set()
 
     refused = {1: SimpleUploadedFile("to-khai.pdf", b"%PDF-1.4 not really")}
-    with pytest.raises(services.ValidationFailed) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         services.receive_at_counter(actor=actor("tiepnhan.hatu"), data=data, scans=refused)
     assert [(e.code, e.location) for e in caught.value.errors] == [("file_damaged", "components.0")]
     assert not Dossier.objects.exists() and files(media) == set()

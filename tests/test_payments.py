@@ -28,13 +28,13 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from motcua.catalog.fees import exemptions_of, quote
 from motcua.catalog.models import FeeItem
 from motcua.core.calendar import VN_TZ
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier, DossierAccess, Event
 from motcua.dossiers.selectors import track
 from motcua.payments import checks, receipts, selectors, services
-from motcua.payments.fees import exemptions_of, quote
 from motcua.payments.gateways import Reason, get_gateway, vnpay
 from motcua.payments.gateways.sandbox import SANDBOX_SECRET, SandboxGateway
 from motcua.payments.models import Payment, PaymentNotice, PaymentStatus, ReceiptCounter

@@ -17,8 +17,8 @@ from django.test import Client
 from PIL import Image, ImageFile
 from pypdf import PdfReader
 
+from motcua.core.uploads import ImageTooLarge, UploadRefused, check_upload
 from motcua.documents.pdf import PAGE_PIXELS, as_pdf
-from motcua.documents.validation import ImageTooLarge, UploadRefused, check_upload
 from motcua.portal.models import DraftFile
 from tests.conftest import World
 from tests.test_portal_wizard import DETAILS, citizen_user, start, step, upload
@@ -106,7 +106,7 @@ import io, json, resource, sys
 import django
 django.setup()
 from motcua.documents.pdf import as_pdf
-from motcua.documents.validation import check_upload
+from motcua.core.uploads import check_upload
 data = open(sys.argv[1], "rb").read()
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

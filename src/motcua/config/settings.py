@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "motcua.feedback",
     "motcua.workspace",
     "motcua.api",
+    "motcua.demo",  # the demo province and `motcua load_demo` (above every domain app)
 ]
 
 MIDDLEWARE = [

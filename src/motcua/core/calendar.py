@@ -25,6 +25,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
+from django.conf import settings
+
+from motcua.core.models import CalendarOverride
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 Period = tuple[time, time]
@@ -170,10 +173,6 @@ class WorkingCalendar:
 
 def calendar_for(periods: Iterable[Sequence[str | time]] | None = None) -> WorkingCalendar:
     """The calendar with the administrators' overrides from the database, and the given working periods."""
-    from django.conf import settings
-
-    from motcua.core.models import CalendarOverride
-
     overrides = {
         row["date"]: row["kind"] == CalendarOverride.Kind.WORKDAY
         for row in CalendarOverride.objects.values("date", "kind")

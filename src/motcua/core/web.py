@@ -24,9 +24,16 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
 from python_ipware.modern.parsers import parse_ip, split_proxy_chain, unwrap_ipv4_network
 
 from motcua.core import throttles
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request seen through ``django_htmx``'s middleware (``request.htmx``), for the views' annotations."""
+
+    htmx: HtmxDetails
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -14,7 +14,7 @@ from typing import IO
 import img2pdf
 from PIL import Image, ImageOps
 
-from motcua.documents.validation import decoding, open_image
+from motcua.core.uploads import decoding, open_image
 
 # A photo from a phone (say 3024×4032 pixels at no stated resolution) would become a page over a metre tall:
 # each image is put on an A4 page instead, turned to landscape when it is wider than tall, shrunk to fit.

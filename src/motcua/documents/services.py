@@ -20,8 +20,9 @@ from django.db.models import QuerySet
 from motcua.core.text import fold
 from motcua.documents.models import DocumentKind, StoredDocument
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
+from motcua.dossiers.statuses import EventKind
 
-KEEP_ON = frozenset({"receive", "supplement", "issue_result"})
+KEEP_ON = frozenset({EventKind.RECEIVE, EventKind.SUPPLEMENT, EventKind.ISSUE_RESULT})
 
 
 def component_key(name: str) -> str:
@@ -32,7 +33,7 @@ def keep_from_dossier(dossier: Dossier, event: Any) -> list[StoredDocument]:
     """Keep the accepted components (after ``receive`` / ``supplement``) or the result (``issue_result``)."""
     if event.action not in KEEP_ON or dossier.applicant_user_id is None or dossier.received_at is None:
         return []
-    if event.action == "issue_result":
+    if event.action == EventKind.ISSUE_RESULT:
         result = (event.data.get("result") or {}).get("attachment")
         attachments = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT, pk=result or 0)
         kind = DocumentKind.RESULT

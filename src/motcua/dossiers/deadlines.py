@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 
 from motcua.core.calendar import MAX_SEARCH_DAYS, VN_TZ, WorkingCalendar, calendar_for
-from motcua.dossiers.machine import OPEN, Status
 from motcua.dossiers.models import Timeliness
+from motcua.dossiers.statuses import OPEN, Status
 
 if TYPE_CHECKING:
     from motcua.dossiers.models import Dossier

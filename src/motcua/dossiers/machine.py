@@ -1,10 +1,6 @@
 """The dossier state machine: the one module that says which action may happen in which status, by whom.
 
-Statuses follow DESIGN.md §3::
-
-    draft → submitted → received → in_progress ⇄ supplement_requested / paused
-          → awaiting_signature → result_ready → returned;   side exits: refused, withdrawn
-
+The statuses and event kinds it speaks of are in ``dossiers.statuses`` (DESIGN.md §3).
 Overdue is not a status; it is derived from the due dates (``dossiers.deadlines``).
 
 Each action names the statuses it starts from, the roles that may take it, and *whose* agency must hold the
@@ -17,65 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Role
 from motcua.core.errors import MotCuaError
+from motcua.dossiers.statuses import (  # noqa: F401 (re-exported until every caller imports statuses)
+    OPEN,
+    TERMINAL,
+    EventKind,
+    PauseKind,
+    Status,
+    national_status,
+)
 
 if TYPE_CHECKING:
     from motcua.dossiers.actors import Actor
     from motcua.dossiers.models import Dossier
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted, awaiting reception")
-    RECEIVED = "received", _("Received")
-    IN_PROGRESS = "in_progress", _("Being processed")
-    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
-    PAUSED = "paused", _("Paused")
-    AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
-    RESULT_READY = "result_ready", _("Result ready")
-    RETURNED = "returned", _("Result returned")
-    REFUSED = "refused", _("Refused")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-TERMINAL = frozenset({Status.RETURNED, Status.REFUSED, Status.WITHDRAWN})
-# Statuses in which the legal clock runs (a paused or supplement-requested dossier's clock is stopped).
-OPEN = frozenset(Status) - TERMINAL - {Status.DRAFT}
-
-
-class PauseKind(models.TextChoices):
-    FINANCIAL = "financial", _("Waiting for the applicant's financial obligation")
-    VERIFICATION = "verification", _("Waiting for verification by another agency")
-    OTHER = "other", _("Other reason")
-
-
-# National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,
-# 4 being handled, 5 supplement requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 handled,
-# 10 result returned.
-NATIONAL_STATUS: dict[str, int | None] = {
-    Status.DRAFT: None,
-    Status.SUBMITTED: 1,
-    Status.RECEIVED: 2,
-    Status.REFUSED: 3,
-    Status.IN_PROGRESS: 4,
-    Status.AWAITING_SIGNATURE: 4,
-    Status.SUPPLEMENT_REQUESTED: 5,
-    Status.PAUSED: 8,
-    Status.WITHDRAWN: 7,
-    Status.RESULT_READY: 9,
-    Status.RETURNED: 10,
-}
-
-
-def national_status(status: str, pause_kind: str = "") -> int | None:
-    """The national portal's code; a pause for the applicant's financial obligation is 6 (payment requested)."""
-    if status == Status.PAUSED and pause_kind == PauseKind.FINANCIAL:
-        return 6
-    return NATIONAL_STATUS[status]
 
 
 RECEIVING = "receiving"  # the one-stop point or post office that received the dossier
@@ -101,31 +54,32 @@ def _action(name: str, label: object, sources: set[str], roles: tuple[str, ...],
 
 
 S = Status
+E = EventKind
 ANY_STAFF = (Role.RECEPTION, Role.POSTAL, Role.PROCESSING, Role.LEADER, Role.SIGNER)
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    _action("receive", _("Accept the dossier"), {S.SUBMITTED}, FRONT, RECEIVING),
-    _action("request_supplement", _("Request a supplement"),
+    _action(E.RECEIVE, _("Accept the dossier"), {S.SUBMITTED}, FRONT, RECEIVING),
+    _action(E.REQUEST_SUPPLEMENT, _("Request a supplement"),
             {S.SUBMITTED, S.RECEIVED, S.IN_PROGRESS}, FRONT + HANDLING, HOLDER),
-    _action("supplement", _("Record the supplement"), {S.SUPPLEMENT_REQUESTED}, FRONT, RECEIVING),
-    _action("refuse", _("Refuse"), {S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.RECEIVED, S.IN_PROGRESS},
+    _action(E.SUPPLEMENT, _("Record the supplement"), {S.SUPPLEMENT_REQUESTED}, FRONT, RECEIVING),
+    _action(E.REFUSE, _("Refuse"), {S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.RECEIVED, S.IN_PROGRESS},
             FRONT + HANDLING, HOLDER),
-    _action("transfer", _("Hand over to the processing agency"), {S.RECEIVED, S.IN_PROGRESS}, FRONT + HANDLING, HOLDER,
+    _action(E.TRANSFER, _("Hand over to the processing agency"), {S.RECEIVED, S.IN_PROGRESS}, FRONT + HANDLING, HOLDER,
             step_role=True),
-    _action("assign", _("Assign"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE, S.RESULT_READY},
+    _action(E.ASSIGN, _("Assign"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE, S.RESULT_READY},
             ANY_STAFF, HOLDER),
-    _action("forward", _("Send to the next step"), {S.IN_PROGRESS}, (Role.PROCESSING,), HOLDER, step_role=True),
-    _action("send_back", _("Send back to an earlier step"), {S.IN_PROGRESS, S.AWAITING_SIGNATURE},
+    _action(E.FORWARD, _("Send to the next step"), {S.IN_PROGRESS}, (Role.PROCESSING,), HOLDER, step_role=True),
+    _action(E.SEND_BACK, _("Send back to an earlier step"), {S.IN_PROGRESS, S.AWAITING_SIGNATURE},
             (Role.PROCESSING, Role.LEADER, Role.SIGNER), HOLDER, step_role=True),
-    _action("pause", _("Pause"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE}, ANY_STAFF, HOLDER),
-    _action("resume", _("Resume"), {S.PAUSED}, ANY_STAFF, HOLDER),
-    _action("approve", _("Approve"), {S.IN_PROGRESS}, (Role.LEADER,), HOLDER, step_role=True),
-    _action("issue_result", _("Sign and issue the result"), {S.AWAITING_SIGNATURE}, (Role.SIGNER,), HOLDER,
+    _action(E.PAUSE, _("Pause"), {S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SIGNATURE}, ANY_STAFF, HOLDER),
+    _action(E.RESUME, _("Resume"), {S.PAUSED}, ANY_STAFF, HOLDER),
+    _action(E.APPROVE, _("Approve"), {S.IN_PROGRESS}, (Role.LEADER,), HOLDER, step_role=True),
+    _action(E.ISSUE_RESULT, _("Sign and issue the result"), {S.AWAITING_SIGNATURE}, (Role.SIGNER,), HOLDER,
             step_role=True),
-    _action("return_result", _("Return the result"), {S.RESULT_READY}, FRONT, HOLDER, step_role=True),
-    _action("withdraw", _("Withdraw at the applicant's request"),
+    _action(E.RETURN_RESULT, _("Return the result"), {S.RESULT_READY}, FRONT, HOLDER, step_role=True),
+    _action(E.WITHDRAW, _("Withdraw at the applicant's request"),
             {S.SUBMITTED, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED, S.PAUSED, S.AWAITING_SIGNATURE},
             FRONT, RECEIVING),
-    _action("apologize", _("Apologize and set a new date"),
+    _action(E.APOLOGIZE, _("Apologize and set a new date"),
             {S.RECEIVED, S.IN_PROGRESS, S.PAUSED, S.AWAITING_SIGNATURE, S.SUPPLEMENT_REQUESTED}, ANY_STAFF, HOLDER),
 ]}
 
@@ -136,8 +90,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
 # being handled, a withdrawal is asked at the one-stop point, which records it (staff ``withdraw``, any open status).
 APPLICANT = "applicant"
 APPLICANT_ACTIONS: dict[str, frozenset[str]] = {
-    "supplement": frozenset({S.SUPPLEMENT_REQUESTED}),
-    "withdraw": frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}),
+    E.SUPPLEMENT: frozenset({S.SUPPLEMENT_REQUESTED}),
+    E.WITHDRAW: frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}),
 }
 
 

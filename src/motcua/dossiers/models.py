@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Channel, Delivery
-from motcua.dossiers.machine import PauseKind, Status, national_status
+from motcua.dossiers.statuses import PauseKind, Status, national_status
 
 
 class ApplicantKind(models.TextChoices):

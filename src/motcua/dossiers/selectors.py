@@ -21,8 +21,8 @@ from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import OPEN, Status
 from motcua.dossiers.models import Attachment, Dossier, DossierAccess, DossierAgency, Event
+from motcua.dossiers.statuses import OPEN, EventKind, Status
 
 QUEUES = {
     "todo": _("To act on"),
@@ -199,22 +199,22 @@ def events(dossier: Dossier) -> QuerySet[Event]:
 
 # What the public may see of the history: the action's public label, never people or notes.
 MILESTONES: dict[str, Any] = {
-    "submit": _("Dossier submitted"),
-    "receive": _("Dossier accepted"),
-    "request_supplement": _("Supplement requested"),
-    "supplement": _("Supplement received"),
-    "refuse": _("Dossier refused"),
-    "transfer": _("Transferred for processing"),
-    "forward": _("Moved to the next step"),
-    "approve": _("Approved"),
-    "send_back": _("Returned to an earlier step"),
-    "pause": _("Paused"),
-    "resume": _("Resumed"),
-    "issue_result": _("Result signed and issued"),
-    "return_result": _("Result returned"),
-    "withdraw": _("Withdrawn"),
-    "apologize": _("Apology issued with a new appointment date"),
-    "payment": _("Fee paid"),
+    EventKind.SUBMIT: _("Dossier submitted"),
+    EventKind.RECEIVE: _("Dossier accepted"),
+    EventKind.REQUEST_SUPPLEMENT: _("Supplement requested"),
+    EventKind.SUPPLEMENT: _("Supplement received"),
+    EventKind.REFUSE: _("Dossier refused"),
+    EventKind.TRANSFER: _("Transferred for processing"),
+    EventKind.FORWARD: _("Moved to the next step"),
+    EventKind.APPROVE: _("Approved"),
+    EventKind.SEND_BACK: _("Returned to an earlier step"),
+    EventKind.PAUSE: _("Paused"),
+    EventKind.RESUME: _("Resumed"),
+    EventKind.ISSUE_RESULT: _("Result signed and issued"),
+    EventKind.RETURN_RESULT: _("Result returned"),
+    EventKind.WITHDRAW: _("Withdrawn"),
+    EventKind.APOLOGIZE: _("Apology issued with a new appointment date"),
+    EventKind.PAYMENT: _("Fee paid"),
 }
 
 

@@ -14,11 +14,9 @@ Nothing is fetched from the network: the QR code is an inline SVG data URI and o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -27,12 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
 from motcua.agencies.selectors import superior_body
-from motcua.core.calendar import VN_TZ, WorkingCalendar
+from motcua.core.calendar import WorkingCalendar
 from motcua.core.errors import NotFound
-from motcua.core.web import public_url
+from motcua.core.formats import moment, qr_data_uri, vnd, working_days
 from motcua.dossiers import deadlines, rules, selectors
-from motcua.dossiers.machine import Status
+from motcua.dossiers.messages import tracking_url
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
 
 SLIP_KINDS: dict[str, Promise] = {
@@ -48,84 +47,22 @@ FORM_NUMBERS = {"receipt": "01", "supplement": "02", "refusal": "03", "apology":
 
 # Events that hand the dossier over even when the workflow step does not change.
 HANDOVER_ACTIONS = frozenset({
-    "submit", "receive", "transfer", "forward", "approve", "issue_result", "send_back", "return_result",
+    EventKind.SUBMIT, EventKind.RECEIVE, EventKind.TRANSFER, EventKind.FORWARD, EventKind.APPROVE,
+    EventKind.ISSUE_RESULT, EventKind.SEND_BACK, EventKind.RETURN_RESULT,
 })
 # Hand-overs by which the applicant gives the dossier to the one-stop point (nothing to judge on time).
-FROM_APPLICANT = frozenset({"submit", "receive"})
+FROM_APPLICANT = frozenset({EventKind.SUBMIT, EventKind.RECEIVE})
 
-def tracking_url(dossier: Dossier) -> str:
-    """The public tracking page of the dossier (printed, and encoded in the slip's QR code): on
-    ``MOTCUA_PUBLIC_URL`` if set, else on the address of the request being served (:func:`public_url`)."""
-    return public_url(f"/tra-cuu/?ma={quote(dossier.code, safe='')}")
-
-
-# --- formatting ----------------------------------------------------------------------------------------
+# The receipt prints the address of the satisfaction survey, which belongs to ``feedback``, a higher app: it
+# registers the function that gives a dossier's survey address (:func:`survey_url_with`, from its AppConfig.ready).
+_survey_url: Callable[[str], str] | None = None
 
 
-@dataclass(frozen=True)
-class Moment:
-    """A moment in Vietnam time, in the pieces the forms print (``10 giờ 30 phút, ngày 23 tháng 11 năm 2026``)."""
+def survey_url_with(func: Callable[[str], str]) -> None:
+    """Register the function that gives the survey address printed on a dossier's receipt (by dossier code)."""
+    global _survey_url
+    _survey_url = func
 
-    value: datetime
-
-    @property
-    def local(self) -> datetime:
-        return self.value.astimezone(VN_TZ)
-
-    @property
-    def date(self) -> str:
-        return self.local.strftime("%d/%m/%Y")
-
-    @property
-    def time(self) -> str:
-        return self.local.strftime("%H:%M")
-
-    @property
-    def hour(self) -> str:
-        return self.local.strftime("%H")
-
-    @property
-    def minute(self) -> str:
-        return self.local.strftime("%M")
-
-    @property
-    def day(self) -> str:
-        return self.local.strftime("%d")
-
-    @property
-    def month(self) -> str:
-        return self.local.strftime("%m")
-
-    @property
-    def year(self) -> str:
-        return str(self.local.year)
-
-    def __str__(self) -> str:
-        return f"{self.time} {self.date}"
-
-
-def moment(value: datetime | str | None) -> Moment | None:
-    """A :class:`Moment` from an aware datetime or an ISO string (as events store them), or ``None``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=VN_TZ)
-    return Moment(value)
-
-
-def vnd(amount: int | None) -> str:
-    """``75000`` → ``75.000`` (the unit, đồng, is printed by the form)."""
-    return f"{int(amount or 0):,}".replace(",", ".")
-
-
-def working_days(value: object) -> str:
-    """``Decimal("5.00")`` → ``5``; ``0.5`` → ``0,5`` (Vietnamese decimal comma)."""
-    text = format(Decimal(str(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def place_name(agency: Agency) -> str:
@@ -138,12 +75,6 @@ def place_name(agency: Agency) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
-
-
-def qr_data_uri(url: str) -> str:
-    import segno
-
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 
 
 # --- the control slip's rows ---------------------------------------------------------------------------
@@ -196,7 +127,7 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
         plan_before: list[dict[str, Any]] = before.get("plan") or state.get("plan") or dossier.plan
         plan_after: list[dict[str, Any]] = state.get("plan") or dossier.plan
         from_applicant = event.action in FROM_APPLICANT
-        to_applicant = event.action == "return_result"
+        to_applicant = event.action == EventKind.RETURN_RESULT
         receiver_id: int | None = None
         if from_applicant:
             receiver_id = dossier.receiving_agency_id
@@ -272,7 +203,7 @@ def _last(events: list[Event], *actions: str) -> Event | None:
 def _available(dossier: Dossier, events: list[Event]) -> list[str]:
     ready = {
         "receipt": dossier.received_at is not None,
-        "supplement": _last(events, "request_supplement") is not None,
+        "supplement": _last(events, EventKind.REQUEST_SUPPLEMENT) is not None,
         "refusal": dossier.status == Status.REFUSED,
         "apology": dossier.apology_due_at is not None,
         "control": dossier.received_at is not None,
@@ -304,7 +235,7 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
     dossier = fresh
     ruleset = rules.ruleset(dossier.rules_version)
     agency = dossier.receiving_agency
-    received_by = _last(events, "receive") or _last(events, "submit")
+    received_by = _last(events, EventKind.RECEIVE) or _last(events, EventKind.SUBMIT)
     url = tracking_url(dossier)
     components = list(dossier.components.prefetch_related("attachments"))
     context: dict[str, Any] = {
@@ -333,7 +264,7 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
         "issued": moment(dossier.received_at or dossier.submitted_at),
     }
     if kind == "supplement":
-        event = _last(events, "request_supplement")
+        event = _last(events, EventKind.REQUEST_SUPPLEMENT)
         assert event is not None
         context.update(
             event=event, issued=moment(event.at), officer=event.actor_name,
@@ -342,14 +273,14 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
             at_reception=event.data.get("phase") == "reception",
         )
     elif kind == "refusal":
-        event = _last(events, "refuse")
+        event = _last(events, EventKind.REFUSE)
         context.update(
             event=event, issued=moment(event.at if event else dossier.closed_at), officer=event.actor_name if event
             else "", reasons=str((event.data.get("reasons") if event else "") or ""),
             refusing_agency=(event.agency if event else None) or agency,
         )
     elif kind == "apology":
-        event = _last(events, "apologize")
+        event = _last(events, EventKind.APOLOGIZE)
         issuer = (event.agency if event else None) or agency
         context.update(
             event=event, issued=moment(event.at if event else None) or context["received"],
@@ -361,10 +292,8 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
         )
     elif kind == "receipt":
         # the one-minute satisfaction survey of this receipt (Decision 766/QĐ-TTg: satisfaction), beside tracking
-        from motcua.feedback.tokens import receipt_survey_url
-
-        survey = receipt_survey_url(dossier.code)
-        context.update(survey_url=survey, survey_qr=qr_data_uri(survey))
+        survey = _survey_url(dossier.code) if _survey_url is not None else ""
+        context.update(survey_url=survey, survey_qr=qr_data_uri(survey) if survey else "")
     elif kind == "control":
         rows = control_rows(dossier, events)
         handling = []

@@ -22,8 +22,8 @@ from motcua.agencies.models import Agency, Counter
 from motcua.agencies.selectors import public_agencies
 from motcua.core.errors import NotFound
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import Status
 from motcua.feedback.models import (
     Petition,
     PetitionEvent,

@@ -27,7 +27,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,12 +34,13 @@ from django.utils.translation import gettext_lazy as _
 from motcua.agencies.models import Agency, Counter
 from motcua.core import identity, throttles
 from motcua.core.calendar import VN_TZ
+from motcua.core.counters import take_next
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.core.web import public_url
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import is_code
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import Status
 from motcua.feedback import selectors, tokens
 from motcua.feedback.models import (
     BODY_MAX,
@@ -251,17 +251,8 @@ def _check_petition(data: PetitionIn) -> tuple[Agency | None, list[MotCuaError]]
 def next_petition_code(now: datetime) -> str:
     """``PAKN-<year>-<6 digits>``, the year's running number; must run inside the creating transaction (the
     counter row's lock serializes concurrent senders, and a rollback gives the number back)."""
-    assert transaction.get_connection().in_atomic_block, "take petition numbers inside the creating transaction"
     year = now.astimezone(VN_TZ).year
-    if not PetitionCounter.objects.filter(year=year).exists():
-        try:
-            with transaction.atomic():
-                PetitionCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass  # created by a concurrent sender
-    PetitionCounter.objects.filter(year=year).update(last=F("last") + 1)
-    number = PetitionCounter.objects.filter(year=year).values_list("last", flat=True).get()
-    return f"PAKN-{year}-{number:06d}"
+    return f"PAKN-{year}-{take_next(PetitionCounter, year=year):06d}"
 
 
 def submit_petition(*, data: PetitionIn, user: Any = None, language: str = "vi",

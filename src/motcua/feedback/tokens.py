@@ -3,7 +3,7 @@
 The receipt slip prints ``/danh-gia/p/<token>/`` as a QR code. The token proves the survey comes from a real
 receipt without asking anything personal and without a login; the salt keeps it from being valid for any other
 use of the site's signatures (and theirs for this one). This module imports no models so that the slips can
-use it without a cycle.
+use it without a cycle (``feedback`` registers :func:`receipt_survey_url` with ``dossiers.slips``).
 """
 
 from __future__ import annotations

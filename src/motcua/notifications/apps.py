@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # imported once the app registry is ready: the receivers import models
         from motcua.dossiers.signals import dossier_changed
         from motcua.notifications import receivers
 

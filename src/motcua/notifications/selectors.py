@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from motcua.agencies.models import Membership
 from motcua.notifications.models import Notification, NotificationStatus
 
 # A queued message whose attempt was due this long ago is not going to be sent by itself: the worker is not
@@ -52,8 +53,6 @@ def _agencies_of(user: Any) -> list[int] | None:
         return []
     if user.has_perm("notifications.view_notification"):
         return None
-    from motcua.agencies.models import Membership
-
     return list(Membership.objects.filter(user_id=user.pk, is_active=True).values_list("agency_id", flat=True))
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from motcua.agencies.selectors import superior_body
-from motcua.dossiers.slips import moment, place_name, qr_data_uri, tracking_url, vnd
+from motcua.core.counters import take_next
+from motcua.core.formats import moment, qr_data_uri, vnd
+from motcua.dossiers.slips import place_name, tracking_url
 from motcua.payments.gateways import GATEWAYS, get_gateway
 from motcua.payments.models import Payment, ReceiptCounter
 
@@ -32,16 +32,7 @@ def format_number(year: int, number: int) -> str:
 
 def next_number(year: int) -> str:
     """Take the next receipt number of ``year``; must run inside the confirming transaction."""
-    assert transaction.get_connection().in_atomic_block, "take receipt numbers inside the confirming transaction"
-    if not ReceiptCounter.objects.filter(year=year).exists():
-        try:
-            with transaction.atomic():
-                ReceiptCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass  # another confirmation created the row first
-    ReceiptCounter.objects.filter(year=year).update(last=F("last") + 1)
-    return format_number(year, ReceiptCounter.objects.filter(year=year).values_list("last", flat=True).get())
-
+    return format_number(year, take_next(ReceiptCounter, year=year))
 
 # --- the amount in words (the receipt says it in letters too) ------------------------------------------------
 

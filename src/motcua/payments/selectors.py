@@ -10,12 +10,12 @@ from typing import Any
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
+from motcua.catalog.fees import FeeLine, quote
 from motcua.core.errors import NotFound
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status
 from motcua.dossiers.models import Dossier, DossierAccess
 from motcua.dossiers.selectors import visible
-from motcua.payments.fees import FeeLine, quote
+from motcua.dossiers.statuses import Status
 from motcua.payments.models import Payment, PaymentStatus
 
 # A dossier in these statuses is over without a result: nothing more is collected for it.

@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError
-from motcua.dossiers import audit
-from motcua.dossiers.models import Dossier, Event
-from motcua.dossiers.signals import send_on_commit
+from motcua.dossiers.events import record
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import EventKind
 from motcua.payments import receipts, selectors
 from motcua.payments.gateways import Gateway, Notice, Reason, Reply, get_gateway
 from motcua.payments.models import NoticeOutcome, NoticeSource, Payment, PaymentNotice, PaymentStatus
@@ -210,16 +210,12 @@ def _mark_refund_due(payment: Payment, dossier: Dossier, verified: Notice, gatew
 
 def _payment_event(payment: Payment, dossier: Dossier, gateway: Gateway, now: datetime,
                    refund_due: bool = False) -> None:
-    event = Event(
-        action="payment", at=now, actor_id=None, actor_name=gateway.label, agency_id=dossier.current_agency_id,
-        from_status=dossier.status, to_status=dossier.status, from_step=dossier.step_index,
-        to_step=dossier.step_index,
+    record(
+        dossier, EventKind.PAYMENT, actor=gateway.label, at=now,
         data={"amount": payment.amount, "receipt_number": payment.receipt_number, "gateway": payment.gateway,
               "transaction": payment.gateway_transaction, "order_ref": payment.order_ref,
               "bank_code": payment.bank_code, "paid_at": payment.paid_at,
               **({"refund_due": True} if refund_due else {})},
+        # the applicant is told "fee received" with the receipt; a refund is the agency's to tell
+        notify=not refund_due,
     )
-    audit.append(dossier, event)
-    Dossier.objects.filter(pk=dossier.pk).update(event_count=dossier.event_count, last_hash=dossier.last_hash)
-    if not refund_due:  # the applicant is told "fee received" with the receipt; a refund is the agency's to tell
-        send_on_commit(dossier, event)

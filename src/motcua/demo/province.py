@@ -14,14 +14,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
 
+from motcua.accounts.models import Citizen
 from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
 from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent
 AGENCIES_FILE = PACKAGE / "agencies" / "demo" / "quang_ninh.json"
 CATALOG_FILE = PACKAGE / "catalog" / "demo" / "catalog_quang_ninh.json"
 DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on screen on purpose
@@ -117,10 +119,6 @@ DEMO_CITIZENS = [
 
 
 def _load_citizens(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
-    from django.utils import timezone
-
-    from motcua.accounts.models import Citizen
-
     accounts = []
     for row in rows:
         user, created = get_user_model().objects.get_or_create(username=row["username"])

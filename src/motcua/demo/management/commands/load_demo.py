@@ -1,9 +1,9 @@
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from motcua.demo import DEMO_PASSWORD, load_demo
+from motcua.core.web import site_root
+from motcua.demo.province import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
                             "(default: MOTCUA_PUBLIC_URL, else http://127.0.0.1:8000)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        site = (options["url"] or settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+        site = (options["url"] or site_root() or "http://127.0.0.1:8000").rstrip("/")
         report = load_demo(progress=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo accounts / Tài khoản thử nghiệm (password / mật khẩu: "

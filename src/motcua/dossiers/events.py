@@ -1,0 +1,68 @@
+"""The one way into a dossier's log: :func:`record` (STYLE.md, row 1).
+
+Every app that has something to say in a dossier's history — the actions of ``dossiers.machine``, the submission,
+an attached file, a payment — calls :func:`record`. It builds the :class:`~motcua.dossiers.models.Event`, chains
+it after the dossier's head (``dossiers.audit``), moves the head on the dossier row (with the caller's other
+column changes, and its optimistic ``revision`` check, in the same UPDATE) and sends ``dossier_changed`` once the
+transaction has committed. Nothing outside ``dossiers`` builds an ``Event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from motcua.dossiers import audit
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.errors import dossier_changed
+from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.signals import send_on_commit
+from motcua.dossiers.statuses import EventKind
+
+
+def record(
+    dossier: Dossier, kind: EventKind, *, actor: Actor | str, at: datetime, role: str = "",
+    agency_id: int | None = None, moved_from: tuple[str, int | None] | None = None, note: str = "",
+    data: Mapping[str, Any] | None = None, changes: Mapping[str, Any] | None = None,
+    columns: Mapping[str, Any] | None = None, revision: int | None = None, notify: bool = True,
+) -> Event:
+    """Append a ``kind`` event to ``dossier``'s log and move its chain head; must run inside the operation's
+    transaction, with the dossier's row locked (``select_for_update``) or just created.
+
+    ``actor``: the person who acted, or the name of the system that did (a payment gateway).
+    ``agency_id``: the agency on whose behalf (default: the one holding the dossier now).
+    ``moved_from``: the (status, step) the dossier left, for an event that moved it; the status and step it is in
+    now are the event's destination. Without it the event left the dossier where it was (a file, a payment).
+    ``columns``: the dossier's other columns to write with the new head (what the action changed);
+    ``revision``: the revision read under the lock — the row is written only if it still has it, and gets the next
+    one (:class:`~motcua.dossiers.errors.Conflict` otherwise).
+    ``notify``: send ``dossier_changed`` on commit (the applicant hears of it).
+    """
+    assert transaction.get_connection().in_atomic_block, "record dossier events inside the operation's transaction"
+    from_status, from_step = moved_from if moved_from is not None else (dossier.status, dossier.step_index)
+    event = Event(
+        action=kind,
+        at=at,
+        actor_id=actor.user_id if isinstance(actor, Actor) else None,
+        actor_name=actor.name if isinstance(actor, Actor) else actor,
+        role=role,
+        agency_id=dossier.current_agency_id if agency_id is None else agency_id,
+        from_status=from_status, to_status=dossier.status, from_step=from_step, to_step=dossier.step_index,
+        note=note, data=dict(data or {}), changes=dict(changes or {}),
+    )
+    audit.append(dossier, event)
+    head = {"event_count": dossier.event_count, "last_hash": dossier.last_hash, **(columns or {})}
+    rows = Dossier.objects.filter(pk=dossier.pk)
+    if revision is not None:
+        rows = rows.filter(revision=revision)
+        head["revision"] = revision + 1
+    if rows.update(**head) != 1:
+        raise dossier_changed(dossier.code, dossier.status)
+    if revision is not None:
+        dossier.revision = revision + 1
+    if notify:
+        send_on_commit(dossier, event)
+    return event

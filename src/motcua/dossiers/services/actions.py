@@ -1,0 +1,387 @@
+"""The actions of ``dossiers.machine`` on a dossier: :func:`perform`, and one handler per action.
+
+:func:`perform` runs one action in one transaction: it locks the dossier, checks the revision the user saw,
+asks the machine who may act (``machine.authorize``), parses the action's parameters (``schema.ACTION_PARAMS``),
+lets the action's handler change the dossier (the law's rules in ``dossiers.rules``), and records the event
+with the changed columns (``dossiers.events.record``: chain head, optimistic revision, signal on commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Agency, Membership, Role
+from motcua.catalog.models import Channel
+from motcua.core.calendar import WorkingCalendar
+from motcua.core.errors import MotCuaError, NotFound
+from motcua.dossiers import audit, deadlines, rules
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.errors import DossierNotFound, dossier_changed
+from motcua.dossiers.events import record
+from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, authorize
+from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAgency, DossierComponent
+from motcua.dossiers.schema import ACTION_PARAMS
+from motcua.dossiers.services.base import now_or, validate
+from motcua.dossiers.statuses import EventKind, Status
+
+
+@dataclass
+class Context:
+    dossier: Dossier
+    actor: Actor
+    role: str
+    now: datetime
+    params: Any
+    calendar: WorkingCalendar
+    event_data: dict[str, Any]
+    note: str = ""
+
+
+Handler = Callable[[Context], None]
+HANDLERS: dict[EventKind, Handler] = {}
+
+
+def handler(name: EventKind) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        HANDLERS[name] = func
+        return func
+    return register
+
+
+def perform(
+    code: str, action: str, *, actor: Actor, params: dict[str, Any] | None = None,
+    revision: int | None = None, now: datetime | None = None,
+) -> Dossier:
+    """Take ``action`` on dossier ``code`` as ``actor``. ``revision``, when given, is the revision the user saw:
+    if the dossier changed since, the action is refused with :class:`Conflict` instead of acting on news."""
+    if action not in ACTIONS:
+        raise NotFound("unknown_action", _("There is no action called %(action)s."), {"action": action[:40]})
+    dossier = Dossier.objects.filter(code=code).first()
+    if dossier is None:
+        raise DossierNotFound(code)
+    # without an explicit revision, the one read now: a concurrent change between here and the lock is a conflict
+    return take_action(dossier, EventKind(action), actor, params or {}, now_or(now),
+                       dossier.revision if revision is None else revision)
+
+
+def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[str, Any], now: datetime,
+                revision: int | None) -> Dossier:
+    """:func:`perform` on a dossier already read, in one transaction (the caller's, when it has one)."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("version").get(pk=dossier.pk)
+        if revision is not None and revision != dossier.revision:
+            raise dossier_changed(dossier.code, dossier.status)
+        seen = dossier.revision
+        _action, role = authorize(dossier, action, actor)
+        parsed = validate(ACTION_PARAMS[action], params)  # after authorize: strangers learn nothing from errors
+        before = audit.snapshot(dossier)
+        from_status, from_step = dossier.status, dossier.step_index
+        context = Context(dossier, actor, role, now, parsed, deadlines.calendar(), {}, parsed.note)
+        HANDLERS[action](context)
+        after = audit.snapshot(dossier)
+        changes = {name: value for name, value in after.items() if before[name] != value}
+        fields = [name for name in audit.PROJECTED if name in changes]
+        record(
+            dossier, action, actor=actor, at=now, role=role,
+            agency_id=dossier.receiving_agency_id if _action.where == RECEIVING else _holder(before),
+            moved_from=(from_status, from_step), note=context.note, data=context.event_data, changes=changes,
+            columns={name: getattr(dossier, name) for name in fields}, revision=seen,
+        )
+        new_agencies = set() if "plan" not in changes else {s["agency"] for s in dossier.plan} - set(
+            DossierAgency.objects.filter(dossier=dossier).values_list("agency_id", flat=True))
+        if new_agencies:  # an inter-agency transfer: the new agency may now read the dossier
+            DossierAgency.objects.bulk_create([DossierAgency(dossier=dossier, agency_id=a) for a in new_agencies])
+    return dossier
+
+
+def _holder(before: dict[str, Any]) -> int | None:
+    agency = before.get("current_agency_id")
+    return int(agency) if agency is not None else None
+
+
+def _enter_step(ctx: Context, index: int, start: datetime | None = None) -> None:
+    """Move the dossier to step ``index`` of its plan: new holder, role, step clock; assignment cleared."""
+    dossier = ctx.dossier
+    step = dossier.plan[index]
+    dossier.step_index = index
+    dossier.current_agency_id = step["agency"]
+    dossier.current_role = step["role"]
+    dossier.assignee_id = None
+    dossier.step_started_at = start or ctx.now
+    dossier.step_due_at = deadlines.step_due(ctx.calendar, dossier.step_started_at, step)
+    last = index == len(dossier.plan) - 1
+    if last:
+        dossier.status = Status.RESULT_READY
+    elif step["role"] == Role.SIGNER:
+        dossier.status = Status.AWAITING_SIGNATURE
+    else:
+        dossier.status = Status.IN_PROGRESS
+
+
+def _start_clock(ctx: Context, start: datetime) -> None:
+    dossier = ctx.dossier
+    dossier.clock_started_at = start
+    dossier.due_at = deadlines.dossier_due(ctx.calendar, start, Decimal(str(dossier.version.processing_days)))
+
+
+def _mark_received(ctx: Context) -> None:
+    """Record the components that arrived now; a paper dossier is accepted only with every required one."""
+    dossier = ctx.dossier
+    orders = sorted(set(ctx.params.received))
+    components = DossierComponent.objects.filter(dossier=dossier)
+    known = set(components.values_list("order", flat=True))
+    unknown = [order for order in orders if order not in known]
+    if unknown:
+        raise MotCuaError("unknown_component", _("The procedure has no component number %(order)s."),
+                          {"order": unknown[0]}, "received")
+    if orders:
+        components.filter(order__in=orders).update(received=True)
+        ctx.event_data["received_components"] = orders
+
+
+def missing_components(names: list[str], location: str) -> MotCuaError:
+    return MotCuaError(
+        "missing_required_component",
+        _("Required documents are missing: %(names)s. Request a supplement instead of accepting."),
+        {"names": "; ".join(names)}, location,
+    )
+
+
+def _check_complete(dossier: Dossier) -> None:
+    if dossier.channel == Channel.ONLINE:
+        return  # online components arrive as files; the officer checks them and requests a supplement if needed
+    missing = list(DossierComponent.objects.filter(dossier=dossier, required=True, received=False)
+                   .values_list("name", flat=True))
+    if missing:
+        raise missing_components(missing, "received")
+
+
+@handler(EventKind.RECEIVE)
+def _receive(ctx: Context) -> None:
+    dossier = ctx.dossier
+    _mark_received(ctx)
+    _check_complete(dossier)
+    dossier.status = Status.RECEIVED
+    dossier.received_at = ctx.now
+    _start_clock(ctx, ctx.now)
+    dossier.step_started_at = ctx.now
+    dossier.step_due_at = deadlines.step_due(ctx.calendar, ctx.now, dossier.plan[0])
+    ack = rules.online_ack_deadline(dossier, ctx.calendar)
+    if ack is not None:
+        ctx.event_data["acknowledged_late"] = ctx.now > ack
+
+
+@handler(EventKind.REQUEST_SUPPLEMENT)
+def _request_supplement(ctx: Context) -> None:
+    dossier = ctx.dossier
+    phase = rules.check_supplement_request(dossier, ctx.now, ctx.calendar)
+    if phase == "reception":
+        dossier.supplements_at_reception += 1
+    else:
+        dossier.supplements_after_acceptance += 1
+    ctx.event_data["missing"] = [m.model_dump() for m in ctx.params.missing]
+    ctx.event_data["phase"] = phase
+    dossier.resume_status = dossier.status
+    dossier.status = Status.SUPPLEMENT_REQUESTED
+    dossier.supplement_requested_at = ctx.now
+
+
+@handler(EventKind.SUPPLEMENT)
+def _supplement(ctx: Context) -> None:
+    """The complete supplement is back: reception resumes; after acceptance the deadline restarts from zero."""
+    dossier = ctx.dossier
+    _mark_received(ctx)
+    previous = dossier.resume_status or Status.SUBMITTED
+    dossier.status = previous
+    dossier.resume_status = ""
+    dossier.supplement_requested_at = None
+    if dossier.received_at is not None:
+        _start_clock(ctx, ctx.now)
+        dossier.step_started_at = ctx.now
+        dossier.step_due_at = deadlines.step_due(ctx.calendar, ctx.now, dossier.current_step)
+        ctx.event_data["clock_restarted"] = True
+
+
+def _close(ctx: Context, status: str) -> None:
+    """End the dossier: nobody holds it any more, no clock, no pause, no pending supplement."""
+    dossier = ctx.dossier
+    dossier.status = status
+    dossier.closed_at = ctx.now
+    dossier.assignee_id = None
+    dossier.step_due_at = None
+    dossier.paused_at = None
+    dossier.pause_kind = ""
+    dossier.resume_status = ""
+    dossier.supplement_requested_at = None
+
+
+@handler(EventKind.REFUSE)
+def _refuse(ctx: Context) -> None:
+    ctx.event_data["reasons"] = ctx.params.reasons
+    _close(ctx, Status.REFUSED)
+
+
+@handler(EventKind.TRANSFER)
+def _transfer(ctx: Context) -> None:
+    """From reception to the processing agency (next working morning for paper after 15:00), or, with
+    ``agency``, the current step onward to another agency or level (inter-agency handling)."""
+    dossier = ctx.dossier
+    if ctx.params.agency:
+        target = Agency.objects.filter(identifier_code=ctx.params.agency, is_active=True).first()
+        if target is None:
+            raise NotFound("agency_not_found", _("No agency has the code %(code)s."),
+                           {"code": ctx.params.agency[:30]}, "agency")
+        if target.pk == dossier.current_agency_id:
+            raise MotCuaError("same_agency", _("The dossier is already at %(agency)s."), {"agency": target.name},
+                              "agency")
+        if dossier.status == Status.RECEIVED:
+            raise MotCuaError("transfer_first", _("Transfer the dossier to its processing agency first."),
+                              location="agency")
+        plan = [dict(step) for step in dossier.plan]
+        plan[dossier.step_index]["agency"] = target.pk
+        dossier.plan = plan
+        dossier.current_agency_id = target.pk
+        dossier.assignee_id = None
+        ctx.event_data["to_agency"] = target.identifier_code
+        return
+    if dossier.status != Status.RECEIVED:
+        raise MotCuaError("forward_instead", _("Use “send to the next step”, or name the agency to transfer to."),
+                          location="agency")
+    arrival = rules.transfer_moment(dossier, ctx.now, ctx.calendar)
+    ctx.event_data["arrives_at"] = arrival
+    _enter_step(ctx, 1, arrival)
+
+
+@handler(EventKind.ASSIGN)
+def _assign(ctx: Context) -> None:
+    dossier = ctx.dossier
+    user = get_user_model().objects.filter(username=ctx.params.assignee, is_active=True).first()
+    if user is None or dossier.current_agency_id is None or not Membership.objects.filter(
+        user=user, agency_id=dossier.current_agency_id, role=dossier.current_role, is_active=True
+    ).exists():
+        raise MotCuaError(
+            "cannot_assign", _("%(user)s is not a %(role)s of the agency holding the dossier."),
+            {"user": ctx.params.assignee[:150], "role": Role(dossier.current_role).label}, "assignee",
+        )
+    if ctx.role != Role.LEADER and user.pk != ctx.actor.user_id:
+        raise Forbidden("leader_assigns", _("Only a leader assigns dossiers to others; you may take it yourself."))
+    dossier.assignee_id = user.pk
+    ctx.event_data["assignee"] = user.get_username()
+
+
+def _next_step(ctx: Context) -> None:
+    dossier = ctx.dossier
+    index = dossier.step_index + 1
+    if index == len(dossier.plan) - 1 and dossier.result_issued_at is None:
+        raise rules.RuleBroken("result_not_issued", _("The result must be signed and issued before it is returned."))
+    _enter_step(ctx, index)
+
+
+@handler(EventKind.FORWARD)
+def _forward(ctx: Context) -> None:
+    _next_step(ctx)
+
+
+@handler(EventKind.APPROVE)
+def _approve(ctx: Context) -> None:
+    _next_step(ctx)
+
+
+@handler(EventKind.SEND_BACK)
+def _send_back(ctx: Context) -> None:
+    target = ctx.params.to_step
+    if not 1 <= target < ctx.dossier.step_index:
+        raise MotCuaError(
+            "not_an_earlier_step", _("Step %(step)s is not an earlier step of this dossier's workflow."),
+            {"step": target}, "to_step",
+        )
+    ctx.event_data["reason"] = ctx.params.reason
+    _enter_step(ctx, target)
+
+
+@handler(EventKind.PAUSE)
+def _pause(ctx: Context) -> None:
+    dossier = ctx.dossier
+    dossier.resume_status = dossier.status
+    dossier.status = Status.PAUSED
+    dossier.pause_kind = ctx.params.kind
+    dossier.paused_at = ctx.now
+    ctx.event_data["reason"] = ctx.params.reason
+
+
+@handler(EventKind.RESUME)
+def _resume(ctx: Context) -> None:
+    """The clock did not run while paused: both due dates move by the working time that passed."""
+    dossier = ctx.dossier
+    assert dossier.paused_at is not None
+    paused = ctx.calendar.working_seconds_between(dossier.paused_at, ctx.now)
+    for name in ("due_at", "step_due_at", "apology_due_at"):
+        value = getattr(dossier, name)
+        if value is not None:
+            setattr(dossier, name, ctx.calendar.add_working_seconds(value, paused) if paused else value)
+    dossier.status = dossier.resume_status or Status.IN_PROGRESS
+    dossier.resume_status = ""
+    dossier.pause_kind = ""
+    dossier.paused_at = None
+    ctx.event_data["paused_working_seconds"] = paused
+
+
+@handler(EventKind.ISSUE_RESULT)
+def _issue_result(ctx: Context) -> None:
+    dossier = ctx.dossier
+    results = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT)
+    if ctx.params.attachment is not None:
+        results = results.filter(pk=ctx.params.attachment)
+    result = results.order_by("-pk").first()
+    if result is None:
+        raise MotCuaError("result_file_required", _("Attach the signed result file before issuing it."),
+                          location="attachment")
+    dossier.result_issued_at = ctx.now
+    ctx.event_data["result"] = {"attachment": result.pk, "sha256": result.sha256, "name": result.original_name}
+    _enter_step(ctx, dossier.step_index + 1)
+
+
+@handler(EventKind.RETURN_RESULT)
+def _return_result(ctx: Context) -> None:
+    dossier = ctx.dossier
+    _close(ctx, Status.RETURNED)
+    dossier.returned_at = ctx.now
+    dossier.returned_to = ctx.params.recipient
+    dossier.delivery = ctx.params.delivery
+    dossier.timeliness = deadlines.timeliness(dossier, dossier.result_issued_at or ctx.now)
+
+
+@handler(EventKind.WITHDRAW)
+def _withdraw(ctx: Context) -> None:
+    ctx.event_data["reason"] = ctx.params.reason
+    _close(ctx, Status.WITHDRAWN)
+
+
+@handler(EventKind.APOLOGIZE)
+def _apologize(ctx: Context) -> None:
+    dossier = ctx.dossier
+    new_date = ctx.params.new_due_at
+    if timezone.is_naive(new_date):
+        new_date = timezone.make_aware(new_date)
+    rules.check_apology(dossier, ctx.now, new_date)
+    dossier.apology_due_at = new_date
+    ctx.event_data["reason"] = ctx.params.reason
+    ctx.event_data["previous_due_at"] = dossier.due_at
+
+
+
+
+def apology_default_date(dossier: Dossier, extra_days: int = 3) -> datetime | None:
+    """A suggestion for the apology form: a few working days after the current due date."""
+    if dossier.due_at is None:
+        return None
+    return deadlines.calendar().add_working_days(dossier.due_at, extra_days)

@@ -1,0 +1,222 @@
+"""Submitting (online) or receiving (counter, post office) a dossier: :func:`create_dossier`, idempotent with a key.
+
+One transaction takes the dossier's number, writes the dossier, its agencies and components and records its
+``submit`` event (``dossiers.events.record``); a counter reception with ``receive`` also takes the ``receive``
+action in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Agency, Counter, Role
+from motcua.agencies.selectors import RECEIVING_KINDS
+from motcua.catalog import eforms, fees
+from motcua.catalog.models import Channel, Delivery
+from motcua.catalog.selectors import procedure_version
+from motcua.core import identity
+from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.dossiers import audit, routing, rules
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.codes import next_code
+from motcua.dossiers.errors import Conflict
+from motcua.dossiers.events import record
+from motcua.dossiers.machine import Forbidden
+from motcua.dossiers.models import Dossier, DossierAgency, DossierComponent, IdempotencyKey
+from motcua.dossiers.schema import Applicant, DossierIn
+from motcua.dossiers.services.actions import missing_components, take_action
+from motcua.dossiers.services.applicant import check_applicant, own_applicant
+from motcua.dossiers.services.base import now_or, validate
+from motcua.dossiers.statuses import EventKind, Status
+from motcua.geo.models import AdministrativeUnit
+
+
+def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
+    if data.receiving_agency:
+        agency = Agency.objects.filter(identifier_code=data.receiving_agency, is_active=True).first()
+        if agency is None:
+            raise NotFound("agency_not_found", _("No agency has the code %(code)s."),
+                           {"code": data.receiving_agency[:30]}, "receiving_agency")
+    else:
+        mine = list(Agency.objects.filter(pk__in=actor.agencies_with(Role.RECEPTION, Role.POSTAL),
+                                          kind__in=RECEIVING_KINDS))
+        if len(mine) != 1:
+            raise MotCuaError("receiving_agency_required",
+                              _("Say which service point receives the dossier (receiving_agency)."),
+                              location="receiving_agency")
+        agency = mine[0]
+    if agency.kind not in RECEIVING_KINDS:
+        raise MotCuaError("not_a_service_point", _("%(agency)s does not receive dossiers."),
+                          {"agency": agency.name}, "receiving_agency")
+    # a boundary-free procedure may be received at any service point of the province (DESIGN.md §3)
+    receives = version.boundary_free or version.procedure.agencies.filter(pk=agency.pk).exists()
+    if not receives:
+        raise MotCuaError(
+            "not_received_here", _("%(agency)s does not receive dossiers of this procedure."),
+            {"agency": agency.name}, "receiving_agency",
+        )
+    return agency
+
+
+def request_fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def create_dossier(
+    *, actor: Actor, data: dict[str, Any], now: datetime | None = None, idempotency_key: str = "",
+) -> tuple[Dossier, bool]:
+    """Submit (online) or receive (counter, post office) a dossier. Returns the dossier and whether it is new.
+
+    With an ``idempotency_key`` a retry of the same request returns the first dossier instead of a second one;
+    the key's unique constraint decides between racing retries.
+    """
+    parsed: DossierIn = validate(DossierIn, data)
+    if idempotency_key:
+        if actor.user_id is None:
+            raise Forbidden("sign_in_required", _("Sign in to submit a dossier."))
+        existing = _replay(actor, idempotency_key, data)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            dossier = _create(actor, parsed, now_or(now))
+            if idempotency_key:
+                with transaction.atomic():
+                    assert actor.user_id is not None
+                    IdempotencyKey.objects.create(
+                        user_id=actor.user_id, key=idempotency_key[:200], request_hash=request_fingerprint(data),
+                        dossier=dossier,
+                    )
+    except IntegrityError:
+        if idempotency_key:
+            existing = _replay(actor, idempotency_key, data)
+            if existing is not None:
+                return existing, False
+        raise
+    return dossier, True
+
+
+def _replay(actor: Actor, key: str, data: dict[str, Any]) -> Dossier | None:
+    assert actor.user_id is not None
+    record = IdempotencyKey.objects.filter(user_id=actor.user_id, key=key[:200]).select_related("dossier").first()
+    if record is None:
+        return None
+    if record.request_hash != request_fingerprint(data):
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for a different request."),
+            location="Idempotency-Key",
+        )
+    return record.dossier
+
+
+def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
+    if actor.identity is not None and data.channel == Channel.ONLINE:  # a citizen's own account, not staff
+        data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), actor.identity))
+    version = procedure_version(data.procedure, on=timezone.localdate(now))
+    errors = check_applicant(data.applicant)
+    if data.channel not in version.channels:
+        errors.append(MotCuaError(
+            "channel_not_offered", _("This procedure cannot be submitted through “%(channel)s”."),
+            {"channel": Channel(data.channel).label}, "channel",
+        ))
+    if data.delivery not in version.result_delivery:
+        errors.append(MotCuaError(
+            "delivery_not_offered", _("This procedure's result cannot be delivered that way."), location="delivery",
+        ))
+    if data.delivery == Delivery.POST and not data.delivery_address:
+        errors.append(MotCuaError("address_required", _("Give the address the post should deliver the result to."),
+                                  location="delivery_address"))
+    catalog_components = list(version.components.all())
+    received = {c.order: c for c in data.components}
+    for item in data.components:
+        if not 1 <= item.order <= len(catalog_components):
+            errors.append(MotCuaError(
+                "unknown_component", _("The procedure has no component number %(order)s."),
+                {"order": item.order}, "components",
+            ))
+    front = data.channel != Channel.ONLINE
+    if front and data.receive:
+        missing = [
+            c.name_vi for i, c in enumerate(catalog_components, start=1)
+            if c.required and not (i in received and received[i].received)
+        ]
+        if missing:
+            errors.append(missing_components(missing, "components"))
+    form: dict[str, Any] = {}
+    # the e-form is the online dossier's declaration; at a counter the paper declaration is one of the components
+    if data.channel == Channel.ONLINE or data.form:
+        try:
+            form = eforms.clean(eforms.fields_of(version), data.form)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    offered = {e["code"] for e in fees.exemptions_of(version)}
+    errors.extend(
+        MotCuaError("unknown_exemption", _("This procedure's fees have no exemption %(code)s."), {"code": code},
+                    "exemptions")
+        for code in data.exemptions if code not in offered
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    agency = _receiving_agency(data, actor, version)
+    if front and not actor.roles_at(agency.pk) & {Role.RECEPTION, Role.POSTAL}:
+        raise Forbidden("not_reception_staff", _("Only reception or postal staff of %(agency)s receive dossiers here."),
+                        {"agency": agency.name})
+    counter = None
+    if data.counter is not None:
+        counter = Counter.objects.filter(agency=agency, number=data.counter).first()
+        if counter is None:
+            raise MotCuaError("unknown_counter", _("%(agency)s has no counter number %(number)s."),
+                              {"agency": agency.name, "number": data.counter}, "counter")
+    chosen_unit = None
+    if data.competent_unit:
+        chosen_unit = AdministrativeUnit.objects.filter(code=data.competent_unit).first()
+        if chosen_unit is None:
+            raise MotCuaError("unknown_unit", _("No administrative unit has the code %(code)s."),
+                              {"code": data.competent_unit[:20]}, "competent_unit")
+    unit = routing.competent_unit(version, agency, chosen_unit)
+    plan = routing.plan(version, agency, unit)
+    applicant = data.applicant
+    dossier = Dossier(
+        code=next_code(agency, timezone.localdate(now)),
+        procedure=version.procedure, version=version, rules_version=rules.ruleset_on(now).code,
+        applicant_kind=applicant.kind, applicant_name=applicant.name,
+        applicant_id_number=identity.normalize(applicant.id_number), applicant_phone=applicant.phone,
+        applicant_email=applicant.email, applicant_address=applicant.address,
+        channel=data.channel, paper=front, receiving_agency=agency, counter=counter, competent_unit=unit,
+        delivery=data.delivery, delivery_address=data.delivery_address,
+        # a citizen's or business's own account submitting online becomes the dossier's applicant account
+        applicant_user_id=actor.user_id if not front and not actor.roles else None,
+        form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
+        fee_total=fees.quote(version, data.exemptions, form).total,
+        status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],
+        submitted_at=now,
+    )
+    dossier.save(force_insert=True)
+    DossierAgency.objects.bulk_create(
+        [DossierAgency(dossier=dossier, agency_id=a) for a in sorted({agency.pk, *(s["agency"] for s in plan)})]
+    )
+    DossierComponent.objects.bulk_create([
+        DossierComponent(
+            dossier=dossier, component=c, order=i, name=c.name_vi, required=c.required,
+            originals=received[i].originals if i in received else 0,
+            copies=received[i].copies if i in received else 0,
+            received=bool(i in received and received[i].received),
+        )
+        for i, c in enumerate(catalog_components, start=1)
+    ])
+    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=plan[0]["role"] if front else "", agency_id=agency.pk,
+           moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components]},
+           changes=audit.snapshot(dossier))
+    if front and data.receive:
+        dossier = take_action(dossier, EventKind.RECEIVE, actor, {}, now, None)
+    return dossier
+
+

@@ -1,0 +1,104 @@
+"""A dossier's files: :func:`attach` (a scan, a supplement, the result) and :func:`issue_result` (the signed
+result file and the ``issue_result`` action, in one transaction).
+
+Every file is checked by its content (``core.uploads.check_upload``) before anything is written; it is stored
+inside ``core.files.atomic_with_files`` so that a rollback deletes it again; its ``attach`` event goes through
+``dossiers.events.record``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO, Any
+
+from django.core.files.base import File
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Role
+from motcua.core.errors import MotCuaError
+from motcua.core.files import atomic_with_files, stored
+from motcua.core.uploads import CheckedFile, check_upload
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.errors import Conflict, DossierNotFound
+from motcua.dossiers.events import record
+from motcua.dossiers.machine import Forbidden, authorize, is_applicant
+from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
+from motcua.dossiers.services.actions import perform
+from motcua.dossiers.services.base import now_or
+from motcua.dossiers.statuses import TERMINAL, EventKind, Status
+
+
+def attach(
+    code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
+    component: int | None = None, size: int | None = None, now: datetime | None = None,
+    extra: dict[str, Any] | None = None, checked: CheckedFile | None = None,
+) -> Attachment:
+    """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from).
+
+    ``checked``: the file was already checked by content when the applicant gave it (a draft's file, a
+    data-warehouse document), so it is not parsed again here, inside the submission's transaction."""
+    dossier = Dossier.objects.filter(code=code).first()
+    if dossier is None:
+        raise DossierNotFound(code)
+    if kind not in AttachmentKind.values:
+        raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": kind[:20]}, "kind")
+    if dossier.status in TERMINAL:
+        raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
+    if not _may_attach(dossier, actor, kind):
+        raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
+    checked = checked or check_upload(file, name, size)
+    with atomic_with_files():  # the file is deleted again if this, or the operation it is part of, rolls back
+        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        target = None
+        if component is not None:
+            target = DossierComponent.objects.filter(dossier=dossier, order=component).first()
+            if target is None:
+                raise MotCuaError("unknown_component", _("The procedure has no component number %(order)s."),
+                                  {"order": component}, "component")
+        attachment = Attachment(
+            dossier=dossier, component=target, kind=kind, original_name=name[:255],
+            content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+            uploaded_by_id=actor.user_id,
+        )
+        attachment.file.save(name[:100], File(file, name=name), save=False)
+        stored(attachment.file.storage, attachment.file.name)
+        attachment.save()
+        record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
+               data={"attachment": attachment.pk, "kind": kind, "name": name[:255], "sha256": checked.sha256,
+                     "size": checked.size, "component": component, **(extra or {})})
+    return attachment
+
+
+
+def issue_result(
+    code: str, *, actor: Actor, file: IO[bytes] | None = None, name: str = "", size: int | None = None,
+    attachment: int | None = None, note: str = "", revision: int | None = None, now: datetime | None = None,
+) -> Dossier:
+    """Issue the signed result: store its ``file`` (or use the result file ``attachment`` stored before) and take
+    the ``issue_result`` action, in one transaction: if the action is refused (not yours, not now, a changed
+    ``revision``) neither the file nor its ``attach`` event is kept."""
+    checked = check_upload(file, name or "result", size) if file is not None else None
+    with atomic_with_files():
+        if file is not None:
+            found = Dossier.objects.filter(code=code).first()
+            if found is not None:  # before storing a file for an action refused anyway: the action's own error
+                authorize(found, EventKind.ISSUE_RESULT, actor)
+            result = attach(code, actor=actor, file=file, name=name or "result", kind=AttachmentKind.RESULT,
+                            size=size, now=now, checked=checked)
+            attachment = result.pk
+        return perform(code, EventKind.ISSUE_RESULT, actor=actor, params={"note": note, "attachment": attachment},
+                       revision=revision, now=now)
+
+
+def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
+    """Staff of the receiving point or the holder add files (results: the holder's signer or processing officer);
+    the applicant of an online dossier adds its documents while it awaits reception, and supplements when asked."""
+    if is_applicant(dossier, actor):
+        return (kind == AttachmentKind.SCAN and dossier.status == Status.SUBMITTED) or (
+            kind == AttachmentKind.SUPPLEMENT and dossier.status == Status.SUPPLEMENT_REQUESTED)
+    if kind == AttachmentKind.RESULT:
+        return bool(actor.roles_at(dossier.current_agency_id) & {Role.SIGNER, Role.PROCESSING})
+    return any(actor.roles_at(a) for a in (dossier.receiving_agency_id, dossier.current_agency_id))
+
+
