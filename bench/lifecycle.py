@@ -346,11 +346,11 @@ def main() -> None:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"  floor: one-row ORM read {r['floor_orm_per_s']:,}/s in-process · one-row view through HTTP "
                   f"{r['floor_http_per_s']:,}/s ({r['floor_http_ms']} ms)")
-            print(f"  lifecycles, services: {r['service_per_s']:6.1f}/s ({r['service_ms']} ms each, "
-                  f"{r['events_per_lifecycle']} events, {r['statements_per_lifecycle']} SQL statements: "
-                  f"{r['statements_per_action']} per action)")
-            print(f"  lifecycles, HTTP:     {r['http_per_s']:6.1f}/s ({r['http_ms']} ms each; "
-                  f"{r['http_ms'] / r['floor_http_ms']:.0f} one-row views)")
+            print(f"  lifecycles, services: {r['service_per_s']:6.1f}/s ({r['service_ms']} ms each = "
+                  f"{r['floor_orm_per_s'] / r['service_per_s']:.0f} one-row reads; {r['events_per_lifecycle']} "
+                  f"events, {r['statements_per_lifecycle']} SQL statements: {r['statements_per_action']} per action)")
+            print(f"  lifecycles, HTTP:     {r['http_per_s']:6.1f}/s ({r['http_ms']} ms each = "
+                  f"{r['floor_http_per_s'] / r['http_per_s']:.0f} one-row views)")
             print(f"  {r['dossiers']:,} dossiers inserted in {r['bulk_insert_s']} s; median opens:")
             print(f"    queue 'to act on' {r['queue_todo_ms']} ms · 'overdue' {r['queue_overdue_ms']} ms · "
                   f"'mine' {r['queue_mine_ms']} ms · API list {r['api_list_ms']} ms · "
