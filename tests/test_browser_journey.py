@@ -19,6 +19,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from motcua.demo import DEMO_PASSWORD
 from motcua.documents.models import StoredDocument
@@ -106,7 +107,10 @@ def act(page: Any, action: str, fill: Any = None) -> None:
     # the panel is swapped by htmx: wait for a new revision (polled from here, the page's policy forbids eval)
     for _ in range(200):
         current = page.locator("#dossier-panel input[name=revision]")
-        if current.count() == 0 or current.first.input_value() != revision:
+        try:  # a swap between count() and the read leaves no form to read (no action left): swapped
+            if current.count() == 0 or current.first.input_value(timeout=1000) != revision:
+                break
+        except PlaywrightTimeout:
             break
         page.wait_for_timeout(50)
     assert page.locator("#action-error").count() == 0, page.locator("#action-error").inner_text()

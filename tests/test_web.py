@@ -65,7 +65,7 @@ def test_the_configured_header_is_the_one_read(settings: Any) -> None:
 
 
 def test_the_payment_gateway_is_given_the_same_address(settings: Any) -> None:
-    from motcua.payments.views import _remote_addr
+    from motcua.payments.webhooks import remote_addr as _remote_addr
 
     settings.MOTCUA_TRUSTED_PROXIES = []
     assert _remote_addr(request(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.100.1")) == "203.0.113.7"

@@ -191,7 +191,7 @@ class FeeItem(models.Model):
     name_vi = models.CharField(_("fee or charge"), max_length=500)
     amount = models.PositiveBigIntegerField(_("amount (VND)"))
     note = models.TextField(_("exemptions and conditions"), blank=True)
-    # [{"code", "name_vi", "name_en", "percent"}]: who pays less (percent off, 100 = exempt); see payments.fees
+    # [{"code", "name_vi", "name_en", "percent"}]: who pays less (percent off, 100 = exempt); see catalog.fees
     exemptions = models.JSONField(_("exemptions"), default=list, blank=True)
     # the name of an e-form number field the amount is multiplied by (e.g. "copies": 8,000 đ per copy)
     per_field = models.CharField(_("per (e-form number field)"), max_length=40, blank=True)

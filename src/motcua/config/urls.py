@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.accounts.lockout import AdminLoginForm
 from motcua.api.urls import api
 from motcua.api.urls import not_found as api_not_found
-from motcua.portal import views as portal_views
+from motcua.portal.views import catalog as portal_catalog
 
 admin.site.site_header = _("MotCua administration")
 admin.site.site_title = _("MotCua")
@@ -18,13 +18,14 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("tai-khoan/", include("motcua.accounts.urls")),
-    path("thanh-toan/", include("motcua.payments.urls")),
-    path("danh-gia/", include("motcua.feedback.urls")),
-    path("workspace/phan-anh/", include("motcua.feedback.workspace_urls")),
+    # citizen and public pages: the portal; staff pages: the workspace (each URL conf names its namespace)
+    path("tai-khoan/", include("motcua.portal.accounts_urls")),
+    path("thanh-toan/", include("motcua.portal.payments_urls")),
+    path("danh-gia/", include("motcua.portal.feedback_urls")),
+    path("workspace/phan-anh/", include("motcua.workspace.feedback_urls")),
     path("workspace/", include("motcua.workspace.urls")),
     # only the catalogue's public forms; dossier files are served by the workspace and the portal, which check access
-    path(f"{settings.MEDIA_URL.strip('/')}/forms/<path:name>", portal_views.form_file, name="form_file"),
+    path(f"{settings.MEDIA_URL.strip('/')}/forms/<path:name>", portal_catalog.form_file, name="form_file"),
     path("", include("motcua.portal.urls")),
 ]
 # Django's own error pages, in the API's JSON shape under /api/

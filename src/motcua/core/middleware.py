@@ -103,7 +103,7 @@ def refusal(request: HttpRequest, error: MotCuaError) -> HttpResponse:
 
 def body_limit() -> int:
     """``MOTCUA_MAX_REQUEST_MB`` (50 MB by default): a reception form with several scans fits; each file is
-    further limited to ``MOTCUA_MAX_UPLOAD_MB`` by ``documents.validation``."""
+    further limited to ``MOTCUA_MAX_UPLOAD_MB`` by ``core.uploads``."""
     return int(settings.MOTCUA_MAX_REQUEST_MB) * 1024 * 1024
 
 

@@ -79,6 +79,25 @@ def place_name(agency: Agency) -> str:
 
 # --- the control slip's rows ---------------------------------------------------------------------------
 
+# The control slip (Mẫu 05) is a form of the law, printed in Vietnamese whatever the reader's language.
+HANDOVER_LABELS: dict[str, str] = {
+    EventKind.SUBMIT: "Nộp hồ sơ",
+    EventKind.RECEIVE: "Tiếp nhận hồ sơ",
+    EventKind.FORWARD: "Chuyển bước tiếp theo",
+    EventKind.APPROVE: "Phê duyệt",
+    EventKind.ISSUE_RESULT: "Ký, ban hành kết quả",
+    EventKind.SEND_BACK: "Trả lại bước trước",
+    EventKind.RETURN_RESULT: "Trả kết quả",
+}
+
+
+def handover_label(action: str, from_step: int | None, to_step: int | None) -> str:
+    """What the control slip calls a hand-over: a transfer inside one step is a transfer to another agency."""
+    if action == EventKind.TRANSFER:
+        return "Chuyển cơ quan khác giải quyết" if from_step == to_step else "Chuyển hồ sơ đến cơ quan giải quyết"
+    return HANDOVER_LABELS.get(action, action)
+
+
 
 def _step_due(cal: WorkingCalendar, state: dict[str, Any], plan: list[dict[str, Any]], index: int | None
               ) -> datetime | None:
@@ -102,7 +121,8 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
     dossier's state is replayed from the events' ``changes`` so each row uses the plan, step start and step due
     moment in force at that time. Each row is a dict:
 
-    ``seq``, ``action``, ``at`` (aware datetime) and ``moment`` (:class:`Moment`);
+    ``seq``, ``action``, ``label`` (the slip's Vietnamese name for it), ``at`` (aware datetime) and
+    ``moment`` (:class:`Moment`);
     ``from_step``/``to_step`` (indexes) and ``from_step_name``/``to_step_name``;
     ``giver_agency``/``giver_name`` (for a submission: no agency, the applicant's name);
     ``receiver_agency``/``receiver_name`` (for a return of the result: no agency, who received it);
@@ -139,6 +159,7 @@ def control_rows(dossier: Dossier, events: list[Event] | None = None,
         row: dict[str, Any] = {
             "seq": event.seq,
             "action": event.action,
+            "label": handover_label(event.action, event.from_step, event.to_step),
             "at": event.at,
             "moment": moment(event.at),
             "from_step": event.from_step,

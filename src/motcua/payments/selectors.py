@@ -29,7 +29,7 @@ def declared_exemptions(dossier: Dossier) -> list[str]:
 
 
 def fee_lines(dossier: Dossier) -> list[FeeLine]:
-    """The dossier's fee items with the declared exemptions applied (``payments.fees.quote``)."""
+    """The dossier's fee items with the declared exemptions applied (``catalog.fees.quote``)."""
     return quote(dossier.version, declared_exemptions(dossier), dossier.form_data or {}).lines
 
 

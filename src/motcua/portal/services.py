@@ -21,23 +21,25 @@ from pydantic import ValidationError as PydanticError
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
-from motcua.catalog import eforms
+from motcua.catalog import eforms, fees
 from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
+from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import procedure_version
-from motcua.core.errors import MotCuaError, NotFound, ValidationFailed, from_pydantic
+from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
+from motcua.core.uploads import CheckedFile, check_upload
 from motcua.documents import services as warehouse
 from motcua.documents.pdf import as_pdf, pdf_name
-from motcua.documents.validation import CheckedFile, check_upload
 from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.machine import Status, authorize
+from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
-from motcua.payments import fees
+from motcua.dossiers.statuses import EventKind
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
+from motcua.portal.selectors import missing_items
 
 ONLINE_POINT_KINDS = (AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP)
 
@@ -46,9 +48,16 @@ class DraftExpired(MotCuaError):
     status = 410
 
 
+def submits_online(version: ProcedureVersion) -> bool:
+    """Whether a dossier of this version can be submitted online (what the procedure page offers, and the wizard
+    accepts): an online channel, an online level, and the procedure in force (not suspended or abolished)."""
+    return (Channel.ONLINE in version.channels and version.online_level != OnlineLevel.NONE
+            and version.status == CatalogStatus.ACTIVE)
+
+
 def online_version(code: str) -> ProcedureVersion:
     version = procedure_version(code)
-    if Channel.ONLINE not in version.channels or version.online_level == OnlineLevel.NONE:
+    if not submits_online(version):
         raise MotCuaError("not_online", _("This procedure cannot be submitted online; see where to submit it."))
     return version
 
@@ -86,11 +95,6 @@ def _nearest(points: list[Agency], address: str) -> Agency | None:
     local = [a for a in matches if not a.unit.is_province]  # the ward's point before the province's center
     chosen = local or matches
     return chosen[0] if len(chosen) == 1 else None
-
-
-def open_drafts(owner: Any) -> Any:
-    return Draft.objects.filter(owner=owner, dossier__isnull=True, expires_at__gt=timezone.now()).select_related(
-        "version", "version__procedure")
 
 
 def _touch(draft: Draft) -> None:
@@ -318,18 +322,10 @@ def restart(*, draft: Draft) -> Draft:
 # --- after submission: the applicant's own actions --------------------------------------------------------------
 
 
-def missing_items(dossier: Dossier) -> list[dict[str, str]]:
-    """What the last supplement request asked for (document and reason), while it is pending."""
-    if dossier.status != Status.SUPPLEMENT_REQUESTED:
-        return []
-    event = dossier.events.filter(action="request_supplement").order_by("-seq").first()
-    return list(event.data.get("missing", [])) if event is not None else []
-
-
 def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: str = "") -> Dossier:
     """Answer a supplement request online: one file per missing item, then the dossier goes back to the agency.
     The machine decides first (as it decides whether the page shows the form), before any file is read."""
-    authorize(dossier, "supplement", actor)
+    authorize(dossier, EventKind.SUPPLEMENT, actor)
     missing = missing_items(dossier)
     if not missing:
         raise MotCuaError("no_supplement_requested", _("No supplement is requested for this dossier now."))
@@ -350,13 +346,5 @@ def supplement(*, dossier: Dossier, actor: Actor, files: dict[int, Any], note: s
                                     extra={"missing": missing[index]["document"]})
             if order is not None:
                 received.append(order)
-        return dossier_services.perform(dossier.code, "supplement", actor=actor,
+        return dossier_services.perform(dossier.code, EventKind.SUPPLEMENT, actor=actor,
                                         params={"received": received, "note": note[:2000]})
-
-
-def find_own(owner_id: int | None, code: str) -> Dossier:
-    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
-        code=code, applicant_user_id=owner_id).first() if owner_id else None
-    if dossier is None:
-        raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
-    return dossier

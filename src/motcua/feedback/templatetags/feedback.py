@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from motcua.feedback import selectors
+from motcua.feedback.forms import survey_context
 
 register = template.Library()
 
@@ -19,8 +20,6 @@ def dossier_rating(dossier: Any, user: Any) -> selectors.DossierRating:
 def survey_form(values: Any = None, errors: Any = None, ask_on_time: bool = True) -> dict[str, Any]:
     """``{% survey_form values errors ask_on_time as s %}``: the choices, values typed so far and errors of the
     one-minute survey's fields (``feedback/_survey_fields.html``)."""
-    from motcua.feedback.views import survey_context
-
     context = survey_context(values, errors, ask_on_time=bool(ask_on_time))
     context["general"] = context["errors"].get("", [])
     return context

@@ -1,6 +1,6 @@
-"""Public pages of the feedback app (under ``/danh-gia/``): the applicant's rating of a returned dossier, the
-one-minute QR surveys (counter and receipt), the counters' printable QR sheet, and the feedback/petition form with
-its lookup and the public list of published answers.
+"""The public pages of feedback (under ``/danh-gia/``, URL names ``feedback:…``): the applicant's rating of a
+returned dossier, the one-minute QR surveys (counter and receipt), the counters' printable QR sheet, and the
+feedback/petition form with its lookup and the public list of published answers.
 
 Views parse the request, call ``feedback.services`` / ``feedback.selectors`` and render; no rule lives here.
 Nothing on these pages shows a person's name or contact, except the sender's own petition to its sender.
@@ -19,62 +19,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from django_htmx.middleware import HtmxDetails
 
 from motcua.accounts.decorators import citizen_of
 from motcua.agencies.selectors import agency_by_code
-from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
-from motcua.core.web import client_ip, public_url
+from motcua.core.errors import MotCuaError, NotFound
+from motcua.core.formats import qr_svg
+from motcua.core.web import HtmxHttpRequest, client_ip, public_url
 from motcua.feedback import selectors, services
-from motcua.feedback.models import PetitionKind, Score
-from motcua.portal.qr import qr_svg
+from motcua.feedback.forms import field_errors, parse_answers, survey_context
+from motcua.feedback.models import PetitionKind, PetitionStatus
 
 PAGE_SIZE = 20
 SENT_SESSION_KEY = "feedback_petition_sent"
-YES_NO_QUESTIONS = ("guidance_clear", "staff_courteous", "on_time")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def field_errors(exc: MotCuaError) -> dict[str, list[str]]:
-    """An error's messages by form field (``""`` for those that belong to no field)."""
-    items = exc.errors if isinstance(exc, ValidationFailed) else [exc]
-    errors: dict[str, list[str]] = {}
-    for error in items:
-        errors.setdefault(error.location, []).append(error.text())
-    return errors
-
-
-def _yes_no(value: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get(value or "")
-
-
-def parse_answers(post: QueryDict) -> services.Answers:
-    raw = post.get("score", "")
-    return services.Answers(
-        score=int(raw) if raw.isdigit() and len(raw) == 1 else None,
-        guidance_clear=_yes_no(post.get("guidance_clear")),
-        staff_courteous=_yes_no(post.get("staff_courteous")),
-        on_time=_yes_no(post.get("on_time")),
-        comment=post.get("comment", ""),
-    )
-
-
-def survey_context(values: QueryDict | dict[str, Any] | None = None,
-                   errors: dict[str, list[str]] | None = None, *, ask_on_time: bool = True) -> dict[str, Any]:
-    """What ``feedback/_survey_fields.html`` needs: the choices, the values typed so far and the errors."""
-    questions = [("guidance_clear", _("Was the guidance clear?")),
-                 ("staff_courteous", _("Were the staff courteous?"))]
-    if ask_on_time:
-        questions.append(("on_time", _("Was the result on time?")))
-    return {
-        "scores": Score.choices,
-        "questions": questions,
-        "values": values or {},
-        "errors": errors or {},
-    }
 
 
 def browser_key(request: HttpRequest) -> str:
@@ -251,11 +207,12 @@ def petition_lookup(request: HttpRequest) -> HttpResponse:
         if found is None:
             error, status = _("No feedback or petition matches this code and contact."), 404
     return render(request, "feedback/petition_lookup.html",
-                  {"code": code[:30], "petition": found, "error": error}, status=status)
+                  {"code": code[:30], "petition": found, "error": error, "PetitionStatus": PetitionStatus},
+                  status=status)
 
 
 @require_safe
 def published(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.published_petitions(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "feedback/published.html", {"page": page})
+    return render(request, "feedback/published.html", {"page": page, "PetitionStatus": PetitionStatus})
 

@@ -1,8 +1,8 @@
-"""Staff pages of the feedback app, under /workspace/phan-anh/."""
+"""The staff pages of feedback, under ``/workspace/phan-anh/`` (URL names ``feedback_staff:…``)."""
 
 from django.urls import path
 
-from motcua.feedback import workspace_views as views
+from motcua.workspace.views import petitions as views
 
 app_name = "feedback_staff"
 

@@ -1,6 +1,9 @@
+"""The citizen account's pages, under ``/tai-khoan/`` (URL names ``accounts:…``)."""
+
 from django.urls import path
 
-from motcua.accounts import oidc, views
+from motcua.accounts import oidc
+from motcua.portal.views import accounts as views
 
 app_name = "accounts"
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from motcua.agencies.selectors import agency_by_code, service_points
 from motcua.catalog.models import Level, ProcedureVersion
+from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import (
     SearchFilters,
     due_at,
@@ -29,16 +28,14 @@ from motcua.catalog.selectors import (
 )
 from motcua.core.calendar import calendar_for
 from motcua.core.errors import MotCuaError, NotFound, TooManyRequests
-from motcua.core.web import public_url, throttle
+from motcua.core.formats import qr_png, qr_svg
+from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
-from motcua.portal.qr import qr_png, qr_svg
+from motcua.portal import selectors
+from motcua.portal.services import submits_online
 
 PAGE_SIZE = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_safe
@@ -91,8 +88,10 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         "url": url,
         "qr": qr_svg(url, title=version.procedure.code),
         "now": now,
+        "in_force": version.status == CatalogStatus.ACTIVE,
+        "online": submits_online(version),
         "due": due_at(version, now, calendar_for()),
-        "fee_total": sum(f.amount for f in version.fees.all()),
+        "fee_total": selectors.fee_total(version),
     }
     return render(request, "portal/procedure.html", context)
 
@@ -107,7 +106,7 @@ def procedure_qr(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/agencies.html", {"agencies": service_points().order_by("kind", "name")})
+    return render(request, "portal/agencies.html", {"agencies": selectors.service_points_by_kind()})
 
 
 @require_safe
@@ -166,8 +165,7 @@ def track(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    selectors.database_answers()
     return JsonResponse({"status": "ok"})
 
 

@@ -1,4 +1,4 @@
-"""Staff pages of the feedback app (under ``/workspace/phan-anh/``): the petitions of one's agencies, answering
+"""The staff pages of feedback (under ``/workspace/phan-anh/``): the petitions of one's agencies, answering
 and publishing them, and the ratings of one's agencies. Every query is scoped by the agencies the signed-in staff
 member belongs to (``feedback.selectors``); another agency's petition is "not found"."""
 
@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers.actors import Actor
 from motcua.feedback import selectors, services
+from motcua.feedback.forms import field_errors
 from motcua.feedback.models import PetitionStatus
-from motcua.feedback.views import field_errors
+from motcua.workspace import selectors as page_selectors
 
 PAGE_SIZE = 25
 RATINGS_DAYS = 30
@@ -31,12 +32,10 @@ RATINGS_SHOWN = 100
 def petitions(request: HttpRequest) -> HttpResponse:
     actor = Actor.for_user(request.user)
     status = request.GET.get("status", "")
-    queryset = selectors.petitions_for(actor)
-    if status in PetitionStatus.values:
-        queryset = queryset.filter(status=status)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(page_selectors.petitions(actor, status), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "feedback/staff/petitions.html", {
-        "actor": actor, "page": page, "status": status, "statuses": PetitionStatus.choices})
+        "actor": actor, "page": page, "status": status, "statuses": PetitionStatus.choices,
+        "PetitionStatus": PetitionStatus})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -64,7 +63,8 @@ def petition(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("feedback_staff:petition", code=code)
     return render(request, "feedback/staff/petition.html", {
         "actor": actor, "p": found, "values": values, "errors": errors,
-        "events": selectors.petition_events(found)}, status=status)
+        "events": selectors.petition_events(found),
+        "PetitionStatus": PetitionStatus}, status=status)
 
 
 @require_safe
@@ -80,4 +80,4 @@ def ratings(request: HttpRequest) -> HttpResponse:
         "actor": actor, "agencies": agencies, "summary": summary, "days": RATINGS_DAYS,
         "share": round(summary.share_satisfied * 100) if summary.share_satisfied is not None else None,
         "scores": [(score, label, summary.by_score.get(score, 0)) for score, label in selectors.Score.choices],
-        "rows": selectors.ratings_for(actor, since, now)[:RATINGS_SHOWN], "shown": RATINGS_SHOWN})
+        "rows": page_selectors.latest_ratings(actor, since, now, RATINGS_SHOWN), "shown": RATINGS_SHOWN})

@@ -1,15 +1,17 @@
-"""Pages and endpoints of payments: they parse, call ``payments.services``/``selectors`` and render.
+"""The citizen's payment pages (under ``/thanh-toan/``, URL names ``payments:…``): they parse, call
+``payments.services`` / ``selectors`` and render.
 
 - ``payments:start`` (POST ``/thanh-toan/<code>/``): start paying a dossier's fee, off to the gateway;
 - ``payments:return`` (GET ``/thanh-toan/ket-qua/``): where the gateway sends the citizen back;
-- ``payments:ipn`` (GET ``/thanh-toan/ipn/``): the gateway's server-to-server notification (no CSRF: it is
-  authenticated by its signature);
 - ``payments:receipt`` (GET ``/thanh-toan/bien-lai/<number>.pdf``): the electronic receipt;
 - ``payments:sandbox`` (``/thanh-toan/sandbox/``): the SANDBOX gateway's page, when it is the gateway in use.
+
+The gateway's server-to-server notification (``payments:ipn``) is not a page: it is ``payments.webhooks.ipn``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,7 +19,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from motcua.core.errors import MotCuaError, NotFound
@@ -27,21 +28,27 @@ from motcua.core.web import client_ip, public_url, site_root
 from motcua.payments import receipts, selectors, services
 from motcua.payments.gateways import get_gateway, vnpay
 from motcua.payments.gateways.sandbox import OUTCOMES, SandboxGateway, send_ipn
-from motcua.payments.models import NoticeOutcome, NoticeSource
+from motcua.payments.models import NoticeOutcome, NoticeSource, PaymentStatus
+from motcua.payments.webhooks import remote_addr
 
-# The citizen's page of a dossier (built by the portal work); the return page links back to it.
-DOSSIER_PAGE = "/ho-so-cua-toi/{code}/"
+# the result page's states besides a payment's own status
+REFUSED = "refused"  # the payment could not start (nothing due, dossier closed…): the reason is shown
+INVALID = "invalid"  # the gateway's answer could not be verified
 
 
-def _remote_addr(request: HttpRequest) -> str | None:
-    return client_ip(request) or None
+def _dossier_page(code: str) -> str:
+    return reverse("portal:my_dossier", kwargs={"code": code})
+
+
+def _result(request: HttpRequest, context: Mapping[str, object], status: int = 200) -> HttpResponse:
+    return render(request, "payments/result.html", {
+        **context, "PaymentStatus": PaymentStatus, "REFUSED": REFUSED}, status=status)
 
 
 @require_POST
 def start(request: HttpRequest, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
-        next_page = DOSSIER_PAGE.format(code=code)
-        return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": next_page}))
+        return HttpResponseRedirect(reverse("accounts:login") + "?" + urlencode({"next": _dossier_page(code)}))
     try:
         payment = services.start_payment(
             code=code, user=request.user, return_url=public_url(reverse("payments:return"), request),
@@ -50,9 +57,8 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.text()) from None
     except MotCuaError as exc:
-        context = {"state": "refused", "message": exc.text(), "code": code,
-                   "dossier_url": DOSSIER_PAGE.format(code=code)}
-        return render(request, "payments/result.html", context, status=exc.status)
+        context = {"state": REFUSED, "message": exc.text(), "code": code, "dossier_url": _dossier_page(code)}
+        return _result(request, context, status=exc.status)
     return HttpResponseRedirect(payment.redirect_url)
 
 
@@ -62,31 +68,18 @@ def return_(request: HttpRequest) -> HttpResponse:
     """The citizen back from the gateway: the signed return is verified and applied like an IPN (the IPN may be
     late or lost), then the outcome is shown. One with bad text (a NUL byte…) is kept and shown as invalid."""
     received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.RETURN,
-                                       remote_addr=_remote_addr(request), unreadable=bad_text(request))
+                                       remote_addr=remote_addr(request), unreadable=bad_text(request))
     payment = received.payment
     if received.outcome == NoticeOutcome.REJECTED or payment is None:
-        return render(request, "payments/result.html", {"state": "invalid"}, status=400)
+        return _result(request, {"state": INVALID}, status=400)
     context = {
         "state": payment.status,
         "payment": payment,
         "code": payment.dossier.code,
-        "dossier_url": DOSSIER_PAGE.format(code=payment.dossier.code),
+        "dossier_url": _dossier_page(payment.dossier.code),
         "receipt_url": reverse("payments:receipt", args=[payment.receipt_number]) if payment.receipt_number else "",
     }
-    return render(request, "payments/result.html", context)
-
-
-@keeps_bad_text
-@csrf_exempt
-@require_GET
-def ipn(request: HttpRequest) -> HttpResponse:
-    """Answered in the gateway's protocol whatever it carries: one with bad text (a NUL byte, invalid UTF-8) is
-    rejected as unusable data and kept with the bad characters replaced, like a forged one."""
-    received = services.receive_notice(params=request.GET.dict(), source=NoticeSource.IPN,
-                                       remote_addr=_remote_addr(request), unreadable=bad_text(request))
-    response = HttpResponse(received.reply.body, content_type=received.reply.content_type)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _result(request, context)
 
 
 @require_safe

@@ -1,4 +1,5 @@
-"""Citizen sign-up, sign-in, contact verification, sign-out and the account page (issue 4, item 1).
+"""Citizen sign-up, sign-in, contact verification, sign-out and the account page (issue 4, item 1), under
+``/tai-khoan/`` (the ``accounts`` URL names).
 
 Views parse the form, call :mod:`motcua.accounts.services` and render; refusals come back as
 :class:`MotCuaError` and are shown next to the field they name, with everything typed kept (never a password).
@@ -8,7 +9,6 @@ the middle of a form lands back where they were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,31 +28,11 @@ from motcua.accounts import selectors, services
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
-from motcua.core.errors import MotCuaError, ValidationFailed
+from motcua.core.errors import FormErrors as Errors
+from motcua.core.errors import MotCuaError
 
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a class path, not a password
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "es": "Español"}
-
-
-@dataclass
-class Errors:
-    """The errors of one submission: by form field, and those that belong to no field."""
-
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, exc: MotCuaError) -> Errors:
-        errors = cls()
-        for error in exc.errors if isinstance(exc, ValidationFailed) else [exc]:
-            if error.location:
-                errors.fields.setdefault(error.location, []).append(error.text())
-            else:
-                errors.general.append(error.text())
-        return errors
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.general)
 
 
 def _next(request: HttpRequest) -> str:

@@ -1,8 +1,8 @@
-"""Public pages of the feedback app, under /danh-gia/."""
+"""The public pages of feedback, under ``/danh-gia/`` (URL names ``feedback:…``)."""
 
 from django.urls import path
 
-from motcua.feedback import views
+from motcua.portal.views import feedback as views
 
 app_name = "feedback"
 

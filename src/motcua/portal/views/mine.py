@@ -1,0 +1,149 @@
+"""The citizen's own dossiers ("my dossiers"): the list, a dossier's page with what the applicant may do on it now
+(supplement, withdraw: the buttons the machine allows), its files and slips; and the data warehouse.
+
+Views parse, call ``portal.services`` / ``portal.selectors`` and render; the machine decides what is offered.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from motcua.accounts.decorators import citizen_of, citizen_required
+from motcua.catalog.models import Delivery, OnlineLevel
+from motcua.core.errors import FormErrors, MotCuaError, NotFound
+from motcua.core.responses import private_file, private_pdf
+from motcua.documents import services as warehouse
+from motcua.dossiers import machine
+from motcua.dossiers import selectors as dossier_selectors
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.services import perform
+from motcua.dossiers.slips import available_slips, render_slip
+from motcua.dossiers.statuses import EventKind
+from motcua.portal import selectors, services
+from motcua.portal.views.pending import actor, pending_safe, user_id
+
+PAGE_SIZE = 20
+
+
+@require_safe
+@citizen_required
+def my_dossiers(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.own_dossiers(request.user.pk), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/mine/list.html", {"page": page, "drafts": selectors.open_drafts(request.user)})
+
+
+def _own(request: HttpRequest, code: str) -> Dossier:
+    try:
+        return selectors.find_own(request.user.pk, code)
+    except NotFound:
+        raise Http404 from None
+
+
+@never_cache
+@require_safe
+@citizen_required
+def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
+    return _dossier_page(request, _own(request, code))
+
+
+def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | None = None,
+                  status: int = 200) -> HttpResponse:
+    who = actor(request)
+    context = {
+        "dossier": dossier, "t": dossier_selectors.track(dossier.code), "slips": available_slips(dossier),
+        "results": selectors.results(dossier), "files": selectors.submitted_files(dossier),
+        "missing": selectors.missing_items(dossier), "errors": errors or FormErrors(),
+        "full_online": dossier.version.online_level == OnlineLevel.FULL,
+        "by_post": dossier.delivery == Delivery.POST, "at_counter": dossier.delivery == Delivery.COUNTER,
+        # the page asks the machine, as the POST handlers below do through the services
+        "can_withdraw": machine.may(dossier, EventKind.WITHDRAW, who),
+        "can_supplement": machine.may(dossier, EventKind.SUPPLEMENT, who),
+    }
+    return render(request, "portal/mine/detail.html", context, status=status)
+
+
+@require_POST
+@pending_safe
+def supplement(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _own(request, code)
+    files = {}
+    for key, upload in request.FILES.items():
+        if key.startswith("m") and key[1:].isdigit():
+            files[int(key[1:])] = upload
+    try:
+        services.supplement(dossier=dossier, actor=actor(request), files=files, note=request.POST.get("note", ""))
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("Thank you: your documents were sent and the dossier went back to the agency."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_POST
+@pending_safe
+def withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _own(request, code)
+    try:
+        perform(dossier.code, EventKind.WITHDRAW, actor=actor(request),
+                params={"reason": request.POST.get("reason", "").strip() or _("Withdrawn by the applicant online")})
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("The dossier was withdrawn."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_safe
+@citizen_required
+def my_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
+    item = selectors.own_attachment(_own(request, code), pk)
+    if item is None:
+        raise Http404
+    return private_file(item.file, item.content_type, item.original_name)
+
+
+@require_safe
+@citizen_required
+def my_slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    dossier = _own(request, code)
+    if kind not in available_slips(dossier):
+        raise Http404
+    pdf = render_slip(dossier, kind)
+    return private_pdf(pdf, f"{dossier.code}-{kind}.pdf")
+
+
+# --- the data warehouse ---------------------------------------------------------------------------------
+
+
+@require_safe
+@citizen_required
+def warehouse_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/warehouse.html", {
+        "documents": warehouse.owned(user_id(request)), "citizen": citizen_of(request.user),
+        "dossier_count": selectors.own_dossier_count(request.user.pk),
+    })
+
+
+@require_safe
+@citizen_required
+def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    document = selectors.owned_document(user_id(request), pk)
+    if document is None:
+        raise Http404
+    return private_file(document.file, document.content_type, f"{document.title[:80]}.pdf")
+
+
+@require_safe
+@citizen_required
+def warehouse_archive(request: HttpRequest) -> HttpResponse:
+    """All of it at once: personal data, dossiers and documents, as a ZIP (Law 91/2025: the data subject's
+    right to obtain their data)."""
+    response = HttpResponse(warehouse.export_archive(request.user), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="kho-du-lieu.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response

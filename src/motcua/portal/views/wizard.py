@@ -1,0 +1,249 @@
+"""The online submission wizard: start, the four steps, start again, a file given for a draft.
+
+Views parse, call ``portal.services`` / ``portal.selectors`` and render; the rules live in the services and in
+``dossiers``. Every page needs a signed-in citizen account with a verified contact (``accounts.decorators``); a
+step posted after the session expired is kept (:mod:`motcua.portal.views.pending`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from motcua.accounts.decorators import citizen_required
+from motcua.accounts.selectors import identity_of
+from motcua.catalog import eforms, fees
+from motcua.catalog.models import Delivery, OnlineLevel
+from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
+from motcua.core.responses import private_file
+from motcua.portal import selectors, services
+from motcua.portal.models import Draft
+from motcua.portal.views.pending import Values, actor, pending, pending_safe
+
+STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
+         ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
+# the ways to receive the result, in the citizen's words (staff pages use the neutral labels of ``Delivery``)
+YOUR_DELIVERY = {**dict(Delivery.choices), Delivery.POST: gettext_lazy("By post to your address")}
+
+
+def _draft(request: HttpRequest, draft_id: Any) -> Draft:
+    draft = selectors.own_draft(request.user.pk, draft_id)
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def _guard(request: HttpRequest, draft: Draft) -> HttpResponse | None:
+    """A submitted draft shows its dossier; an expired one offers to start again with what it holds."""
+    if draft.dossier is not None:
+        return redirect("portal:my_dossier", code=draft.dossier.code)
+    if draft.expired:
+        return render(request, "portal/wizard/expired.html", {"draft": draft}, status=410)
+    return None
+
+
+def _context(draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
+    names = [name for name, _label in STEPS]
+    return {"draft": draft, "v": draft.version, "steps": STEPS, "step": step, "step_number": names.index(step) + 1,
+            "data": draft.data, "full_online": draft.version.online_level == OnlineLevel.FULL,
+            "by_post": draft.data.get("delivery") == Delivery.POST, **extra}
+
+
+# --- starting -------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@citizen_required
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        version = services.online_version(code)
+    except NotFound:
+        raise Http404 from None
+    except MotCuaError as exc:
+        messages.warning(request, exc.text())
+        return redirect("portal:procedure", code=code)
+    if request.method == "POST":
+        draft = services.start(owner=request.user, code=code)
+        return redirect("portal:wizard", draft_id=draft.pk, step="details")
+    drafts = selectors.open_drafts(request.user, version.procedure)
+    return render(request, "portal/wizard/start.html", {
+        "v": version, "drafts": drafts, "quote": fees.quote(version),
+        "full_online": version.online_level == OnlineLevel.FULL, "by_post": Delivery.POST in version.result_delivery})
+
+
+@require_POST
+@citizen_required
+def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    fresh = services.restart(draft=draft)
+    messages.success(request, _("A new draft was started with what you had entered."))
+    return redirect("portal:wizard", draft_id=fresh.pk, step="details")
+
+
+# --- the steps ------------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@pending_safe
+def wizard(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
+    handlers = {"details": _details, "documents": _documents, "delivery": _delivery, "review": _review}
+    if step not in handlers:
+        raise Http404
+    draft = _draft(request, draft_id)
+    guarded = _guard(request, draft)
+    if guarded is not None:
+        return guarded
+    return handlers[step](request, draft)
+
+
+def _next(draft: Draft, step: str) -> HttpResponse:
+    names = [name for name, _label in STEPS]
+    return redirect("portal:wizard", draft_id=draft.pk, step=names[names.index(step) + 1])
+
+
+def _details_values(values: Any, draft: Draft) -> tuple[dict[str, str], dict[str, Any], str]:
+    keys = ("name", "id_number", "phone", "email", "address")
+    applicant = {key: str(values.get(f"applicant_{key}", "")).strip() for key in keys}
+    applicant["kind"] = (draft.data.get("applicant") or {}).get("kind", "person")
+    form = {f.name: values.get(f"form_{f.name}", "") for f in eforms.fields_of(draft.version)}
+    return applicant, form, str(values.get("receiving_agency", "")).strip()
+
+
+def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    status = 200
+    stashed = pending(request)
+    source = request.POST if request.method == "POST" else (Values(stashed) if stashed else None)
+    if source is not None:
+        applicant, form, point = _details_values(source, draft)
+        try:
+            services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point)
+        except MotCuaError as exc:
+            errors, status = FormErrors.of(exc), exc.status
+        else:
+            if request.method == "POST":
+                return _next(draft, "details")
+        if stashed:
+            messages.info(request, _("What you typed before signing in again was kept."))
+    fields = [
+        {"f": f, "value": (draft.data.get("form") or {}).get(f.name, ""), "errs": errors.fields.get(f"form_{f.name}")}
+        for f in eforms.fields_of(draft.version)
+    ]
+    context = _context(draft, "details", errors=errors, fields=fields,
+                       points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
+                       holder=identity_of(request.user))
+    return render(request, "portal/wizard/details.html", context, status=status)
+
+
+def _save_documents(request: HttpRequest, draft: Draft) -> list[MotCuaError]:
+    """Apply what the documents step posted, component by component; the problems met on the way."""
+    problems: list[MotCuaError] = []
+    for index, _component in enumerate(services.components(draft), start=1):
+        try:
+            if request.POST.get(f"c{index}-remove"):
+                services.remove(draft=draft, order=index)
+            elif f"c{index}-file" in request.FILES:
+                upload = request.FILES.getlist(f"c{index}-file")[-1]
+                services.upload(draft=draft, order=index, file=upload, name=upload.name or "file", size=upload.size)
+            elif request.POST.get(f"c{index}-stored"):
+                services.pick(draft=draft, order=index, document_id=int(request.POST[f"c{index}-stored"]))
+        except (MotCuaError, ValueError) as exc:
+            problems.append(exc if isinstance(exc, MotCuaError) else MotCuaError(
+                "invalid", _("Choose a document from the list."), location=f"c{index}"))
+    return problems
+
+
+def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    if request.method == "POST":
+        problems = _save_documents(request, draft)
+        if not problems and "continue" in request.POST:
+            problems = services.documents_errors(draft)
+            if not problems:
+                return _next(draft, "documents")
+        if problems:
+            errors = FormErrors.of(ValidationFailed(problems))
+        elif "continue" not in request.POST:
+            messages.success(request, _("Saved."))
+            return redirect("portal:wizard", draft_id=draft.pk, step="documents")
+    given = selectors.given_files(draft)
+    rows = [
+        {"i": i, "c": c, "given": given.get(i), "errs": errors.fields.get(f"c{i}"),
+         "offers": selectors.offers(draft.owner_id, c.name_vi)}
+        for i, c in enumerate(services.components(draft), start=1)
+    ]
+    return render(request, "portal/wizard/documents.html", _context(draft, "documents", rows=rows, errors=errors),
+                  status=422 if errors else 200)
+
+
+def _delivery(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    stashed = pending(request)
+    source = request.POST if request.method == "POST" else (Values(stashed) if stashed else None)
+    if source is not None:
+        exemptions = request.POST.getlist("exemptions") if request.method == "POST" else list(
+            (stashed or {}).get("exemptions", []))
+        try:
+            services.save_delivery(draft=draft, delivery=str(source.get("delivery", "")),
+                                   address=str(source.get("delivery_address", "")), exemptions=exemptions)
+        except MotCuaError as exc:
+            errors = FormErrors.of(exc)
+        else:
+            if request.method == "POST":
+                return _next(draft, "delivery")
+    version = draft.version
+    options = [(value, label, value == Delivery.ELECTRONIC) for value, label in YOUR_DELIVERY.items()
+               if value in version.result_delivery]
+    context = _context(draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
+                       exemptions=fees.exemptions_of(version))
+    return render(request, "portal/wizard/delivery.html", context, status=422 if errors else 200)
+
+
+def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
+    errors = FormErrors()
+    if request.method == "POST":
+        if not request.POST.get("declare"):
+            errors = FormErrors.of(MotCuaError("declaration_required",
+                                               _("Confirm that the information is true before submitting."),
+                                               location="declare"))
+        else:
+            try:
+                dossier = services.submit(draft_id=draft.pk, actor=actor(request))
+            except MotCuaError as exc:
+                errors = FormErrors.of(exc)
+            else:
+                messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
+                return redirect("portal:my_dossier", code=dossier.code)
+    problems = services.all_errors(draft)
+    given = selectors.given_files(draft)
+    context = _context(
+        draft, "review", errors=errors, problems=[(name, label, problems[name]) for name, label in STEPS
+                                                  if problems.get(name)],
+        quote=services.quote(draft),
+        fields=eforms.display(eforms.fields_of(draft.version), draft.data.get("form") or {}, get_language() or "vi"),
+        documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
+        point=next((a for a in services.receiving_points(draft.version)
+                    if a.identifier_code == draft.data.get("receiving_agency")), None),
+        delivery_label=YOUR_DELIVERY.get(draft.data.get("delivery", ""), ""),
+    )
+    return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)
+
+
+@require_safe
+@citizen_required
+def draft_file(request: HttpRequest, draft_id: Any, order: int) -> HttpResponseBase:
+    """A file given for a draft's component (an upload as PDF, or the warehouse document), to look at it again."""
+    item = selectors.given_file(_draft(request, draft_id), order)
+    if item is None:
+        raise Http404
+    source = item.stored.file if item.stored is not None else item.file
+    return private_file(source, "application/pdf", item.original_name)
