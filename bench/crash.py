@@ -43,7 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MOTCUA = [sys.executable, "-m", "motcua.cli"]
-DB = "motcua_crash"
+DB = os.environ.get("MOTCUA_BENCH_DB", "motcua") + "_crash"
+# a database with the demo loaded (make bench-smoke), copied instead of migrating and loading the demo
+TEMPLATE = os.environ.get("MOTCUA_BENCH_TEMPLATE", "")
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 PROCEDURE = "3.000347"  # Đổi giấy phép lái xe, received at the provincial center (demo catalogue)
 BODY = {"procedure": PROCEDURE, "channel": "counter",
@@ -118,11 +120,11 @@ def run(args: argparse.Namespace) -> int:
         where = "SQLite (WAL)"
     else:
         subprocess.run(["dropdb", *PG, "--if-exists", "--force", DB], check=True)
-        subprocess.run(["createdb", *PG, DB], check=True)
+        subprocess.run(["createdb", *PG, *(["-T", TEMPLATE] if TEMPLATE else []), DB], check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB}"
         where = "PostgreSQL"
     t0 = time.perf_counter()
-    for step in (["migrate", "--noinput", "-v", "0"], ["load_demo"]):
+    for step in ([] if TEMPLATE and not args.sqlite else (["migrate", "--noinput", "-v", "0"], ["load_demo"])):
         subprocess.run([*MOTCUA, *step], env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
                            text=True).stdout.strip()
@@ -247,11 +249,11 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between two kills")
     parser.add_argument("--master-every", type=int, default=5, help="every Nth kill takes the whole server")
     parser.add_argument("--sqlite", action="store_true", help="the embedded SQLite instead of PostgreSQL")
-    parser.add_argument("--smoke", action="store_true", help="a few seconds' run for make test (60 dossiers)")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds' run for make test (40 dossiers)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the temporary directory")
     args = parser.parse_args()
     if args.smoke:
-        args.dossiers, args.clients, args.interval, args.master_every = 60, 6, 0.8, 6
+        args.dossiers, args.clients, args.interval, args.master_every = 40, 6, 0.8, 6
     print(f"bench/crash.py: kill -9 during {args.dossiers} concurrent idempotent creations", flush=True)
     sys.exit(run(args))
 

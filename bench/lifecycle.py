@@ -9,7 +9,11 @@ For each engine (SQLite, PostgreSQL) on a fresh database with the demo province:
 3. 1,000,000 synthetic dossiers spread over the province's agencies (inserted in bulk by SQL), then the time
    to open the processing officer's queues (to act on, overdue) and the API list, p50 of 20 runs each.
 
-    .venv/bin/python bench/lifecycle.py [--lifecycles 200] [--dossiers 1000000] [--engines sqlite,postgres]
+    .venv/bin/python bench/lifecycle.py [--lifecycles 200] [--dossiers 1000000] [--engines sqlite,postgres] [--smoke]
+
+Each figure is printed beside the floor of the same run (a one-row ORM read, a one-row view through HTTP).
+``MOTCUA_BENCH_DB`` names the PostgreSQL database (default ``motcua_bench``, suffixed ``_lifecycle``);
+``MOTCUA_BENCH_TEMPLATE``, a database with the demo already loaded, is copied instead of migrating.
 
 Prints the figures; not a timed test.
 """
@@ -29,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]  # this checkout's code, not the installed one
 
 
 def pdf() -> bytes:
@@ -46,6 +50,9 @@ NEXT = {"processing": "forward", "leader": "approve", "signer": "issue_result"}
 APPLICANT = {"name": "Nguyễn Văn An", "id_number": "022090001234", "phone": "0912345678"}
 
 
+_ACTORS: dict[str, Any] = {}
+
+
 def lifecycle_services(procedure: str, result: bytes) -> int:
     from django.contrib.auth.models import User
 
@@ -53,7 +60,9 @@ def lifecycle_services(procedure: str, result: bytes) -> int:
     from motcua.dossiers.actors import Actor
     from motcua.dossiers.machine import Status
 
-    actors = {u.username: Actor.for_user(u) for u in User.objects.filter(username__endswith=".hatu")}
+    if not _ACTORS:  # the officers, once: what is measured is the services, not building the callers
+        _ACTORS.update({u.username: Actor.for_user(u) for u in User.objects.filter(username__endswith=".hatu")})
+    actors = _ACTORS
     front = actors["tiepnhan.hatu"]
     dossier, _ = services.create_dossier(actor=front, data={
         "procedure": procedure, "channel": "counter", "applicant": APPLICANT,
@@ -109,49 +118,73 @@ def lifecycle_http(clients: dict[str, Any], procedure: str, result: bytes) -> No
 
 
 def bulk_insert(count: int) -> float:
-    """Insert ``count`` synthetic dossiers and their scoping rows with one SQL statement each."""
+    """Insert ``count`` synthetic dossiers and their scoping rows with one SQL statement each.
+
+    The column list is read from the model (``Dossier._meta.concrete_fields``): every column not given an
+    expression below takes the field's default (or NULL when nullable), so a column added later cannot break
+    the insert. A new NOT NULL column without a default stops here with its name.
+    """
     from django.db import connection
 
     from motcua.agencies.models import Agency
     from motcua.catalog.models import ProcedureVersion
+    from motcua.dossiers.models import Dossier
 
     version = ProcedureVersion.objects.in_force().get(procedure__code="1.000894")
     agencies = list(Agency.objects.order_by("pk").values_list("pk", flat=True))
     statuses = ["in_progress"] * 5 + ["returned"] * 3 + ["awaiting_signature", "received"]
     postgres = connection.vendor == "postgresql"
+    if postgres:
+        series = f"SELECT generate_series(1, {count}) AS i"
+        moment = "now() + ((s.i % 2000) - 1000) * interval '1 hour'"
+        now = "now()"
+    else:
+        series = (f"WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {count}) "  # noqa: S608
+                  "SELECT i FROM g")
+        moment = "strftime('%Y-%m-%d %H:%M:%f', 'now', ((s.i % 2000) - 1000) || ' hours')"
+        now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    returned = f"CASE WHEN st.status = 'returned' THEN {moment} END"
+    given = {  # column → SQL expression over s (the series), a (an agency), st (a status)
+        "code": "'BENCH-' || s.i", "procedure_id": str(version.procedure_id), "version_id": str(version.pk),
+        "rules_version": "'118/2025'", "applicant_kind": "'person'", "applicant_name": "'Người thử'",
+        "applicant_id_number": "'022090001234'", "channel": "'counter'", "receiving_agency_id": "a.agency_id",
+        "delivery": "'counter'", "status": "st.status", "plan": "'[]'", "step_index": "1",
+        "current_agency_id": "a.agency_id", "current_role": "'processing'", "submitted_at": moment,
+        "received_at": moment, "clock_started_at": moment, "due_at": moment, "step_started_at": moment,
+        "step_due_at": moment, "returned_at": returned, "closed_at": returned, "created_at": now,
+    }
+    columns, expressions, params = [], [], []
+    for field in Dossier._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in given:
+            expressions.append(given.pop(field.column).replace("%", "%%"))  # "%" is the placeholder sign
+        elif field.has_default():
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+        elif field.null:
+            expressions.append("NULL")
+        elif getattr(field, "blank", False) and field.get_internal_type() in {"CharField", "TextField", "EmailField"}:
+            expressions.append("''")
+        else:
+            raise SystemExit(f"bench/lifecycle.py: give dossiers_dossier.{field.column} a value in bulk_insert")
+    if given:
+        raise SystemExit(f"bench/lifecycle.py: no such dossier columns any more: {', '.join(given)}")
+    n_agencies, n_statuses = len(agencies), len(statuses)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE bench_agency (k integer, agency_id bigint)")
         cursor.executemany("INSERT INTO bench_agency VALUES (%s, %s)", list(enumerate(agencies)))
         cursor.execute("CREATE TEMPORARY TABLE bench_status (k integer, status varchar(30))")
         cursor.executemany("INSERT INTO bench_status VALUES (%s, %s)", list(enumerate(statuses)))
-        if postgres:
-            series = f"SELECT generate_series(1, {count}) AS i"
-            moment = "now() + ((s.i % 2000) - 1000) * interval '1 hour'"
-            now = "now()"
-        else:
-            series = (f"WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {count}) "  # noqa: S608
-                      "SELECT i FROM g")
-            moment = "strftime('%Y-%m-%d %H:%M:%f', 'now', ((s.i % 2000) - 1000) || ' hours')"
-            now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-        n_agencies, n_statuses = len(agencies), len(statuses)
         cursor.execute(f"""
-            INSERT INTO dossiers_dossier (
-              code, procedure_id, version_id, rules_version, applicant_kind, applicant_name, applicant_id_number,
-              applicant_phone, applicant_email, applicant_address, channel, paper, receiving_agency_id, delivery,
-              delivery_address, fee_total, status, resume_status, pause_kind, plan, step_index, current_agency_id,
-              "current_role", submitted_at, received_at, clock_started_at, due_at, step_started_at, step_due_at,
-              supplements_at_reception, supplements_after_acceptance, returned_at, closed_at, returned_to, timeliness,
-              revision, event_count, last_hash, created_at)
-            SELECT 'BENCH-' || s.i, {version.procedure_id}, {version.pk}, '118/2025', 'person', 'Người thử',
-              '022090001234', '', '', '', 'counter', {"true" if postgres else "1"}, a.agency_id, 'counter', '', 0,
-              st.status, '', '', '[]', 1, a.agency_id, 'processing', {moment}, {moment}, {moment}, {moment},
-              {moment}, {moment}, 0, 0, CASE WHEN st.status = 'returned' THEN {moment} END,
-              CASE WHEN st.status = 'returned' THEN {moment} END, '', '', 0, 0, '', {now}
-            FROM ({series}) s
-            JOIN bench_agency a ON a.k = s.i % {n_agencies}
-            JOIN bench_status st ON st.k = (s.i / {n_agencies}) % {n_statuses}
-        """)  # noqa: S608 - figures computed here, no user input
+            INSERT INTO dossiers_dossier ({", ".join(columns)})
+            SELECT {", ".join(expressions)}
+            FROM ({series.replace("%", "%%")}) s
+            JOIN bench_agency a ON a.k = s.i %% {n_agencies}
+            JOIN bench_status st ON st.k = (s.i / {n_agencies}) %% {n_statuses}
+        """, params)  # noqa: S608 - figures and column names computed here, values as parameters
         cursor.execute("""
             INSERT INTO dossiers_dossieragency (dossier_id, agency_id)
             SELECT id, current_agency_id FROM dossiers_dossier WHERE code LIKE 'BENCH-%'
@@ -172,37 +205,73 @@ def timed(function: Any, runs: int = 20) -> float:
     return statistics.median(samples)
 
 
-def child(lifecycles: int, dossiers: int) -> None:
+class Statements:
+    """Counts the SQL statements run on the default connection (``connection.execute_wrapper``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def child(lifecycles: int, dossiers: int, ready: bool) -> None:
     import django
 
     django.setup()
     from django.contrib.auth.models import User
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
 
+    import floor
+    from motcua.agencies.models import Agency
     from motcua.api.auth import issue_token
     from motcua.demo import load_demo
     from motcua.dossiers import selectors
     from motcua.dossiers.actors import Actor
 
     setup_test_environment()
-    call_command("migrate", verbosity=0)
-    load_demo()
+    if not ready:
+        call_command("migrate", verbosity=0)
+        load_demo()
+    floor.install()
     result = pdf()
     procedure = "1.004873"  # 5-step workflow: reception, processing, leader, signer, return
     out: dict[str, Any] = {}
 
+    # the floors of this run: one row read by the ORM (in-process), one-row view through the whole stack (HTTP)
+    first = Agency.objects.order_by("pk").values_list("pk", flat=True).first()
+    reads = max(200, lifecycles * 40)
     started = time.perf_counter()
-    events = sum(lifecycle_services(procedure, result) for _ in range(lifecycles))
+    for _ in range(reads):
+        Agency.objects.filter(pk=first).values("identifier_code", "name").get()
+    out["floor_orm_per_s"] = round(reads / (time.perf_counter() - started))
+
+    lifecycle_services(procedure, result)  # warm: imports, caches, the first counter of the day
+    statements = Statements()
+    started = time.perf_counter()
+    with connection.execute_wrapper(statements):
+        events = sum(lifecycle_services(procedure, result) for _ in range(lifecycles))
     elapsed = time.perf_counter() - started
     out["service_per_s"] = round(lifecycles / elapsed, 1)
     out["service_ms"] = round(elapsed * 1000 / lifecycles, 1)
     out["events_per_lifecycle"] = events // lifecycles
+    out["statements_per_lifecycle"] = round(statements.count / lifecycles, 1)
+    out["statements_per_action"] = round(statements.count / events, 1)
 
     clients = {u.username: Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(u)}")
                for u in User.objects.filter(username__endswith=".hatu")}
+    anonymous = Client()
+    anonymous.get(floor.PATH)
+    started = time.perf_counter()
+    for _ in range(reads):
+        anonymous.get(floor.PATH)
+    out["floor_http_per_s"] = round(reads / (time.perf_counter() - started))
     count = max(1, lifecycles // 2)
+    lifecycle_http(clients, procedure, result)  # warm
     started = time.perf_counter()
     for _ in range(count):
         lifecycle_http(clients, procedure, result)
@@ -212,16 +281,22 @@ def child(lifecycles: int, dossiers: int) -> None:
 
     out["bulk_insert_s"] = round(bulk_insert(dossiers), 1)
     out["dossiers"] = dossiers
+    runs = 20 if dossiers >= 100_000 else 5
     officer = Actor.for_user(User.objects.get(username="chuyenvien.hatu"))
-    out["queue_todo_ms"] = round(timed(lambda: list(selectors.queue(officer, "todo")[:25])), 2)
-    out["queue_overdue_ms"] = round(timed(lambda: list(selectors.queue(officer, "overdue")[:25])), 2)
-    out["queue_mine_ms"] = round(timed(lambda: list(selectors.queue(officer, "mine")[:25])), 2)
+    out["queue_todo_ms"] = round(timed(lambda: list(selectors.queue(officer, "todo")[:25]), runs), 2)
+    out["queue_overdue_ms"] = round(timed(lambda: list(selectors.queue(officer, "overdue")[:25]), runs), 2)
+    out["queue_mine_ms"] = round(timed(lambda: list(selectors.queue(officer, "mine")[:25]), runs), 2)
     api = clients["chuyenvien.hatu"]
-    out["api_list_ms"] = round(timed(lambda: api.get("/api/v1/dossiers", {"limit": 25})), 2)
+    out["api_list_ms"] = round(timed(lambda: api.get("/api/v1/dossiers", {"limit": 25}), runs), 2)
     web = Client()
     web.force_login(User.objects.get(username="chuyenvien.hatu"))
-    out["workspace_page_ms"] = round(timed(lambda: web.get("/workspace/")), 2)
+    out["workspace_page_ms"] = round(timed(lambda: web.get("/workspace/"), runs), 2)
+    out["floor_http_ms"] = round(timed(lambda: anonymous.get(floor.PATH), runs), 2)
     print(json.dumps(out))
+
+
+def postgres_up() -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
 
 
 def main() -> None:
@@ -229,41 +304,58 @@ def main() -> None:
     parser.add_argument("--lifecycles", type=int, default=200)
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds' run for make test: 6 lifecycles, 2,000 dossiers, PostgreSQL if it runs")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ready", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.lifecycles, args.dossiers)
+        child(args.lifecycles, args.dossiers, args.ready)
         return
+    if args.smoke:
+        args.lifecycles, args.dossiers = 6, 2000
+        args.engines = "postgres" if postgres_up() else "sqlite"
     print(f"dossier lifecycles ({args.lifecycles} via services, {max(1, args.lifecycles // 2)} via HTTP) and "
-          f"staff queues over {args.dossiers:,} dossiers")
+          f"staff queues over {args.dossiers:,} dossiers", flush=True)
+    failed = False
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ, DJANGO_SETTINGS_MODULE="motcua.config.settings", MOTCUA_DATA_DIR=tmp,
-                       MEDIA_ROOT=f"{tmp}/media")
-            db = "motcua_bench_lifecycle"
+                       MEDIA_ROOT=f"{tmp}/media", PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")]))
+            db = os.environ.get("MOTCUA_BENCH_DB", "motcua_bench") + "_lifecycle"
+            template = os.environ.get("MOTCUA_BENCH_TEMPLATE", "")  # a database with the demo loaded (make bench-smoke)
+            ready = False
             if engine == "postgres":
                 subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=True)
-                subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
+                copy = ["-T", template] if template else []
+                subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", *copy, db], check=True)
+                ready = bool(template)
                 env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
             else:
                 env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
             print(f"{engine}: running…", flush=True)
             out = subprocess.run([sys.executable, __file__, "--child", "--lifecycles", str(args.lifecycles),
-                                  "--dossiers", str(args.dossiers)], env=env, capture_output=True, text=True,
-                                 check=False)
+                                  "--dossiers", str(args.dossiers), *(["--ready"] if ready else [])], env=env,
+                                 capture_output=True, text=True, check=False)
             if engine == "postgres":
                 subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=False)
             if out.returncode:
                 print(f"{engine}: failed\n{out.stderr[-3000:]}")
+                failed = True
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"  lifecycles, services: {r['service_per_s']:6.1f}/s ({r['service_ms']} ms each, "
-                  f"{r['events_per_lifecycle']} events)")
-            print(f"  lifecycles, HTTP:     {r['http_per_s']:6.1f}/s ({r['http_ms']} ms each)")
-            print(f"  {r['dossiers']:,} dossiers inserted in {r['bulk_insert_s']} s; p50 of 20 opens:")
+            print(f"  floor: one-row ORM read {r['floor_orm_per_s']:,}/s in-process · one-row view through HTTP "
+                  f"{r['floor_http_per_s']:,}/s ({r['floor_http_ms']} ms)")
+            print(f"  lifecycles, services: {r['service_per_s']:6.1f}/s ({r['service_ms']} ms each = "
+                  f"{r['floor_orm_per_s'] / r['service_per_s']:.0f} one-row reads; {r['events_per_lifecycle']} "
+                  f"events, {r['statements_per_lifecycle']} SQL statements: {r['statements_per_action']} per action)")
+            print(f"  lifecycles, HTTP:     {r['http_per_s']:6.1f}/s ({r['http_ms']} ms each = "
+                  f"{r['floor_http_per_s'] / r['http_per_s']:.0f} one-row views)")
+            print(f"  {r['dossiers']:,} dossiers inserted in {r['bulk_insert_s']} s; median opens:")
             print(f"    queue 'to act on' {r['queue_todo_ms']} ms · 'overdue' {r['queue_overdue_ms']} ms · "
                   f"'mine' {r['queue_mine_ms']} ms · API list {r['api_list_ms']} ms · "
-                  f"workspace page {r['workspace_page_ms']} ms")
+                  f"workspace page {r['workspace_page_ms']} ms · one-row view {r['floor_http_ms']} ms", flush=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -269,6 +269,10 @@ def test_failures_retry_with_backoff_then_fail_visibly_and_can_be_resent(
     assert selectors.failed_count_for(world.users["tiepnhan"]) == 1
     assert selectors.failed_count_for(world.users["tuphap"]) == 0
     admin = get_user_model().objects.create_superuser("quantri", password="x")
+    # the staff pages' alert counts both in one query; the same figures
+    assert selectors.alert_counts_for(world.users["tiepnhan"]) == (1, 0)
+    assert selectors.alert_counts_for(world.users["tuphap"]) == (0, 0)
+    assert selectors.alert_counts_for(admin) == (selectors.failed_count_for(admin), selectors.overdue_count_for(admin))
     tag = Template("{% load notifications %}{% notifications_alert %}")
     request = RequestFactory().get("/workspace/")
     request.user = world.users["tiepnhan"]
@@ -353,6 +357,7 @@ def test_a_message_stuck_in_the_queue_shows_and_can_be_resent(world: World) -> N
     assert services.resend(email) is False  # not overdue yet: its task is waiting
     Notification.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=20))
     assert selectors.overdue_count_for(world.users["tiepnhan"]) == 2
+    assert selectors.alert_counts_for(world.users["tiepnhan"]) == (0, 2)
     request = RequestFactory().get("/workspace/")
     request.user = world.users["tiepnhan"]
     with translation.override("en"):

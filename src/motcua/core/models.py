@@ -31,7 +31,8 @@ class CalendarOverride(models.Model):
 class ThrottleWindow(models.Model):
     """How many times one key (a scope and a client address) was used in the fixed window ending at ``ends_at``:
     the throttles' counts when there is no Redis (``core.throttles``), shared by every web process and
-    incremented in the database, atomically."""
+    incremented in the database, atomically. On PostgreSQL an UNLOGGED table (migration 0004): no write-ahead log
+    per count; a database crash empties it, which only opens new windows early."""
 
     key = models.CharField(max_length=200, unique=True)
     count = models.PositiveIntegerField(default=0)

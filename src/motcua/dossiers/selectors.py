@@ -218,10 +218,16 @@ MILESTONES: dict[str, Any] = {
 }
 
 
+TRACK_FIELDS = ("code", "status", "pause_kind", "plan", "step_index", "submitted_at", "due_at", "apology_due_at",
+                "returned_at", "procedure__code", "version__name_vi", "receiving_agency__name", "current_agency__name")
+
+
 def track(code: str, now: datetime | None = None) -> dict[str, Any]:
     """What anyone with the code may see: status, step, due date, milestones — no personal data."""
     now = now or timezone.now()
-    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
+    # one query for the dossier and the names it shows (only the columns read below), one for the milestones
+    dossier = Dossier.objects.select_related(
+        "procedure", "version", "receiving_agency", "current_agency").only(*TRACK_FIELDS).filter(
         code=code.strip()).first()
     if dossier is None:
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
@@ -243,7 +249,8 @@ def track(code: str, now: datetime | None = None) -> dict[str, Any]:
         "returned_at": dossier.returned_at,
         "milestones": [
             {"at": e.at, "action": e.action, "label": MILESTONES[e.action]}
-            for e in Event.objects.filter(dossier=dossier, action__in=list(MILESTONES)).order_by("seq")
+            for e in Event.objects.filter(dossier=dossier, action__in=list(MILESTONES)).only("at", "action")
+            .order_by("seq")
         ],
     }
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from motcua.agencies.models import Membership
@@ -67,3 +67,25 @@ def overdue_count_for(user: Any) -> int:
     """Like :func:`failed_count_for`, for messages stuck in the queue."""
     agencies = _agencies_of(user)
     return 0 if agencies == [] else overdue_notifications(agencies).count()
+
+
+def alert_counts_for(user: Any) -> tuple[int, int]:
+    """(:func:`failed_count_for`, :func:`overdue_count_for`) in one query, for the alert on every staff page:
+    both counts by one aggregate, the user's agencies as a subquery of it."""
+    if not getattr(user, "is_authenticated", False):
+        return 0, 0
+    notifications = Notification.objects.all()
+    if not user.has_perm("notifications.view_notification"):
+        # imported here, as in _agencies_of: agencies sit below notifications, but only this read needs them
+        from motcua.agencies.models import Membership
+
+        agencies = Membership.objects.filter(user_id=user.pk, is_active=True).values("agency_id")
+        notifications = notifications.filter(
+            Q(dossier__receiving_agency_id__in=agencies) | Q(dossier__current_agency_id__in=agencies))
+    late = timezone.now() - OVERDUE_AFTER
+    counts = notifications.filter(
+        Q(status=NotificationStatus.FAILED) | Q(status=NotificationStatus.QUEUED, next_attempt_at__lt=late)
+    ).aggregate(failed=Count("pk", filter=Q(status=NotificationStatus.FAILED)),
+                overdue=Count("pk", filter=Q(status=NotificationStatus.QUEUED, next_attempt_at__lt=late)))
+    return int(counts["failed"]), int(counts["overdue"])
+

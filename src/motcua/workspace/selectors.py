@@ -37,9 +37,16 @@ def demo_accounts() -> list[dict[str, Any]]:
     return list(accounts.values())
 
 
+# what a queue row shows (``workspace/_queue.html``, ``views.queues._rows``): the rest of the dossier and of its
+# procedure version (long texts), its agencies and its assignee are not read
+QUEUE_ROW_FIELDS = ("code", "status", "applicant_name", "plan", "step_index", "due_at", "step_due_at",
+                    "apology_due_at", "version__name_vi")
+
+
 def queue_rows(actor: Actor, name: str, now: datetime, *, start: int, count: int) -> list[Dossier]:
-    """``count`` dossiers of the actor's queue ``name`` from position ``start``."""
-    return list(dossier_selectors.queue(actor, name, now)[start:start + count])
+    """``count`` dossiers of the actor's queue ``name`` from position ``start``, with the columns a row shows."""
+    return list(dossier_selectors.queue(actor, name, now).select_related(None).select_related("version")
+                .only(*QUEUE_ROW_FIELDS)[start:start + count])
 
 
 # --- reception -------------------------------------------------------------------------------------------

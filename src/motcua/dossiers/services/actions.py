@@ -41,9 +41,16 @@ class Context:
     role: str
     now: datetime
     params: Any
-    calendar: WorkingCalendar
     event_data: dict[str, Any]
     note: str = ""
+    _calendar: WorkingCalendar | None = None
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar, read (the administrators' overrides: a query) by the handlers that count time."""
+        if self._calendar is None:
+            self._calendar = deadlines.calendar()
+        return self._calendar
 
 
 Handler = Callable[[Context], None]
@@ -65,7 +72,8 @@ def perform(
     if the dossier changed since, the action is refused with :class:`Conflict` instead of acting on news."""
     if action not in ACTIONS:
         raise NotFound("unknown_action", _("There is no action called %(action)s."), {"action": action[:40]})
-    dossier = Dossier.objects.filter(code=code).first()
+    # the revision only (the row is read whole under the lock below)
+    dossier = Dossier.objects.filter(code=code).only("pk", "code", "revision").first()
     if dossier is None:
         raise DossierNotFound(code)
     # without an explicit revision, the one read now: a concurrent change between here and the lock is a conflict
@@ -77,7 +85,11 @@ def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[
                 revision: int | None) -> Dossier:
     """:func:`perform` on a dossier already read, in one transaction (the caller's, when it has one)."""
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("version").get(pk=dossier.pk)
+        # only the dossier's row is locked (``of``): a join's rows would be locked too, and every action on a
+        # dossier of the same procedure version or receiving agency would wait for this one; the receiving
+        # agency is read here for the applicant's message after the commit (``dossiers.messages``)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
+            "version", "receiving_agency").get(pk=dossier.pk)
         if revision is not None and revision != dossier.revision:
             raise dossier_changed(dossier.code, dossier.status)
         seen = dossier.revision
@@ -85,7 +97,7 @@ def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[
         parsed = validate(ACTION_PARAMS[action], params)  # after authorize: strangers learn nothing from errors
         before = audit.snapshot(dossier)
         from_status, from_step = dossier.status, dossier.step_index
-        context = Context(dossier, actor, role, now, parsed, deadlines.calendar(), {}, parsed.note)
+        context = Context(dossier, actor, role, now, parsed, {}, parsed.note)
         HANDLERS[action](context)
         after = audit.snapshot(dossier)
         changes = {name: value for name, value in after.items() if before[name] != value}

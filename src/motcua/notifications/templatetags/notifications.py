@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from motcua.notifications.selectors import failed_count_for, overdue_count_for
+from motcua.notifications.selectors import alert_counts_for
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ def notifications_alert(context: Any) -> dict[str, Any]:
     usually means the worker is not running) and, for those who may, a link to the admin list to resend them."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    failed, overdue = failed_count_for(user), overdue_count_for(user)
+    failed, overdue = alert_counts_for(user)
     return {
         "failed_count": failed,
         "overdue_count": overdue,
