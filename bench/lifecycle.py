@@ -58,7 +58,7 @@ def lifecycle_services(procedure: str, result: bytes) -> int:
 
     from motcua.dossiers import services
     from motcua.dossiers.actors import Actor
-    from motcua.dossiers.machine import Status
+    from motcua.dossiers.statuses import Status
 
     if not _ACTORS:  # the officers, once: what is measured is the services, not building the callers
         _ACTORS.update({u.username: Actor.for_user(u) for u in User.objects.filter(username__endswith=".hatu")})

@@ -12,10 +12,11 @@ from django.db import connection
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.dossiers import audit, selectors, services
-from motcua.dossiers.machine import ActionRefused, Forbidden, Status
+from motcua.dossiers.machine import ActionRefused, Forbidden
 from motcua.dossiers.models import Dossier, DossierCounter, Event
 from motcua.dossiers.rules import RuleBroken
 from motcua.dossiers.services import Conflict
+from motcua.dossiers.statuses import Status
 from tests.factories import APPLICANT, MONDAY, World, act, at, issue, receive, through_processing
 
 
