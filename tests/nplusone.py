@@ -20,10 +20,6 @@ ZEAL_ALLOWLIST: list[dict[str, str]] = [
     # Django's session store reads the session row, and reads it again to delete it (sign-out, a new session key):
     # two reads in one request that zeal puts on the same line of ours (the first middleware), not a loop
     {"model": "sessions.Session", "field": "get()"},
-    # the online submission attaches its files one by one (portal.services.submit → dossiers.services.attach, which
-    # locks the dossier row for each file): bounded by the procedure's components, a handful. To remove with an
-    # attach of several files in one call.
-    {"model": "dossiers.Dossier", "field": "get()"},
 ]
 # allowed over a whole test only (not within a request): what one call reads once, reached by separate calls
 SEPARATE_CALLS = [

@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from motcua.agencies.models import Agency
 from motcua.api.auth import issue_token
@@ -190,3 +192,33 @@ def test_an_online_supplement_with_a_refused_file_keeps_none_of_its_files(world:
     assert response.status_code == 422
     assert not Attachment.objects.filter(kind="supplement").exists()
     assert Event.objects.filter(dossier=dossier).count() == events and files(media) == before
+
+
+def test_attach_files_keeps_all_or_nothing_and_locks_the_dossier_once(hatu: dict[str, Agency], media: Path) -> None:
+    reception = signed_in("tiepnhan.hatu")
+    code = receive(reception)
+    officer = actor("tiepnhan.hatu")
+    before, events = files(media), Event.objects.filter(dossier__code=code).count()
+    stored_before = Attachment.objects.filter(dossier__code=code).count()
+    with pytest.raises(MotCuaError) as refused:  # the second file names a component the procedure does not have
+        services.attach_files(code, actor=officer, files=[
+            services.NewFile(ContentFile(pdf_bytes()), "a.pdf", component=1),
+            services.NewFile(ContentFile(pdf_bytes()), "b.pdf", component=99),
+        ])
+    assert refused.value.code == "unknown_component"
+    assert files(media) == before and Event.objects.filter(dossier__code=code).count() == events
+    assert Attachment.objects.filter(dossier__code=code).count() == stored_before
+
+    three = [services.NewFile(ContentFile(pdf_bytes()), f"{n}.pdf", component=1) for n in "abc"]
+    one = [services.NewFile(ContentFile(pdf_bytes()), "d.pdf", component=1)]
+    with CaptureQueriesContext(connection) as many:
+        services.attach_files(code, actor=officer, files=three)
+    with CaptureQueriesContext(connection) as single:
+        services.attach_files(code, actor=officer, files=one)
+    locks = [q["sql"] for q in many.captured_queries if "FOR UPDATE" in q["sql"].upper()]
+    assert len(locks) <= 1  # SQLite has no FOR UPDATE; PostgreSQL locks the row once for the three files
+    # per file: the attachment and its event, and the chain head moved; the rest is paid once
+    per_file = (len(many.captured_queries) - len(single.captured_queries)) / 2
+    assert len(many.captured_queries) - 3 * per_file == len(single.captured_queries) - per_file
+    assert Attachment.objects.filter(dossier__code=code).count() == stored_before + 4
+    assert Event.objects.filter(dossier__code=code).count() == events + 4

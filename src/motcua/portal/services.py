@@ -9,6 +9,7 @@ draft's id as the idempotency key: a double click, or a retry after a lost respo
 from __future__ import annotations
 
 import hashlib
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import IO, Any
 
@@ -288,15 +289,17 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
             "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
             "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
         })
-        for item in files:
-            source = item.stored.file if item.stored is not None else item.file
-            with source.open("rb") as handle:
-                dossier_services.attach(
-                    dossier.code, actor=actor, file=handle, name=item.original_name, kind=AttachmentKind.SCAN,
-                    component=item.order, extra={"from_warehouse": item.stored_id} if item.stored_id else None,
+        with ExitStack() as handles:  # the draft's files, each opened until the transaction ends
+            dossier_services.attach_files(dossier.code, actor=actor, files=[
+                dossier_services.NewFile(
+                    handles.enter_context((item.stored.file if item.stored is not None else item.file).open("rb")),
+                    item.original_name, AttachmentKind.SCAN, item.order,
+                    extra={"from_warehouse": item.stored_id} if item.stored_id else None,
                     checked=CheckedFile(item.stored.content_type if item.stored else "application/pdf", item.size,
                                         item.sha256),
                 )
+                for item in files
+            ])
         draft.dossier = dossier
         draft.save(update_fields=["dossier", "updated_at"])
     return dossier

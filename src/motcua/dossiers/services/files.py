@@ -1,5 +1,5 @@
-"""A dossier's files: :func:`attach` (a scan, a supplement, the result) and :func:`issue_result` (the signed
-result file and the ``issue_result`` action, in one transaction).
+"""A dossier's files: :func:`attach` (a scan, a supplement, the result), :func:`attach_files` (several in one
+operation) and :func:`issue_result` (the signed result file and the ``issue_result`` action, in one transaction).
 
 Every file is checked by its content (``core.uploads.check_upload``) before anything is written; it is stored
 inside ``core.files.atomic_with_files`` so that a rollback deletes it again; its ``attach`` event goes through
@@ -8,6 +8,8 @@ inside ``core.files.atomic_with_files`` so that a rollback deletes it again; its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
@@ -28,47 +30,75 @@ from motcua.dossiers.services.base import now_or
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 
 
+@dataclass(frozen=True)
+class NewFile:
+    """One file to attach: its bytes (``file``), its name, what it is (``kind``) and for which component; ``checked``
+    when it was already checked by content when the applicant gave it (a draft's file, a data-warehouse document),
+    so it is not parsed again inside the operation's transaction; ``extra`` goes into the event's data."""
+
+    file: IO[bytes]
+    name: str
+    kind: str = AttachmentKind.SCAN
+    component: int | None = None
+    size: int | None = None
+    extra: dict[str, Any] | None = None
+    checked: CheckedFile | None = None
+
+
 def attach(
     code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
     component: int | None = None, size: int | None = None, now: datetime | None = None,
     extra: dict[str, Any] | None = None, checked: CheckedFile | None = None,
 ) -> Attachment:
     """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
-    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from).
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from)."""
+    new = NewFile(file, name, kind, component, size, extra, checked)
+    return attach_files(code, actor=actor, files=[new], now=now)[0]
 
-    ``checked``: the file was already checked by content when the applicant gave it (a draft's file, a
-    data-warehouse document), so it is not parsed again here, inside the submission's transaction."""
+
+def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None
+                 ) -> list[Attachment]:
+    """Store several files of one dossier in one operation (an online submission's documents): each checked by
+    content first, then the dossier locked once, each file stored with its ``attach`` event; all or nothing."""
     dossier = Dossier.objects.filter(code=code).first()
     if dossier is None:
         raise DossierNotFound(code)
-    if kind not in AttachmentKind.values:
-        raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": kind[:20]}, "kind")
+    if not files:
+        return []
+    for new in files:
+        if new.kind not in AttachmentKind.values:
+            raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": new.kind[:20]}, "kind")
     if dossier.status in TERMINAL:
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
-    if not _may_attach(dossier, actor, kind):
+    if not all(_may_attach(dossier, actor, kind) for kind in {new.kind for new in files}):
         raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
-    checked = checked or check_upload(file, name, size)
-    with atomic_with_files():  # the file is deleted again if this, or the operation it is part of, rolls back
+    checked = [new.checked or check_upload(new.file, new.name, new.size) for new in files]
+    attachments = []
+    with atomic_with_files():  # the files are deleted again if this, or the operation it is part of, rolls back
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
-        target = None
-        if component is not None:
-            target = DossierComponent.objects.filter(dossier=dossier, order=component).first()
-            if target is None:
-                raise MotCuaError("unknown_component", _("The procedure has no component number %(order)s."),
-                                  {"order": component}, "component")
-        attachment = Attachment(
-            dossier=dossier, component=target, kind=kind, original_name=name[:255],
-            content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-            uploaded_by_id=actor.user_id,
-        )
-        attachment.file.save(name[:100], File(file, name=name), save=False)
-        stored(attachment.file.storage, attachment.file.name)
-        attachment.save()
-        record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
-               data={"attachment": attachment.pk, "kind": kind, "name": name[:255], "sha256": checked.sha256,
-                     "size": checked.size, "component": component, **(extra or {})})
-    return attachment
-
+        wanted = {new.component for new in files if new.component is not None}
+        targets = {c.order: c for c in DossierComponent.objects.filter(dossier=dossier, order__in=wanted)}
+        for new, check in zip(files, checked, strict=True):
+            target = None
+            if new.component is not None:
+                target = targets.get(new.component)
+                if target is None:
+                    raise MotCuaError("unknown_component", _("The procedure has no component number %(order)s."),
+                                      {"order": new.component}, "component")
+            attachment = Attachment(
+                dossier=dossier, component=target, kind=new.kind, original_name=new.name[:255],
+                content_type=check.content_type, size=check.size, sha256=check.sha256,
+                uploaded_by_id=actor.user_id,
+            )
+            attachment.file.save(new.name[:100], File(new.file, name=new.name), save=False)
+            stored(attachment.file.storage, attachment.file.name)
+            attachment.save()
+            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
+                   data={"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
+                         "sha256": check.sha256, "size": check.size, "component": new.component,
+                         **(new.extra or {})})
+            attachments.append(attachment)
+    return attachments
 
 
 def issue_result(
