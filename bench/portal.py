@@ -446,6 +446,7 @@ def main() -> None:
     drafts = args.drafts_per_user or math.ceil(MIN_RATE * args.seconds / args.users) + 5
 
     tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-portal-"))
+    (tmp / "data" / "static").mkdir(parents=True)  # the smoke size collects nothing; WhiteNoise warns without it
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="motcua.config.settings", MOTCUA_DATA_DIR=str(tmp / "data"),
                DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}", SECRET_KEY=secrets.token_urlsafe(50),
                ALLOWED_HOSTS="127.0.0.1,localhost", DEBUG="0", DB_CONN_MAX_AGE="600", LOG_LEVEL="WARNING",
