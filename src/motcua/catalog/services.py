@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -201,7 +201,24 @@ def import_catalog(
         _set_agencies(wanted)
         if dry_run:
             transaction.set_rollback(True)
+    if not dry_run and report.versions_created >= BULK_IMPORT:
+        _refresh_statistics()
     return report
+
+
+# From this many new versions an import changes the catalogue's shape enough for the planner's statistics to be
+# stale until autovacuum's next pass (up to a minute): a search could then scan every version.
+BULK_IMPORT = 100
+
+
+def _refresh_statistics() -> None:
+    """``ANALYZE`` the catalogue's tables on PostgreSQL after a bulk import, so the next search is planned on the
+    new numbers of rows (SQLite plans without statistics here)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in (m.ProcedureVersion, m.Procedure, m.FeeItem)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def _set_agencies(wanted: dict[int, set[int]]) -> None:
