@@ -12,7 +12,7 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from motcua.dossiers.signals import dossier_changed
+        from motcua.dossiers.signals import dossier_changed  # in ready(): the app registry is loaded now
 
         # Pillow's own decompression-bomb bound, for any image opened anywhere (img2pdf too): ours
         Image.MAX_IMAGE_PIXELS = settings.MOTCUA_MAX_IMAGE_MEGAPIXELS * 1_000_000
@@ -21,6 +21,6 @@ class DocumentsConfig(AppConfig):
 
 
 def _keep(sender: Any, dossier: Any, event: Any, **kwargs: Any) -> None:
-    from motcua.documents.services import keep_from_dossier
+    from motcua.documents.services import keep_from_dossier  # its models load after the app registry
 
     keep_from_dossier(dossier, event)

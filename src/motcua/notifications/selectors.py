@@ -76,9 +76,6 @@ def alert_counts_for(user: Any) -> tuple[int, int]:
         return 0, 0
     notifications = Notification.objects.all()
     if not user.has_perm("notifications.view_notification"):
-        # imported here, as in _agencies_of: agencies sit below notifications, but only this read needs them
-        from motcua.agencies.models import Membership
-
         agencies = Membership.objects.filter(user_id=user.pk, is_active=True).values("agency_id")
         notifications = notifications.filter(
             Q(dossier__receiving_agency_id__in=agencies) | Q(dossier__current_agency_id__in=agencies))

@@ -5,24 +5,24 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language, ngettext
 
+from motcua.catalog.eforms import display, fields_of
+from motcua.core import formats
+from motcua.dossiers.slips import SLIP_KINDS
+
 register = template.Library()
 
 
 @register.filter
 def vnd(amount: int | None) -> str:
     """Amount in Vietnamese đồng: ``200.000 đ`` (dot as thousands separator, as printed on receipts)."""
-    from motcua.dossiers.slips import vnd as digits
-
-    return "" if amount is None else digits(amount) + " đ"
+    return "" if amount is None else formats.vnd(amount) + " đ"
 
 
 @register.filter
 def days(value: object) -> str:
     """A deadline in working days without trailing zeros: 5, 0,5 (Vietnamese) or 0.5."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",") if (get_language() or "vi").startswith(("vi", "es")) else text
+    text = formats.working_days(value)  # with a decimal comma, as Vietnamese and Spanish write it
+    return text if (get_language() or "vi").startswith(("vi", "es")) else text.replace(",", ".")
 
 
 @register.filter
@@ -51,16 +51,12 @@ def localized(obj: object, attr: str) -> str:
 @register.filter
 def slip_label(kind: str) -> str:
     """The name of an official slip (``receipt`` → "Receipt and appointment for the result (form 01)")."""
-    from motcua.dossiers.slips import SLIP_KINDS
-
     return str(SLIP_KINDS.get(kind, kind))
 
 
 @register.filter
 def eform_rows(dossier: Any) -> list[tuple[str, str]]:
     """The dossier's filled e-form as (label, value) rows, in the order of the procedure version's fields."""
-    from motcua.catalog.eforms import display, fields_of
-
     return display(fields_of(dossier.version), dossier.form_data or {}, get_language() or "vi")
 
 
