@@ -85,6 +85,20 @@ def pdf(text: str) -> bytes:
     return buffer.getvalue()
 
 
+def signed_in(user: Any) -> str:
+    """A database session signed in as ``user`` with the model backend (the lockout backend loads no user)."""
+    # imported here as in the other setup functions: Django is set up only once the database is chosen
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = MODEL_BACKEND
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
 def prepare(users: int, drafts_per_user: int, ready: bool, static: bool) -> dict[str, Any]:
     """Migrate, load the demo, create the citizens, their sessions and their drafts; return what locust needs."""
     import hashlib
@@ -92,8 +106,7 @@ def prepare(users: int, drafts_per_user: int, ready: bool, static: bool) -> dict
     import django
 
     django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
     from django.core.management import call_command
     from django.db import transaction
@@ -130,15 +143,7 @@ def prepare(users: int, drafts_per_user: int, ready: bool, static: bool) -> dict
                     email_verified_at=now)
             for i, user in enumerate(people)
         ])
-    backend = MODEL_BACKEND
-    sessions = []
-    for user in people:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = backend
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions.append(store.session_key)
+    sessions = [signed_in(user) for user in people]
 
     # One template per online procedure whose wizard can be completed with one or two files: started by the
     # wizard's own service, the missing choices filled in, then checked by the review step's own rules.
@@ -237,8 +242,7 @@ def created_codes(user_ids: list[int]) -> list[str]:
 
 def staff_sessions(user_ids: list[int], count: int) -> list[str]:
     """Sessions of ``count`` officers holding the created dossiers: reception at the point that received most."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.db.models import Count
 
@@ -253,12 +257,7 @@ def staff_sessions(user_ids: list[int], count: int) -> list[str]:
     for i in range(count):
         user, _ = get_user_model().objects.get_or_create(username=f"bench-officer-{i}", defaults={"is_staff": True})
         Membership.objects.get_or_create(user=user, agency_id=held["current_agency_id"], role=held["current_role"])
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = MODEL_BACKEND
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions.append(store.session_key)
+        sessions.append(signed_in(user))
     connection.close()
     return sessions
 

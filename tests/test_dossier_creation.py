@@ -9,6 +9,8 @@ from typing import Any
 from django.test import Client
 
 from motcua.api.auth import issue_token
+from motcua.catalog.models import OnlineLevel, ProcedureVersion
+from motcua.catalog.models import Status as CatalogStatus
 from motcua.dossiers.models import Dossier
 from motcua.notifications.models import Notification
 from tests.factories import APPLICANT, World, deliver_notifications, make_citizen, sign_in
@@ -81,3 +83,20 @@ def test_reception_staff_still_receive_for_anyone_at_the_counter(world: World) -
     assert created.status_code == 201, created.content
     assert created.json()["applicant"]["name"] == STRANGER["name"]
     assert Dossier.objects.get().applicant_user_id is None
+
+
+def test_the_api_refuses_an_online_dossier_the_catalogue_does_not_take_online(world: World) -> None:
+    """The rule the procedure page and the wizard show (``ProcedureVersion.submits_online``) is the service's:
+    a suspended procedure, or one without an online service, is refused through the API too."""
+    citizen = make_citizen(full_name="Nguyễn Văn An", id_number="022090001234", phone="0912345678")
+    token = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(citizen.user)}")
+    version = ProcedureVersion.objects.get(procedure__code="1.000894")
+    for field, value in (("status", CatalogStatus.SUSPENDED), ("online_level", OnlineLevel.NONE)):
+        original = getattr(version, field)
+        ProcedureVersion.objects.filter(pk=version.pk).update(**{field: value})
+        refused = post(token, online(APPLICANT))
+        assert refused.status_code == 422, refused.content
+        assert refused.json()["errors"][0]["error"] == "channel_not_offered"
+        ProcedureVersion.objects.filter(pk=version.pk).update(**{field: original})
+    assert Dossier.objects.count() == 0
+    assert post(token, online(APPLICANT)).status_code == 201

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import AgencyKind, Role
+from motcua.core.formats import dong
 
 
 class Level(models.TextChoices):
@@ -150,6 +151,13 @@ class ProcedureVersion(models.Model):
     def code(self) -> str:
         return self.procedure.code
 
+    def submits_online(self) -> bool:
+        """Whether a dossier of this version can be submitted online (what the procedure page offers, the wizard
+        accepts and the service checks): an online channel, an online level, and the procedure in force (not
+        suspended or abolished)."""
+        return (Channel.ONLINE in self.channels and self.online_level != OnlineLevel.NONE
+                and self.status == Status.ACTIVE)
+
     def is_editable(self) -> bool:
         """Only a version prepared ahead (not yet in effect) may be edited in place."""
         return self.effective_from > timezone.localdate()
@@ -202,7 +210,7 @@ class FeeItem(models.Model):
         verbose_name_plural = _("fees")
 
     def __str__(self) -> str:
-        return f"{self.name_vi}: {self.amount:,} đ"
+        return f"{self.name_vi}: {dong(self.amount)}"
 
 
 class ResultDocument(models.Model):

@@ -75,6 +75,11 @@ def vnd(amount: int | None) -> str:
     return f"{int(amount or 0):,}".replace(",", ".")
 
 
+def dong(amount: int | None) -> str:
+    """``75000`` → ``75.000 đ``: an amount with its unit, as pages and messages print it (``""`` for none)."""
+    return "" if amount is None else vnd(amount) + " đ"
+
+
 def working_days(value: object) -> str:
     """``Decimal("5.00")`` → ``5``; ``0.5`` → ``0,5`` (Vietnamese decimal comma)."""
     text = format(Decimal(str(value)), "f")

@@ -16,7 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.urls import reverse
 
 from motcua.catalog.models import Channel
-from motcua.core.formats import moment, vnd
+from motcua.core.formats import dong, moment
 from motcua.core.web import public_url
 from motcua.dossiers.models import ApplicantKind, Dossier, Event
 from motcua.dossiers.statuses import NATIONAL_STATUS, EventKind, Status
@@ -156,7 +156,7 @@ def dossier_context(dossier: Dossier, event: Event, kind: MessageKind) -> dict[s
         "dossier_url": dossier_url(dossier) if online else "",
         "tracking_url": tracking_url(dossier),
         "sms_tracking_url": public_url(reverse("portal:track")),
-        "amount_text": vnd(data.get("amount")) + " đ",
+        "amount_text": dong(data.get("amount") or 0),
         "receipt_number": data.get("receipt_number", ""),
     }
 

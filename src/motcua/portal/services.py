@@ -23,8 +23,7 @@ from motcua.accounts.decorators import citizen_of
 from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms, fees
-from motcua.catalog.models import Channel, Delivery, OnlineLevel, ProcedureVersion
-from motcua.catalog.models import Status as CatalogStatus
+from motcua.catalog.models import Channel, Delivery, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
@@ -49,16 +48,9 @@ class DraftExpired(MotCuaError):
     status = 410
 
 
-def submits_online(version: ProcedureVersion) -> bool:
-    """Whether a dossier of this version can be submitted online (what the procedure page offers, and the wizard
-    accepts): an online channel, an online level, and the procedure in force (not suspended or abolished)."""
-    return (Channel.ONLINE in version.channels and version.online_level != OnlineLevel.NONE
-            and version.status == CatalogStatus.ACTIVE)
-
-
 def online_version(code: str) -> ProcedureVersion:
     version = procedure_version(code)
-    if not submits_online(version):
+    if not version.submits_online():
         raise MotCuaError("not_online", _("This procedure cannot be submitted online; see where to submit it."))
     return version
 

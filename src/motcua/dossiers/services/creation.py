@@ -122,7 +122,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), actor.identity))
     version = procedure_version(data.procedure, on=timezone.localdate(now))
     errors = check_applicant(data.applicant)
-    if data.channel not in version.channels:
+    if data.channel not in version.channels or (data.channel == Channel.ONLINE and not version.submits_online()):
         errors.append(MotCuaError(
             "channel_not_offered", _("This procedure cannot be submitted through “%(channel)s”."),
             {"channel": Channel(data.channel).label}, "channel",

@@ -15,7 +15,7 @@ register = template.Library()
 @register.filter
 def vnd(amount: int | None) -> str:
     """Amount in Vietnamese đồng: ``200.000 đ`` (dot as thousands separator, as printed on receipts)."""
-    return "" if amount is None else formats.vnd(amount) + " đ"
+    return formats.dong(amount)
 
 
 @register.filter

@@ -33,7 +33,6 @@ from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal import selectors
-from motcua.portal.services import submits_online
 
 PAGE_SIZE = 20
 
@@ -89,7 +88,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         "qr": qr_svg(url, title=version.procedure.code),
         "now": now,
         "in_force": version.status == CatalogStatus.ACTIVE,
-        "online": submits_online(version),
+        "online": version.submits_online(),
         "due": due_at(version, now, calendar_for()),
         "fee_total": selectors.fee_total(version),
     }
