@@ -13,7 +13,7 @@ the code stays what it was.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue, create_model
 
@@ -341,3 +341,42 @@ def _body(action: str) -> type[BaseModel]:
 
 
 ACTION_BODIES: dict[str, type[BaseModel]] = {action: _body(action) for action in ACTION_NAMES}
+
+
+# --- verification of results (public) ----------------------------------------------------------------------------
+
+
+class SignatureOut(Out):
+    signer_name: str
+    organization: str
+    issuer_name: str
+    kind: Literal["signature", "seal"]
+    signing_time: datetime | None
+    timestamp_time: datetime | None = Field(description="The trusted time of an RFC 3161 timestamp, if any")
+    intact: bool
+    trusted: bool
+    revocation: Literal["good", "revoked", "unknown"] = Field(description="At signing time")
+    covers_whole_file: bool
+
+
+class RegisteredResultOut(Out):
+    """What the register says of a result, as much as a stranger may see (no ID number, no address)."""
+
+    document: str
+    agency: str
+    register_number: str
+    issued_at: datetime
+    valid_until: datetime | None
+    holder: str = Field(description="The holder's name, given names as initials (a business: its name)")
+    dossier_code: str
+    procedure_code: str
+
+
+class VerificationOut(Out):
+    verdict: Literal["valid", "valid_not_registered", "altered", "unsigned", "untrusted", "storage_altered",
+                     "not_a_pdf"]
+    verdict_label: str
+    result: RegisteredResultOut | None
+    matches_register: bool | None = Field(description="The file is byte for byte the one the register holds")
+    sha256: str
+    signatures: list[SignatureOut]

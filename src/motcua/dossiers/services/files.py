@@ -1,5 +1,5 @@
-"""A dossier's files: :func:`attach` (a scan, a supplement, the result), :func:`attach_files` (several in one
-operation) and :func:`issue_result` (the signed result file and the ``issue_result`` action, in one transaction).
+"""A dossier's files: :func:`attach` (a scan, a supplement, a draft, the result) and :func:`attach_files` (several in
+one operation). Issuing the signed result is ``services.issuing``.
 
 Every file is checked by its content (``core.uploads.check_upload``) before anything is written; it is stored
 inside ``core.files.atomic_with_files`` so that a rollback deletes it again; its ``attach`` event goes through
@@ -99,26 +99,6 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
                          **(new.extra or {})})
             attachments.append(attachment)
     return attachments
-
-
-def issue_result(
-    code: str, *, actor: Actor, file: IO[bytes] | None = None, name: str = "", size: int | None = None,
-    attachment: int | None = None, note: str = "", revision: int | None = None, now: datetime | None = None,
-) -> Dossier:
-    """Issue the signed result: store its ``file`` (or use the result file ``attachment`` stored before) and take
-    the ``issue_result`` action, in one transaction: if the action is refused (not yours, not now, a changed
-    ``revision``) neither the file nor its ``attach`` event is kept."""
-    checked = check_upload(file, name or "result", size) if file is not None else None
-    with atomic_with_files():
-        if file is not None:
-            found = Dossier.objects.filter(code=code).first()
-            if found is not None:  # before storing a file for an action refused anyway: the action's own error
-                authorize(found, EventKind.ISSUE_RESULT, actor)
-            result = attach(code, actor=actor, file=file, name=name or "result", kind=AttachmentKind.RESULT,
-                            size=size, now=now, checked=checked)
-            attachment = result.pk
-        return perform(code, EventKind.ISSUE_RESULT, actor=actor, params={"note": note, "attachment": attachment},
-                       revision=revision, now=now)
 
 
 def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
