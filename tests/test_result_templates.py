@@ -5,20 +5,25 @@ numbers without gaps."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pypdfium2
 import pytest
 import zxingcpp
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
 from motcua.catalog.eforms import fields_of
-from motcua.catalog.models import ProcedureVersion, ResultTemplate, default_book
+from motcua.catalog.models import ProcedureVersion, ResultTemplate
+from motcua.catalog.result_fields import default_book
 from motcua.catalog.result_fields import sample_values, usable_fields
+from motcua.catalog.formats import read_json, read_xlsx, write_json, write_xlsx
 from motcua.catalog.result_templates import TemplateInvalid, check_template, render_pdf
+from motcua.catalog.services import draft_next_version, export_catalog, import_catalog
 from motcua.core.calendar import VN_TZ
+from motcua.core.errors import ValidationFailed
 from motcua.dossiers.models import Attachment, Dossier, IssuedResult, ResultCounter
 from motcua.dossiers.results import (
     parse_qr_payload,
@@ -29,7 +34,7 @@ from motcua.dossiers.results import (
     stamp_result,
     take_result_number,
 )
-from tests.factories import World, pdf_bytes, receive
+from tests.factories import World, catalog, pdf_bytes, procedure, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +285,73 @@ def test_the_register_holds_one_row_per_number() -> None:
     assert len(first.verification_code) == 16
     with pytest.raises(IntegrityError), transaction.atomic():
         IssuedResult.objects.create(**values)
+
+
+# --- the catalogue's files ----------------------------------------------------------------------------------------
+
+PERMIT_TEMPLATE = {"name": "Giấy phép xây dựng", "result": "Giấy phép xây dựng", "body":
+                   "<h1>GIẤY PHÉP XÂY DỰNG</h1>\n<p>Cấp cho: {{ applicant.name }}, {{ form.plot }}</p>",
+                   "valid_for_days": 365}
+
+
+def permit(**template: object) -> dict[str, object]:
+    return procedure(
+        "1.013225", name_vi="Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", field="XD",
+        results=[{"name_vi": "Giấy phép xây dựng"}],
+        eform=[{"name": "plot", "label_vi": "Thửa đất số"}],
+        result_templates=[{**PERMIT_TEMPLATE, **template}],
+    )
+
+
+def test_templates_travel_in_json_and_xlsx_and_a_round_trip_changes_nothing() -> None:
+    report = import_catalog(catalog(permit()))
+    assert report.versions_created == 1
+    stored = ResultTemplate.objects.select_related("result").get()
+    assert (stored.name, stored.result.name_vi, stored.book, stored.valid_for_days, stored.paper) == (
+        "Giấy phép xây dựng", "Giấy phép xây dựng", "GP", 365, "A4")
+    document = export_catalog()
+    [record] = [p for p in document["procedures"] if p["code"] == "1.013225"]
+    assert record["result_templates"] == [{**PERMIT_TEMPLATE, "book": "GP", "paper": "A4"}]
+    assert import_catalog(read_json(write_json(document))).versions_created == 0
+    data, locations = read_xlsx(write_xlsx(document))
+    assert data["procedures"][0]["result_templates"][0]["body"] == PERMIT_TEMPLATE["body"]
+    assert import_catalog(data, locations=locations).versions_created == 0
+    changed = import_catalog(catalog(permit(body="<p>{{ applicant.name }}</p>")))
+    assert changed.versions_created == 1 and ResultTemplate.objects.count() == 2
+
+
+def test_a_procedure_without_templates_keeps_its_fingerprint() -> None:
+    import_catalog(catalog(procedure()))
+    assert import_catalog(catalog(procedure(result_templates=[]))).unchanged == 1
+
+
+@pytest.mark.parametrize("reader", ["json", "xlsx"])
+def test_a_bad_template_refuses_the_whole_import_naming_its_row(reader: str) -> None:
+    document = catalog(procedure(), permit(body="<p>{{ applicant.name }}</p>\n<p>{{ form.parcel }}</p>"))
+    if reader == "xlsx":
+        data, locations = read_xlsx(write_xlsx(document))
+    else:
+        data, locations = document, None
+    with pytest.raises(ValidationFailed) as caught:
+        import_catalog(data, locations=locations)
+    [error] = caught.value.errors
+    assert error.code == "unknown_template_field"
+    assert error.params == {"line": 2, "name": "form.parcel"}
+    expected = "result_templates!E2" if reader == "xlsx" else "procedures[1].result_templates[0].body"
+    assert error.location == expected
+    assert not ProcedureVersion.objects.exists() and not ResultTemplate.objects.exists()
+
+
+def test_a_template_for_a_result_the_procedure_does_not_have_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        import_catalog(catalog(permit(result="Giấy phép khai thác")))
+    assert [e.code for e in caught.value.errors] == ["unknown_template_result"]
+    assert "Giấy phép khai thác" in caught.value.errors[0].text("vi")
+
+
+def test_drafting_the_next_version_copies_its_templates() -> None:
+    import_catalog(catalog(permit()))
+    current = ProcedureVersion.objects.get()
+    new = draft_next_version(current, effective_from=timezone.localdate() + timedelta(days=3))
+    copy = new.result_templates.select_related("result").get()
+    assert copy.result is not None and copy.result.version_id == new.pk and copy.body == PERMIT_TEMPLATE["body"]

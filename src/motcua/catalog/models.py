@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import AgencyKind, Role
 from motcua.catalog.eforms import fields_of
+from motcua.catalog.result_fields import default_book
 from motcua.catalog.result_templates import TemplateInvalid, check_template
 from motcua.core.formats import dong
 
@@ -254,24 +255,6 @@ class Paper(models.TextChoices):
     A4 = "A4", _("A4 portrait")
     A5 = "A5", _("A5 portrait")
     A4_LANDSCAPE = "A4-landscape", _("A4 landscape")
-
-
-# The register books of common result documents (sổ đăng ký): a result's book defaults from its name.
-BOOKS = (
-    ("giấy phép", "GP"), ("quyết định", "QĐ"), ("giấy chứng nhận", "GCN"), ("giấy xác nhận", "GXN"),
-    ("trích lục", "TL"), ("giấy khai sinh", "KS"), ("phiếu lý lịch tư pháp", "LLTP"), ("văn bản", "VB"),
-    ("thông báo", "TB"),
-)
-
-
-def default_book(name: str) -> str:
-    """The register book of a result named ``name``: "Giấy phép xây dựng" → "GP", else the initials of its first
-    two words ("Biên bản hòa giải" → "BB")."""
-    folded = name.strip().lower()
-    for prefix, book in BOOKS:
-        if folded.startswith(prefix):
-            return book
-    return "".join(word[0] for word in name.split()[:2]).upper() or "KQ"
 
 
 class ResultTemplate(models.Model):

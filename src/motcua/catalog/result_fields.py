@@ -91,3 +91,21 @@ def _sample_of(field: EFormField) -> str:
     if field.type == "citizen_id":
         return "022095004321"
     return f"[{field.label_vi}]"
+
+
+# The register books of common result documents (sổ đăng ký): a result's book defaults from its name.
+BOOKS = (
+    ("giấy phép", "GP"), ("quyết định", "QĐ"), ("giấy chứng nhận", "GCN"), ("giấy xác nhận", "GXN"),
+    ("trích lục", "TL"), ("giấy khai sinh", "KS"), ("phiếu lý lịch tư pháp", "LLTP"), ("văn bản", "VB"),
+    ("thông báo", "TB"),
+)
+
+
+def default_book(name: str) -> str:
+    """The register book of a result named ``name``: "Giấy phép xây dựng" → "GP", else the initials of its first
+    two words ("Biên bản hòa giải" → "BB")."""
+    folded = name.strip().lower()
+    for prefix, book in BOOKS:
+        if folded.startswith(prefix):
+            return book
+    return "".join(word[0] for word in name.split()[:2]).upper() or "KQ"
