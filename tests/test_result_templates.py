@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 import pypdfium2
 import pytest
 import zxingcpp
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
@@ -355,3 +357,57 @@ def test_drafting_the_next_version_copies_its_templates() -> None:
     new = draft_next_version(current, effective_from=timezone.localdate() + timedelta(days=3))
     copy = new.result_templates.select_related("result").get()
     assert copy.result is not None and copy.result.version_id == new.pk and copy.body == PERMIT_TEMPLATE["body"]
+
+
+# --- the admin: usable fields and a live preview ------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client: Client) -> Client:
+    user = get_user_model().objects.create_superuser("root", "root@example.invalid", "a-long-password-1")
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_form_lists_the_fields_and_previews_the_unsaved_body(admin_client: Client) -> None:
+    import_catalog(catalog(permit()))
+    current = ProcedureVersion.objects.get()
+    draft = draft_next_version(current, effective_from=timezone.localdate() + timedelta(days=3))
+    item = draft.result_templates.get()
+    page = admin_client.get(f"/admin/catalog/resulttemplate/{item.pk}/change/").content.decode()
+    assert "{{ applicant.name }}" in page and "{{ form.plot }}" in page and 'id="preview-button"' in page
+    preview = admin_client.post("/admin/catalog/resulttemplate/preview/", {
+        "version": draft.pk, "paper": "A4", "body": "<h1>GIẤY PHÉP</h1><p>{{ applicant.name }}, {{ form.plot }}</p>"})
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    url = html.split('src="')[1].split('"')[0]
+    pdf = admin_client.get(url)
+    assert pdf["Content-Type"] == "application/pdf" and pdf["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
+    assert "Nguyễn Văn An" in text_of(pdf.content) and "[Thửa đất số]" in text_of(pdf.content)
+    assert Client().get(url).status_code == 302  # staff only (to the sign-in page)
+
+    broken = admin_client.post("/admin/catalog/resulttemplate/preview/", {
+        "version": draft.pk, "body": "<p>{{ applicant.name }}</p>\n{{ form.parcel }}"}).content.decode()
+    assert 'id="preview-error"' in broken and "form.parcel" in broken and "2" in broken
+
+
+def test_the_admin_refuses_to_save_an_unknown_field_and_saves_a_good_one(admin_client: Client) -> None:
+    import_catalog(catalog(permit()))
+    draft = draft_next_version(ProcedureVersion.objects.get(), effective_from=timezone.localdate() + timedelta(days=3))
+    item = draft.result_templates.get()
+    values = {"version": draft.pk, "result": item.result_id, "order": 0, "name": "Giấy phép", "book": "GP",
+              "body": "{{ applicant.nickname }}", "valid_for_days": "", "paper": "A4"}
+    response = admin_client.post(f"/admin/catalog/resulttemplate/{item.pk}/change/", values)
+    assert response.status_code == 200 and "applicant.nickname" in response.content.decode()
+    item.refresh_from_db()
+    assert item.body == PERMIT_TEMPLATE["body"]
+    before = ProcedureVersion.objects.get(pk=draft.pk).content_hash
+    response = admin_client.post(f"/admin/catalog/resulttemplate/{item.pk}/change/",
+                                 {**values, "body": "<p>{{ applicant.name }}</p>"})
+    assert response.status_code == 302
+    assert ProcedureVersion.objects.get(pk=draft.pk).content_hash != before  # part of the version's content
+    in_force = ProcedureVersion.objects.get(pk=ProcedureVersion.objects.order_by("number").first().pk)
+    old = in_force.result_templates.get()
+    page = admin_client.get(f"/admin/catalog/resulttemplate/{old.pk}/change/").content.decode()
+    assert 'name="body"' not in page  # a version in force is read-only

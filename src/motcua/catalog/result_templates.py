@@ -153,3 +153,13 @@ def render_page(body: str, context: dict[str, Any], *, paper: str = "A4", headin
             "page_size": PAPER_SIZES.get(paper, "A4"), "qr_zone": QR_ZONE_MM, "signature_zone": SIGNATURE_ZONE_MM,
             "signature_anchor": SIGNATURE_ANCHOR,
         })
+
+
+def sample_heading(paper: str = "A4") -> dict[str, Any]:
+    """The heading of the admin's preview, from the sample values of ``catalog.result_fields``."""
+    return {
+        "title": "Xem trước", "superior": FIXED["agency.superior"].sample, "agency": FIXED["agency.name"].sample,
+        "number_text": "……/2026/GP", "place": FIXED["agency.place"].sample, "date_text": "ngày 25 tháng 11 năm 2026",
+        "footer": "BẢN XEM TRƯỚC – dữ liệu mẫu", "recipient": FIXED["applicant.name"].sample,
+        "dossier_code": FIXED["dossier.code"].sample, "signer_title": "TM. ỦY BAN NHÂN DÂN",
+    }
