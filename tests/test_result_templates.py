@@ -5,7 +5,9 @@ numbers without gaps."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pypdfium2
 import pytest
@@ -17,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
-from motcua.catalog.eforms import fields_of
+from motcua.catalog.eforms import EFormField, fields_of
 from motcua.catalog.models import ProcedureVersion, ResultTemplate
 from motcua.catalog.result_fields import default_book
 from motcua.catalog.result_fields import sample_values, usable_fields
@@ -26,6 +28,7 @@ from motcua.catalog.result_templates import TemplateInvalid, check_template, ren
 from motcua.catalog.services import draft_next_version, export_catalog, import_catalog
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import ValidationFailed
+from motcua.demo import CATALOG_FILE
 from motcua.dossiers.models import Attachment, Dossier, IssuedResult, ResultCounter
 from motcua.dossiers.results import (
     parse_qr_payload,
@@ -411,3 +414,16 @@ def test_the_admin_refuses_to_save_an_unknown_field_and_saves_a_good_one(admin_c
     old = in_force.result_templates.get()
     page = admin_client.get(f"/admin/catalog/resulttemplate/{old.pk}/change/").content.decode()
     assert 'name="body"' not in page  # a version in force is read-only
+
+
+def test_the_demo_templates_are_valid_and_render(db: Any) -> None:
+    document = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    with_templates = [p for p in document["procedures"] if p.get("result_templates")]
+    assert len(with_templates) >= 3
+    for record in with_templates:
+        assert "signer" in {step["role"] for step in record["workflow"]}
+        eform = [EFormField.model_validate(f) for f in record.get("eform") or []]
+        for item in record["result_templates"]:
+            check_template(item["body"], eform)
+            text = text_of(render_pdf(item["body"], sample_values(eform), heading={"agency": "UBND"}))
+            assert "Nguyễn Văn An".upper() in text.upper(), record["code"]
