@@ -33,8 +33,10 @@ def templates() -> list[ResultTemplate]:
     version = ProcedureVersion.objects.get(procedure__code="1.000894")
     result = version.results.first()
     made = []
-    for name, body in (("Giấy chứng nhận kết hôn", "<h1>GIẤY CHỨNG NHẬN KẾT HÔN</h1><p>Cấp cho {{ applicant.name }}</p>"),
-                       ("Bản sao", "<h1>BẢN SAO</h1><p>{{ applicant.name }} — {{ dossier.code }}</p>")):
+    for name, body in (
+        ("Giấy chứng nhận kết hôn", "<h1>GIẤY CHỨNG NHẬN KẾT HÔN</h1><p>Cấp cho {{ applicant.name }}</p>"),
+        ("Bản sao", "<h1>BẢN SAO</h1><p>{{ applicant.name }} — {{ dossier.code }}</p>"),
+    ):
         item = ResultTemplate(version=version, result=result, name=name, body=body)
         item.full_clean()
         item.save()

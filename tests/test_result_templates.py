@@ -20,10 +20,9 @@ from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
 from motcua.catalog.eforms import EFormField, fields_of
-from motcua.catalog.models import ProcedureVersion, ResultTemplate
-from motcua.catalog.result_fields import default_book
-from motcua.catalog.result_fields import sample_values, usable_fields
 from motcua.catalog.formats import read_json, read_xlsx, write_json, write_xlsx
+from motcua.catalog.models import ProcedureVersion, ResultTemplate
+from motcua.catalog.result_fields import default_book, sample_values, usable_fields
 from motcua.catalog.result_templates import TemplateInvalid, check_template, render_pdf
 from motcua.catalog.services import draft_next_version, export_catalog, import_catalog
 from motcua.core.calendar import VN_TZ

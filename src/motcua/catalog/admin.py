@@ -4,6 +4,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
@@ -13,11 +15,9 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from csp.constants import SELF
-from csp.decorators import csp_replace
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from pydantic import ValidationError as PydanticValidationError
 
 from motcua.catalog import models as m
@@ -284,7 +284,7 @@ class ResultTemplateAdmin(admin.ModelAdmin):
             path("preview/", self.admin_site.admin_view(self.preview), name="catalog_resulttemplate_preview"),
             # shown in a frame of the template's own page: framed by this site only
             path("preview/<str:token>.pdf", self.admin_site.admin_view(
-                csp_replace({"frame-ancestors": [SELF]})(xframe_options_sameorigin(self.preview_pdf))),
+                csp_replace({"frame-ancestors": [SELF]})(xframe_options_sameorigin(self.preview_pdf))),  # type: ignore[arg-type]
                  name="catalog_resulttemplate_preview_pdf"),
             *super().get_urls(),
         ]

@@ -286,9 +286,14 @@ class ResultTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.book:
+            self.book = default_book(self.result.name_vi if self.result_id and self.result else self.name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.result_id and self.version_id and self.result.version_id != self.version_id:
+        if self.result is not None and self.version_id and self.result.version_id != self.version_id:
             errors["result"] = str(_("This result document belongs to another procedure version."))
         if self.version_id and self.body:
             try:
@@ -297,8 +302,3 @@ class ResultTemplate(models.Model):
                 errors["body"] = exc.text()
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.book:
-            self.book = default_book(self.result.name_vi if self.result_id and self.result else self.name)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from motcua.catalog.eforms import EFormField
-from motcua.catalog.result_fields import FIXED, LEAVES, ROOTS
+from motcua.catalog.result_fields import FIXED, LEAVES
 from motcua.core.errors import MotCuaError
 
 # the corner of page 1 kept blank for the QR code and the number under it: (left, top, width, height), mm

@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from motcua.agencies.models import Agency
 from motcua.catalog import models as m
 from motcua.catalog.result_templates import TemplateInvalid, check_template
-from motcua.catalog.schema import CatalogFile, ProcedureIn
+from motcua.catalog.schema import CatalogFile, ProcedureIn, ResultTemplateIn
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.text import search_key
 
@@ -360,9 +360,9 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions", "per_field")),  # type: ignore[arg-type]
         eform=version.eform,
         workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
-        result_templates=[  # type: ignore[arg-type]
-            {"name": t.name, "result": result_names.get(t.result_id, ""), "book": t.book, "body": t.body,
-             "valid_for_days": t.valid_for_days, "paper": t.paper}
+        result_templates=[
+            ResultTemplateIn(name=t.name, result=result_names.get(t.result_id or 0, ""), book=t.book, body=t.body,
+                             valid_for_days=t.valid_for_days, paper=t.paper)  # type: ignore[arg-type]
             for t in version.result_templates.all()
         ],
         decision_no=version.decision_no,

@@ -241,8 +241,8 @@ def signature_box(pdf: bytes) -> tuple[int, tuple[float, float, float, float]]:
     reader = PdfReader(io.BytesIO(pdf))
     width, height = SIGNATURE_ZONE_MM[0] * MM, SIGNATURE_ZONE_MM[1] * MM
     destination = reader.named_destinations.get(SIGNATURE_ANCHOR)
-    if destination is not None and destination.page is not None:
-        index = reader.get_destination_page_number(destination)
+    index = reader.get_destination_page_number(destination) if destination is not None else None
+    if destination is not None and index is not None:
         page = reader.pages[index]
         top = float(destination.top) if destination.top is not None else float(page.mediabox.top) / 2
         right = float(page.mediabox.right) - 15 * MM
