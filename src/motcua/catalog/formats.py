@@ -29,6 +29,7 @@ CHILD_SHEETS: dict[str, tuple[str, ...]] = {
     "fees": ("name_vi", "amount", "note", "exemptions", "per_field"),
     "results": ("name_vi", "name_en"),
     "workflow": ("name_vi", "role", "agency_kind", "days"),
+    "result_templates": ("name", "result", "book", "body", "valid_for_days", "paper"),
 }
 PROCEDURE_COLUMNS = (
     "code", "name_vi", "name_en", "field", "level", "implementing_body", "processing_days", "processing_note",

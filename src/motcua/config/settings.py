@@ -40,6 +40,9 @@ CSRF_FAILURE_VIEW = "motcua.portal.errors.csrf_failure"  # a page in the portal'
 # Unset: links use the address of the request being served (motcua.core.web.public_url); set it in production, so
 # that messages sent outside a request (the worker, commands) have absolute links too.
 PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/")
+# The name of the information system printed in the QR code of each result (Circular 01/2023/TT-VPCP, art. 12:
+# "tên hệ thống thông tin cung cấp dữ liệu"), e.g. "Hệ thống thông tin giải quyết TTHC tỉnh Quảng Ninh".
+MOTCUA_SYSTEM_NAME = os.environ.get("MOTCUA_SYSTEM_NAME", "") or "Hệ thống thông tin giải quyết TTHC MotCua"
 # The reverse proxies in front of MotCua (addresses or prefixes, e.g. "10.0.0.0/8,172.16.0.5"): only a connection
 # from one of them may say who the client is, in MOTCUA_CLIENT_IP_HEADER (the request.META key; X-Forwarded-For
 # by default). Empty (the default): the connection's own address is the client's. See docs/security.md.

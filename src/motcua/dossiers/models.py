@@ -8,6 +8,7 @@ Business rules live in ``machine`` (who may do what, when), ``rules`` (the law, 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -164,6 +165,7 @@ class AttachmentKind(models.TextChoices):
     SCAN = "scan", _("Scanned component")
     SUPPLEMENT = "supplement", _("Supplement")
     RESULT = "result", _("Result")
+    DRAFT = "draft", _("Draft result")  # drafted by the processing officer; staff only, never the applicant's
     OTHER = "other", _("Other")
 
 
@@ -280,3 +282,68 @@ class DossierAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.via} {self.at}"
+
+
+class ResultCounter(models.Model):
+    """The last register number of one agency's book in one year (số …/2026/GP): gap-free, see
+    ``dossiers.results.take_result_number``."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    book = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year"], name="unique_result_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.book} {self.year}: {self.last}"
+
+
+def verification_code() -> str:
+    """16 url-safe random characters: the address of an issued result's verification page (its QR code)."""
+    return secrets.token_urlsafe(12)
+
+
+class IssuedResult(models.Model):
+    """The register of issued results (sổ đăng ký kết quả): one row per result document issued, numbered per
+    agency, book and year, with the fingerprint of the file issued and the code its QR code verifies it by."""
+
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                related_name="issued_results")
+    attachment = models.ForeignKey(Attachment, verbose_name=_("file"), on_delete=models.PROTECT, related_name="+")
+    result = models.ForeignKey("catalog.ResultDocument", verbose_name=_("result document"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("document"), max_length=500)
+    agency = models.ForeignKey("agencies.Agency", verbose_name=_("issued by"), on_delete=models.PROTECT,
+                               related_name="+")
+    book = models.CharField(_("register book"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    issued_at = models.DateTimeField(_("issued"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    signed = models.BooleanField(_("digitally signed"), default=False)
+    signer_name = models.CharField(_("signed by"), max_length=300, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=16, unique=True,
+                                         default=verification_code)
+
+    class Meta:
+        ordering = ["agency", "book", "year", "number"]
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year", "number"],
+                                               name="unique_result_number")]
+        verbose_name = _("issued result")
+        verbose_name_plural = _("issued results")
+
+    def __str__(self) -> str:
+        return f"{self.register_number} {self.name}"
+
+    @property
+    def register_number(self) -> str:
+        """The number as printed: ``12/2026/GP``."""
+        return register_number(self.number, self.year, self.book)
+
+
+def register_number(number: int | None, year: int, book: str) -> str:
+    """``12/2026/GP``; without a number (a draft) ``……/2026/GP``."""
+    return f"{number if number is not None else '……'}/{year}/{book}"

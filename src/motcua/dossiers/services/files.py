@@ -23,7 +23,7 @@ from motcua.core.uploads import CheckedFile, check_upload
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import Conflict, DossierNotFound
 from motcua.dossiers.events import record
-from motcua.dossiers.machine import Forbidden, authorize, is_applicant
+from motcua.dossiers.machine import Forbidden, authorize, is_applicant, may_draft_result
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.actions import perform
 from motcua.dossiers.services.base import now_or
@@ -109,6 +109,8 @@ def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
             kind == AttachmentKind.SUPPLEMENT and dossier.status == Status.SUPPLEMENT_REQUESTED)
     if kind == AttachmentKind.RESULT:
         return bool(actor.roles_at(dossier.current_agency_id) & {Role.SIGNER, Role.PROCESSING})
+    if kind == AttachmentKind.DRAFT:
+        return may_draft_result(dossier, actor)
     return any(actor.roles_at(a) for a in (dossier.receiving_agency_id, dossier.current_agency_id))
 
 

@@ -111,6 +111,7 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
     forms = _action_forms(dossier, actor, components, failed, post, errors)
     slips = [(kind, SLIP_KINDS[kind]) for kind in available_slips(dossier)]
     whole = selectors.sees_personal_data(actor, dossier)
+    drafting = machine.may_draft_result(dossier, actor)
     return {
         "actor": actor,
         "d": dossier,
@@ -130,6 +131,10 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "forms": forms,
         "choices": _choices(dossier, {f["a"].name for f in forms}),
         "slips": slips,
+        # the draft of the result: the latest, for the staff who open files; templates for the officer drafting it
+        "draft": selectors.latest_draft(dossier) if whole else None,
+        "drafting": drafting,
+        "result_templates": selectors.result_templates(dossier) if drafting else [],
         "receipt": next((kind for kind, _label in slips if kind == RECEIPT), None),
         "new": request.GET.get("new") == "1",
         "error": errors if errors is not None and failed else None,
