@@ -119,6 +119,10 @@ class ProcedureVersion(models.Model):
         _("regardless of administrative boundaries"), default=False,
         help_text=_("Any center of the province may receive it; it is routed to the competent agency."),
     )
+    unsigned_results_allowed = models.BooleanField(
+        _("results may be issued without a digital signature"), default=False,
+        help_text=_("Only for results signed by hand on paper and scanned: every other result is signed and sealed."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     decision_no = models.CharField(_("announcing decision"), max_length=200, blank=True)
     effective_from = models.DateField(_("effective from"))

@@ -140,6 +140,7 @@ class ProcedureIn(_Strict):
     channels: Annotated[list[ChannelT], Field(min_length=1)]
     result_delivery: Annotated[list[DeliveryT], Field(min_length=1)]
     boundary_free: bool = False
+    unsigned_results_allowed: bool = False
     results: list[ResultIn] = []
     components: list[ComponentIn] = []
     fees: list[FeeIn] = []

@@ -78,6 +78,8 @@ def content_hash(record: ProcedureIn) -> str:
     """Fingerprint of a version's content. The effective date is left out: it says when, not what."""
     content = record.content()
     content.pop("effective_from", None)
+    if not content.get("unsigned_results_allowed"):  # the default: versions hashed before the field stay the same
+        content.pop("unsigned_results_allowed", None)
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -277,6 +279,7 @@ def publish_version(
         channels=record.channels,
         result_delivery=record.result_delivery,
         boundary_free=record.boundary_free,
+        unsigned_results_allowed=record.unsigned_results_allowed,
         status=record.status,
         decision_no=record.decision_no,
         effective_from=starts,
@@ -351,6 +354,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         channels=version.channels,
         result_delivery=version.result_delivery,
         boundary_free=version.boundary_free,
+        unsigned_results_allowed=version.unsigned_results_allowed,
         results=rows(version.results, ("name_vi", "name_en")),  # type: ignore[arg-type]
         components=rows(  # type: ignore[arg-type]
             version.components,

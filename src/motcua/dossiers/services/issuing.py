@@ -23,13 +23,15 @@ a PIN; every other procedure refuses to.
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import datetime
 from typing import IO, Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from motcua.catalog.models import ResultTemplate
+from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError
 from motcua.core.files import atomic_with_files
 from motcua.core.uploads import check_upload
@@ -37,7 +39,15 @@ from motcua.dossiers import results
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound, dossier_changed
 from motcua.dossiers.machine import authorize
-from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, IssuedResult
+from motcua.dossiers.models import (
+    Attachment,
+    AttachmentKind,
+    Dossier,
+    Event,
+    IssuedResult,
+    register_number,
+    verification_code,
+)
 from motcua.dossiers.services.actions import perform, return_electronically
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.services.files import NewFile, attach_files
@@ -63,12 +73,13 @@ def issue_result(
     if dossier is None:
         raise DossierNotFound(code)
     authorize(dossier, EventKind.ISSUE_RESULT, actor)
-    data, source_name, template = _source(dossier, file, name, size, attachment)
+    data, source_name, template, generated = _source(dossier, file, name, size, attachment)
     signer = None
     if presigned:
         _check_presigned(data)
     elif pin:
-        signer = identity_for(actor.user_id)
+        user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id else None
+        signer = identity_for(user) if user is not None else None
         if signer is None:
             raise IssueRefused("no_signing_identity", _(
                 "You have no signing certificate in MotCua: ask the administrator to register your token or "
@@ -76,40 +87,39 @@ def issue_result(
     elif not dossier.version.unsigned_results_allowed:
         raise IssueRefused("signature_required", _(
             "This procedure's result must carry a digital signature: enter your PIN to sign it."), location="pin")
-    elif not data.startswith(b"%PDF-") and file is not None:
-        pass  # an unsigned scan: a JPEG or PNG is made a PDF by ``attach``
     with atomic_with_files():
-        locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+        locked = Dossier.objects.select_for_update(of=("self",)).select_related("current_agency").get(pk=dossier.pk)
         if revision is not None and locked.revision != revision:
             raise dossier_changed(locked.code, locked.status)
-        agency_id = locked.current_agency_id
-        assert agency_id is not None
-        book = (template.book if template is not None and template.book else "") or _book(dossier)
-        year = timezone.localdate(now).year
-        number = results.take_result_number(agency_id, book, year)
-        verification_code = secrets.token_urlsafe(12)
-        register_number = f"{number}/{year}/{book}"
+        agency = locked.current_agency
+        assert agency is not None
+        book = (template.book if template is not None else "") or DEFAULT_BOOK
+        year = timezone.localtime(now, VN_TZ).year
+        number = results.take_result_number(agency.pk, book, year)
+        code_v = verification_code()
+        printed = register_number(number, year, book)
         title = _title(dossier, template)
-        valid_until = results.valid_until(template, now) if template is not None else None
+        expiry = results.valid_until(template, now) if template is not None else None
+        if template is not None and generated:  # a draft made from the template: the number printed in its body
+            data = results.render_result(locked, template, number=printed, issued_at=now)
         if not presigned and data.startswith(b"%PDF-"):
-            data = results.stamp_result(data, qr_payload=results.qr_payload(
-                dossier, document=title, issued_at=now, valid_until=valid_until,
-                verification_code=verification_code, register_number=register_number),
-                number_text=register_number)
+            data = results.stamp_result(data, number_text=printed, qr_payload=results.qr_payload(
+                dossier_code=dossier.code, procedure_code=dossier.procedure.code,
+                applicant_id=dossier.applicant_id_number, document=title, issued_at=now, valid_until=expiry,
+                verification_code=code_v, number=printed))
         if signer is not None:
-            data = sign_pdf(data, signer=signer, pin=pin, seal=seal_for(agency_id),
-                            reason=str(_("Issuing the result of dossier %(code)s") % {"code": dossier.code}),
-                            location=locked.current_agency.name if locked.current_agency else "")
+            data = sign_pdf(data, signer=signer, pin=pin, seal=seal_for(agency),
+                            reason=f"Ban hành kết quả hồ sơ {dossier.code}", location=agency.name)
         signed = presigned or signer is not None
         stored = attach_files(code, actor=actor, files=[NewFile(
             file=io.BytesIO(data), name=source_name, kind=AttachmentKind.RESULT, size=len(data),
-            extra={"register_number": register_number, "signed": signed})], now=now)[0]
+            extra={"register_number": printed, "signed": signed})], now=now)[0]
         IssuedResult.objects.create(
             dossier=locked, attachment=stored, result=template.result if template is not None else None,
-            name=title[:500], agency_id=agency_id, book=book, year=year, number=number, issued_at=now,
-            valid_until=valid_until, sha256=stored.sha256, signed=signed,
-            signer_name=actor.name[:300] if signer is not None else "", verification_code=verification_code)
-        issued = perform(code, EventKind.ISSUE_RESULT, actor=actor, revision=locked.revision, now=now,
+            name=title[:500], agency=agency, book=book, year=year, number=number, issued_at=now,
+            valid_until=expiry, sha256=stored.sha256, signed=signed,
+            signer_name=actor.name[:300] if signed else "", verification_code=code_v)
+        issued = perform(code, EventKind.ISSUE_RESULT, actor=actor, now=now,
                          params={"note": note, "attachment": stored.pk})
         if issued.status == Status.RESULT_READY:
             issued = return_electronically(code, now=now)
@@ -117,17 +127,15 @@ def issue_result(
 
 
 def _source(dossier: Dossier, file: IO[bytes] | None, name: str, size: int | None,
-            attachment: int | None) -> tuple[bytes, str, Any]:
-    """The bytes to issue, their file name, and the result template they were drafted from (if any)."""
+            attachment: int | None) -> tuple[bytes, str, ResultTemplate | None, bool]:
+    """The bytes to issue, their file name, the result template they were drafted from (if any), and whether
+    they are the template's own rendering (not a corrected upload)."""
     if file is not None:
         check_upload(file, name or "result", size)
         file.seek(0)
-        return file.read(), name or "ket-qua.pdf", None
+        return file.read(), name or "ket-qua.pdf", None, False
     drafts = Attachment.objects.filter(dossier=dossier, kind__in=[AttachmentKind.DRAFT, AttachmentKind.RESULT])
-    if attachment is not None:
-        drafts = drafts.filter(pk=attachment)
-    else:
-        drafts = drafts.filter(kind=AttachmentKind.DRAFT)
+    drafts = drafts.filter(pk=attachment) if attachment is not None else drafts.filter(kind=AttachmentKind.DRAFT)
     draft = drafts.order_by("-pk").first()
     if draft is None:
         raise IssueRefused("draft_required", _(
@@ -135,7 +143,20 @@ def _source(dossier: Dossier, file: IO[bytes] | None, name: str, size: int | Non
             "it), or choose the result file here."), location="file")
     with draft.file.open("rb") as handle:
         data = handle.read()
-    return data, draft.original_name, results.template_of(draft)
+    template, generated = _drafted_from(dossier, draft)
+    return data, draft.original_name.replace("du-thao-", "", 1), template, generated
+
+
+def _drafted_from(dossier: Dossier, draft: Attachment) -> tuple[ResultTemplate | None, bool]:
+    """The template a draft came from, read from its ``attach`` event (a corrected upload: the latest template
+    drafted before it, for its book and validity)."""
+    drafted = [e.data for e in Event.objects.filter(dossier=dossier, action=EventKind.ATTACH).order_by("seq")
+               if e.data.get("kind") == AttachmentKind.DRAFT and e.data.get("attachment", 0) <= draft.pk]
+    this = next((d for d in drafted if d.get("attachment") == draft.pk), {})
+    template_id = next((d["template"] for d in reversed(drafted) if d.get("template")), None)
+    template = ResultTemplate.objects.select_related("result").filter(
+        pk=template_id, version_id=dossier.version_id).first() if template_id else None
+    return template, bool(this.get("generated")) and this.get("template") == template_id
 
 
 def _check_presigned(data: bytes) -> None:
@@ -152,11 +173,7 @@ def _check_presigned(data: bytes) -> None:
             location="file")
 
 
-def _book(dossier: Dossier) -> str:
-    return DEFAULT_BOOK
-
-
-def _title(dossier: Dossier, template: Any) -> str:
+def _title(dossier: Dossier, template: ResultTemplate | None) -> str:
     if template is not None:
         return str(template.result.name_vi if template.result is not None else template.name)
     first = dossier.version.results.first()
