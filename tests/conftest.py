@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 from playwright.sync_api import sync_playwright
 from zeal import zeal_context, zeal_ignore
 from zeal.constants import initialize_app_registry

@@ -323,7 +323,7 @@ def test_event_log_is_append_only_and_verify_audit_catches_tampering(world: Worl
         return capsys.readouterr().out
 
     # the database itself refuses (a trigger): someone editing the log first drops it, as its owner may
-    with transaction.atomic(), pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET note = 'sửa' WHERE dossier_id = %s AND seq = 3", [dossier.pk])  # noqa: S608
     with event_triggers_dropped():
         with connection.cursor() as cursor:  # someone edits a note in the database
