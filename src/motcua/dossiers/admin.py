@@ -57,7 +57,7 @@ class ChainSealAdmin(admin.ModelAdmin):
     list_display = ("sealed_at", "dossier_count", "root", "signer", "timestamp")
     date_hierarchy = "sealed_at"
     exclude = ("leaves", "signature")
-    readonly_fields = ("sealed_at", "dossier_count", "root", "previous_root", "signer", "timestamp")
+    readonly_fields = ("sealed_at", "dossier_count", "root", "previous", "signer", "timestamp")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -326,14 +326,15 @@ class ChainSeal(models.Model):
     """The heads of every dossier's event chain at one moment, sealed: ``leaves`` lists ``[dossier code,
     event_count, last_hash]`` sorted by code, ``root`` is their Merkle root (``dossiers.seals``), signed with the
     system's seal and timestamped (``signature``, a detached CMS over :func:`dossiers.seals.seal_digest_of`, which
-    covers the root and the previous seal's root: seals form a chain too). A log later rewritten with the
+    covers the root and ``previous``, the previous seal's digest: seals form a chain too). A log later rewritten with the
     project's own hash function no longer ends in the sealed hash."""
 
     sealed_at = models.DateTimeField(_("sealed"))
     dossier_count = models.PositiveIntegerField(_("dossiers"))
     root = models.CharField(_("Merkle root"), max_length=64)
     leaves = models.JSONField(default=list)
-    previous_root = models.CharField(_("previous seal's root"), max_length=64, blank=True)
+    # the previous seal's signed digest (its time, count, root and own previous digest): the seals form a chain
+    previous = models.CharField(_("previous seal"), max_length=64, blank=True)
     signature = models.BinaryField(_("signature (CMS)"), null=True, blank=True)
     signer = models.CharField(_("signed by"), max_length=300, blank=True)
     timestamp = models.DateTimeField(_("timestamp"), null=True, blank=True)

@@ -6,7 +6,7 @@ chain check passes. A :class:`~motcua.dossiers.models.ChainSeal` fixes the heads
 ``[dossier code, event_count, last_hash]`` of every dossier sorted by code, their Merkle root (RFC 6962 tree
 hash: SHA-256 with ``0x00`` before a leaf and ``0x01`` before a pair of nodes, so a leaf can never pass for a
 node) is signed with the system's seal and timestamped by a timestamp authority (RFC 3161) — neither of which the
-database holds — over :func:`seal_digest_of` (the root and the previous seal's root: the seals form a chain).
+database holds — over :func:`seal_digest_of` (the root and the previous seal's digest: the seals form a chain).
 
 :func:`verify_seals` recomputes every seal's root from its leaves, checks the signature and the timestamp, that
 each seal follows the previous one, that every sealed dossier still exists and that its event number
@@ -28,9 +28,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from motcua.core.errors import MotCuaError
 from motcua.dossiers.audit import Finding
 from motcua.dossiers.models import ChainSeal, Dossier, Event
+from motcua.signing.services import check_digest_seal, seal_digest
 
 logger = logging.getLogger(__name__)
 
@@ -70,26 +73,34 @@ def root_of(leaves: Sequence[Leaf]) -> str:
 
 
 def seal_digest_of(seal: ChainSeal) -> bytes:
-    """What the system's seal signs: SHA-256 of the seal's time, dossier count, root and the previous root."""
+    """What the system's seal signs: SHA-256 of the seal's time, dossier count, root and the previous seal's
+    digest (so that no seal can be removed or inserted, even one with the same root as its neighbours)."""
     text = (f"MotCua chain seal v1\n{seal.sealed_at.isoformat()}\n{seal.dossier_count}\n{seal.root}\n"
-            f"{seal.previous_root}\n")
+            f"{seal.previous}\n")
     return hashlib.sha256(text.encode()).digest()
 
 
 # --- signing (the system's seal: motcua.signing) -----------------------------------------------------------------
 
-Signer = Callable[[bytes], tuple[bytes, str, datetime | None]]
-Checker = Callable[[bytes, bytes], list[str]]
+
+class SealNotMade(MotCuaError):
+    """The chain heads could not be sealed: the signature just made does not check (nothing is stored)."""
+
+    status = 500
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("seal_not_made", _("The chain heads were not sealed: the signature does not check "
+                                            "(%(problems)s)."), {"problems": ", ".join(problems)})
 
 
-def _sign(digest: bytes) -> tuple[bytes, str, datetime | None]:
-    """A detached CMS over ``digest`` by the system's seal, with an RFC 3161 timestamp; its signer and time."""
-    raise NotImplementedError("motcua.signing is not wired yet")
-
-
-def _check(digest: bytes, cms: bytes) -> list[str]:
-    """The problems of the CMS ``cms`` over ``digest`` (empty: valid signature by the system's seal, timestamped)."""
-    raise NotImplementedError("motcua.signing is not wired yet")
+def sign_digest(digest: bytes) -> tuple[bytes, str, datetime | None]:
+    """A detached CMS over ``digest`` by the system's seal with an RFC 3161 timestamp, checked at once; its signer
+    and time (``signing.errors.SigningError``: no system seal, the TSA unreachable…)."""
+    cms = seal_digest(digest)
+    check = check_digest_seal(digest, cms)
+    if not check.valid:
+        raise SealNotMade(check.problems)
+    return cms, check.signer_name, check.timestamp
 
 
 # --- sealing ---------------------------------------------------------------------------------------------------
@@ -103,8 +114,7 @@ def seal_every() -> timedelta:
     return timedelta(hours=float(settings.MOTCUA_SEAL_EVERY_HOURS))
 
 
-def seal_heads(now: datetime | None = None, *, if_due: bool = False, sign: Signer | None = None
-               ) -> ChainSeal | None:
+def seal_heads(now: datetime | None = None, *, if_due: bool = False) -> ChainSeal | None:
     """Seal the heads of every dossier's chain now (``if_due``: only if the latest seal is older than
     :func:`seal_every`; ``None`` if it is not)."""
     with transaction.atomic():
@@ -118,8 +128,8 @@ def seal_heads(now: datetime | None = None, *, if_due: bool = False, sign: Signe
         leaves = sorted([code, count, last] for code, count, last
                         in Dossier.objects.values_list("code", "event_count", "last_hash").iterator(BATCH))
         seal = ChainSeal(sealed_at=now, dossier_count=len(leaves), root=root_of(leaves), leaves=leaves,
-                         previous_root=previous.root if previous is not None else "")
-        cms, signer, timestamp = (sign or _sign)(seal_digest_of(seal))
+                         previous=seal_digest_of(previous).hex() if previous is not None else "")
+        cms, signer, timestamp = sign_digest(seal_digest_of(seal))
         seal.signature, seal.signer, seal.timestamp = cms, signer, timestamp
         seal.save()
     logger.info("sealed %d dossier chain heads: root %s", seal.dossier_count, seal.root)
@@ -133,7 +143,7 @@ def _where(seal: ChainSeal) -> str:
     return f"seal #{seal.pk} of {seal.sealed_at:%Y-%m-%d %H:%M}"
 
 
-def verify_seal(seal: ChainSeal, previous: ChainSeal | None, check: Checker | None = None) -> Iterator[Finding]:
+def verify_seal(seal: ChainSeal, previous: ChainSeal | None) -> Iterator[Finding]:
     """One seal: its root, its leaves, its place in the chain of seals, its signature and timestamp."""
     where = _where(seal)
     leaves = seal.leaves if isinstance(seal.leaves, list) else []
@@ -144,15 +154,15 @@ def verify_seal(seal: ChainSeal, previous: ChainSeal | None, check: Checker | No
     codes = [leaf[0] for leaf in leaves]
     if codes != sorted(set(codes)):
         yield Finding(where, "its leaves are not sorted by dossier code, or a dossier appears twice")
-    expected_previous = previous.root if previous is not None else ""
-    if seal.previous_root != expected_previous:
+    expected_previous = seal_digest_of(previous).hex() if previous is not None else ""
+    if seal.previous != expected_previous:
         yield Finding(where, "it does not follow the previous seal (a seal was removed, inserted or altered)")
     if not seal.signature:
         yield Finding(where, "it is not signed")
         return
-    problems = (check or _check)(seal_digest_of(seal), bytes(seal.signature))
-    for problem in problems:
-        yield Finding(where, f"signature: {problem}")
+    check = check_digest_seal(seal_digest_of(seal), bytes(seal.signature))
+    for problem in check.problems:  # digest_mismatch (root, count, time or previous root altered), untrusted…
+        yield Finding(where, f"its signature does not check: {problem}")
 
 
 def verify_heads(seal: ChainSeal) -> Iterator[Finding]:
@@ -171,12 +181,11 @@ def verify_heads(seal: ChainSeal) -> Iterator[Finding]:
                 yield Finding(code, f"event #{count} no longer has the hash sealed in {where}: the log was rewritten")
 
 
-def verify_seals(progress: Callable[[int], None] | None = None, check: Checker | None = None
-                 ) -> Iterator[Finding]:
+def verify_seals(progress: Callable[[int], None] | None = None) -> Iterator[Finding]:
     """Every seal, oldest first (see the module)."""
     previous: ChainSeal | None = None
     for number, seal in enumerate(ChainSeal.objects.order_by("sealed_at", "pk").iterator(50), start=1):
-        yield from verify_seal(seal, previous, check)
+        yield from verify_seal(seal, previous)
         yield from verify_heads(seal)
         previous = seal
         if progress:

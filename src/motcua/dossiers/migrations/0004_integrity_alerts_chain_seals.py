@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('dossier_count', models.PositiveIntegerField(verbose_name='dossiers')),
                 ('root', models.CharField(max_length=64, verbose_name='Merkle root')),
                 ('leaves', models.JSONField(default=list)),
-                ('previous_root', models.CharField(blank=True, max_length=64, verbose_name="previous seal's root")),
+                ('previous', models.CharField(blank=True, max_length=64, verbose_name='previous seal')),
                 ('signature', models.BinaryField(blank=True, null=True, verbose_name='signature (CMS)')),
                 ('signer', models.CharField(blank=True, max_length=300, verbose_name='signed by')),
                 ('timestamp', models.DateTimeField(blank=True, null=True, verbose_name='timestamp')),

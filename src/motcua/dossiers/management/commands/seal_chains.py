@@ -1,7 +1,8 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from motcua.core.errors import MotCuaError
 from motcua.dossiers.seals import seal_heads
 
 
@@ -16,9 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--if-due", action="store_true", help="Seal only if the latest seal is old enough.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        seal = seal_heads(if_due=options["if_due"])
+        try:
+            seal = seal_heads(if_due=options["if_due"])
+        except MotCuaError as exc:  # no system seal, the timestamp authority unreachable…
+            raise CommandError(f"{exc.text('en')} / {exc.text('vi')}") from exc
         if seal is None:
-            self.stdout.write("The latest seal is recent enough. / Niêm phong gần nhất còn mới.")
+            if options["verbosity"] > 1:
+                self.stdout.write("The latest seal is recent enough. / Niêm phong gần nhất còn mới.")
             return
         self.stdout.write(self.style.SUCCESS(
             f"Sealed {seal.dossier_count} dossiers: root {seal.root}. / Đã niêm phong {seal.dossier_count} hồ sơ."))
