@@ -326,8 +326,8 @@ class ChainSeal(models.Model):
     """The heads of every dossier's event chain at one moment, sealed: ``leaves`` lists ``[dossier code,
     event_count, last_hash]`` sorted by code, ``root`` is their Merkle root (``dossiers.seals``), signed with the
     system's seal and timestamped (``signature``, a detached CMS over :func:`dossiers.seals.seal_digest_of`, which
-    covers the root and ``previous``, the previous seal's digest: seals form a chain too). A log later rewritten with the
-    project's own hash function no longer ends in the sealed hash."""
+    covers the root and ``previous``, the previous seal's digest: seals form a chain too). A log later rewritten
+    with the project's own hash function no longer ends in the sealed hash."""
 
     sealed_at = models.DateTimeField(_("sealed"))
     dossier_count = models.PositiveIntegerField(_("dossiers"))
