@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.files.base import File
 from django.utils.translation import gettext_lazy as _
@@ -23,8 +23,9 @@ from motcua.core.uploads import CheckedFile, check_upload
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import Conflict, DossierNotFound
 from motcua.dossiers.events import record
+from motcua.dossiers.integrity import FileAltered, HashingReader, Subject, alert, digest_of
 from motcua.dossiers.machine import Forbidden, authorize, is_applicant, may_draft_result
-from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
+from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.actions import perform
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
@@ -90,8 +91,15 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
                 content_type=check.content_type, size=check.size, sha256=check.sha256,
                 uploaded_by_id=actor.user_id,
             )
-            attachment.file.save(new.name[:100], File(new.file, name=new.name), save=False)
-            stored(attachment.file.storage, attachment.file.name)
+            reader = HashingReader(new.file)
+            attachment.file.save(new.name[:100], File(cast(IO[bytes], reader), name=new.name), save=False)
+            path = attachment.file.name or ""
+            stored(attachment.file.storage, path)
+            written = reader.hexdigest() or digest_of(attachment.file.storage, path)
+            if written != check.sha256:  # a draft's or warehouse file changed since it was checked, or a bad read
+                raise FileAltered(alert(Subject(AlertSubject.ATTACHMENT, None, dossier.pk, dossier.receiving_agency_id),
+                                        path, "the file being stored differs from the one checked", check.sha256,
+                                        written or ""))
             attachment.save()
             record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
                    data={"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
