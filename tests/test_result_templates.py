@@ -116,6 +116,8 @@ def test_a_valid_template_passes_and_gets_its_book_from_the_result() -> None:
     ("<p>{{ applicant.name }</p>", "template_syntax", 1, None),
     ("{% if applicant.name %}\n<p>x</p>", "template_syntax", 2, None),
     ("{{ applicant.name|no_such_filter }}", "template_syntax", 1, None),
+    ("<p>x</p>\n{% include 'base.html' %}", "template_include", 2, None),
+    ('{% extends "x.html" %}', "template_include", 1, None),
 ])
 def test_an_unknown_field_or_broken_syntax_is_refused_with_its_line(body: str, code: str, line: int,
                                                                     name: str | None) -> None:

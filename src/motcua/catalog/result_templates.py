@@ -86,6 +86,10 @@ def check_template(body: str, eform: list[EFormField]) -> None:
         raise _syntax_error(exc) from None
     except TemplateError as exc:
         raise _syntax_error(exc) from None
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        raise TemplateInvalid(
+            "template_include", _("Line %(line)s: a result template cannot include, import or extend other "
+                                  "templates."), {"line": node.lineno})
     form_keys = {f.name for f in eform}
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")} | {"loop"}
     for macro in tree.find_all(nodes.Macro):
