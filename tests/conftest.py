@@ -78,10 +78,10 @@ def fast_password_hasher(settings: Any) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def flush_past_event_triggers() -> Any:
-    """The event table refuses DELETE (migration ``dossiers.0005_event_append_only``). PostgreSQL empties a
+    """The event table refuses DELETE (migration ``dossiers.0006_event_append_only``). PostgreSQL empties a
     transactional test's database with TRUNCATE, which row triggers ignore; SQLite deletes rows, so its flush
     drops the triggers and creates them again in the same transaction."""
-    triggers = importlib.import_module("motcua.dossiers.migrations.0005_event_append_only")
+    triggers = importlib.import_module("motcua.dossiers.migrations.0006_event_append_only")
     original = SQLiteOperations.sql_flush
 
     def sql_flush(self: SQLiteOperations, style: Any, tables: Any, **kwargs: Any) -> list[str]:

@@ -406,7 +406,7 @@ def pdf_bytes(text: str = "kết quả") -> bytes:
 
 # --- the database as an attacker with its owner's rights sees it ---------------------------------------------------
 
-APPEND_ONLY = importlib.import_module("motcua.dossiers.migrations.0005_event_append_only")
+APPEND_ONLY = importlib.import_module("motcua.dossiers.migrations.0006_event_append_only")
 
 
 @contextmanager

@@ -234,7 +234,7 @@ def test_the_stamped_qr_code_decodes_to_every_datum_of_the_circular() -> None:
         "dossier_code": found.code, "procedure_code": "1.000894", "applicant_id": "022090001234",
         "document": "Giấy chứng nhận kết hôn", "system": "Hệ thống thông tin giải quyết TTHC MotCua",
         "issued_at": "25/11/2026 10:30", "validity": "Không thời hạn", "number": "12/2026/GCN",
-        "verify_url": "/xac-thuc/AbCdEfGhIjKlMnOp",
+        "verify_url": "/xac-thuc/AbCdEfGhIjKlMnOp/",
     }
     assert "Số: 12/2026/GCN" in PdfReader(io.BytesIO(stamped)).pages[0].extract_text()
     assert "Nguyễn Văn An" in text_of(stamped)  # the document itself is unchanged under the stamp
@@ -249,7 +249,7 @@ def test_any_pdf_can_be_stamped_even_a_turned_page(settings: object) -> None:
     upload = pdf_bytes("bản đã sửa")
     stamped = stamp_result(upload, qr_payload=payload, number_text="Số: 3/2026/GP")
     values = parse_qr_payload(decode_qr(stamped)[0])
-    assert values["verify_url"] == "https://dichvucong.quangninh.gov.vn/xac-thuc/c0de"
+    assert values["verify_url"] == "https://dichvucong.quangninh.gov.vn/xac-thuc/c0de/"
     assert values["validity"] == "đến hết ngày 25/11/2027"
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)

@@ -12,7 +12,7 @@ the code stays what it was.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue, create_model
@@ -366,7 +366,7 @@ class RegisteredResultOut(Out):
     agency: str
     register_number: str
     issued_at: datetime
-    valid_until: datetime | None
+    valid_until: date | None
     holder: str = Field(description="The holder's name, given names as initials (a business: its name)")
     dossier_code: str
     procedure_code: str

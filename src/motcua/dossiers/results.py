@@ -21,6 +21,7 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter, Transformation
 
@@ -35,7 +36,6 @@ from motcua.core.web import public_url
 from motcua.dossiers.models import ApplicantKind, Dossier, IssuedResult, ResultCounter, register_number
 from motcua.dossiers.slips import place_name
 
-VERIFY_PATH = "/xac-thuc/"  # the public verification page (the QR code opens it)
 MM = 72 / 25.4  # PDF points per millimetre
 QR_SIZE_MM = 24.0
 QR_OFFSET_MM = 5.0  # from the page's top and left edges
@@ -165,7 +165,7 @@ def render_result(dossier: Dossier, template: ResultTemplate, *, number: str | N
 
 def verification_url(code: str) -> str:
     """The public address that verifies the issued result with ``code`` (printed in its QR code)."""
-    return public_url(f"{VERIFY_PATH}{code}")
+    return public_url(reverse("portal:verify_code", args=[code]))
 
 
 def qr_payload(*, dossier_code: str, procedure_code: str, applicant_id: str, document: str,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
@@ -57,7 +57,7 @@ class PublicResult:
     agency: str
     register_number: str
     issued_at: datetime
-    valid_until: datetime | None
+    valid_until: date | None
     holder: str
     dossier_code: str
     procedure_code: str

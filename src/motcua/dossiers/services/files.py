@@ -24,9 +24,8 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import Conflict, DossierNotFound
 from motcua.dossiers.events import record
 from motcua.dossiers.integrity import FileAltered, HashingReader, Subject, alert, digest_of
-from motcua.dossiers.machine import Forbidden, authorize, is_applicant, may_draft_result
+from motcua.dossiers.machine import Forbidden, is_applicant, may_draft_result
 from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, DossierComponent
-from motcua.dossiers.services.actions import perform
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 

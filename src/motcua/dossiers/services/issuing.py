@@ -75,6 +75,10 @@ def issue_result(
     authorize(dossier, EventKind.ISSUE_RESULT, actor)
     data, source_name, template, generated = _source(dossier, file, name, size, attachment)
     signer = None
+    if not presigned and b"/ByteRange" in data:
+        raise IssueRefused("already_signed", _(
+            "This file already carries a digital signature: issue it as a file signed elsewhere, or sign the "
+            "unsigned draft."), location="file")
     if presigned:
         _check_presigned(data)
     elif pin:
@@ -152,7 +156,7 @@ def _drafted_from(dossier: Dossier, draft: Attachment) -> tuple[ResultTemplate |
     drafted before it, for its book and validity)."""
     drafted = [e.data for e in Event.objects.filter(dossier=dossier, action=EventKind.ATTACH).order_by("seq")
                if e.data.get("kind") == AttachmentKind.DRAFT and e.data.get("attachment", 0) <= draft.pk]
-    this = next((d for d in drafted if d.get("attachment") == draft.pk), {})
+    this: dict[str, Any] = next((d for d in drafted if d.get("attachment") == draft.pk), {})
     template_id = next((d["template"] for d in reversed(drafted) if d.get("template")), None)
     template = ResultTemplate.objects.select_related("result").filter(
         pk=template_id, version_id=dossier.version_id).first() if template_id else None
