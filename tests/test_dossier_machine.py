@@ -110,11 +110,12 @@ class Lifecycle(RuleBasedStateMachine):
         params = params_for(action, dossier, data)
         if mode < 5 and action == "transfer":
             params["agency"] = ""
-        if action == "issue_result" and (mode < 5 or data.draw(st.booleans())):
-            self.upload_result("lanhdao")
         try:
-            services.perform(self.code, action, actor=self.world.actor(who),
-                             params=params, now=self.now)
+            if action == "issue_result" and (mode < 5 or data.draw(st.booleans())):  # numbered and registered
+                services.issue_result(self.code, actor=self.world.actor(who), file=io.BytesIO(pdf_bytes()),
+                                      name="kq.pdf", now=self.now)
+            else:  # a bare issue_result: no registered result file, refused
+                services.perform(self.code, action, actor=self.world.actor(who), params=params, now=self.now)
         except MotCuaError as refused:  # a rule of law (3-day window, apology date…), a missing result, or
             assert refused.status in (400, 403, 404, 409, 422), refused  # assigning someone else without leading
 

@@ -190,9 +190,8 @@ def test_what_the_applicant_hears_through_the_lifecycle(world: World) -> None:
     dossier = act(world, dossier, "apologize", "lanhdao", 40, new_due_at="2026-11-27T16:00:00+07:00",
                   reason="Phải xác minh thêm tại địa phương")
     dossier = act(world, dossier, "approve", "lanhdao", 50)  # in progress → awaiting signature: same for them
-    dossiers.attach(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()), name="kq.pdf",
-                    kind="result")
-    dossier = act(world, dossier, "issue_result", "lanhdao", 60)
+    dossier = dossiers.issue_result(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()),
+                                    name="kq.pdf", now=MONDAY + timedelta(minutes=60))
     dossier = act(world, dossier, "return_result", "tiepnhan", 70, delivery="counter", recipient="Nguyễn Văn An")
     run_worker()
     subjects = [m.subject for m in mail.outbox]

@@ -192,9 +192,8 @@ def test_control_slip_marks_a_late_step(world: dict[str, Actor]) -> None:
     late = MONDAY + timedelta(days=14)
     services.perform(code, "forward", actor=world["chuyenvien"], now=late)  # Thẩm định: 3 working days
     services.perform(code, "approve", actor=world["lanhdao"], now=late + timedelta(hours=1))
-    services.attach(code, actor=world["lanhdao"], file=io.BytesIO(slips.render_slip(dossier, "receipt")),
-                    name="giay-chung-nhan-ket-hon.pdf", kind="result", now=late + timedelta(hours=2))
-    services.perform(code, "issue_result", actor=world["lanhdao"], now=late + timedelta(hours=2))
+    services.issue_result(code, actor=world["lanhdao"], file=io.BytesIO(slips.render_slip(dossier, "receipt")),
+                          name="giay-chung-nhan-ket-hon.pdf", now=late + timedelta(hours=2))
     dossier = services.perform(code, "return_result", actor=world["tiepnhan"], now=late + timedelta(hours=3),
                                params={"delivery": "counter", "recipient": "Nguyễn Văn A"})
 
