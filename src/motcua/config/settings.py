@@ -339,3 +339,9 @@ FEEDBACK_COUNTER_ADDRESS_LIMIT = int(os.environ.get("MOTCUA_FEEDBACK_ADDRESS_LIM
 
 # --- public tracking by dossier code: look-ups per client address per minute (the page and the API) ------------
 MOTCUA_TRACK_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_TRACK_LIMIT_PER_MINUTE", "30"))
+
+# --- signing keys on devices and remote services (motcua.signing.backends) ------------------------------------
+# The PKCS#11 library of the signing tokens or HSM when an identity's reference names none (SoftHSM2 in tests)
+MOTCUA_PKCS11_MODULE = os.environ.get("MOTCUA_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+# Seconds a remote signing service (Cloud Signature Consortium API) has to answer one request
+MOTCUA_CSC_TIMEOUT_SECONDS = int(os.environ.get("MOTCUA_CSC_TIMEOUT_SECONDS", "30"))
