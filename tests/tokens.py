@@ -10,11 +10,13 @@ token can be tested; everything else is certomancer-csc-dummy's own code.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,10 @@ from asn1crypto import x509
 from certomancer import registry
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pyhanko.pdf_utils import generic, writer
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 ARCH = "motcua-test"
@@ -96,7 +102,7 @@ pki-architectures:
 
 
 @dataclass(frozen=True)
-class TestPKI:
+class SigningPKI:
     """A root and two leaf certificates (``signer``, ``seal``) with their RSA-2048 keys, as a certomancer config
     (which the CSC server reads) and as objects."""
 
@@ -119,7 +125,7 @@ class TestPKI:
         return f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
 
 
-def make_test_pki(directory: Path) -> TestPKI:
+def make_test_pki(directory: Path) -> SigningPKI:
     directory.mkdir(parents=True, exist_ok=True)
     for label in ("root", "signer", "seal"):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -129,7 +135,43 @@ def make_test_pki(directory: Path) -> TestPKI:
     config.write_text(_CONFIG.format(arch=ARCH))
     arch = registry.CertomancerConfig.from_file(str(config)).get_pki_arch(registry.ArchLabel(ARCH))
     certs = {label: arch.get_cert(registry.CertLabel(label)) for label in ("root", "signer", "seal")}
-    return TestPKI(directory, config, **certs)
+    return SigningPKI(directory, config, **certs)
+
+
+def blank_pdf(text: str = "MotCua test result") -> bytes:
+    """A one-page A4 PDF to sign."""
+    pdf = writer.PdfFileWriter()
+    content = pdf.add_object(generic.StreamObject(stream_data=f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode()))
+    font = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Font"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+        generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+    })
+    resources = generic.DictionaryObject({generic.NameObject("/Font"): generic.DictionaryObject(
+        {generic.NameObject("/F1"): pdf.add_object(font)})})
+    pdf.insert_page(writer.PageObject(contents=content, media_box=generic.ArrayObject(
+        [generic.NumberObject(n) for n in (0, 0, 595, 842)]), resources=resources))
+    out = io.BytesIO()
+    pdf.write(out)
+    return out.getvalue()
+
+
+def check_signed(pdf: bytes, signer: x509.Certificate, root: x509.Certificate) -> None:
+    """Both validators agree that the PDF's last signature is intact and made by ``signer`` (pyHanko: with
+    ``root`` trusted; poppler's pdfsig: "Signature is Valid")."""
+    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[-1]
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root], allow_fetching=False))
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert status.signing_cert.dump() == signer.dump()
+    assert pdfsig(pdf).count("Signature is Valid.") == len(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
+
+
+def pdfsig(pdf: bytes) -> str:
+    """poppler's report on the PDF's signatures."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf)
+        file.flush()
+        return subprocess.run(["pdfsig", file.name], capture_output=True, text=True, check=False).stdout
 
 
 # --- SoftHSM2 ------------------------------------------------------------------------------------------------
@@ -159,7 +201,7 @@ def softhsm_available() -> str:
     return ""
 
 
-def make_softhsm_token(directory: Path, pki: TestPKI) -> SoftToken:
+def make_softhsm_token(directory: Path, pki: SigningPKI) -> SoftToken:
     """Create a token under ``directory`` and point this process at it (SOFTHSM2_CONF, read when the library is
     initialised: call this before anything loads libsofthsm2 in the process)."""
     tokens = directory / "tokens"
@@ -215,7 +257,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 
 @contextmanager
-def csc_server(pki: TestPKI, *, checked: bool = True, scal: int = 2) -> Iterator[CSCServer]:
+def csc_server(pki: SigningPKI, *, checked: bool = True, scal: int = 2) -> Iterator[CSCServer]:
     """certomancer-csc-dummy on a free port, as its own process: ``checked`` adds the PIN and bearer-token checks
     (``python -m tests.tokens csc``), otherwise the unmodified ``certomancer-csc`` command; ``scal`` 2 binds the
     authorisation to the document's hash (the CSC "SCAL2" mode that remote signing of qualified signatures uses)."""

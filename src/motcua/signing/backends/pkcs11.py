@@ -22,6 +22,7 @@ process goes through this module (a session opened elsewhere would share the log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -41,7 +42,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from motcua.signing.errors import SigningError
 
-__all__ = ["TokenSigner", "close_pkcs11_sessions", "open_pkcs11"]
+__all__ = ["TokenSigner", "close_pkcs11_sessions", "open_pkcs11", "pkcs11_logins"]
 
 
 class Identity(Protocol):
@@ -168,10 +169,8 @@ class _Token:
         """Forget the session (log out and close it if it still belongs to this process). Lock held."""
         session, self._session, self._keys, self._pin_digest = self._session, None, {}, b""
         if session is not None and self._pid == os.getpid():
-            try:
+            with contextlib.suppress(p11.PKCS11Error):  # already gone with the device: forgetting it is enough
                 session.close()
-            except p11.PKCS11Error:
-                pass  # already gone with the device: forgetting it is all there is to do
 
     def run(self, pin: str, operation: Any) -> Any:
         """``operation(self)`` with the session open, under the lock; once more on a fresh session if the device
@@ -215,6 +214,11 @@ def _token(module: str, label: str) -> _Token:
         if key not in _tokens:
             _tokens[key] = _Token(*key)
         return _tokens[key]
+
+
+def pkcs11_logins(module: str, token_label: str) -> int:
+    """How many sessions this process has opened and logged in on the token (tests and benchmarks)."""
+    return _token(module, token_label).sessions_opened
 
 
 def close_pkcs11_sessions() -> None:
