@@ -211,14 +211,22 @@ def make_softhsm_token(directory: Path, pki: SigningPKI) -> SoftToken:
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", USER_PIN,
                     "--so-pin", SO_PIN], env=env, check=True, capture_output=True)
-    (directory / "key.der").write_bytes(pki.key_der("signer"))
-    (directory / "cert.der").write_bytes(pki.signer.dump())
-    for kind, path in (("privkey", "key.der"), ("cert", "cert.der")):
-        subprocess.run(["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", TOKEN_LABEL, "--login",
-                        "--pin", USER_PIN, "--write-object", str(directory / path), "--type", kind, "--id", "01",
-                        "--label", KEY_LABEL], env=env, check=True, capture_output=True)
+    token = SoftToken(SOFTHSM_MODULE, conf, TOKEN_LABEL, USER_PIN, KEY_LABEL)
+    write_to_token(token, "privkey", pki.key_der("signer"), KEY_LABEL, "01")
+    write_to_token(token, "cert", pki.signer.dump(), KEY_LABEL, "01")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    return SoftToken(SOFTHSM_MODULE, conf, TOKEN_LABEL, USER_PIN, KEY_LABEL)
+    return token
+
+
+def write_to_token(token: SoftToken, kind: str, der: bytes, label: str, object_id: str) -> None:
+    """Put a private key (``privkey``, PKCS#8 DER) or a certificate (``cert``, DER) on the token with pkcs11-tool,
+    as an administrator provisioning a token would."""
+    with tempfile.NamedTemporaryFile(suffix=".der") as file:
+        file.write(der)
+        file.flush()
+        subprocess.run(["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin",
+                        token.pin, "--write-object", file.name, "--type", kind, "--id", object_id, "--label", label],
+                       env={**os.environ, "SOFTHSM2_CONF": str(token.conf)}, check=True, capture_output=True)
 
 
 # --- the CSC server --------------------------------------------------------------------------------------------
@@ -235,12 +243,15 @@ class CSCServer:
     pin: str
     bearer: str
     process: subprocess.Popen[bytes]
+    arch: str = ARCH
 
     def credential(self, label: str = "signer") -> str:
-        return f"{ARCH}/{label}"
+        """The CSC credential of a certificate of the certomancer configuration: ``<arch>/<cert label>``."""
+        return f"{self.arch}/{label}"
 
-    def reference(self, **changes: Any) -> dict[str, Any]:
-        return {"url": self.url, "credential_id": self.credential(), "oauth_token": self.bearer, **changes}
+    def reference(self, label: str = "signer", **changes: Any) -> dict[str, Any]:
+        """A ``SigningIdentity.reference`` for that credential."""
+        return {"url": self.url, "credential_id": self.credential(label), "oauth_token": self.bearer, **changes}
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
@@ -257,22 +268,24 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 
 @contextmanager
-def csc_server(pki: SigningPKI, *, checked: bool = True, scal: int = 2) -> Iterator[CSCServer]:
+def csc_server(config: Path, *, arch: str = ARCH, checked: bool = True, scal: int = 2) -> Iterator[CSCServer]:
     """certomancer-csc-dummy on a free port, as its own process: ``checked`` adds the PIN and bearer-token checks
     (``python -m tests.tokens csc``), otherwise the unmodified ``certomancer-csc`` command; ``scal`` 2 binds the
-    authorisation to the document's hash (the CSC "SCAL2" mode that remote signing of qualified signatures uses)."""
+    authorisation to the document's hash (the CSC "SCAL2" mode that remote signing of qualified signatures uses).
+    ``config`` is a certomancer configuration (``SigningPKI.config``, or the demo PKI's ``certomancer.yml`` with
+    ``arch="motcua"``); its keys sit beside it."""
     port = free_port()
     if checked:
-        command = [sys.executable, "-m", "tests.tokens", "csc", str(pki.config), str(port), CSC_PIN, CSC_BEARER,
+        command = [sys.executable, "-m", "tests.tokens", "csc", str(config), str(port), CSC_PIN, CSC_BEARER,
                    str(scal)]
     else:
-        command = [str(Path(sys.executable).with_name("certomancer-csc")), str(pki.config), str(port), str(scal)]
+        command = [str(Path(sys.executable).with_name("certomancer-csc")), str(config), str(port), str(scal)]
     process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, process)
         yield CSCServer(f"http://localhost:{port}", CSC_PIN if checked else "", CSC_BEARER if checked else "",
-                        process)
+                        process, arch)
     finally:
         process.terminate()
         try:
@@ -303,7 +316,7 @@ def _serve_csc(config: str, port: int, pin: str, bearer: str, scal: int) -> None
                 return refuse(400, "invalid_pin", "The PIN is invalid")
             return await super().credentials_authorize(request)
 
-    server = WithPin(registry.CertomancerConfig.from_file(config),
+    server = WithPin(registry.CertomancerConfig.from_file(config, key_search_dir=str(Path(config).parent)),
                      service_params=DummyServiceParams(hash_pinning_required=scal >= 2))
     server.app.middlewares.append(bearer_token)
     server.register_routes()

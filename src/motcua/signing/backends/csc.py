@@ -31,7 +31,6 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 from asn1crypto import pem, x509
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.csc_signer import (
     CSCAuthorizationInfo,
@@ -62,42 +61,31 @@ _http: ContextVar[aiohttp.ClientSession] = ContextVar("csc_http")
 
 
 def wrong_pin() -> SigningError:
-    return SigningError("wrong_pin", _("The remote signing service refused the PIN or one-time code. Nothing was "
-                                       "signed; type it again."))
+    return SigningError("wrong_pin")
 
 
 def pin_locked(detail: str) -> SigningError:
-    return SigningError("pin_locked", _("The remote signing service has locked the credential (%(detail)s): "
-                                        "contact the service. Nothing was signed."), {"detail": detail})
+    return SigningError("pin_locked", detail=detail)
 
 
 def key_unavailable(detail: str) -> SigningError:
-    return SigningError("key_unavailable", _("The signing key is not available at the remote signing service "
-                                             "(%(detail)s). Nothing was signed."), {"detail": detail})
+    return SigningError("key_unavailable", detail=detail)
 
 
 def unreachable(detail: str) -> SigningError:
-    return SigningError("remote_signing_unreachable", _("The remote signing service cannot be reached "
-                                                        "(%(detail)s). Nothing was signed; try again later."),
-                        {"detail": detail})
+    return SigningError("remote_signing_unreachable", detail=detail)
 
 
 def unauthorized(detail: str) -> SigningError:
-    return SigningError("remote_signing_unauthorized", _("The remote signing service refused MotCua's access "
-                                                         "(%(detail)s): the administrator must renew the "
-                                                         "identity's access token. Nothing was signed."),
-                        {"detail": detail})
+    return SigningError("remote_signing_unauthorized", detail=detail)
 
 
 def failed(detail: str) -> SigningError:
-    return SigningError("remote_signing_failed", _("The remote signing service did not sign (%(detail)s). Nothing "
-                                                   "was signed."), {"detail": detail})
+    return SigningError("remote_signing_failed", detail=detail)
 
 
-def certificate_mismatch() -> SigningError:
-    return SigningError("certificate_mismatch", _("The remote signing service holds another certificate for this "
-                                                  "credential than the one registered for the signer. Nothing was "
-                                                  "signed."))
+def certificate_mismatch(detail: str) -> SigningError:
+    return SigningError("certificate_mismatch", detail=detail)
 
 
 def _refusal(step: str, status: int, error: str, description: str) -> SigningError:
@@ -244,7 +232,7 @@ async def async_open_csc(identity: Identity, pin: str) -> RemoteSigner:
     if status != "enabled":
         raise key_unavailable(f"the credential's key is {status}")
     if identity.certificate_pem and _certificate(identity.certificate_pem).dump() != credential.signing_cert.dump():
-        raise certificate_mismatch()
+        raise certificate_mismatch(f"credential {info.credential_id}: {credential.signing_cert.subject.human_friendly}")
     return RemoteSigner(PinAuthorizationManager(info, credential, pin, kind))
 
 

@@ -35,7 +35,6 @@ from typing import Any, Protocol
 import pkcs11
 from asn1crypto import pem, x509
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11
 from pyhanko.sign.pkcs11 import PKCS11Signer
@@ -70,23 +69,19 @@ def _pin_digest(pin: str) -> bytes:
 
 
 def wrong_pin() -> SigningError:
-    return SigningError("wrong_pin", _("The PIN is wrong. Nothing was signed; type it again."))
+    return SigningError("wrong_pin")
 
 
-def pin_locked() -> SigningError:
-    return SigningError("pin_locked", _("The PIN of the signing device is locked or expired: ask the device's "
-                                        "administrator to unlock it. Nothing was signed."))
+def pin_locked(detail: str) -> SigningError:
+    return SigningError("pin_locked", detail=detail)
 
 
 def key_unavailable(detail: str) -> SigningError:
-    return SigningError("key_unavailable", _("The signing key is not available (%(detail)s): check that the "
-                                             "token is plugged in and the identity's labels. Nothing was signed."),
-                        {"detail": detail})
+    return SigningError("key_unavailable", detail=detail)
 
 
 def backend_unavailable(detail: str) -> SigningError:
-    return SigningError("backend_unavailable", _("The signing device cannot be used (%(detail)s). Nothing was "
-                                                 "signed."), {"detail": detail})
+    return SigningError("backend_unavailable", backend=f"PKCS#11 ({detail})")
 
 
 @dataclass(frozen=True)
@@ -140,7 +135,7 @@ class _Token:
         except _WRONG_PIN as exc:
             raise wrong_pin() from exc
         except _LOCKED_PIN as exc:
-            raise pin_locked() from exc
+            raise pin_locked(f"{type(exc).__name__} on token {self.label!r}") from exc
         except p11.PKCS11Error as exc:  # e.g. UserAlreadyLoggedIn: a session opened outside this module
             raise backend_unavailable(f"{type(exc).__name__} {exc}") from exc
         self._session, self._pin_digest, self._pid = session, digest, os.getpid()
@@ -164,6 +159,12 @@ class _Token:
         if len(found) != 1:
             raise key_unavailable(f"{len(found)} certificates with {ref.describe()} on token {self.label!r}")
         return x509.Certificate.load(found[0][Attribute.VALUE])
+
+    def all_certificates(self) -> list[x509.Certificate]:
+        """Every certificate object on the token (the CA chain a token usually carries beside the key's own)."""
+        assert self._session is not None
+        return [x509.Certificate.load(found[Attribute.VALUE])
+                for found in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})]
 
     def close(self) -> None:
         """Forget the session (log out and close it if it still belongs to this process). Lock held."""
@@ -241,9 +242,11 @@ class TokenSigner(PKCS11Signer):
     """pyHanko's :class:`~pyhanko.sign.pkcs11.PKCS11Signer` (its mechanism selection: RSA PKCS#1 v1.5 or PSS,
     ECDSA) signing through the token's shared session instead of a session of its own."""
 
-    def __init__(self, token: _Token, pin: str, key: _KeyRef, signing_cert: x509.Certificate) -> None:
+    def __init__(self, token: _Token, pin: str, key: _KeyRef, signing_cert: x509.Certificate,
+                 chain: list[x509.Certificate]) -> None:
         super().__init__(None,  # type: ignore[arg-type]  # no session of its own: the token's, per signature
-                         signing_cert=signing_cert, key_label=key.label, key_id=key.key_id, other_certs_to_pull=())
+                         signing_cert=signing_cert, ca_chain=chain, key_label=key.label, key_id=key.key_id,
+                         other_certs_to_pull=())
         self._token = token
         self._pin = pin
         self._key = key
@@ -294,9 +297,9 @@ def open_pkcs11(identity: Identity, pin: str) -> TokenSigner:
     cert_ref = _key_ref(reference, "cert_label")
     given = load_certificate_pem(identity.certificate_pem) if identity.certificate_pem else None
 
-    def check(token: _Token) -> x509.Certificate:
+    def check(token: _Token) -> tuple[x509.Certificate, list[x509.Certificate]]:
         token.key(key)
-        return given if given is not None else token.certificate(cert_ref)
+        return (given if given is not None else token.certificate(cert_ref)), token.all_certificates()
 
-    certificate: x509.Certificate = token.run(pin, check)
-    return TokenSigner(token, pin, key, certificate)
+    certificate, chain = token.run(pin, check)
+    return TokenSigner(token, pin, key, certificate, chain)
