@@ -39,12 +39,14 @@ from tests.tokens import (
 )
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: pytest may interleave this module's tests with other modules' (to share the demo PKI), and a
+# token made again would be a second initialisation of SoftHSM2 in the middle of the tests.
+@pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> SigningPKI:
     return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def token(tmp_path_factory: pytest.TempPathFactory, pki: SigningPKI) -> Iterator[SoftToken]:
     if reason := softhsm_available():
         pytest.skip(reason)

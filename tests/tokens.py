@@ -33,6 +33,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from motcua.signing.backends.pkcs11 import reload_pkcs11_module
+
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 ARCH = "motcua-test"
 TOKEN_LABEL = "motcua-test"
@@ -202,8 +204,8 @@ def softhsm_available() -> str:
 
 
 def make_softhsm_token(directory: Path, pki: SigningPKI) -> SoftToken:
-    """Create a token under ``directory`` and point this process at it (SOFTHSM2_CONF, read when the library is
-    initialised: call this before anything loads libsofthsm2 in the process)."""
+    """Create a token under ``directory`` and point this process at it: SOFTHSM2_CONF, which SoftHSM2 reads when it
+    is initialised, so the library is initialised again if this process had already loaded it."""
     tokens = directory / "tokens"
     tokens.mkdir(parents=True, exist_ok=True)
     conf = directory / "softhsm2.conf"
@@ -215,6 +217,7 @@ def make_softhsm_token(directory: Path, pki: SigningPKI) -> SoftToken:
     write_to_token(token, "privkey", pki.key_der("signer"), KEY_LABEL, "01")
     write_to_token(token, "cert", pki.signer.dump(), KEY_LABEL, "01")
     os.environ["SOFTHSM2_CONF"] = str(conf)
+    reload_pkcs11_module(SOFTHSM_MODULE)
     return token
 
 

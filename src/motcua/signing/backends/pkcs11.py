@@ -41,7 +41,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from motcua.signing.errors import SigningError
 
-__all__ = ["TokenSigner", "close_pkcs11_sessions", "open_pkcs11", "pkcs11_logins"]
+__all__ = ["TokenSigner", "close_pkcs11_sessions", "open_pkcs11", "pkcs11_logins", "reload_pkcs11_module"]
 
 
 class Identity(Protocol):
@@ -121,7 +121,7 @@ class _Token:
         if self._session is not None and self._pid == os.getpid() and hmac.compare_digest(digest, self._pin_digest):
             return self._session
         self.close()
-        lib = _library(self.module)
+        lib = _library(self.module)  # self.module is a real path
         try:
             token = lib.get_token(token_label=self.label)
         except p11.NoSuchToken as exc:
@@ -209,7 +209,7 @@ def _library(module: str) -> Any:
     return lib
 
 
-def _token(module: str, label: str) -> _Token:
+def _token(module: str, label: str) -> _Token:  # the library is loaded by its real path, once
     key = (os.path.realpath(module), label)
     with _tokens_lock:
         if key not in _tokens:
@@ -229,6 +229,14 @@ def close_pkcs11_sessions() -> None:
     for token in tokens:
         with token.lock:
             token.close()
+
+
+def reload_pkcs11_module(module: str) -> None:
+    """Close this process's sessions and initialise the PKCS#11 library again, so that it reads its configuration
+    anew (e.g. SoftHSM2's SOFTHSM2_CONF pointing at other tokens) and sees tokens added since."""
+    close_pkcs11_sessions()
+    if os.path.realpath(module) in _library_pid:
+        _library(os.path.realpath(module)).reinitialize()
 
 
 def load_certificate_pem(text: str) -> x509.Certificate:
