@@ -74,6 +74,13 @@ def fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pki_outside_the_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`load_demo` writes its demo PKI into a temporary directory, not into the work tree's var/pki."""
+    with override_settings(MOTCUA_PKI_DIR=tmp_path_factory.mktemp("demo-pki")):
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPki]:
     """A demo PKI in a temporary directory, served by a real ``motcua pki_serve`` (OCSP, CRL, TSA) on a free
