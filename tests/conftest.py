@@ -95,6 +95,13 @@ def flush_past_event_triggers() -> Any:
     SQLiteOperations.sql_flush = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pki_outside_the_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`load_demo` writes its demo PKI into a temporary directory, not into the work tree's var/pki."""
+    with override_settings(MOTCUA_PKI_DIR=tmp_path_factory.mktemp("demo-pki")):
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPki]:
     """A demo PKI in a temporary directory, served by a real ``motcua pki_serve`` (OCSP, CRL, TSA) on a free

@@ -59,7 +59,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     data_dir = tmp_path_factory.mktemp("motcua-serve")
     env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DATABASE_URL", "REDIS_URL"}}
     env.update(MOTCUA_DATA_DIR=str(data_dir), SECRET_KEY=secrets.token_urlsafe(40), MOTCUA_DEMO="1",
-               DATABASE_URL=f"sqlite:///{data_dir / 'motcua.sqlite3'}")
+               DATABASE_URL=f"sqlite:///{data_dir / 'motcua.sqlite3'}",
+               MOTCUA_PKI_URL=f"http://127.0.0.1:{free_port()}")  # the demo PKI's server, started by serve
     for step in (["migrate", "--noinput", "-v", "0"], ["load_demo"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([*MOTCUA, *step], env=env, check=True, capture_output=True, timeout=300)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
@@ -139,7 +140,8 @@ def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str
     server: subprocess.Popen[bytes] = served["server"]
     children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
     sealing = [pid for pid in children if b"seal_chains" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    assert len(children) - len(sealing) == 2  # gunicorn's master and the task worker (and a seal_chains --if-due)
+    # gunicorn's master, the task worker and the demo PKI (MOTCUA_DEMO, `load_demo` made it); a seal_chains --if-due
+    assert len(children) - len(sealing) == 3
     server.send_signal(signal.SIGTERM)
     assert server.wait(30) == 0
     time.sleep(0.5)

@@ -372,3 +372,8 @@ MOTCUA_SYSTEM_SEAL_PIN = os.environ.get("MOTCUA_SYSTEM_SEAL_PIN", "") or MOTCUA_
 MOTCUA_SIGNING_CHECK_SECONDS = int(os.environ.get("MOTCUA_SIGNING_CHECK_SECONDS", "60"))
 # Seconds to wait for a timestamp authority, an OCSP responder or a CRL.
 MOTCUA_SIGNING_TIMEOUT = float(os.environ.get("MOTCUA_SIGNING_TIMEOUT", "10"))
+# Keys on devices and remote services (motcua.signing.backends): the PKCS#11 library of the signing tokens or HSM
+# when an identity's reference names none (SoftHSM2 in the tests), ...
+MOTCUA_PKCS11_MODULE = os.environ.get("MOTCUA_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+# ... and the seconds a remote signing service (Cloud Signature Consortium API) has to answer one request.
+MOTCUA_CSC_TIMEOUT_SECONDS = int(os.environ.get("MOTCUA_CSC_TIMEOUT_SECONDS", "30"))

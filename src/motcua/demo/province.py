@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
@@ -22,6 +23,10 @@ from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
+from motcua.signing.images import draw_seal, draw_signature
+from motcua.signing.models import Purpose
+from motcua.signing.pki import DEMO_PIN, SYSTEM_LABEL, DemoAgency, DemoSigner, create_demo_pki, label_for, p12_path
+from motcua.signing.services import forget_signers, register_pkcs12
 
 PACKAGE = Path(__file__).resolve().parent.parent
 AGENCIES_FILE = PACKAGE / "agencies" / "demo" / "quang_ninh.json"
@@ -36,23 +41,25 @@ class DemoReport:
     citizens: list[tuple[str, str, str]] = field(default_factory=list)  # phone, email, name
     catalog: ImportReport | None = None
     assignments: int = 0
+    signers: list[tuple[str, str]] = field(default_factory=list)  # username, name on the certificate
+    seals: int = 0
 
 
 def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoReport:
     report = DemoReport()
     demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
-    progress("1/4 administrative units (34 provinces, 3,321 communes)…")
+    progress("1/5 administrative units (34 provinces, 3,321 communes)…")
     units = load_units()
     progress(f"    {units.created} created, {units.updated} updated, {units.merges} merges recorded")
 
-    progress("2/4 agencies, counters and demo staff…")
+    progress("2/5 agencies, counters and demo staff…")
     with transaction.atomic():
         report.agencies = _load_agencies(demo["agencies"])
         report.staff = _load_staff(demo["staff"])
         report.citizens = _load_citizens(DEMO_CITIZENS)
     progress(f"    {report.agencies} agencies, {len(report.staff)} staff accounts")
 
-    progress("3/4 procedure catalogue…")
+    progress("3/5 procedure catalogue…")
     catalog = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
     report.catalog = import_catalog(catalog, progress=lambda line: progress(f"    {line}"))
     progress(
@@ -60,10 +67,17 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
         f"{report.catalog.unchanged} unchanged"
     )
 
-    progress("4/4 which service points receive which procedures, which agencies process them…")
+    progress("4/5 which service points receive which procedures, which agencies process them…")
     report.assignments = _assign_procedures()
     _assign_processing_agencies(demo.get("processing_agencies", {}))
     progress(f"    {report.assignments} procedure–agency links")
+
+    progress("5/5 demo digital signatures: a PKI (root, agency CA, OCSP, CRL, timestamps) and specimen images…")
+    report.signers, report.seals = _load_signing(demo["staff"])
+    progress(f"    in {settings.MOTCUA_PKI_DIR}, served by `motcua pki_serve` at {settings.MOTCUA_PKI_URL}")
+    progress(f"    {report.seals} agency seals and the system seal; these accounts sign results with PIN {DEMO_PIN}:")
+    for username, name in report.signers:
+        progress(f"      {username} ({name})")
     return report
 
 
@@ -170,3 +184,44 @@ def _assign_processing_agencies(by_field: dict[str, str]) -> None:
         if code in agencies:
             procedure.processing_agency = agencies[code]
             procedure.save(update_fields=["processing_agency"])
+
+
+SIGNING_ROLES = ("leader", "signer")
+
+
+def _load_signing(rows: list[dict[str, Any]]) -> tuple[list[tuple[str, str]], int]:
+    """The demo PKI (created once; later runs add only what is new), a personal certificate and a drawn
+    signature for each leader and signer, a seal for each agency and the system's seal, all marked SPECIMEN."""
+    directory = Path(settings.MOTCUA_PKI_DIR)
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=[r["username"] for r in rows])}
+    agencies = list(Agency.objects.order_by("identifier_code"))
+    people: dict[str, DemoSigner] = {}
+    for row in rows:
+        memberships = [m for m in row["memberships"] if m["role"] in SIGNING_ROLES]
+        if memberships and row["username"] not in people:
+            organization = next((a.name for a in agencies if a.identifier_code == memberships[0]["agency"]), "")
+            people[row["username"]] = DemoSigner(label_for(row["username"]),
+                                                 f"{row['last_name']} {row['first_name']}".strip(), organization)
+    seals = {agency.pk: DemoAgency(label_for(agency.identifier_code), agency.name) for agency in agencies}
+    create_demo_pki(directory, settings.MOTCUA_PKI_URL, signers=list(people.values()), agencies=list(seals.values()))
+    images = directory / "images"
+    with transaction.atomic():
+        for username, person in people.items():
+            image = images / f"{person.label}.png"
+            if not image.exists():
+                draw_signature(person.name, image)
+            register_pkcs12(p12_path(directory, person.label), DEMO_PIN, purpose=Purpose.PERSONAL,
+                            user=users[username], image=str(image))
+        for agency in agencies:
+            seal = seals[agency.pk]
+            image = images / f"{seal.label}.png"
+            if not image.exists():
+                draw_seal(seal.name, image)
+            register_pkcs12(p12_path(directory, seal.label), DEMO_PIN, purpose=Purpose.SEAL, agency=agency,
+                            image=str(image))
+        image = images / f"{SYSTEM_LABEL}.png"
+        if not image.exists():
+            draw_seal("MotCua · Hệ thống một cửa điện tử", image)
+        register_pkcs12(p12_path(directory, SYSTEM_LABEL), DEMO_PIN, purpose=Purpose.SYSTEM, image=str(image))
+    forget_signers()
+    return [(username, person.name) for username, person in people.items()], len(agencies)

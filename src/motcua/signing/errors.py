@@ -31,6 +31,16 @@ MESSAGES: dict[str, Promise] = {
     "not_a_pdf": _("This file is not a PDF document that can be signed."),
     "backend_unavailable": _("The signing method %(backend)s is not available on this server."),
     "no_identity": _("No signing certificate is set up for %(who)s."),
+    # keys on devices (PKCS#11) and at remote signing services (CSC API): motcua.signing.backends
+    "pin_locked": _("The PIN of the signing key is locked or expired (%(detail)s): the key's administrator must "
+                    "unlock it; nothing was signed."),
+    "certificate_mismatch": _("The key's certificate is not the one registered for this signer (%(detail)s): "
+                              "nothing was signed."),
+    "remote_signing_unreachable": _("The remote signing service did not answer (%(detail)s): nothing was signed. "
+                                    "Try again in a few minutes."),
+    "remote_signing_unauthorized": _("The remote signing service refused MotCua's access (%(detail)s): the "
+                                     "administrator must renew the signer's access token; nothing was signed."),
+    "remote_signing_failed": _("The remote signing service did not sign (%(detail)s): nothing was signed."),
 }
 
 # a refusal caused by the state of things (a certificate, a document) rather than by the input: 409

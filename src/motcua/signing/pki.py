@@ -193,6 +193,8 @@ def create_demo_pki(directory: Path, base_url: str, *, signers: list[DemoSigner]
     (directory / "keys").mkdir(exist_ok=True, mode=0o700)
     (directory / "p12").mkdir(exist_ok=True, mode=0o700)
     manifest = read_manifest(directory)
+    if manifest.get("base_url") == base_url.rstrip("/") and _complete(directory, manifest, signers, agencies):
+        return
     if manifest.get("base_url") == base_url.rstrip("/"):
         epoch = datetime.fromisoformat(manifest["epoch"])
         signers = _merge(signers, [DemoSigner(**s) for s in manifest.get("signers", [])])
@@ -219,6 +221,17 @@ def create_demo_pki(directory: Path, base_url: str, *, signers: list[DemoSigner]
         "signers": [s.__dict__ for s in signers],
         "agencies": [a.__dict__ for a in agencies],
     }, ensure_ascii=False, indent=1))
+
+
+def _complete(directory: Path, manifest: dict[str, Any], signers: list[DemoSigner],
+              agencies: list[DemoAgency]) -> bool:
+    """Whether ``directory`` already holds these signers and agencies, as they are now (names included)."""
+    have = {(s["label"], s["name"], s["organization"]) for s in manifest.get("signers", [])}
+    have_agencies = {(a["label"], a["name"]) for a in manifest.get("agencies", [])}
+    return (all((s.label, s.name, s.organization) in have for s in signers)
+            and all((a.label, a.name) in have_agencies for a in agencies)
+            and all(p12_path(directory, label).exists()
+                    for label in [*(s.label for s in signers), *(a.label for a in agencies)]))
 
 
 def p12_path(directory: Path, label: str) -> Path:

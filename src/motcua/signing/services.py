@@ -24,19 +24,22 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import cms, pem, x509
+import requests
+from asn1crypto import cms, pem, tsp, x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
@@ -57,18 +60,16 @@ from requests.exceptions import RequestException
 from motcua.agencies.models import Agency
 from motcua.signing.backends import open_signer
 from motcua.signing.errors import SigningError
-from motcua.signing.models import Purpose, SigningIdentity
+from motcua.signing.images import signature_appearance, text_left
+from motcua.signing.models import Backend, Purpose, SigningIdentity
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 VN_TIME = timezone(timedelta(hours=7))
-FONT = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"
-FALLBACK_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 SIGNATURE_BOX = (230, 80)  # width, height in points (1/72 in)
-SEAL_SIZE = 92
+SEAL_SIZE = 84
 MARGIN = 36
-STAMP_TEXT = "Ký bởi: %(signer)s\nCơ quan: %(org)s\nThời gian ký: %(when)s"
 
 # Problems verify_pdf reports, by code (the page shows the text).
 PROBLEMS = {
@@ -123,6 +124,26 @@ def describe_certificate(pem_or_der: bytes) -> dict[str, Any]:
     }
 
 
+def register_pkcs12(path: Path, pin: str, *, purpose: str, user: User | None = None, agency: Agency | None = None,
+                    image: str = "") -> SigningIdentity:
+    """The identity of ``purpose`` for ``user``/``agency`` (the system's when neither), now with the PKCS#12 file
+    at ``path`` (its certificate read with ``pin``, never its key); created or updated."""
+    try:
+        _key, cert, _chain = pkcs12.load_key_and_certificates(path.read_bytes(), pin.encode())
+    except OSError as exc:
+        raise SigningError("key_unavailable", detail=f"{path.name}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise SigningError("wrong_pin") from exc
+    if cert is None:
+        raise SigningError("key_unavailable", detail=path.name)
+    identity, _created = SigningIdentity.objects.update_or_create(
+        purpose=purpose, user=user, agency=agency, backend=Backend.PKCS12,
+        defaults={"reference": {"path": str(path)}, "image": image, "active": True,
+                  **describe_certificate(cert.public_bytes(Encoding.DER))},
+    )
+    return identity
+
+
 # --- trust ----------------------------------------------------------------------------------------------------
 
 
@@ -161,8 +182,7 @@ class _Ready:
     context: ValidationContext
     checked_at: float
     image: Image.Image | None
-    name: str
-    organization: str
+    appearance: Image.Image
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
@@ -195,9 +215,9 @@ def _prepare(identity: SigningIdentity, pin: str) -> _Ready:
                 image = img.convert("RGBA")
         except OSError:
             image = None
-    ready = _Ready(signer=signer, context=context, checked_at=time.monotonic(), image=image,
-                   name=_name(cert.subject, "common_name"),
-                   organization=_name(cert.subject, "organization_name"))
+    appearance = signature_appearance(image, _name(cert.subject, "common_name"),
+                                      _name(cert.subject, "organization_name") or "—", SIGNATURE_BOX)
+    ready = _Ready(signer=signer, context=context, checked_at=time.monotonic(), image=image, appearance=appearance)
     with _ready_lock:
         _ready[key] = ready
     return ready
@@ -272,8 +292,29 @@ def system_sign_pdf(data: bytes, *, reason: str) -> bytes:
                       location="")
 
 
-def _timestamper() -> timestamps.HTTPTimeStamper:
-    return timestamps.HTTPTimeStamper(settings.MOTCUA_TSA_URL, timeout=int(settings.MOTCUA_SIGNING_TIMEOUT))
+_http = threading.local()
+
+
+class _TimeStamper(RequestsHTTPTimeStamper):
+    """pyHanko's RFC 3161 client, with one HTTP session per thread: a new session per request builds a new TLS
+    context (reading the CA bundle) each time, several times the cost of the signature itself."""
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        session = getattr(_http, "session", None)
+        if session is None:
+            session = _http.session = requests.Session()
+        try:
+            answer = session.post(self.url, req.dump(), headers=self.request_headers(), auth=self.auth,
+                                  timeout=self.timeout)
+        except OSError as exc:
+            raise timestamps.TimestampRequestError("Error in communication with timestamp server") from exc
+        if answer.headers.get("Content-Type") != "application/timestamp-reply":
+            raise timestamps.TimestampRequestError("Timestamp server response is malformed.", answer)
+        return tsp.TimeStampResp.load(answer.content)
+
+
+def _timestamper() -> RequestsHTTPTimeStamper:
+    return _TimeStamper(settings.MOTCUA_TSA_URL, timeout=int(settings.MOTCUA_SIGNING_TIMEOUT))
 
 
 def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float, float, float, float],
@@ -284,23 +325,23 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
         reason=reason or None, location=location or None, embed_validation_info=True,
         validation_context=ready.context, use_pades_lta=False,
     )
-    image = PdfImage(ready.image) if ready.image is not None else None
     style: StaticStampStyle | TextStampStyle
     if seal:
+        image = PdfImage(ready.image) if ready.image is not None else None
         style = StaticStampStyle(background=image, border_width=0, background_opacity=1.0,
                                  background_layout=layout.SimpleBoxLayoutRule(
                                      x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
                                      margins=layout.Margins.uniform(0)))
     else:
         style = TextStampStyle(
-            stamp_text=STAMP_TEXT, border_width=0, background=image, background_opacity=1.0,
+            stamp_text="%(when)s", border_width=0, background=PdfImage(ready.appearance), background_opacity=1.0,
             background_layout=layout.SimpleBoxLayoutRule(
-                x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
-                margins=layout.Margins(left=2, right=2, top=2, bottom=34)),
-            text_box_style=TextBoxStyle(font=_font(), font_size=7, leading=9),
+                x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
+                margins=layout.Margins.uniform(0)),
+            text_box_style=TextBoxStyle(font=SimpleFontEngineFactory.default_factory(), font_size=7, leading=9),
             inner_content_layout=layout.SimpleBoxLayoutRule(
                 x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
-                margins=layout.Margins(left=SIGNATURE_BOX[0] // 3 + 4, bottom=4)),
+                margins=layout.Margins(left=text_left(SIGNATURE_BOX[0]), bottom=5)),
         )
     pdf_signer = signers.PdfSigner(
         meta, ready.signer, timestamper=_timestamper(), stamp_style=style,
@@ -309,8 +350,7 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
     )
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     output = BytesIO()
-    params = {"signer": ready.name, "org": ready.organization or "—",
-              "when": when.strftime("%d/%m/%Y %H:%M:%S +07:00")}
+    params = {"when": when.strftime("%d/%m/%Y %H:%M:%S +07:00")}
     try:
         with ready.lock:  # one signature at a time per key (a token's session, pyHanko's caches)
             pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
@@ -338,16 +378,6 @@ def _signing_failure(exc: Exception) -> SigningError:
             return SigningError("certificate_untrusted", detail=str(cause)[:200])
         cause = cause.__cause__ or cause.__context__
     return SigningError("key_unavailable", detail=str(exc)[:200])
-
-
-_font_factory: GlyphAccumulatorFactory | None = None
-
-
-def _font() -> GlyphAccumulatorFactory:
-    global _font_factory  # noqa: PLW0603 - one font per process, loaded when first needed
-    if _font_factory is None:
-        _font_factory = GlyphAccumulatorFactory(FONT if Path(FONT).exists() else FALLBACK_FONT, font_size=7)
-    return _font_factory
 
 
 def _reader(data: bytes) -> PdfFileReader:

@@ -3,7 +3,8 @@
 ``make run`` calls it after ``migrate``, ``load_demo`` and ``collectstatic``, so that what a newcomer sees is what
 production serves: ``DEBUG`` off, static files through WhiteNoise, several processes sharing one database (the
 embedded SQLite in WAL mode with immediate transactions and a busy timeout, or PostgreSQL). Both children are
-stopped together: when either ends, or on Ctrl-C / SIGTERM.
+stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with the demo PKI ``load_demo`` made,
+a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -67,6 +69,14 @@ class Command(BaseCommand):
             worker = [python, "-m", "motcua.cli", "db_worker", "--queue-name", "*", "--no-reload", "-v", "0"]
             children.append(("task worker", subprocess.Popen(worker)))  # noqa: S603 - our own interpreter
         children.append(("gunicorn", subprocess.Popen(server)))  # noqa: S603 - our own interpreter
+        # The demo PKI's OCSP responder, CRLs and timestamp authority (`load_demo` made it), so that `make run`
+        # signs for real; it is a helper: if it stops (e.g. its port is taken), the site goes on without it.
+        helpers: list[tuple[str, subprocess.Popen[bytes]]] = []
+        if settings.DEMO_MODE and (Path(settings.MOTCUA_PKI_DIR) / "certomancer.yml").exists():
+            url = urlsplit(settings.MOTCUA_PKI_URL)
+            pki = [python, "-m", "motcua.cli", "pki_serve", "--bind", f"{url.hostname}:{url.port or 80}"]
+            helpers.append(("demo PKI", subprocess.Popen(pki)))  # noqa: S603 - our own interpreter
+            self.stdout.write(f"Demo PKI (OCSP, CRL, timestamps) on {settings.MOTCUA_PKI_URL}/")
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
@@ -90,6 +100,12 @@ class Command(BaseCommand):
                 if child.poll() is not None:
                     ended = f"{name} ended (exit status {child.returncode})"
                     break
+            for name, child in list(helpers):
+                if child.poll() is not None:
+                    helpers.remove((name, child))
+                    self.stderr.write(self.style.WARNING(
+                        f"{name} ended (exit status {child.returncode}): signing needs it. / "
+                        "Dịch vụ chứng thư số mẫu đã dừng: không ký số được."))
             if sealing is not None and sealing.poll() is not None:  # reaped: one at a time, never a zombie
                 sealing = None
             if not options["no_seal"] and sealing is None and time.monotonic() >= next_seal:
@@ -98,10 +114,10 @@ class Command(BaseCommand):
             time.sleep(0.2)
         if sealing is not None and sealing.poll() is None:
             children.append(("seal", sealing))
-        for _name, child in children:
+        for _name, child in children + helpers:
             if child.poll() is None:
                 child.terminate()
-        for _name, child in children:
+        for _name, child in children + helpers:
             try:
                 child.wait(15)
             except subprocess.TimeoutExpired:
