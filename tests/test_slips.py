@@ -51,7 +51,8 @@ def world(db: Any, settings: Any, tmp_path: Any) -> dict[str, Actor]:
                                   hotline="0203 3 835 123")
     committee = Agency.objects.create(identifier_code="000.01.21.H22", name="Ủy ban nhân dân phường Hà Tu",
                                       kind=AgencyKind.PEOPLE_COMMITTEE, unit=ward)
-    doc = catalog(procedure(workflow=WORKFLOW, fees=[{"name_vi": "Lệ phí", "amount": 1500000, "note": ""}]))
+    doc = catalog(procedure(workflow=WORKFLOW, fees=[{"name_vi": "Lệ phí", "amount": 1500000, "note": ""}],
+                            unsigned_results_allowed=True))  # a scanned result: no PKI in these tests
     doc["procedures"][0]["agencies"] = [front.identifier_code]
     import_catalog(doc)
     users = {}
