@@ -107,6 +107,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/lifecycle.py --smoke || status=1; \
 		$(BIN)/python bench/catalog_search.py --smoke || status=1; \
 		$(BIN)/python bench/portal.py --smoke || status=1; \
+		$(BIN)/python bench/signing.py --smoke || status=1; \
 		dropdb -h 127.0.0.1 -U postgres --if-exists --force $(BENCH_DB)_demo; \
 		exit $$status; \
 	else \
@@ -114,6 +115,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/crash.py --smoke --sqlite; \
 		$(BIN)/python bench/lifecycle.py --smoke; \
 		$(BIN)/python bench/catalog_search.py --smoke; \
+		$(BIN)/python bench/signing.py --smoke; \
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped bench/portal.py (gunicorn + locust) =="; \
 	fi
 
@@ -121,6 +123,7 @@ bench: install-test messages-compiled
 	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/catalog_search.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/signing.py
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		$(BIN)/python bench/portal.py; \
 	else \
