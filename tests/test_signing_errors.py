@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfWriter
 
 from motcua.signing.errors import SigningError
 from motcua.signing.models import Purpose, SigningIdentity
@@ -116,4 +118,15 @@ def test_signing_twice_is_refused(demo_pki: DemoPki) -> None:
 def test_not_a_pdf(demo_pki: DemoPki, data: bytes) -> None:
     with pytest.raises(SigningError) as caught:
         sign_pdf(data, signer=demo_pki.identity("lanhdao"), pin=DEMO_PIN)
+    assert caught.value.code == "not_a_pdf"
+
+
+def test_an_encrypted_pdf_is_not_signed(demo_pki: DemoPki) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt("secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(SigningError) as caught:
+        sign_pdf(buffer.getvalue(), signer=demo_pki.identity("lanhdao"), pin=DEMO_PIN)
     assert caught.value.code == "not_a_pdf"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers, timestamps
@@ -66,6 +68,7 @@ from motcua.signing.models import Backend, Purpose, SigningIdentity
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+logger = logging.getLogger(__name__)
 VN_TIME = timezone(timedelta(hours=7))
 SIGNATURE_BOX = (230, 80)  # width, height in points (1/72 in)
 SEAL_SIZE = 84
@@ -183,6 +186,9 @@ class _Ready:
     checked_at: float
     image: Image.Image | None
     appearance: Image.Image
+    # the room a signature by this key takes (learnt from its first one): pyHanko otherwise signs twice, once to
+    # measure; by kind (a seal's appearance differs), None while unknown
+    reserved: dict[bool, int | None] = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
@@ -313,8 +319,17 @@ class _TimeStamper(RequestsHTTPTimeStamper):
         return tsp.TimeStampResp.load(answer.content)
 
 
+_timestampers: dict[tuple[str, int], _TimeStamper] = {}
+
+
 def _timestamper() -> RequestsHTTPTimeStamper:
-    return _TimeStamper(settings.MOTCUA_TSA_URL, timeout=int(settings.MOTCUA_SIGNING_TIMEOUT))
+    """One client per TSA and process: it keeps the dummy token pyHanko sizes signatures with (else each
+    signature asks the TSA twice)."""
+    key = (settings.MOTCUA_TSA_URL, int(settings.MOTCUA_SIGNING_TIMEOUT))
+    stamper = _timestampers.get(key)
+    if stamper is None:
+        stamper = _timestampers[key] = _TimeStamper(key[0], timeout=key[1])
+    return stamper
 
 
 def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float, float, float, float],
@@ -348,19 +363,35 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
         new_field_spec=fields.SigFieldSpec(field_name, on_page=-1,
                                            box=(round(box[0]), round(box[1]), round(box[2]), round(box[3]))),
     )
-    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     output = BytesIO()
     params = {"when": when.strftime("%d/%m/%Y %H:%M:%S +07:00")}
     try:
+        writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
         with ready.lock:  # one signature at a time per key (a token's session, pyHanko's caches)
-            pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
+            pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params,
+                                bytes_reserved=ready.reserved.get(seal))
+            if seal not in ready.reserved:
+                ready.reserved[seal] = _reserved_size(output.getvalue())
     except SigningError:
         raise
     except RequestException as exc:
         raise SigningError("tsa_unreachable", url=settings.MOTCUA_TSA_URL) from exc
     except (PyHankoSigningError, timestamps.TimestampRequestError) as exc:
         raise _signing_failure(exc) from exc
+    except PdfError as exc:  # e.g. an encrypted document
+        raise SigningError("not_a_pdf") from exc
+    except Exception as exc:  # whatever else: nothing is returned, the cause is logged
+        logger.exception("signing %s failed", field_name)
+        raise _signing_failure(exc) from exc
     return output.getvalue()
+
+
+def _reserved_size(signed: bytes) -> int | None:
+    """The room pyHanko reserved for the last signature of ``signed`` (its /Contents placeholder, in hexadecimal
+    digits, as ``bytes_reserved`` counts), to reserve as much for the next ones by the same key."""
+    start = signed.rfind(b"/Contents <")
+    end = signed.find(b">", start + 11) if start >= 0 else -1
+    return end - start - 11 if end > 0 else None
 
 
 def _signing_failure(exc: Exception) -> SigningError:
@@ -377,11 +408,11 @@ def _signing_failure(exc: Exception) -> SigningError:
         if isinstance(cause, (PathBuildingError, PathValidationError)):
             return SigningError("certificate_untrusted", detail=str(cause)[:200])
         cause = cause.__cause__ or cause.__context__
-    return SigningError("key_unavailable", detail=str(exc)[:200])
+    return SigningError("signing_failed", detail=type(exc).__name__)
 
 
 def _reader(data: bytes) -> PdfFileReader:
-    if not data.lstrip()[:5] == b"%PDF-":
+    if b"%PDF-" not in data[:1024]:  # the header may follow a little junk (ISO 32000-1, 7.5.2 note)
         raise SigningError("not_a_pdf")
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
