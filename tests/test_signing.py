@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from motcua.agencies.models import Agency
+from motcua.signing import services
 from motcua.signing.models import Purpose
 from motcua.signing.pki import DEMO_PIN
 from motcua.signing.services import (
@@ -148,3 +149,15 @@ def test_identity_and_seal_lookups(demo_pki: DemoPki, center: Agency) -> None:
     seal.active = False
     seal.save()
     assert seal_for(center) is None
+
+
+def test_a_signature_that_outgrows_the_room_learnt_is_made_all_the_same(demo_pki: DemoPki) -> None:
+    """The room a key's signatures take is learnt from its first one; a larger one later is measured again."""
+    leader = demo_pki.identity("vanthu")
+    sign_pdf(pdf_bytes(), signer=leader, pin=DEMO_PIN)
+    ready = services._prepare(leader, DEMO_PIN)
+    assert ready.reserved[False]
+    ready.reserved[False] = 64
+    signed = sign_pdf(pdf_bytes("again"), signer=leader, pin=DEMO_PIN)
+    assert verify_pdf(signed).valid
+    assert (ready.reserved[False] or 0) > 64

@@ -368,8 +368,16 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
         with ready.lock:  # one signature at a time per key (a token's session, pyHanko's caches)
-            pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params,
-                                bytes_reserved=ready.reserved.get(seal))
+            reserved = ready.reserved.get(seal)
+            try:
+                pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params, bytes_reserved=reserved)
+            except PyHankoSigningError:
+                if reserved is None:
+                    raise
+                # the signature outgrew the room learnt (e.g. the TSA's answer grew): measure again, once
+                ready.reserved.pop(seal, None)
+                writer, output = IncrementalPdfFileWriter(BytesIO(data), strict=False), BytesIO()
+                pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
             if seal not in ready.reserved:
                 ready.reserved[seal] = _reserved_size(output.getvalue())
     except SigningError:
