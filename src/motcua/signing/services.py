@@ -252,6 +252,8 @@ def forget_signers() -> None:
         _ready.clear()
     with _roots_lock:
         _roots.clear()
+    with _verify_lock:
+        _verify_context.clear()
 
 
 # --- signing --------------------------------------------------------------------------------------------------
@@ -525,6 +527,20 @@ def verify_pdf(data: bytes) -> PdfVerification:
                            sha256=digest, signatures=checks, problems=problems)
 
 
+_verify_lock = threading.Lock()
+_verify_context: list[tuple[float, tuple[str, ...], ValidationContext]] = []
+
+
+def _verification_context() -> ValidationContext:
+    """One validation context shared by verifications for ``MOTCUA_SIGNING_CHECK_SECONDS`` (hold
+    ``_verify_lock``): the OCSP responses and CRLs it fetched serve the next documents too."""
+    key, now = tuple(settings.MOTCUA_TRUST_ROOTS), time.monotonic()
+    if not _verify_context or _verify_context[0][1] != key or \
+            now - _verify_context[0][0] >= settings.MOTCUA_SIGNING_CHECK_SECONDS:
+        _verify_context[:] = [(now, key, validation_context())]
+    return _verify_context[0][2]
+
+
 def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
     """One signature: its digest, what was changed after it (after the last one, only DSS and timestamps may
     follow), its certificate's chain and revocation (embedded or fetched), its timestamp."""
@@ -532,7 +548,8 @@ def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
     kind = "seal" if "Seal" in name else "signature"
     try:
         cert = sig.signer_cert
-        status = validate_pdf_signature(sig, signer_validation_context=validation_context())
+        with _verify_lock:
+            status = validate_pdf_signature(sig, signer_validation_context=_verification_context())
     except Exception:  # noqa: BLE001 - a signature that cannot even be read is simply not valid
         return SignatureCheck(field=name, signer_name="", organization="", issuer_name="", serial="",
                               signing_time=None, timestamp_time=None, intact=False, trusted=False,
