@@ -270,9 +270,12 @@ def sign_pdf(data: bytes, *, signer: SigningIdentity, pin: str, seal: SigningIde
     person = _prepare(signer, pin)
     sealer = _prepare(seal, settings.MOTCUA_SEAL_PIN if seal_pin is None else seal_pin) if seal else None
     _refuse_signed_again(reader, [r.signer for r in (person, sealer) if r])
-    number = len(_signature_fields(reader)) + 1
+    existing = _signature_fields(reader)
+    number = len(existing) + 1
+    # a document signed before (another signer, a later seal) gets this signature above the earlier ones
+    row = sum(1 for name, *_rest in existing if "Seal" not in str(name))
     page_box = _last_page_box(reader)
-    x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN
+    x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN + row * (SIGNATURE_BOX[1] + 12)
     box = (x2 - SIGNATURE_BOX[0], y1, x2, y1 + SIGNATURE_BOX[1])
     signed = _sign_once(data, person, field_name=f"{field_prefix}Signature{number}", box=box, seal=False,
                         reason=reason, location=location)
