@@ -410,6 +410,8 @@ def _reserved_size(signed: bytes) -> int | None:
 def _signing_failure(exc: Exception) -> SigningError:
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, SigningError):  # a backend's own refusal, wrapped by pyHanko
+            return cause
         if isinstance(cause, (RequestException, timestamps.TimestampRequestError)):
             return SigningError("tsa_unreachable", url=settings.MOTCUA_TSA_URL)
         if isinstance(cause, ExpiredError):
