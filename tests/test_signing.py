@@ -4,12 +4,17 @@ demo PKI (``motcua pki_serve``: OCSP, CRL, TSA) and checked independently by pop
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 
 from motcua.agencies.models import Agency
+from motcua.signing import services
 from motcua.signing.models import Purpose
 from motcua.signing.pki import DEMO_PIN
 from motcua.signing.services import (
@@ -148,3 +153,30 @@ def test_identity_and_seal_lookups(demo_pki: DemoPki, center: Agency) -> None:
     seal.active = False
     seal.save()
     assert seal_for(center) is None
+
+
+def test_a_signature_that_outgrows_the_room_learnt_is_made_all_the_same(demo_pki: DemoPki) -> None:
+    """The room a key's signatures take is learnt from its first one; a larger one later is measured again."""
+    leader = demo_pki.identity("vanthu")
+    sign_pdf(pdf_bytes(), signer=leader, pin=DEMO_PIN)
+    ready = services._prepare(leader, DEMO_PIN)
+    assert ready.reserved[False]
+    ready.reserved[False] = 64
+    signed = sign_pdf(pdf_bytes("again"), signer=leader, pin=DEMO_PIN)
+    assert verify_pdf(signed).valid
+    assert (ready.reserved[False] or 0) > 64
+
+
+def test_a_signature_by_a_revoked_certificate_is_reported_revoked(demo_pki: DemoPki) -> None:
+    """Made with pyHanko alone (MotCua refuses to sign with it): the verifier finds the revocation."""
+    signer = SimpleSigner.load_pkcs12(str(demo_pki.p12("revoked")), passphrase=DEMO_PIN.encode())
+    output = io.BytesIO()
+    PdfSigner(PdfSignatureMetadata(field_name="Forged", subfilter=SigSeedSubFilter.PADES), signer).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf_bytes())), output=output)
+    check = verify_pdf(output.getvalue())
+    assert check.signed and check.intact
+    assert not check.trusted and not check.valid
+    (signature,) = check.signatures
+    assert signature.revocation == "revoked"
+    assert "revoked" in signature.problems and "no_timestamp" in signature.problems
+    assert signature.timestamp_time is None

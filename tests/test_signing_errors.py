@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pypdf import PdfWriter
 
 from motcua.signing.errors import SigningError
 from motcua.signing.models import Purpose, SigningIdentity
@@ -107,6 +110,9 @@ def test_signing_twice_is_refused(demo_pki: DemoPki) -> None:
     check = verify_pdf(both)
     assert check.valid, check
     assert [s.kind for s in check.signatures] == ["signature", "signature", "seal"]
+    rects = [[float(v) for v in sig.sig_field["/Rect"]] for sig in PdfFileReader(io.BytesIO(both)).embedded_signatures]
+    assert rects[1][1] >= rects[0][3]  # the second signature sits above the first, not on it
+    assert rects[2][0] < rects[1][0] < rects[2][2]  # the seal overlaps the left of the signature it follows
     with pytest.raises(SigningError) as again:
         sign_pdf(both, signer=demo_pki.identity("ubnd-haiha", purpose=Purpose.SEAL), pin=DEMO_PIN)
     assert again.value.code == "already_signed"
@@ -116,4 +122,15 @@ def test_signing_twice_is_refused(demo_pki: DemoPki) -> None:
 def test_not_a_pdf(demo_pki: DemoPki, data: bytes) -> None:
     with pytest.raises(SigningError) as caught:
         sign_pdf(data, signer=demo_pki.identity("lanhdao"), pin=DEMO_PIN)
+    assert caught.value.code == "not_a_pdf"
+
+
+def test_an_encrypted_pdf_is_not_signed(demo_pki: DemoPki) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt("secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(SigningError) as caught:
+        sign_pdf(buffer.getvalue(), signer=demo_pki.identity("lanhdao"), pin=DEMO_PIN)
     assert caught.value.code == "not_a_pdf"

@@ -30,6 +30,7 @@ MESSAGES: dict[str, Promise] = {
                         "again."),
     "not_a_pdf": _("This file is not a PDF document that can be signed."),
     "backend_unavailable": _("The signing method %(backend)s is not available on this server."),
+    "signing_failed": _("The document could not be signed (%(detail)s): nothing was issued."),
     "no_identity": _("No signing certificate is set up for %(who)s."),
     # keys on devices (PKCS#11) and at remote signing services (CSC API): motcua.signing.backends
     "pin_locked": _("The PIN of the signing key is locked or expired (%(detail)s): the key's administrator must "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers, timestamps
@@ -66,6 +68,7 @@ from motcua.signing.models import Backend, Purpose, SigningIdentity
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+logger = logging.getLogger(__name__)
 VN_TIME = timezone(timedelta(hours=7))
 SIGNATURE_BOX = (230, 80)  # width, height in points (1/72 in)
 SEAL_SIZE = 84
@@ -183,6 +186,9 @@ class _Ready:
     checked_at: float
     image: Image.Image | None
     appearance: Image.Image
+    # the room a signature by this key takes (learnt from its first one): pyHanko otherwise signs twice, once to
+    # measure; by kind (a seal's appearance differs), None while unknown
+    reserved: dict[bool, int | None] = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
@@ -246,6 +252,8 @@ def forget_signers() -> None:
         _ready.clear()
     with _roots_lock:
         _roots.clear()
+    with _verify_lock:
+        _verify_context.clear()
 
 
 # --- signing --------------------------------------------------------------------------------------------------
@@ -262,9 +270,12 @@ def sign_pdf(data: bytes, *, signer: SigningIdentity, pin: str, seal: SigningIde
     person = _prepare(signer, pin)
     sealer = _prepare(seal, settings.MOTCUA_SEAL_PIN if seal_pin is None else seal_pin) if seal else None
     _refuse_signed_again(reader, [r.signer for r in (person, sealer) if r])
-    number = len(_signature_fields(reader)) + 1
+    existing = _signature_fields(reader)
+    number = len(existing) + 1
+    # a document signed before (another signer, a later seal) gets this signature above the earlier ones
+    row = sum(1 for name, *_rest in existing if "Seal" not in str(name))
     page_box = _last_page_box(reader)
-    x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN
+    x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN + row * (SIGNATURE_BOX[1] + 12)
     box = (x2 - SIGNATURE_BOX[0], y1, x2, y1 + SIGNATURE_BOX[1])
     signed = _sign_once(data, person, field_name=f"{field_prefix}Signature{number}", box=box, seal=False,
                         reason=reason, location=location)
@@ -313,8 +324,17 @@ class _TimeStamper(RequestsHTTPTimeStamper):
         return tsp.TimeStampResp.load(answer.content)
 
 
+_timestampers: dict[tuple[str, int], _TimeStamper] = {}
+
+
 def _timestamper() -> RequestsHTTPTimeStamper:
-    return _TimeStamper(settings.MOTCUA_TSA_URL, timeout=int(settings.MOTCUA_SIGNING_TIMEOUT))
+    """One client per TSA and process: it keeps the dummy token pyHanko sizes signatures with (else each
+    signature asks the TSA twice)."""
+    key = (settings.MOTCUA_TSA_URL, int(settings.MOTCUA_SIGNING_TIMEOUT))
+    stamper = _timestampers.get(key)
+    if stamper is None:
+        stamper = _timestampers[key] = _TimeStamper(key[0], timeout=key[1])
+    return stamper
 
 
 def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float, float, float, float],
@@ -348,24 +368,50 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
         new_field_spec=fields.SigFieldSpec(field_name, on_page=-1,
                                            box=(round(box[0]), round(box[1]), round(box[2]), round(box[3]))),
     )
-    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     output = BytesIO()
     params = {"when": when.strftime("%d/%m/%Y %H:%M:%S +07:00")}
     try:
+        writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
         with ready.lock:  # one signature at a time per key (a token's session, pyHanko's caches)
-            pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
+            reserved = ready.reserved.get(seal)
+            try:
+                pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params, bytes_reserved=reserved)
+            except PyHankoSigningError:
+                if reserved is None:
+                    raise
+                # the signature outgrew the room learnt (e.g. the TSA's answer grew): measure again, once
+                ready.reserved.pop(seal, None)
+                writer, output = IncrementalPdfFileWriter(BytesIO(data), strict=False), BytesIO()
+                pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
+            if seal not in ready.reserved:
+                ready.reserved[seal] = _reserved_size(output.getvalue())
     except SigningError:
         raise
     except RequestException as exc:
         raise SigningError("tsa_unreachable", url=settings.MOTCUA_TSA_URL) from exc
     except (PyHankoSigningError, timestamps.TimestampRequestError) as exc:
         raise _signing_failure(exc) from exc
+    except PdfError as exc:  # e.g. an encrypted document
+        raise SigningError("not_a_pdf") from exc
+    except Exception as exc:  # whatever else: nothing is returned, the cause is logged
+        logger.exception("signing %s failed", field_name)
+        raise _signing_failure(exc) from exc
     return output.getvalue()
+
+
+def _reserved_size(signed: bytes) -> int | None:
+    """The room pyHanko reserved for the last signature of ``signed`` (its /Contents placeholder, in hexadecimal
+    digits, as ``bytes_reserved`` counts), to reserve as much for the next ones by the same key."""
+    start = signed.rfind(b"/Contents <")
+    end = signed.find(b">", start + 11) if start >= 0 else -1
+    return end - start - 11 if end > 0 else None
 
 
 def _signing_failure(exc: Exception) -> SigningError:
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, SigningError):  # a backend's own refusal, wrapped by pyHanko
+            return cause
         if isinstance(cause, (RequestException, timestamps.TimestampRequestError)):
             return SigningError("tsa_unreachable", url=settings.MOTCUA_TSA_URL)
         if isinstance(cause, ExpiredError):
@@ -377,11 +423,11 @@ def _signing_failure(exc: Exception) -> SigningError:
         if isinstance(cause, (PathBuildingError, PathValidationError)):
             return SigningError("certificate_untrusted", detail=str(cause)[:200])
         cause = cause.__cause__ or cause.__context__
-    return SigningError("key_unavailable", detail=str(exc)[:200])
+    return SigningError("signing_failed", detail=type(exc).__name__)
 
 
 def _reader(data: bytes) -> PdfFileReader:
-    if not data.lstrip()[:5] == b"%PDF-":
+    if b"%PDF-" not in data[:1024]:  # the header may follow a little junk (ISO 32000-1, 7.5.2 note)
         raise SigningError("not_a_pdf")
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
@@ -486,6 +532,20 @@ def verify_pdf(data: bytes) -> PdfVerification:
                            sha256=digest, signatures=checks, problems=problems)
 
 
+_verify_lock = threading.Lock()
+_verify_context: list[tuple[float, tuple[str, ...], ValidationContext]] = []
+
+
+def _verification_context() -> ValidationContext:
+    """One validation context shared by verifications for ``MOTCUA_SIGNING_CHECK_SECONDS`` (hold
+    ``_verify_lock``): the OCSP responses and CRLs it fetched serve the next documents too."""
+    key, now = tuple(settings.MOTCUA_TRUST_ROOTS), time.monotonic()
+    if not _verify_context or _verify_context[0][1] != key or \
+            now - _verify_context[0][0] >= settings.MOTCUA_SIGNING_CHECK_SECONDS:
+        _verify_context[:] = [(now, key, validation_context())]
+    return _verify_context[0][2]
+
+
 def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
     """One signature: its digest, what was changed after it (after the last one, only DSS and timestamps may
     follow), its certificate's chain and revocation (embedded or fetched), its timestamp."""
@@ -493,7 +553,8 @@ def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
     kind = "seal" if "Seal" in name else "signature"
     try:
         cert = sig.signer_cert
-        status = validate_pdf_signature(sig, signer_validation_context=validation_context())
+        with _verify_lock:
+            status = validate_pdf_signature(sig, signer_validation_context=_verification_context())
     except Exception:  # noqa: BLE001 - a signature that cannot even be read is simply not valid
         return SignatureCheck(field=name, signer_name="", organization="", issuer_name="", serial="",
                               signing_time=None, timestamp_time=None, intact=False, trusted=False,
