@@ -233,3 +233,15 @@ def test_an_already_signed_draft_is_not_signed_again(world: World) -> None:
                               pin=DEMO_PIN)
     assert refused.value.code == "already_signed"
     assert not IssuedResult.objects.exists()
+
+
+def test_slips_are_sealed_by_the_system_when_it_has_a_seal(world: World, demo_pki: DemoPki) -> None:
+    from motcua.dossiers.slips import render_slip  # noqa: PLC0415
+
+    dossier = awaiting_signature(world)
+    unsealed = render_slip(dossier, "receipt")
+    assert not verify_pdf(unsealed).signed  # no system seal yet: the slip is given unsealed, not refused
+    demo_pki.system_seal()
+    sealed = verify_pdf(render_slip(dossier, "receipt"))
+    assert sealed.signed and sealed.valid and [s.kind for s in sealed.signatures] == ["seal"]
+    assert sealed.signatures[0].organization or sealed.signatures[0].signer_name

@@ -96,22 +96,22 @@ def check_template(body: str, eform: list[EFormField]) -> None:
         local.add(macro.name)
     # the outermost chain of each expression is checked; its inner links are part of it
     inner: set[int] = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-        if id(node) in inner:
+    for expr in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if id(expr) in inner:
             continue
-        chain = node
+        chain: nodes.Node = expr
         while isinstance(chain, nodes.Getattr | nodes.Getitem):
             chain = chain.node
             inner.add(id(chain))
-        if isinstance(node, nodes.Name) and node.ctx != "load":
+        if isinstance(expr, nodes.Name) and expr.ctx != "load":
             continue
-        found = _path(node)
+        found = _path(expr)
         if found is None:
-            if isinstance(node, nodes.Getitem):
+            if isinstance(expr, nodes.Getitem):
                 raise TemplateInvalid(
                     "template_dynamic_field",
                     _("Line %(line)s: write a field's name in full (e.g. form.spouse_name), not a computed key."),
-                    {"line": node.lineno})
+                    {"line": expr.lineno})
             continue
         root, attrs = found
         if root in local:
@@ -124,7 +124,7 @@ def check_template(body: str, eform: list[EFormField]) -> None:
         raise TemplateInvalid(
             "unknown_template_field",
             _("Line %(line)s: %(name)s is not a field a result template can use; see the list of usable fields."),
-            {"line": node.lineno, "name": name[:80]},
+            {"line": expr.lineno, "name": name[:80]},
         )
 
 

@@ -33,6 +33,7 @@ from motcua.dossiers.messages import tracking_url
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
+from motcua.signing.services import seal_document
 
 SLIP_KINDS: dict[str, Promise] = {
     "receipt": _("Receipt and appointment for the result (form 01)"),
@@ -342,4 +343,5 @@ def render_slip(dossier: Dossier, kind: str, whole: bool = True) -> bytes:
 
     html = render_slip_html(dossier, kind, whole)
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
-    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    pdf = bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    return seal_document(pdf, reason=f"Phiếu của hồ sơ {dossier.code}")

@@ -22,6 +22,7 @@ from motcua.core.formats import moment, qr_data_uri, vnd
 from motcua.dossiers.slips import place_name, tracking_url
 from motcua.payments.gateways import GATEWAYS, get_gateway
 from motcua.payments.models import Payment, ReceiptCounter
+from motcua.signing.services import seal_document
 
 PREFIX = "BL"
 
@@ -125,4 +126,5 @@ def render_receipt(payment: Payment) -> bytes:
     with translation.override("vi"):
         html = render_to_string("payments/receipt.html", receipt_context(payment))
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
-    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    pdf = bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    return seal_document(pdf, reason=f"Biên lai điện tử số {payment.receipt_number}")
