@@ -245,3 +245,34 @@ def test_slips_are_sealed_by_the_system_when_it_has_a_seal(world: World, demo_pk
     sealed = verify_pdf(render_slip(dossier, "receipt"))
     assert sealed.signed and sealed.valid and [s.kind for s in sealed.signatures] == ["seal"]
     assert sealed.signatures[0].organization or sealed.signatures[0].signer_name
+
+
+def test_in_the_workspace_the_signer_gives_a_pin_and_the_citizen_downloads_the_signed_result(
+        world: World, demo_pki: DemoPki) -> None:
+    dossier = awaiting_signature(world)
+    leader = Client()
+    leader.force_login(world.users["lanhdao"])
+    page = leader.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+    assert 'name="pin"' in page and 'type="password"' in page and 'name="presigned"' in page
+    address = reverse("workspace:act", args=[dossier.code, "issue_result"])
+    refused = leader.post(address, {"revision": Dossier.objects.get(pk=dossier.pk).revision, "pin": "999999"})
+    assert refused.status_code == 422 and 'id="issue_result-pin"' in refused.content.decode()
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.AWAITING_SIGNATURE
+    done = leader.post(address, {"revision": Dossier.objects.get(pk=dossier.pk).revision, "pin": DEMO_PIN})
+    assert done.status_code == 302
+    issued = IssuedResult.objects.get(dossier=dossier)
+
+    citizen = Client()
+    citizen.force_login(dossier.applicant_user)
+    download = citizen.get(reverse("portal:my_file", args=[dossier.code, issued.attachment.pk]))
+    assert download.status_code == 200
+    data = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    assert data == result_bytes(issued) and verify_pdf(data).valid
+    assert pdfsig(data, demo_pki.root).valid == [True, True]
+
+    # one byte changed in storage: never served, and the verification page says the stored copy was altered
+    with open(issued.attachment.file.path, "ab") as handle:
+        handle.write(b"\n")
+    refused = citizen.get(reverse("portal:my_file", args=[dossier.code, issued.attachment.pk]))
+    assert refused.status_code >= 400 and b"%PDF" not in refused.content
+    assert check_issued(issued).verdict == Verdict.STORAGE_ALTERED
