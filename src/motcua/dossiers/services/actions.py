@@ -31,6 +31,7 @@ from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, authorize
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAgency, DossierComponent
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.services.base import now_or, validate
+from motcua.dossiers.services.digitization import digitize_pending
 from motcua.dossiers.statuses import EventKind, Status
 
 
@@ -190,6 +191,14 @@ def _receive(ctx: Context) -> None:
     ack = rules.online_ack_deadline(dossier, ctx.calendar)
     if ack is not None:
         ctx.event_data["acknowledged_late"] = ctx.now > ack
+    _digitize(ctx)
+
+
+def _digitize(ctx: Context) -> None:
+    """The files the applicant sent (online) become digitized documents when the officer accepts them."""
+    digitized = digitize_pending(ctx.dossier, by=ctx.actor.user_id, at=ctx.now)
+    if digitized:
+        ctx.event_data["digitized"] = digitized
 
 
 @handler(EventKind.REQUEST_SUPPLEMENT)
@@ -221,6 +230,7 @@ def _supplement(ctx: Context) -> None:
         dossier.step_started_at = ctx.now
         dossier.step_due_at = deadlines.step_due(ctx.calendar, ctx.now, dossier.current_step)
         ctx.event_data["clock_restarted"] = True
+        _digitize(ctx)
 
 
 def _close(ctx: Context, status: str) -> None:

@@ -26,6 +26,7 @@ from motcua.dossiers.events import record
 from motcua.dossiers.machine import Forbidden, authorize, is_applicant
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.actions import perform
+from motcua.dossiers.services.digitization import store as store_digitization
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 
@@ -34,7 +35,9 @@ from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 class NewFile:
     """One file to attach: its bytes (``file``), its name, what it is (``kind``) and for which component; ``checked``
     when it was already checked by content when the applicant gave it (a draft's file, a data-warehouse document),
-    so it is not parsed again inside the operation's transaction; ``extra`` goes into the event's data."""
+    so it is not parsed again inside the operation's transaction; ``extra`` goes into the event's data;
+    ``digitization``: the file is a digitized component, with this metadata (``services.digitization.parse``):
+    stored as its ``Digitization`` and kept in the event's data."""
 
     file: IO[bytes]
     name: str
@@ -43,21 +46,25 @@ class NewFile:
     size: int | None = None
     extra: dict[str, Any] | None = None
     checked: CheckedFile | None = None
+    digitization: dict[str, Any] | None = None
 
 
 def attach(
     code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
     component: int | None = None, size: int | None = None, now: datetime | None = None,
     extra: dict[str, Any] | None = None, checked: CheckedFile | None = None,
+    digitization: dict[str, Any] | None = None, notify: bool = False,
 ) -> Attachment:
     """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
-    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from)."""
-    new = NewFile(file, name, kind, component, size, extra, checked)
-    return attach_files(code, actor=actor, files=[new], now=now)[0]
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from;
+    ``digitization``: see :class:`NewFile`; ``notify``: send ``dossier_changed`` for the event, e.g. for the
+    data warehouse to keep a certified copy)."""
+    new = NewFile(file, name, kind, component, size, extra, checked, digitization)
+    return attach_files(code, actor=actor, files=[new], now=now, notify=notify)[0]
 
 
-def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None
-                 ) -> list[Attachment]:
+def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None,
+                 notify: bool = False) -> list[Attachment]:
     """Store several files of one dossier in one operation (an online submission's documents): each checked by
     content first, then the dossier locked once, each file stored with its ``attach`` event; all or nothing."""
     dossier = Dossier.objects.filter(code=code).first()
@@ -93,10 +100,13 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
             attachment.file.save(new.name[:100], File(new.file, name=new.name), save=False)
             stored(attachment.file.storage, attachment.file.name)
             attachment.save()
-            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
-                   data={"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
-                         "sha256": check.sha256, "size": check.size, "component": new.component,
-                         **(new.extra or {})})
+            data: dict[str, Any] = {"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
+                                    "sha256": check.sha256, "size": check.size, "component": new.component,
+                                    **(new.extra or {})}
+            if new.digitization is not None:
+                data["digitization"] = {**new.digitization, "digitized_by": actor.user_id}
+                store_digitization(attachment, data["digitization"], by=actor.user_id, at=now_or(now))
+            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=notify, data=data)
             attachments.append(attachment)
     return attachments
 
