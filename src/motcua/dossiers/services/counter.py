@@ -19,7 +19,7 @@ from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.services.digitization import earlier_files, parse
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.services.creation import create_dossier
-from motcua.dossiers.services.files import attach
+from motcua.dossiers.services.files import NewFile, attach_files
 
 
 def receive_at_counter(
@@ -53,11 +53,12 @@ def receive_at_counter(
     with atomic_with_files():
         dossier, _new = create_dossier(actor=actor, data=data, now=now)
         earlier = earlier_files(dossier, (c.sha256 for c in checked.values()))
-        for order, upload in sorted(scans.items()):
-            meta = {**metadata[order], "reused_from": earlier.get(checked[order].sha256), "reused_document": None,
-                    "signed": False, "signer_certificate": ""}
-            attach(dossier.code, actor=actor, file=upload, name=upload.name or "scan", kind=AttachmentKind.SCAN,
-                   component=order, now=now, checked=checked[order], digitization=meta)
+        attach_files(dossier.code, actor=actor, now=now, files=[
+            NewFile(upload, upload.name or "scan", AttachmentKind.SCAN, order, checked=checked[order],
+                    digitization={**metadata[order], "reused_from": earlier.get(checked[order].sha256),
+                                  "reused_document": None, "signed": False, "signer_certificate": ""})
+            for order, upload in sorted(scans.items())
+        ])
     return dossier
 
 
