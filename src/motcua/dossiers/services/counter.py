@@ -16,9 +16,9 @@ from motcua.core.files import atomic_with_files
 from motcua.core.uploads import CheckedFile, check_upload
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import AttachmentKind, Dossier
-from motcua.dossiers.services.digitization import earlier_files, parse
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.services.creation import create_dossier
+from motcua.dossiers.services.digitization import earlier_files, parse
 from motcua.dossiers.services.files import NewFile, attach_files
 
 
@@ -37,8 +37,8 @@ def receive_at_counter(
     metadata: dict[int, dict[str, Any]] = {}
     errors: list[MotCuaError] = []
     today = timezone.localdate(now_or(now))
-    applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
-    owner = identity.normalize(str(applicant.get("id_number") or ""))
+    applicant = data.get("applicant")
+    owner = identity.normalize(str(applicant.get("id_number") or "")) if isinstance(applicant, dict) else ""
     for order, upload in sorted(scans.items()):
         try:
             checked[order] = check_upload(upload, upload.name or "scan", upload.size,

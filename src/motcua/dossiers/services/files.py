@@ -26,8 +26,8 @@ from motcua.dossiers.events import record
 from motcua.dossiers.machine import Forbidden, authorize, is_applicant
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.actions import perform
-from motcua.dossiers.services.digitization import store as store_digitization
 from motcua.dossiers.services.base import now_or
+from motcua.dossiers.services.digitization import store as store_digitization
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 
 

@@ -20,9 +20,9 @@ from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import NotFound
 from motcua.core.responses import private_file, private_pdf
 from motcua.dossiers import deadlines, machine, selectors, services
-from motcua.dossiers.services import certification
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, DossierComponent
+from motcua.dossiers.services import certification
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
 from motcua.workspace import selectors as page_selectors
