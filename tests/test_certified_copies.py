@@ -133,7 +133,12 @@ def test_only_the_receiving_agency_s_reception_officers_certify(world: World, me
     with pytest.raises(MotCuaError) as caught:
         certify_copy(dossier.code, actor=world.actor("tiepnhan"), attachment=scan.pk, fee=-5)
     assert caught.value.code == "invalid_fee"
+    with pytest.raises(MotCuaError) as caught:  # nor is a file uploaded as a certified copy
+        services.attach(dossier.code, actor=world.actor("tiepnhan"), file=io.BytesIO(two_pages()), name="x.pdf",
+                        kind="certified_copy", component=1)
+    assert caught.value.code == "certify_instead"
     assert not Certification.objects.exists() and not CertificationCounter.objects.exists()
+    assert not Attachment.objects.filter(kind="certified_copy").exists()
 
     officer, other = Client(), Client()
     officer.force_login(world.users["tiepnhan"])

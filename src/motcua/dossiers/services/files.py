@@ -75,6 +75,9 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
     for new in files:
         if new.kind not in AttachmentKind.values:
             raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": new.kind[:20]}, "kind")
+        if new.kind == AttachmentKind.CERTIFIED_COPY and "certification" not in (new.extra or {}):
+            raise MotCuaError("certify_instead", _("A certified copy is made by certifying a component's file, "
+                                                   "not uploaded."), location="kind")
     if dossier.status in TERMINAL:
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
     if not all(_may_attach(dossier, actor, kind) for kind in {new.kind for new in files}):
