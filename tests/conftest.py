@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import override_settings
 from playwright.sync_api import sync_playwright
 from zeal import zeal_context, zeal_ignore
 from zeal.constants import initialize_app_registry
@@ -16,9 +18,11 @@ from zeal.patch import patch as patch_for_zeal
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog.services import import_catalog
 from motcua.geo.models import AdministrativeUnit
+from motcua.signing.services import forget_signers
 from tests.browsing import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.factories import World, catalog
 from tests.nplusone import SEPARATE_CALLS, ZEAL_ALLOWLIST
+from tests.pki import DemoPki, start_demo_pki
 
 
 @pytest.fixture
@@ -68,6 +72,20 @@ def no_nplusone(nplusone_detection: None) -> Any:
 def fast_password_hasher(settings: Any) -> None:
     """Hashing passwords properly takes 0.3 s each; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def demo_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPki]:
+    """A demo PKI in a temporary directory, served by a real ``motcua pki_serve`` (OCSP, CRL, TSA) on a free
+    port; the settings point at it for the rest of the session (tests/pki.py)."""
+    pki = start_demo_pki(tmp_path_factory.mktemp("pki"))
+    override = override_settings(**pki.settings())
+    override.enable()
+    forget_signers()
+    yield pki
+    override.disable()
+    forget_signers()
+    pki.stop()
 
 
 # --- a real Chromium for the browser tests -----------------------------------------------------------------

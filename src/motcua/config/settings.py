@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "motcua.geo",
     "motcua.agencies",
     "motcua.catalog",
+    "motcua.signing",
     "motcua.dossiers",
     "motcua.documents",
     "motcua.accounts",
@@ -339,3 +340,25 @@ FEEDBACK_COUNTER_ADDRESS_LIMIT = int(os.environ.get("MOTCUA_FEEDBACK_ADDRESS_LIM
 
 # --- public tracking by dossier code: look-ups per client address per minute (the page and the API) ------------
 MOTCUA_TRACK_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_TRACK_LIMIT_PER_MINUTE", "30"))
+
+# --- signing: digital signatures (PAdES), the trust anchors and the demo PKI (README "Digital signatures") -------
+# Where `load_demo` writes the demo PKI (keys as PKCS#12 files, the trust root, certomancer's configuration) and
+# from where `motcua pki_serve` serves its OCSP responder, CRLs and timestamp authority.
+MOTCUA_PKI_DIR = Path(os.environ.get("MOTCUA_PKI_DIR", DATA_DIR / "pki")).resolve()
+# The address of that server (written into the demo certificates' CRL and OCSP links).
+MOTCUA_PKI_URL = os.environ.get("MOTCUA_PKI_URL", "http://127.0.0.1:8010").rstrip("/")
+# The RFC 3161 timestamp authority every signature asks for its time (B-T).
+MOTCUA_TSA_URL = os.environ.get("MOTCUA_TSA_URL", "") or f"{MOTCUA_PKI_URL}/motcua/tsa/tsa"
+# Trusted root certificates (PEM files, comma-separated): the national root CA in production; the demo root with
+# MOTCUA_DEMO when unset.
+MOTCUA_TRUST_ROOTS = env_list("MOTCUA_TRUST_ROOTS", "") or (
+    [str(MOTCUA_PKI_DIR / "root.pem")] if DEMO_MODE else [])
+# PINs of the unattended seals, from the environment only (never the database): the agencies' seals, and the
+# system's own seal (slips, e-receipts, the daily seal of the audit chain), which defaults to the former.
+_DEMO_PIN = "123456" if DEMO_MODE else ""  # noqa: S105 - the demo PKI's PIN, printed on screen on purpose
+MOTCUA_SEAL_PIN = os.environ.get("MOTCUA_SEAL_PIN", _DEMO_PIN)
+MOTCUA_SYSTEM_SEAL_PIN = os.environ.get("MOTCUA_SYSTEM_SEAL_PIN", "") or MOTCUA_SEAL_PIN
+# Seconds a signer's validated certificate (chain and revocation) is trusted before it is checked again.
+MOTCUA_SIGNING_CHECK_SECONDS = int(os.environ.get("MOTCUA_SIGNING_CHECK_SECONDS", "60"))
+# Seconds to wait for a timestamp authority, an OCSP responder or a CRL.
+MOTCUA_SIGNING_TIMEOUT = float(os.environ.get("MOTCUA_SIGNING_TIMEOUT", "10"))
