@@ -22,7 +22,11 @@ from motcua.dossiers import services
 from motcua.dossiers.audit import verify_all
 from motcua.dossiers.models import Attachment, Certification, CertificationCounter, Dossier, Event
 from motcua.dossiers.services.certification import certify_copy
+from motcua.signing.errors import SigningError
+from motcua.signing.pki import DEMO_PIN
+from motcua.signing.services import verify_pdf
 from tests.factories import MONDAY, World, citizen_user
+from tests.pki import DemoPki, pdfsig
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +161,33 @@ def test_only_the_receiving_agency_s_reception_officers_certify(world: World, me
     assert f'action="{url}"' not in page  # not offered to the processing officer
     other.post(url, {"fee": "0"})
     assert Certification.objects.count() == 1
+
+
+def test_the_certifying_officer_signs_the_copy_and_a_wrong_pin_gives_the_number_back(
+    world: World, media: Path, demo_pki: DemoPki,
+) -> None:
+    dossier, scan = received(world)
+    demo_pki.identity("vanthu", user=world.users["tiepnhan"])
+    with pytest.raises(SigningError) as caught:
+        certify_copy(dossier.code, actor=world.actor("tiepnhan"), attachment=scan.pk, pin="wrong", now=MONDAY)
+    assert caught.value.code == "wrong_pin"
+    assert not Certification.objects.exists() and not Attachment.objects.filter(kind="certified_copy").exists()
+
+    officer = Client()
+    officer.force_login(world.users["tiepnhan"])
+    page = officer.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert f'id="pin-{scan.pk}"' in page  # the officer has a signing identity: the form asks for its PIN
+    response = officer.post(f"/workspace/dossiers/{dossier.code}/files/{scan.pk}/certify/", {"pin": DEMO_PIN})
+    assert response.status_code == 302
+    made = Certification.objects.get()
+    assert made.number == 1 and made.signed and "Trần Thị Thư" in made.signer_certificate  # no gap
+    with made.copy.file.open("rb") as handle:
+        copy = handle.read()
+    check = verify_pdf(copy)
+    assert check.valid and check.signatures[0].signer_name == "Trần Thị Thư", check
+    assert pdfsig(copy, demo_pki.root).valid == [True]
+    assert "Chứng thực bản sao đúng với bản chính" in " ".join(
+        PdfReader(io.BytesIO(copy)).pages[-1].extract_text().split())
+    event = Event.objects.get(dossier=dossier, action="attach", data__attachment=made.copy.pk)
+    assert event.data["certification"]["signed"] is True and event.data["sha256"] == made.copy.sha256
+    assert list(verify_all()) == []

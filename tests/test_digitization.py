@@ -3,6 +3,8 @@ post office or online becomes a digitized document with its metadata, kept in th
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from motcua.agencies.models import Agency
 from motcua.core.errors import ValidationFailed
@@ -20,7 +23,11 @@ from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.audit import verify_all
 from motcua.dossiers.models import Attachment, Digitization, Dossier, Event
+from motcua.signing.errors import SigningError
+from motcua.signing.pki import DEMO_PIN
+from motcua.signing.services import verify_pdf
 from tests.factories import MONDAY, World, citizen_user, pdf_bytes
+from tests.pki import DemoPki
 from tests.test_portal_wizard import DETAILS, fill, start, step
 from tests.test_workspace import CITIZEN_ID, build_hatu, reception_form, signed_in
 
@@ -36,6 +43,12 @@ def media(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def hatu(db: Any, media: Path) -> dict[str, Agency]:
     return build_hatu()
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (30, 60, 90)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def scan(name: str, text: str) -> SimpleUploadedFile:
@@ -162,3 +175,42 @@ def test_accepting_an_online_dossier_digitizes_its_files_and_a_reused_one_says_s
     data = Event.objects.get(dossier=newest, action="receive").data["digitized"][0]
     assert data["reused_document"] == stored.pk and data["reused_from"] == scan_file.pk
     assert list(verify_all()) == []
+
+
+def test_the_officer_signs_the_scans_with_the_pin_and_a_wrong_pin_receives_nothing(
+    hatu: dict[str, Agency], media: Path, demo_pki: DemoPki,
+) -> None:
+    officer = get_user_model().objects.get(username="tiepnhan.hatu")
+    demo_pki.identity("vanthu", user=officer)
+    data = {"procedure": "1.000894", "channel": "counter", "receiving_agency": "000.01.20.H22",
+            "applicant": {"name": "Nguyễn Thị Hoa", "id_number": CITIZEN_ID},
+            "components": [{"order": 1}, {"order": 2}], "delivery": "counter"}
+    with pytest.raises(SigningError) as caught:
+        services.receive_at_counter(actor=signed_actor("tiepnhan.hatu"), data=data, pin="wrong",
+                                    scans={1: scan("to-khai.pdf", "tờ khai")})
+    assert caught.value.code == "wrong_pin"
+    assert not Dossier.objects.exists() and not Attachment.objects.exists()
+
+    original = pdf_bytes("tờ khai")
+    dossier = services.receive_at_counter(
+        actor=signed_actor("tiepnhan.hatu"), data=data, pin=DEMO_PIN,
+        scans={1: SimpleUploadedFile("to-khai.pdf", original, content_type="application/pdf"),
+               2: SimpleUploadedFile("cccd.jpg", jpeg(), content_type="image/jpeg")})
+    signed, photo = (Digitization.objects.get(attachment__dossier=dossier, attachment__component__order=order)
+                     for order in (1, 2))
+    assert signed.signed and "Trần Thị Thư" in signed.signer_certificate
+    assert not photo.signed and photo.signer_certificate == ""  # a photo is recorded as it is
+    with signed.attachment.file.open("rb") as handle:
+        stored = handle.read()
+    assert stored != original and signed.sha256 == signed.attachment.sha256 == hashlib.sha256(stored).hexdigest()
+    check = verify_pdf(stored)
+    assert check.valid and check.signatures[0].signer_name == "Trần Thị Thư", check
+    event = Event.objects.get(dossier=dossier, action="attach", data__attachment=signed.attachment_id)
+    assert event.data["digitization"]["signed"] is True and event.data["sha256"] == signed.sha256
+    assert list(verify_all()) == []
+
+    client = signed_in("tiepnhan.hatu")
+    page = client.get("/workspace/receive/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="pin"' in page  # the officer has a signing identity: the form asks for its PIN
+    page = client.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Trần Thị Thư" in page and "not signed" in page  # one signed, the photo not

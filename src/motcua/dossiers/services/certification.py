@@ -34,11 +34,13 @@ from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Attachment, AttachmentKind, Certification, CertificationCounter, Dossier
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.services.files import attach
+from motcua.dossiers.services.signatures import sign_as
 from motcua.dossiers.statuses import TERMINAL
 
 BOOK = "SCT-BS"  # the register of certified copies from originals (sổ chứng thực bản sao từ bản chính)
 CERTIFIABLE_KINDS = (AttachmentKind.SCAN, AttachmentKind.SUPPLEMENT)
 MAX_FEE = 10_000_000
+CERTIFIED = "Chứng thực bản sao từ bản chính"  # the reason in the copy's signature (Vietnamese, as the copy is)
 
 
 def may_certify(dossier: Dossier, actor: Actor) -> bool:
@@ -48,10 +50,11 @@ def may_certify(dossier: Dossier, actor: Actor) -> bool:
             and dossier.status not in TERMINAL)
 
 
-def certify_copy(code: str, *, actor: Actor, attachment: int, fee: int = 0, book: str = BOOK,
+def certify_copy(code: str, *, actor: Actor, attachment: int, fee: int = 0, book: str = BOOK, pin: str = "",
                  now: datetime | None = None) -> Certification:
     """Certify the component file ``attachment`` of dossier ``code`` as a copy of the original, in one
-    transaction: register number, certified PDF, ``attach`` event, certification row."""
+    transaction: register number, certified PDF (signed by the officer with ``pin``, when given: a signing
+    failure gives the number back and keeps nothing), ``attach`` event, certification row."""
     dossier = Dossier.objects.filter(code=code).select_related("receiving_agency").first()
     if dossier is None:
         raise DossierNotFound(code)
@@ -80,10 +83,14 @@ def certify_copy(code: str, *, actor: Actor, attachment: int, fee: int = 0, book
         register_number = f"{number}/{day.year}/{book}"
         pdf = _certified_pdf(dossier, source, content, pages=pages, register_number=register_number, book=book,
                              day=day, officer=actor.name, fee=fee)
+        certificate = ""
+        if pin:
+            signed = sign_as(actor, pdf, pin=pin, reason=CERTIFIED)
+            pdf, certificate = signed.data, signed.certificate
         digest = hashlib.sha256(pdf).hexdigest()
         data = {"register_number": register_number, "book": book, "year": day.year, "number": number,
-                "source": source.pk, "source_sha256": source.sha256, "pages": pages, "fee": fee, "signed": False,
-                "signer_certificate": ""}
+                "source": source.pk, "source_sha256": source.sha256, "pages": pages, "fee": fee,
+                "signed": bool(certificate), "signer_certificate": certificate}
         copy = attach(dossier.code, actor=actor, file=io.BytesIO(pdf),
                       name=f"ban-sao-chung-thuc-{number}-{day.year}.pdf", kind=AttachmentKind.CERTIFIED_COPY,
                       component=source.component.order if source.component is not None else None, now=at,
@@ -93,7 +100,7 @@ def certify_copy(code: str, *, actor: Actor, attachment: int, fee: int = 0, book
         return Certification.objects.create(
             agency=dossier.receiving_agency, book=book, year=day.year, number=number, dossier=dossier,
             source=source, copy=copy, pages=pages, fee=fee, certified_by_id=actor.user_id, certified_at=at,
-            signed=False, signer_certificate="",
+            signed=bool(certificate), signer_certificate=certificate,
         )
 
 

@@ -115,7 +115,8 @@ def certify(request: HtmxHttpRequest, code: str, pk: int) -> HttpResponse:
     found = dossier_or_404(actor, code)
     fee = int_or_none(request.POST.get("fee", "").strip() or "0")
     try:
-        made = certification.certify_copy(found.code, actor=actor, attachment=pk, fee=-1 if fee is None else fee)
+        made = certification.certify_copy(found.code, actor=actor, attachment=pk, fee=-1 if fee is None else fee,
+                                          pin=request.POST.get("pin", ""))
     except MotCuaError as exc:
         messages.error(request, exc.text())
         return redirect("workspace:dossier", code=code)

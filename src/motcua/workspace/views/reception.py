@@ -25,6 +25,7 @@ from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
+from motcua.dossiers.services import signatures
 from motcua.workspace import selectors
 from motcua.workspace.views.base import actor_of
 
@@ -156,6 +157,7 @@ def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, 
         "kinds": [("person", _("Person")), ("organization", _("Organization or business"))],
         "errors": errors,
         "lost_files": bool(values is not None and request.FILES),
+        "can_sign": signatures.may_sign(actor),  # the form asks for the PIN that signs the scans
         **{f"checklist_{k}": v for k, v in checklist.items()},
     }
     return render(request, "workspace/receive.html", context, status=errors.status if errors else 200)
@@ -173,7 +175,8 @@ def receive(request: HttpRequest) -> HttpResponse:
     count = len(selectors.version_components(version))
     try:
         dossier = services.receive_at_counter(actor=actor, data=_dossier_data(post, count, point),
-                                              scans=_scans(request, count), digitized=_digitized(post, count))
+                                              scans=_scans(request, count), digitized=_digitized(post, count),
+                                              pin=post.get("pin", ""))
     except MotCuaError as exc:
         return _receive_page(request, actor, post, Errors.of(exc, {"code": "procedure"}))
     messages.success(request, _("Dossier %(code)s recorded: %(status)s.") % {
