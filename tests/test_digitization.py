@@ -26,7 +26,7 @@ from motcua.dossiers.models import Attachment, Digitization, Dossier, Event
 from motcua.signing.errors import SigningError
 from motcua.signing.pki import DEMO_PIN
 from motcua.signing.services import verify_pdf
-from tests.factories import MONDAY, World, citizen_user, pdf_bytes
+from tests.factories import MONDAY, World, citizen_user, pdf_bytes, receive
 from tests.pki import DemoPki
 from tests.test_portal_wizard import DETAILS, fill, start, step
 from tests.test_workspace import CITIZEN_ID, build_hatu, reception_form, signed_in
@@ -214,3 +214,19 @@ def test_the_officer_signs_the_scans_with_the_pin_and_a_wrong_pin_receives_nothi
     assert 'name="pin"' in page  # the officer has a signing identity: the form asks for its PIN
     page = client.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Trần Thị Thư" in page and "not signed" in page  # one signed, the photo not
+
+
+def test_a_scan_added_by_staff_to_a_received_dossier_is_digitized_too(media: Path) -> None:
+    world = World()
+    dossier = receive(world)  # received at the counter without scans (as the API does it: files come next)
+    attachment = services.attach(dossier.code, actor=world.actor("tiepnhan"), file=io.BytesIO(pdf_bytes("tờ khai")),
+                                 name="to-khai.pdf", kind="scan", component=1, now=MONDAY)
+    row = Digitization.objects.get()
+    assert row.attachment == attachment and row.digitized_by == world.users["tiepnhan"]
+    assert row.owner_id_number == "022090001234" and not row.signed
+    event = Event.objects.get(dossier=dossier, action="attach")
+    assert event.data["digitization"]["digitized_by"] == world.users["tiepnhan"].pk
+    services.attach(dossier.code, actor=world.actor("tiepnhan"), file=io.BytesIO(pdf_bytes("ghi chú")),
+                    name="ghi-chu.pdf", kind="other", now=MONDAY)
+    assert Digitization.objects.count() == 1  # not a component's document
+    assert list(verify_all()) == []

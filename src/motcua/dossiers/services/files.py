@@ -27,6 +27,8 @@ from motcua.dossiers.machine import Forbidden, authorize, is_applicant
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.actions import perform
 from motcua.dossiers.services.base import now_or
+from motcua.dossiers.services.digitization import DIGITIZED_KINDS, earlier_files
+from motcua.dossiers.services.digitization import default as default_digitization
 from motcua.dossiers.services.digitization import store as store_digitization
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 
@@ -88,6 +90,10 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         wanted = {new.component for new in files if new.component is not None}
         targets = {c.order: c for c in DossierComponent.objects.filter(dossier=dossier, order__in=wanted)}
+        # staff adding a component's scan to a dossier already received (the API): digitized as it is stored
+        digitize = dossier.received_at is not None and not is_applicant(dossier, actor)
+        earlier = earlier_files(dossier, [c.sha256 for n, c in zip(files, checked, strict=True)
+                                          if n.digitization is None and n.kind in DIGITIZED_KINDS]) if digitize else {}
         for new, check in zip(files, checked, strict=True):
             target = None
             if new.component is not None:
@@ -106,8 +112,12 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
             data: dict[str, Any] = {"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
                                     "sha256": check.sha256, "size": check.size, "component": new.component,
                                     **(new.extra or {})}
-            if new.digitization is not None:
-                data["digitization"] = {**new.digitization, "digitized_by": actor.user_id}
+            metadata = new.digitization
+            if metadata is None and digitize and new.kind in DIGITIZED_KINDS and target is not None:
+                metadata = {**default_digitization(dossier), "reused_from": earlier.get(check.sha256),
+                            "reused_document": None, "signed": False, "signer_certificate": ""}
+            if metadata is not None:
+                data["digitization"] = {**metadata, "digitized_by": actor.user_id}
                 store_digitization(attachment, data["digitization"], by=actor.user_id, at=now_or(now))
             record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=notify, data=data)
             attachments.append(attachment)
