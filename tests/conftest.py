@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 from django.test import override_settings
 from playwright.sync_api import sync_playwright
 from zeal import zeal_context, zeal_ignore
@@ -72,6 +74,25 @@ def no_nplusone(nplusone_detection: None) -> Any:
 def fast_password_hasher(settings: Any) -> None:
     """Hashing passwords properly takes 0.3 s each; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_past_event_triggers() -> Any:
+    """The event table refuses DELETE (migration ``dossiers.0006_event_append_only``). PostgreSQL empties a
+    transactional test's database with TRUNCATE, which row triggers ignore; SQLite deletes rows, so its flush
+    drops the triggers and creates them again in the same transaction."""
+    triggers = importlib.import_module("motcua.dossiers.migrations.0006_event_append_only")
+    original = SQLiteOperations.sql_flush
+
+    def sql_flush(self: SQLiteOperations, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        return [*triggers.SQLITE_REVERSE, *statements, *triggers.SQLITE]
+
+    SQLiteOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    SQLiteOperations.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,13 @@ Each builder goes through the services the application itself uses (``import_cat
 from __future__ import annotations
 
 import copy
+import importlib
 import io
 import itertools
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -399,6 +402,32 @@ def pdf_bytes(text: str = "kết quả") -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+# --- the database as an attacker with its owner's rights sees it ---------------------------------------------------
+
+APPEND_ONLY = importlib.import_module("motcua.dossiers.migrations.0006_event_append_only")
+
+
+@contextmanager
+def event_triggers_dropped() -> Iterator[None]:
+    """What someone rewriting the event log with the database owner's rights does first: drop the triggers that
+    refuse UPDATE and DELETE of events (they are created again afterwards)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(APPEND_ONLY.POSTGRESQL_REVERSE)
+        else:
+            for statement in APPEND_ONLY.SQLITE_REVERSE:
+                cursor.execute(statement)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(APPEND_ONLY.POSTGRESQL)
+            else:
+                for statement in APPEND_ONLY.SQLITE:
+                    cursor.execute(statement)
 
 
 # --- what the background worker does ----------------------------------------------------------------------------

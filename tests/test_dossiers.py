@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
@@ -17,7 +17,17 @@ from motcua.dossiers.models import Dossier, DossierCounter, Event
 from motcua.dossiers.rules import RuleBroken
 from motcua.dossiers.services import Conflict
 from motcua.dossiers.statuses import Status
-from tests.factories import APPLICANT, MONDAY, World, act, at, issue, receive, through_processing
+from tests.factories import (
+    APPLICANT,
+    MONDAY,
+    World,
+    act,
+    at,
+    event_triggers_dropped,
+    issue,
+    receive,
+    through_processing,
+)
 
 
 def test_counter_reception_gives_code_due_date_and_plan(world: World) -> None:
@@ -312,23 +322,27 @@ def test_event_log_is_append_only_and_verify_audit_catches_tampering(world: Worl
             call_command("verify_audit", "--quiet")
         return capsys.readouterr().out
 
-    with connection.cursor() as cursor:  # someone edits a note in the database
+    # the database itself refuses (a trigger): someone editing the log first drops it, as its owner may
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET note = 'sửa' WHERE dossier_id = %s AND seq = 3", [dossier.pk])  # noqa: S608
-    assert f"{dossier.code}: event #3 (transfer) was altered" in findings()
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET note = '' WHERE dossier_id = %s AND seq = 3", [dossier.pk])  # noqa: S608
-    call_command("verify_audit", "--quiet")
-    capsys.readouterr()
-    with connection.cursor() as cursor:  # the last event disappears
-        cursor.execute(f"DELETE FROM {table} WHERE dossier_id = %s AND seq = %s",  # noqa: S608
-                       [untouched.pk, untouched.event_count])
-    assert f"{untouched.code}: the log ends at event #1" in findings()
-    # the row no longer matches its events
-    Dossier.objects.filter(pk=dossier.pk).update(due_at=at(30, 9))
-    assert "differs from its events in: due_at" in findings()
-    # a whole dossier deleted with its events leaves a hole in the day's numbers
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE dossier_id = %s", [untouched.pk])  # noqa: S608
-    Dossier.objects.filter(pk=untouched.pk).delete()
-    assert f"{untouched.code}: the number was issued but the dossier is gone" in findings()
-    assert DossierCounter.objects.get().last == 2
+    with event_triggers_dropped():
+        with connection.cursor() as cursor:  # someone edits a note in the database
+            cursor.execute(f"UPDATE {table} SET note = 'sửa' WHERE dossier_id = %s AND seq = 3", [dossier.pk])  # noqa: S608
+        assert f"{dossier.code}: event #3 (transfer) was altered" in findings()
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET note = '' WHERE dossier_id = %s AND seq = 3", [dossier.pk])  # noqa: S608
+        call_command("verify_audit", "--quiet")
+        capsys.readouterr()
+        with connection.cursor() as cursor:  # the last event disappears
+            cursor.execute(f"DELETE FROM {table} WHERE dossier_id = %s AND seq = %s",  # noqa: S608
+                           [untouched.pk, untouched.event_count])
+        assert f"{untouched.code}: the log ends at event #1" in findings()
+        # the row no longer matches its events
+        Dossier.objects.filter(pk=dossier.pk).update(due_at=at(30, 9))
+        assert "differs from its events in: due_at" in findings()
+        # a whole dossier deleted with its events leaves a hole in the day's numbers
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE dossier_id = %s", [untouched.pk])  # noqa: S608
+        Dossier.objects.filter(pk=untouched.pk).delete()
+        assert f"{untouched.code}: the number was issued but the dossier is gone" in findings()
+        assert DossierCounter.objects.get().last == 2

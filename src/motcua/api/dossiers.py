@@ -44,7 +44,7 @@ from motcua.dossiers.machine import ACTIONS
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.schema import DossierIn
 from motcua.dossiers.slips import render_slip
-from motcua.dossiers.statuses import Status
+from motcua.dossiers.statuses import EventKind, Status
 
 AUTH = [BearerToken(), SessionCookie()]
 router = Router(tags=["dossiers"], auth=AUTH)
@@ -155,7 +155,12 @@ def _action_endpoint(action: str) -> Callable[..., dict[str, Any]]:
         actor = _actor(request)
         selectors.get_for(actor, code)  # 404 for dossiers the caller may not see
         params = payload.model_dump(exclude={"revision"})
-        services.perform(code, action, actor=actor, params=params, revision=getattr(payload, "revision", None))
+        revision = getattr(payload, "revision", None)
+        if action == EventKind.ISSUE_RESULT:  # numbered, QR-coded and signed: services.issuing
+            services.issue_result(code, actor=actor, pin=params["pin"], attachment=params["attachment"],
+                                  presigned=params["presigned"], note=params["note"], revision=revision)
+        else:
+            services.perform(code, action, actor=actor, params=params, revision=revision)
         return detail(selectors.reread(code), actor)
 
     act.__annotations__ = {"request": HttpRequest, "code": str, "payload": body, "return": dict[str, Any]}
@@ -193,16 +198,17 @@ def upload(request: HttpRequest, code: str, file: File[UploadedFile], kind: Form
 
 
 @router.post("/{code}/result", response={200: DossierDetail, **ERRORS}, operation_id="issue_result_with_file",
-             summary="Issue the result with its file")
+             summary="Sign and issue the result with its file")
 def issue_result(request: HttpRequest, code: str, file: File[UploadedFile], note: Form[str] = "",
+                 pin: Form[str] = "", presigned: Form[bool] = False,
                  revision: Form[int | None] = None) -> dict[str, Any]:
-    """The signed result file (PDF, JPEG or PNG, checked by content) and the ``issue_result`` action in one
-    transaction: if the action is refused (403, 409), the file is not kept either. (``actions/issue_result``
-    with the ``attachment`` id of a result file uploaded before does the same in two requests.)"""
+    """The result file (PDF, checked by content): numbered, QR-coded, signed with the caller's certificate
+    (``pin``) and sealed, then issued — one transaction; or, with ``presigned``, a file signed elsewhere whose
+    signatures are checked and kept as they are. (``actions/issue_result`` issues the latest draft instead.)"""
     actor = _actor(request)
     selectors.get_for(actor, code)
     services.issue_result(code, actor=actor, file=file, name=file.name or "result", size=file.size, note=note,
-                          revision=revision)
+                          pin=pin[:64], presigned=presigned, revision=revision)
     return detail(selectors.reread(code), actor)
 
 

@@ -12,8 +12,8 @@ the code stays what it was.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue, create_model
 
@@ -342,3 +342,42 @@ def _body(action: str) -> type[BaseModel]:
 
 
 ACTION_BODIES: dict[str, type[BaseModel]] = {action: _body(action) for action in ACTION_NAMES}
+
+
+# --- verification of results (public) ----------------------------------------------------------------------------
+
+
+class SignatureOut(Out):
+    signer_name: str
+    organization: str
+    issuer_name: str
+    kind: Literal["signature", "seal"]
+    signing_time: datetime | None
+    timestamp_time: datetime | None = Field(description="The trusted time of an RFC 3161 timestamp, if any")
+    intact: bool
+    trusted: bool
+    revocation: Literal["good", "revoked", "unknown"] = Field(description="At signing time")
+    covers_whole_file: bool
+
+
+class RegisteredResultOut(Out):
+    """What the register says of a result, as much as a stranger may see (no ID number, no address)."""
+
+    document: str
+    agency: str
+    register_number: str
+    issued_at: datetime
+    valid_until: date | None
+    holder: str = Field(description="The holder's name, given names as initials (a business: its name)")
+    dossier_code: str
+    procedure_code: str
+
+
+class VerificationOut(Out):
+    verdict: Literal["valid", "valid_not_registered", "altered", "unsigned", "untrusted", "storage_altered",
+                     "not_a_pdf"]
+    verdict_label: str
+    result: RegisteredResultOut | None
+    matches_register: bool | None = Field(description="The file is byte for byte the one the register holds")
+    sha256: str
+    signatures: list[SignatureOut]

@@ -29,11 +29,12 @@ CHILD_SHEETS: dict[str, tuple[str, ...]] = {
     "fees": ("name_vi", "amount", "note", "exemptions", "per_field"),
     "results": ("name_vi", "name_en"),
     "workflow": ("name_vi", "role", "agency_kind", "days"),
+    "result_templates": ("name", "result", "book", "body", "valid_for_days", "paper"),
 }
 PROCEDURE_COLUMNS = (
     "code", "name_vi", "name_en", "field", "level", "implementing_body", "processing_days", "processing_note",
     "requirements", "how_to", "legal_basis", "online_level", "channels", "result_delivery", "boundary_free",
-    "decision_no", "effective_from", "status", "source", "agencies", "eform",
+    "unsigned_results_allowed", "decision_no", "effective_from", "status", "source", "agencies", "eform",
 )
 # Structured values kept as JSON text in one cell (the e-form's fields, a fee's exemptions).
 JSON_KEYS = {"eform", "exemptions"}

@@ -6,11 +6,15 @@ applies from its ``effective_from`` date, and ``effective_to`` of the previous o
 ``catalog.services``. Dossiers point at the version they were received under.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import AgencyKind, Role
+from motcua.catalog.eforms import fields_of
+from motcua.catalog.result_fields import default_book
+from motcua.catalog.result_templates import TemplateInvalid, check_template
 from motcua.core.formats import dong
 
 
@@ -114,6 +118,10 @@ class ProcedureVersion(models.Model):
     boundary_free = models.BooleanField(
         _("regardless of administrative boundaries"), default=False,
         help_text=_("Any center of the province may receive it; it is routed to the competent agency."),
+    )
+    unsigned_results_allowed = models.BooleanField(
+        _("results may be issued without a digital signature"), default=False,
+        help_text=_("Only for results signed by hand on paper and scanned: every other result is signed and sealed."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     decision_no = models.CharField(_("announcing decision"), max_length=200, blank=True)
@@ -245,3 +253,56 @@ class WorkflowStep(models.Model):
 
     def __str__(self) -> str:
         return self.name_vi
+
+
+class Paper(models.TextChoices):
+    A4 = "A4", _("A4 portrait")
+    A5 = "A5", _("A5 portrait")
+    A4_LANDSCAPE = "A4-landscape", _("A4 landscape")
+
+
+class ResultTemplate(models.Model):
+    """The template a result document is drafted from ("mail merge"): an HTML fragment in Jinja2 syntax, filled
+    from the dossier, the applicant and the e-form (``catalog.result_fields``), checked when it is saved
+    (``catalog.result_templates.check_template``) and rendered by ``dossiers.results.render_result``."""
+
+    version = models.ForeignKey(ProcedureVersion, verbose_name=_("procedure version"), on_delete=models.CASCADE,
+                                related_name="result_templates")
+    result = models.ForeignKey(ResultDocument, verbose_name=_("result document"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="templates")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=300)
+    book = models.CharField(_("register book"), max_length=20, blank=True,
+                            help_text=_("The code of the register book its numbers are taken from, e.g. GP, QĐ; "
+                                        "empty: from the result's name."))
+    body = models.TextField(_("template"), help_text=_(
+        "HTML with fields in double braces, e.g. {{ applicant.name }}; the heading, “Số: …”, the QR code and the "
+        "signatures are added around it."))
+    valid_for_days = models.PositiveIntegerField(_("valid for (days)"), null=True, blank=True,
+                                                 help_text=_("Empty: the result does not expire."))
+    paper = models.CharField(_("paper size"), max_length=20, choices=Paper.choices, default=Paper.A4)
+
+    class Meta:
+        ordering = ["version_id", "order", "pk"]
+        verbose_name = _("result template")
+        verbose_name_plural = _("result templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.book:
+            self.book = default_book(self.result.name_vi if self.result_id and self.result else self.name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.result is not None and self.version_id and self.result.version_id != self.version_id:
+            errors["result"] = str(_("This result document belongs to another procedure version."))
+        if self.version_id and self.body:
+            try:
+                check_template(self.body, fields_of(self.version))
+            except TemplateInvalid as exc:
+                errors["body"] = exc.text()
+        if errors:
+            raise ValidationError(errors)

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from motcua.catalog.eforms import EFormField
+from motcua.catalog.result_fields import default_book
 
 FORMAT_NAME: Literal["motcua-catalog"] = "motcua-catalog"
 FORMAT_VERSION: Literal[1] = 1
@@ -98,6 +99,24 @@ class ResultIn(_Strict):
     name_en: Text = ""
 
 
+class ResultTemplateIn(_Strict):
+    """A result template (``catalog.ResultTemplate``); ``result`` names one of the procedure's results by its
+    ``name_vi`` (empty: none). Its body is checked against the usable fields at import (``catalog.services``)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    result: Text = ""
+    book: Annotated[str, Field(max_length=20)] = ""
+    body: Annotated[str, Field(min_length=1, max_length=32000)]  # an Excel cell holds 32,767
+    valid_for_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    paper: Literal["A4", "A5", "A4-landscape"] = "A4"
+
+    @model_validator(mode="after")
+    def _book(self) -> ResultTemplateIn:
+        if not self.book:  # as the model does, so that the fingerprint of a re-import is the same
+            self.book = default_book(self.result or self.name)
+        return self
+
+
 class StepIn(_Strict):
     name_vi: Annotated[str, Field(min_length=1, max_length=500)]
     role: RoleT
@@ -121,11 +140,13 @@ class ProcedureIn(_Strict):
     channels: Annotated[list[ChannelT], Field(min_length=1)]
     result_delivery: Annotated[list[DeliveryT], Field(min_length=1)]
     boundary_free: bool = False
+    unsigned_results_allowed: bool = False
     results: list[ResultIn] = []
     components: list[ComponentIn] = []
     fees: list[FeeIn] = []
     workflow: list[StepIn] = []
     eform: list[EFormField] = []
+    result_templates: list[ResultTemplateIn] = []
     decision_no: Annotated[str, Field(max_length=200)] = ""
     effective_from: date | None = None
     status: StatusT = "active"
@@ -159,6 +180,13 @@ class ProcedureIn(_Strict):
                     "unknown_per_field", "the fee {name} is per {field}, which is not a number field of the e-form",
                     {"name": fee.name_vi, "field": fee.per_field},
                 )
+        results = {r.name_vi for r in self.results}
+        for template in self.result_templates:
+            if template.result and template.result not in results:
+                raise PydanticCustomError(
+                    "unknown_template_result", "the result template {name} is for {result}, which is not one of the "
+                    "procedure's results", {"name": template.name, "result": template.result},
+                )
         total = sum((step.days for step in self.workflow), Decimal(0))
         if total > self.processing_days:
             raise PydanticCustomError(
@@ -176,6 +204,8 @@ class ProcedureIn(_Strict):
         content = self.model_dump(mode="json", exclude={"agencies"})
         if not content.get("eform"):
             content.pop("eform", None)
+        if not content.get("result_templates"):
+            content.pop("result_templates", None)
         for component in content.get("components") or []:
             if not component.get("filled_by_eform"):
                 component.pop("filled_by_eform", None)

@@ -21,7 +21,8 @@ from pydantic_core import ErrorDetails
 
 from motcua.agencies.models import Agency
 from motcua.catalog import models as m
-from motcua.catalog.schema import CatalogFile, ProcedureIn
+from motcua.catalog.result_templates import TemplateInvalid, check_template
+from motcua.catalog.schema import CatalogFile, ProcedureIn, ResultTemplateIn
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.text import search_key
 
@@ -37,6 +38,9 @@ _MESSAGES: dict[str, Any] = {
     "no_copies": _("A document needs at least one original or one copy."),
     "online_not_offered": _("The online channel is listed but the procedure offers no online service."),
     "electronic_needs_full": _("Electronic results are only possible with a full online service."),
+    "unknown_template_result": _(
+        "The result template %(name)s is for “%(result)s”, which is not one of the procedure's results."
+    ),
     "workflow_too_long": _(
         "The workflow steps take %(total)s working days, more than the legal deadline of %(days)s."
     ),
@@ -74,6 +78,8 @@ def content_hash(record: ProcedureIn) -> str:
     """Fingerprint of a version's content. The effective date is left out: it says when, not what."""
     content = record.content()
     content.pop("effective_from", None)
+    if not content.get("unsigned_results_allowed"):  # the default: versions hashed before the field stay the same
+        content.pop("unsigned_results_allowed", None)
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -132,6 +138,12 @@ def _check_references(
             if agency not in known_agencies:
                 fail(("procedures", i, "agencies", j), "unknown_agency",
                      _("No agency has the identifier code %(code)s."), code=agency)
+        for j, template in enumerate(proc.result_templates):
+            try:
+                check_template(template.body, proc.eform)
+            except TemplateInvalid as exc:
+                errors.append(MotCuaError(exc.code, exc.message, exc.params,
+                                          location=_where(("procedures", i, "result_templates", j, "body"), locations)))
         previous = latest.get(proc.code)
         starts = proc.effective_from or today
         if previous and previous.content_hash != content_hash(proc) and starts < previous.effective_from:
@@ -267,6 +279,7 @@ def publish_version(
         channels=record.channels,
         result_delivery=record.result_delivery,
         boundary_free=record.boundary_free,
+        unsigned_results_allowed=record.unsigned_results_allowed,
         status=record.status,
         decision_no=record.decision_no,
         effective_from=starts,
@@ -288,6 +301,15 @@ def publish_version(
     m.WorkflowStep.objects.bulk_create(
         m.WorkflowStep(version=version, order=i, **s.model_dump()) for i, s in enumerate(record.workflow)
     )
+    if record.result_templates:
+        results = {r.name_vi: r for r in m.ResultDocument.objects.filter(version=version)}
+        templates = []
+        for i, t in enumerate(record.result_templates):
+            result = results.get(t.result)
+            templates.append(m.ResultTemplate(
+                version=version, order=i, result=result, name=t.name, body=t.body, valid_for_days=t.valid_for_days,
+                paper=t.paper, book=t.book))
+        m.ResultTemplate.objects.bulk_create(templates)
     if previous is not None:
         previous.effective_to = starts
         previous.save(update_fields=["effective_to"])
@@ -305,7 +327,7 @@ def search_name(code: str, name_vi: str, name_en: str) -> str:
 
 
 # what version_record reads of a version besides its own row: prefetch it where several versions are read
-VERSION_CONTENT = ("components", "fees", "results", "steps", "procedure__agencies")
+VERSION_CONTENT = ("components", "fees", "results", "steps", "result_templates", "procedure__agencies")
 
 
 def version_record(version: m.ProcedureVersion) -> ProcedureIn:
@@ -313,6 +335,8 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
 
     def rows(manager: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
         return [{k: getattr(obj, k) for k in keys} for obj in manager.all()]
+
+    result_names = {r.pk: r.name_vi for r in version.results.all()}
 
     return ProcedureIn(
         code=version.procedure.code,
@@ -330,6 +354,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         channels=version.channels,
         result_delivery=version.result_delivery,
         boundary_free=version.boundary_free,
+        unsigned_results_allowed=version.unsigned_results_allowed,
         results=rows(version.results, ("name_vi", "name_en")),  # type: ignore[arg-type]
         components=rows(  # type: ignore[arg-type]
             version.components,
@@ -339,6 +364,11 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         fees=rows(version.fees, ("name_vi", "amount", "note", "exemptions", "per_field")),  # type: ignore[arg-type]
         eform=version.eform,
         workflow=rows(version.steps, ("name_vi", "role", "agency_kind", "days")),  # type: ignore[arg-type]
+        result_templates=[
+            ResultTemplateIn(name=t.name, result=result_names.get(t.result_id or 0, ""), book=t.book, body=t.body,
+                             valid_for_days=t.valid_for_days, paper=t.paper)  # type: ignore[arg-type]
+            for t in version.result_templates.all()
+        ],
         decision_no=version.decision_no,
         effective_from=version.effective_from,
         status=version.status,  # type: ignore[arg-type]

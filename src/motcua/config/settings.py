@@ -40,6 +40,9 @@ CSRF_FAILURE_VIEW = "motcua.portal.errors.csrf_failure"  # a page in the portal'
 # Unset: links use the address of the request being served (motcua.core.web.public_url); set it in production, so
 # that messages sent outside a request (the worker, commands) have absolute links too.
 PUBLIC_BASE_URL = os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/")
+# The name of the information system printed in the QR code of each result (Circular 01/2023/TT-VPCP, art. 12:
+# "tên hệ thống thông tin cung cấp dữ liệu"), e.g. "Hệ thống thông tin giải quyết TTHC tỉnh Quảng Ninh".
+MOTCUA_SYSTEM_NAME = os.environ.get("MOTCUA_SYSTEM_NAME", "") or "Hệ thống thông tin giải quyết TTHC MotCua"
 # The reverse proxies in front of MotCua (addresses or prefixes, e.g. "10.0.0.0/8,172.16.0.5"): only a connection
 # from one of them may say who the client is, in MOTCUA_CLIENT_IP_HEADER (the request.META key; X-Forwarded-For
 # by default). Empty (the default): the connection's own address is the client's. See docs/security.md.
@@ -290,6 +293,13 @@ SMS_ASCII = env_bool("SMS_ASCII", True)
 # NOTIFY_RETRY_SECONDS, each next one five times longer (1, 5, 25, 125 minutes by default).
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
 NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))
+# Who hears of an altered or lost stored file (dossiers.integrity: an IntegrityAlert, shown in the admin, is also
+# mailed to these addresses and to the agency's address): comma-separated emails.
+ADMINS = [("", address) for address in env_list("MOTCUA_ADMIN_EMAILS", "")]
+# The heads of every dossier's event chain are sealed (signed and timestamped Merkle root, dossiers.seals) when
+# the latest seal is older than this many hours; `motcua serve` checks every MOTCUA_SEAL_CHECK_MINUTES.
+MOTCUA_SEAL_EVERY_HOURS = float(os.environ.get("MOTCUA_SEAL_EVERY_HOURS", "24"))
+MOTCUA_SEAL_CHECK_MINUTES = float(os.environ.get("MOTCUA_SEAL_CHECK_MINUTES", "10"))
 # Background tasks (Django's tasks API, the django-tasks backport): the database backend by default, worked
 # by `motcua db_worker`; notifications have their own queue so that a backlog elsewhere never delays them.
 TASKS = {

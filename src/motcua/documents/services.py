@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -20,7 +21,9 @@ from django.db.models import QuerySet
 
 from motcua.core.text import fold
 from motcua.documents.models import DocumentKind, StoredDocument
-from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
+from motcua.dossiers.audit import Finding, event_hash
+from motcua.dossiers.integrity import Progress, Subject, check_stored, open_checked, read_verified
+from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, Event
 from motcua.dossiers.statuses import EventKind
 
 KEEP_ON = frozenset({EventKind.RECEIVE, EventKind.SUPPLEMENT, EventKind.ISSUE_RESULT, EventKind.ATTACH})
@@ -82,8 +85,7 @@ def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any,
     assert owner is not None
     if StoredDocument.objects.filter(owner_id=owner, key=key, sha256=item.sha256).exists():
         return []
-    with item.file.open("rb") as handle:
-        content = handle.read()
+    content = read_verified(item)  # an altered dossier file is not copied into the warehouse (FileAltered)
     document = StoredDocument(
         owner_id=owner, kind=kind, title=title[:500], key=key, content_type=item.content_type, size=item.size,
         sha256=item.sha256, source_dossier=dossier, verified_by_id=event.agency_id, verified_at=event.at,
@@ -100,6 +102,63 @@ def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any,
     return [document]
 
 
+def chain_problem(document: StoredDocument, events: list[Event]) -> str:
+    """What is wrong with the record of ``document`` in the event chain of the dossier it was kept from (empty:
+    nothing); ``events``: that dossier's ``attach`` events with the document's SHA-256."""
+    if document.source_dossier_id is None:
+        return ""
+    if not events:
+        return "the dossier it was kept from has no attach event with this SHA-256"
+    if not any(event_hash(event, event.dossier.code) == event.hash for event in events):
+        return "the attach event that records this document in its dossier was altered"
+    return ""
+
+
+def _attach_events(documents: list[StoredDocument]) -> dict[tuple[int, str], list[Event]]:
+    """The ``attach`` events of the documents' dossiers with the documents' hashes (one query)."""
+    dossiers = {d.source_dossier_id for d in documents if d.source_dossier_id is not None}
+    hashes = {d.sha256 for d in documents}
+    found: dict[tuple[int, str], list[Event]] = {}
+    if not dossiers:
+        return found
+    for event in Event.objects.filter(dossier_id__in=dossiers, action=EventKind.ATTACH,
+                                      data__sha256__in=list(hashes)).select_related("dossier"):
+        found.setdefault((event.dossier_id, event.data.get("sha256")), []).append(event)
+    return found
+
+
+def _subject(document: StoredDocument) -> Subject:
+    return Subject(AlertSubject.DOCUMENT, document.pk, document.source_dossier_id, document.verified_by_id)
+
+
+def open_document(document: StoredDocument) -> IO[bytes]:
+    """A data-warehouse document, read once and checked against its SHA-256 and the ``attach`` event of the
+    dossier it was kept from (``dossiers.integrity``): ``FileAltered`` if it was changed since."""
+    events = _attach_events([document]).get((document.source_dossier_id or 0, document.sha256), [])
+    return open_checked(document.file, document.sha256, _subject(document), chain_problem(document, events))
+
+
+def verify_documents(progress: Progress = None, batch: int = 500) -> Iterator[Finding]:
+    """Every data-warehouse document against its SHA-256 and its dossier's chain, and present (``verify_audit``)."""
+    last_id = checked = 0
+    while True:
+        documents = list(StoredDocument.objects.filter(pk__gt=last_id).select_related("source_dossier")
+                         .order_by("pk")[:batch])
+        if not documents:
+            break
+        events = _attach_events(documents)
+        for doc in documents:
+            problem = check_stored(doc.file, doc.sha256, _subject(doc), chain_problem(
+                doc, events.get((doc.source_dossier_id or 0, doc.sha256), [])))
+            if problem:
+                where = doc.source_dossier.code if doc.source_dossier is not None else "-"
+                yield Finding(where, f"data-warehouse document #{doc.pk} ({doc.file.name}): {problem}")
+        last_id = documents[-1].pk
+        checked += len(documents)
+        if progress:
+            progress(checked)
+
+
 def offers_for(owner_id: int, component_name: str) -> QuerySet[StoredDocument]:
     """The owner's documents that answer a component of the same name, newest first."""
     return StoredDocument.objects.filter(owner_id=owner_id, key=component_key(component_name))
@@ -111,9 +170,11 @@ def owned(owner_id: int) -> QuerySet[StoredDocument]:
 
 def export_archive(owner: Any) -> bytes:
     """Everything the state holds of an applicant, in one ZIP: ``du-lieu.json`` (the account's personal data,
-    every dossier with its status, dates, e-form and fee, every stored document) and the documents themselves."""
+    every dossier with its status, dates, e-form and fee, every stored document) and the documents themselves,
+    each checked like :func:`open_document` (``FileAltered`` rather than an altered file in the archive)."""
     citizen = getattr(owner, "citizen", None)
     documents = list(owned(owner.pk))
+    events = _attach_events(documents)
     data: dict[str, Any] = {
         "account": {
             "full_name": getattr(citizen, "full_name", ""), "id_number": getattr(citizen, "id_number", ""),
@@ -142,6 +203,7 @@ def export_archive(owner: Any) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("du-lieu.json", json.dumps(data, ensure_ascii=False, indent=2))
         for doc, entry in zip(documents, data["documents"], strict=True):
-            with doc.file.open("rb") as handle:
+            problem = chain_problem(doc, events.get((doc.source_dossier_id or 0, doc.sha256), []))
+            with open_checked(doc.file, doc.sha256, _subject(doc), problem) as handle:
                 archive.writestr(entry["file"], handle.read())
     return buffer.getvalue()

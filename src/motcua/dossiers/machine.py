@@ -172,3 +172,17 @@ def may(dossier: Dossier, action_name: str, actor: Actor) -> bool:
 def available_actions(dossier: Dossier, actor: Actor) -> list[Action]:
     """The actions ``actor`` may take on ``dossier`` now (for the workspace's buttons)."""
     return [action for name, action in ACTIONS.items() if may(dossier, name, actor)]
+
+
+def may_draft_result(dossier: Dossier, actor: Actor) -> bool:
+    """Whether ``actor`` may draft the dossier's result now (generate it from a template, or upload a corrected
+    draft): the processing officer holding it at a processing step, the one who may send it on to the next step."""
+    return dossier.current_role == Role.PROCESSING and may(dossier, E.FORWARD, actor)
+
+
+def authorize_draft(dossier: Dossier, actor: Actor) -> None:
+    """:func:`may_draft_result`, or :class:`Forbidden`."""
+    if not may_draft_result(dossier, actor):
+        raise Forbidden("not_yours_to_draft",
+                        _("Only the processing officer handling this dossier drafts its result, while it is in "
+                          "progress at their step."))

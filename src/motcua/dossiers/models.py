@@ -8,6 +8,7 @@ Business rules live in ``machine`` (who may do what, when), ``rules`` (the law, 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -165,6 +166,7 @@ class AttachmentKind(models.TextChoices):
     SUPPLEMENT = "supplement", _("Supplement")
     RESULT = "result", _("Result")
     CERTIFIED_COPY = "certified_copy", _("Certified electronic copy")
+    DRAFT = "draft", _("Draft result")  # drafted by the processing officer; staff only, never the applicant's
     OTHER = "other", _("Other")
 
 
@@ -374,3 +376,134 @@ class DossierAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.via} {self.at}"
+
+
+class ResultCounter(models.Model):
+    """The last register number of one agency's book in one year (số …/2026/GP): gap-free, see
+    ``dossiers.results.take_result_number``."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    book = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year"], name="unique_result_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.book} {self.year}: {self.last}"
+
+
+def verification_code() -> str:
+    """16 url-safe random characters: the address of an issued result's verification page (its QR code)."""
+    return secrets.token_urlsafe(12)
+
+
+class IssuedResult(models.Model):
+    """The register of issued results (sổ đăng ký kết quả): one row per result document issued, numbered per
+    agency, book and year, with the fingerprint of the file issued and the code its QR code verifies it by."""
+
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                related_name="issued_results")
+    attachment = models.ForeignKey(Attachment, verbose_name=_("file"), on_delete=models.PROTECT, related_name="+")
+    result = models.ForeignKey("catalog.ResultDocument", verbose_name=_("result document"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("document"), max_length=500)
+    agency = models.ForeignKey("agencies.Agency", verbose_name=_("issued by"), on_delete=models.PROTECT,
+                               related_name="+")
+    book = models.CharField(_("register book"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    issued_at = models.DateTimeField(_("issued"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    signed = models.BooleanField(_("digitally signed"), default=False)
+    signer_name = models.CharField(_("signed by"), max_length=300, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=16, unique=True,
+                                         default=verification_code)
+
+    class Meta:
+        ordering = ["agency", "book", "year", "number"]
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year", "number"],
+                                               name="unique_result_number")]
+        verbose_name = _("issued result")
+        verbose_name_plural = _("issued results")
+
+    def __str__(self) -> str:
+        return f"{self.register_number} {self.name}"
+
+    @property
+    def register_number(self) -> str:
+        """The number as printed: ``12/2026/GP``."""
+        return register_number(self.number, self.year, self.book)
+
+
+def register_number(number: int | None, year: int, book: str) -> str:
+    """``12/2026/GP``; without a number (a draft) ``……/2026/GP``."""
+    return f"{number if number is not None else '……'}/{year}/{book}"
+
+
+class AlertSubject(models.TextChoices):
+    ATTACHMENT = "attachment", _("Dossier file")
+    DOCUMENT = "document", _("Data-warehouse document")
+    DRAFT_FILE = "draft_file", _("Draft file")
+    EVENT_LOG = "event_log", _("Event log")
+
+
+class IntegrityAlert(models.Model):
+    """A stored file found altered or missing when it was read (a download, ``verify_audit``), or a sealed chain
+    head rewritten: staff are told (the admin, an email to the administrators and the agency) and the file is not
+    served until it is restored. ``expected`` is the SHA-256 the record holds, ``found`` the one of the bytes
+    read (empty for a missing file)."""
+
+    subject = models.CharField(_("what"), max_length=20, choices=AlertSubject.choices)
+    object_id = models.PositiveBigIntegerField(_("record"), null=True, blank=True)
+    path = models.CharField(_("stored as"), max_length=300, blank=True)
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", verbose_name=_("agency"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    problem = models.TextField(_("problem"))
+    expected = models.CharField(_("expected SHA-256"), max_length=64, blank=True)
+    found = models.CharField(_("found SHA-256"), max_length=64, blank=True)
+    detected_at = models.DateTimeField(_("detected"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    resolution = models.TextField(_("what was done"), blank=True)
+
+    class Meta:
+        verbose_name = _("integrity alert")
+        verbose_name_plural = _("integrity alerts")
+        ordering = ["-detected_at", "-pk"]
+        indexes = [models.Index(fields=["subject", "object_id"], name="integrity_alert_subject",
+                                condition=models.Q(resolved_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.object_id or ''} {self.path}: {self.problem}"
+
+
+class ChainSeal(models.Model):
+    """The heads of every dossier's event chain at one moment, sealed: ``leaves`` lists ``[dossier code,
+    event_count, last_hash]`` sorted by code, ``root`` is their Merkle root (``dossiers.seals``), signed with the
+    system's seal and timestamped (``signature``, a detached CMS over :func:`dossiers.seals.seal_digest_of`, which
+    covers the root and ``previous``, the previous seal's digest: seals form a chain too). A log later rewritten
+    with the project's own hash function no longer ends in the sealed hash."""
+
+    sealed_at = models.DateTimeField(_("sealed"))
+    dossier_count = models.PositiveIntegerField(_("dossiers"))
+    root = models.CharField(_("Merkle root"), max_length=64)
+    leaves = models.JSONField(default=list)
+    # the previous seal's signed digest (its time, count, root and own previous digest): the seals form a chain
+    previous = models.CharField(_("previous seal"), max_length=64, blank=True)
+    signature = models.BinaryField(_("signature (CMS)"), null=True, blank=True)
+    signer = models.CharField(_("signed by"), max_length=300, blank=True)
+    timestamp = models.DateTimeField(_("timestamp"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chain seal")
+        verbose_name_plural = _("chain seals")
+        ordering = ["-sealed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sealed_at:%Y-%m-%d %H:%M} {self.root[:16]}…"

@@ -115,7 +115,12 @@ class Approve(Params):
 
 
 class IssueResult(Params):
-    attachment: Integer | None = Field(default=None, description="Id of an uploaded result file (kind=result)")
+    attachment: Integer | None = Field(
+        default=None, description="Id of the draft or result file to issue (default: the latest draft)")
+    pin: Annotated[str, StringConstraints(max_length=64)] = Field(
+        default="", description="PIN of the signer's certificate: the result is signed with it, then sealed")
+    presigned: StrictBool = Field(
+        default=False, description="The file is already signed elsewhere: its signatures are checked, not added")
 
 
 class ReturnResult(Params):

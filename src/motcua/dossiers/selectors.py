@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, Role
+from motcua.catalog.models import ResultTemplate
 from motcua.core import identity
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
-from motcua.dossiers.models import Attachment, Dossier, DossierAccess, DossierAgency, Event
+from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAccess, DossierAgency, Event
 from motcua.dossiers.statuses import OPEN, EventKind, Status
 
 QUEUES = {
@@ -271,3 +272,14 @@ def attachments(dossier: Dossier) -> QuerySet[Attachment]:
 def plan_agency_codes(dossier: Dossier) -> dict[int, str]:
     """The identifier codes of the agencies in ``dossier``'s workflow plan, by agency id."""
     return dict(Agency.objects.filter(pk__in={s["agency"] for s in dossier.plan}).values_list("pk", "identifier_code"))
+
+
+def result_templates(dossier: Dossier) -> list[ResultTemplate]:
+    """The result templates of the dossier's procedure version, in order."""
+    return list(ResultTemplate.objects.filter(version_id=dossier.version_id).select_related("result"))
+
+
+def latest_draft(dossier: Dossier) -> Attachment | None:
+    """The latest draft of the dossier's result (the one forwarded with it), for staff."""
+    return Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.DRAFT).order_by(
+        "-uploaded_at", "-pk").first()

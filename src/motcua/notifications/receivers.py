@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+
 from motcua.dossiers.messages import message_for
-from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.models import Dossier, Event, IntegrityAlert
 from motcua.notifications.models import Notification
 from motcua.notifications.services import notify
 
@@ -34,3 +36,19 @@ def dossier_changed(sender: Any, dossier: Dossier, event: Event, **kwargs: Any) 
     except Exception:
         logger.exception("could not queue the notifications of dossier %s, event %s",
                          getattr(dossier, "code", "?"), getattr(event, "action", "?"))
+
+
+def integrity_alert(sender: Any, alert: IntegrityAlert, **kwargs: Any) -> list[Notification]:
+    """Mail an altered or lost stored file (``dossiers.integrity``) to the administrators (``ADMINS``) and the
+    agency concerned."""
+    addresses = [address for _name, address in settings.ADMINS]
+    if alert.agency is not None and alert.agency.email:
+        addresses.append(alert.agency.email)
+    dossier = alert.dossier
+    context = {"what": alert.get_subject_display(), "record": alert.object_id, "path": alert.path,
+               "dossier": dossier.code if dossier is not None else "", "problem": alert.problem,
+               "expected": alert.expected, "found": alert.found, "detected_at": alert.detected_at}
+    sent: list[Notification] = []
+    for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
+        sent.extend(notify(template="integrity_alert", context=context, email=address, dossier=dossier))
+    return sent

@@ -47,6 +47,11 @@ def own_dossier_count(owner_id: int | None) -> int:
     return Dossier.objects.filter(applicant_user_id=owner_id).count()
 
 
+# what the applicant's pages never list with the dossier's files: the result (listed apart, once issued) and the
+# drafts of the result (for staff only)
+STAFF_ONLY_KINDS = (AttachmentKind.RESULT, AttachmentKind.DRAFT)
+
+
 def results(dossier: Dossier) -> list[Attachment]:
     """The dossier's result files, once the result is issued (none before)."""
     if dossier.result_issued_at is None:
@@ -55,13 +60,13 @@ def results(dossier: Dossier) -> list[Attachment]:
 
 
 def submitted_files(dossier: Dossier) -> QuerySet[Attachment]:
-    """The files given with the dossier and its supplements (not the result)."""
-    return Attachment.objects.filter(dossier=dossier).exclude(kind=AttachmentKind.RESULT)
+    """The files given with the dossier and its supplements (not the result, never a draft of it)."""
+    return Attachment.objects.filter(dossier=dossier).exclude(kind__in=STAFF_ONLY_KINDS)
 
 
 def own_attachment(dossier: Dossier, pk: int) -> Attachment | None:
-    """One of the dossier's files; a result only once it is issued."""
-    item = Attachment.objects.filter(dossier=dossier, pk=pk).first()
+    """One of the dossier's files; a result only once it is issued; never a draft of the result."""
+    item = Attachment.objects.filter(dossier=dossier, pk=pk).exclude(kind=AttachmentKind.DRAFT).first()
     if item is None or (item.kind == AttachmentKind.RESULT and dossier.result_issued_at is None):
         return None
     return item

@@ -34,8 +34,9 @@ from motcua.documents.pdf import as_pdf, pdf_name
 from motcua.dossiers import routing
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
+from motcua.dossiers.integrity import Subject, open_checked
 from motcua.dossiers.machine import authorize
-from motcua.dossiers.models import AttachmentKind, Dossier
+from motcua.dossiers.models import AlertSubject, AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
 from motcua.dossiers.statuses import EventKind
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
@@ -295,6 +296,14 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
         draft.dossier = dossier
         draft.save(update_fields=["dossier", "updated_at"])
     return dossier
+
+
+def open_draft_file(item: DraftFile) -> IO[bytes]:
+    """The file given for a draft's component, checked against the SHA-256 recorded when it was given (a
+    data-warehouse document against its own): ``dossiers.integrity.FileAltered`` if it was changed since."""
+    if item.stored is not None:
+        return warehouse.open_document(item.stored)
+    return open_checked(item.file, item.sha256, Subject(AlertSubject.DRAFT_FILE, item.pk))
 
 
 def restart(*, draft: Draft) -> Draft:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
 
 app_name = "workspace"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("dossiers/<str:code>/actions/<str:action>/", actions.act, name="act"),
     path("dossiers/<str:code>/files/<int:pk>/", dossier.attachment, name="attachment"),
     path("dossiers/<str:code>/files/<int:pk>/certify/", actions.certify, name="certify"),
+    path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
+    path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
 ]

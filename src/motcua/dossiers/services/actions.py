@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, Membership, Role
-from motcua.catalog.models import Channel
+from motcua.catalog.models import Channel, Delivery
 from motcua.core.calendar import WorkingCalendar
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import audit, deadlines, rules
@@ -28,7 +28,14 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound, dossier_changed
 from motcua.dossiers.events import record
 from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, authorize
-from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAgency, DossierComponent
+from motcua.dossiers.models import (
+    Attachment,
+    AttachmentKind,
+    Dossier,
+    DossierAgency,
+    DossierComponent,
+    IssuedResult,
+)
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.services.base import now_or, validate
 from motcua.dossiers.services.digitization import digitize_pending
@@ -96,23 +103,49 @@ def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[
         seen = dossier.revision
         _action, role = authorize(dossier, action, actor)
         parsed = validate(ACTION_PARAMS[action], params)  # after authorize: strangers learn nothing from errors
-        before = audit.snapshot(dossier)
-        from_status, from_step = dossier.status, dossier.step_index
-        context = Context(dossier, actor, role, now, parsed, {}, parsed.note)
-        HANDLERS[action](context)
-        after = audit.snapshot(dossier)
-        changes = {name: value for name, value in after.items() if before[name] != value}
-        fields = [name for name in audit.PROJECTED if name in changes]
-        record(
-            dossier, action, actor=actor, at=now, role=role,
-            agency_id=dossier.receiving_agency_id if _action.where == RECEIVING else _holder(before),
-            moved_from=(from_status, from_step), note=context.note, data=context.event_data, changes=changes,
-            columns={name: getattr(dossier, name) for name in fields}, revision=seen,
-        )
-        new_agencies = set() if "plan" not in changes else {s["agency"] for s in dossier.plan} - set(
-            DossierAgency.objects.filter(dossier=dossier).values_list("agency_id", flat=True))
-        if new_agencies:  # an inter-agency transfer: the new agency may now read the dossier
-            DossierAgency.objects.bulk_create([DossierAgency(dossier=dossier, agency_id=a) for a in new_agencies])
+        _apply(dossier, action, actor, role, parsed, now, seen,
+               dossier.receiving_agency_id if _action.where == RECEIVING else None)
+    return dossier
+
+
+def _apply(dossier: Dossier, action: EventKind, actor: Actor, role: str, parsed: Any, now: datetime, seen: int,
+           agency_id: int | None) -> None:
+    """Run the action's handler on the locked ``dossier`` and record its event (``agency_id``: on whose behalf;
+    ``None``: the agency that held the dossier before the action)."""
+    before = audit.snapshot(dossier)
+    from_status, from_step = dossier.status, dossier.step_index
+    context = Context(dossier, actor, role, now, parsed, {}, parsed.note)
+    HANDLERS[action](context)
+    after = audit.snapshot(dossier)
+    changes = {name: value for name, value in after.items() if before[name] != value}
+    fields = [name for name in audit.PROJECTED if name in changes]
+    record(
+        dossier, action, actor=actor, at=now, role=role,
+        agency_id=agency_id if agency_id is not None else _holder(before),
+        moved_from=(from_status, from_step), note=context.note, data=context.event_data, changes=changes,
+        columns={name: getattr(dossier, name) for name in fields}, revision=seen,
+    )
+    new_agencies = set() if "plan" not in changes else {s["agency"] for s in dossier.plan} - set(
+        DossierAgency.objects.filter(dossier=dossier).values_list("agency_id", flat=True))
+    if new_agencies:  # an inter-agency transfer: the new agency may now read the dossier
+        DossierAgency.objects.bulk_create([DossierAgency(dossier=dossier, agency_id=a) for a in new_agencies])
+
+
+SYSTEM = Actor(None, "MotCua")
+
+
+def return_electronically(code: str, *, now: datetime) -> Dossier:
+    """A result the applicant asked to receive electronically is returned the moment it is issued — into their
+    account and data warehouse — without a clerk pressing "return"; recorded as the system's ``return_result``."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
+            "version", "receiving_agency").get(code=code)
+        if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.ELECTRONIC:
+            return dossier
+        parsed = validate(ACTION_PARAMS[EventKind.RETURN_RESULT], {
+            "delivery": Delivery.ELECTRONIC, "recipient": dossier.applicant_name[:300] or "-",
+            "note": str(_("Returned electronically into the applicant's account when it was issued."))})
+        _apply(dossier, EventKind.RETURN_RESULT, SYSTEM, "", parsed, now, dossier.revision, None)
     return dossier
 
 
@@ -359,6 +392,7 @@ def _resume(ctx: Context) -> None:
 
 @handler(EventKind.ISSUE_RESULT)
 def _issue_result(ctx: Context) -> None:
+    """Only a result written in the register (``services.issuing``: numbered, QR-coded, signed) is issued."""
     dossier = ctx.dossier
     results = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT)
     if ctx.params.attachment is not None:
@@ -367,8 +401,14 @@ def _issue_result(ctx: Context) -> None:
     if result is None:
         raise MotCuaError("result_file_required", _("Attach the signed result file before issuing it."),
                           location="attachment")
+    issued = IssuedResult.objects.filter(attachment=result).first()
+    if issued is None:
+        raise MotCuaError("result_not_registered", _(
+            "This file is not in the register of results: issue it with “Sign and issue the result”, which "
+            "numbers it, adds its QR code and signs it."), location="attachment")
     dossier.result_issued_at = ctx.now
-    ctx.event_data["result"] = {"attachment": result.pk, "sha256": result.sha256, "name": result.original_name}
+    ctx.event_data["result"] = {"attachment": result.pk, "sha256": result.sha256, "name": result.original_name,
+                                "register_number": issued.register_number, "signed": issued.signed}
     _enter_step(ctx, dossier.step_index + 1)
 
 

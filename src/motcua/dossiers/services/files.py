@@ -1,5 +1,5 @@
-"""A dossier's files: :func:`attach` (a scan, a supplement, the result), :func:`attach_files` (several in one
-operation) and :func:`issue_result` (the signed result file and the ``issue_result`` action, in one transaction).
+"""A dossier's files: :func:`attach` (a scan, a supplement, a draft, the result) and :func:`attach_files` (several in
+one operation). Issuing the signed result is ``services.issuing``.
 
 Every file is checked by its content (``core.uploads.check_upload``) before anything is written; it is stored
 inside ``core.files.atomic_with_files`` so that a rollback deletes it again; its ``attach`` event goes through
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.files.base import File
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +23,9 @@ from motcua.core.uploads import CheckedFile, check_upload
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import Conflict, DossierNotFound
 from motcua.dossiers.events import record
-from motcua.dossiers.machine import Forbidden, authorize, is_applicant
-from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierComponent
-from motcua.dossiers.services.actions import perform
+from motcua.dossiers.integrity import FileAltered, HashingReader, Subject, alert, digest_of
+from motcua.dossiers.machine import Forbidden, is_applicant, may_draft_result
+from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.base import now_or
 from motcua.dossiers.services.digitization import DIGITIZED_KINDS, earlier_files
 from motcua.dossiers.services.digitization import default as default_digitization
@@ -106,8 +106,15 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
                 content_type=check.content_type, size=check.size, sha256=check.sha256,
                 uploaded_by_id=actor.user_id,
             )
-            attachment.file.save(new.name[:100], File(new.file, name=new.name), save=False)
-            stored(attachment.file.storage, attachment.file.name)
+            reader = HashingReader(new.file)
+            attachment.file.save(new.name[:100], File(cast(IO[bytes], reader), name=new.name), save=False)
+            path = attachment.file.name or ""
+            stored(attachment.file.storage, path)
+            written = reader.hexdigest() or digest_of(attachment.file.storage, path)
+            if written != check.sha256:  # a draft's or warehouse file changed since it was checked, or a bad read
+                raise FileAltered(alert(Subject(AlertSubject.ATTACHMENT, None, dossier.pk, dossier.receiving_agency_id),
+                                        path, "the file being stored differs from the one checked", check.sha256,
+                                        written or ""))
             attachment.save()
             data: dict[str, Any] = {"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
                                     "sha256": check.sha256, "size": check.size, "component": new.component,
@@ -124,26 +131,6 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
     return attachments
 
 
-def issue_result(
-    code: str, *, actor: Actor, file: IO[bytes] | None = None, name: str = "", size: int | None = None,
-    attachment: int | None = None, note: str = "", revision: int | None = None, now: datetime | None = None,
-) -> Dossier:
-    """Issue the signed result: store its ``file`` (or use the result file ``attachment`` stored before) and take
-    the ``issue_result`` action, in one transaction: if the action is refused (not yours, not now, a changed
-    ``revision``) neither the file nor its ``attach`` event is kept."""
-    checked = check_upload(file, name or "result", size) if file is not None else None
-    with atomic_with_files():
-        if file is not None:
-            found = Dossier.objects.filter(code=code).first()
-            if found is not None:  # before storing a file for an action refused anyway: the action's own error
-                authorize(found, EventKind.ISSUE_RESULT, actor)
-            result = attach(code, actor=actor, file=file, name=name or "result", kind=AttachmentKind.RESULT,
-                            size=size, now=now, checked=checked)
-            attachment = result.pk
-        return perform(code, EventKind.ISSUE_RESULT, actor=actor, params={"note": note, "attachment": attachment},
-                       revision=revision, now=now)
-
-
 def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
     """Staff of the receiving point or the holder add files (results: the holder's signer or processing officer);
     the applicant of an online dossier adds its documents while it awaits reception, and supplements when asked."""
@@ -152,6 +139,8 @@ def _may_attach(dossier: Dossier, actor: Actor, kind: str) -> bool:
             kind == AttachmentKind.SUPPLEMENT and dossier.status == Status.SUPPLEMENT_REQUESTED)
     if kind == AttachmentKind.RESULT:
         return bool(actor.roles_at(dossier.current_agency_id) & {Role.SIGNER, Role.PROCESSING})
+    if kind == AttachmentKind.DRAFT:
+        return may_draft_result(dossier, actor)
     return any(actor.roles_at(a) for a in (dossier.receiving_agency_id, dossier.current_agency_id))
 
 

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST, require_safe
 from motcua.accounts.decorators import citizen_of, citizen_required
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound
-from motcua.core.responses import private_file, private_pdf
+from motcua.core.responses import file_refused, private_file, private_pdf
 from motcua.documents import services as warehouse
 from motcua.dossiers import machine
 from motcua.dossiers import selectors as dossier_selectors
+from motcua.dossiers.integrity import FileAltered, open_verified
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
@@ -104,7 +105,11 @@ def my_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
     item = selectors.own_attachment(_own(request, code), pk)
     if item is None:
         raise Http404
-    return private_file(item.file, item.content_type, item.original_name)
+    try:
+        handle = open_verified(item)
+    except FileAltered as exc:
+        return file_refused(request, exc)
+    return private_file(handle, item.content_type, item.original_name)
 
 
 @require_safe
@@ -135,7 +140,11 @@ def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = selectors.owned_document(user_id(request), pk)
     if document is None:
         raise Http404
-    return private_file(document.file, document.content_type, f"{document.title[:80]}.pdf")
+    try:
+        handle = warehouse.open_document(document)
+    except FileAltered as exc:
+        return file_refused(request, exc)
+    return private_file(handle, document.content_type, f"{document.title[:80]}.pdf")
 
 
 @require_safe
@@ -143,7 +152,11 @@ def warehouse_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 def warehouse_archive(request: HttpRequest) -> HttpResponse:
     """All of it at once: personal data, dossiers and documents, as a ZIP (Law 91/2025: the data subject's
     right to obtain their data)."""
-    response = HttpResponse(warehouse.export_archive(request.user), content_type="application/zip")
+    try:
+        archive = warehouse.export_archive(request.user)
+    except FileAltered as exc:
+        return file_refused(request, exc)
+    response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="kho-du-lieu.zip"'
     response["Cache-Control"] = "private, no-store"
     return response

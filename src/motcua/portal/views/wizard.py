@@ -23,7 +23,8 @@ from motcua.accounts.selectors import identity_of
 from motcua.catalog import eforms, fees
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound, ValidationFailed
-from motcua.core.responses import private_file
+from motcua.core.responses import file_refused, private_file
+from motcua.dossiers.integrity import FileAltered
 from motcua.portal import selectors, services
 from motcua.portal.models import Draft
 from motcua.portal.views.pending import Values, actor, pending, pending_safe
@@ -245,5 +246,8 @@ def draft_file(request: HttpRequest, draft_id: Any, order: int) -> HttpResponseB
     item = selectors.given_file(_draft(request, draft_id), order)
     if item is None:
         raise Http404
-    source = item.stored.file if item.stored is not None else item.file
-    return private_file(source, "application/pdf", item.original_name)
+    try:
+        handle = services.open_draft_file(item)
+    except FileAltered as exc:
+        return file_refused(request, exc)
+    return private_file(handle, "application/pdf", item.original_name)

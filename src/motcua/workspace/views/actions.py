@@ -33,6 +33,7 @@ ACTION_FIELD_LABELS = {
     "assignee": _("Officer"), "new_due_at": _("New appointment date"), "delivery": _("Result delivery"),
     "recipient": _("Received by"), "attachment": _("Result file"), "file": _("Result file"),
     "kind": _("Reason for the pause"), "agency": _("Agency"), "missing": _("Missing documents"),
+    "pin": _("PIN of your signing certificate"),
 }
 
 
@@ -87,8 +88,9 @@ def act(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
         if action == EventKind.ISSUE_RESULT:  # the result file and the action: one operation
             upload = request.FILES.get("result_file")
             updated = services.issue_result(
-                found.code, actor=actor, file=upload, name=(upload.name or "result") if upload else "",
-                size=upload.size if upload else None, note=params["note"], revision=revision)
+                found.code, actor=actor, pin=post.get("pin", "")[:64], file=upload,
+                name=(upload.name or "result") if upload else "", size=upload.size if upload else None,
+                presigned=post.get("presigned") == "1", note=params["note"], revision=revision)
         else:
             updated = services.perform(found.code, action, actor=actor, params=params, revision=revision)
     except MotCuaError as exc:

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -18,9 +19,10 @@ from django.views.decorators.http import require_safe
 from motcua.catalog.models import Channel, Delivery
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import NotFound
-from motcua.core.responses import private_file, private_pdf
+from motcua.core.responses import file_refused, private_file, private_pdf
 from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
+from motcua.dossiers.integrity import FileAltered, open_verified
 from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
@@ -112,6 +114,7 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
     forms = _action_forms(dossier, actor, components, failed, post, errors)
     slips = [(kind, SLIP_KINDS[kind]) for kind in available_slips(dossier)]
     whole = selectors.sees_personal_data(actor, dossier)
+    drafting = machine.may_draft_result(dossier, actor)
     return {
         "actor": actor,
         "d": dossier,
@@ -131,6 +134,10 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "forms": forms,
         "choices": _choices(dossier, {f["a"].name for f in forms}),
         "slips": slips,
+        # the draft of the result: the latest, for the staff who open files; templates for the officer drafting it
+        "draft": selectors.latest_draft(dossier) if whole else None,
+        "drafting": drafting,
+        "result_templates": selectors.result_templates(dossier) if drafting else [],
         "receipt": next((kind for kind, _label in slips if kind == RECEIPT), None),
         "new": request.GET.get("new") == "1",
         "error": errors if errors is not None and failed else None,
@@ -152,7 +159,7 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 @login_required
-def attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def attachment(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
     """A dossier's file, to those who may see the dossier (files are never served from a public address)."""
     actor = actor_of(request)
     found = dossier_or_404(actor, code)
@@ -162,7 +169,11 @@ def attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
         raise PermissionDenied(exc.text()) from None
     except NotFound:
         raise Http404 from None
-    return private_file(item.file, item.content_type, item.original_name)
+    try:
+        handle = open_verified(item)
+    except FileAltered as exc:
+        return file_refused(request, exc)
+    return private_file(handle, item.content_type, item.original_name)
 
 
 @require_safe

@@ -40,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-task-worker", action="store_true",
                             help="do not start the background task worker (run `motcua db_worker` elsewhere).")
         parser.add_argument("--access-log", action="store_true", help="print one line per request.")
+        parser.add_argument("--no-seal", action="store_true",
+                            help="do not seal the event log's chain heads (run `motcua seal_chains --if-due` "
+                                 "elsewhere).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DEBUG:
@@ -78,12 +81,22 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         ended = ""
+        # the event log's chain heads are sealed when due (dossiers.seals): checked now and every few minutes, by a
+        # short-lived `seal_chains --if-due` (its failure is printed, and tried again at the next check)
+        every = float(settings.MOTCUA_SEAL_CHECK_MINUTES) * 60
+        next_seal, sealing = time.monotonic(), None
         while not stopping and not ended:
             for name, child in children:
                 if child.poll() is not None:
                     ended = f"{name} ended (exit status {child.returncode})"
                     break
+            if not options["no_seal"] and time.monotonic() >= next_seal and (sealing is None or
+                                                                             sealing.poll() is not None):
+                sealing = subprocess.Popen([python, "-m", "motcua.cli", "seal_chains", "--if-due"])  # noqa: S603
+                next_seal = time.monotonic() + every
             time.sleep(0.2)
+        if sealing is not None and sealing.poll() is None:
+            children.append(("seal", sealing))
         for _name, child in children:
             if child.poll() is None:
                 child.terminate()
