@@ -31,7 +31,7 @@ from pypdf import PdfWriter
 
 from motcua.accounts.models import Citizen, CitizenKind
 from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
-from motcua.catalog.models import Procedure
+from motcua.catalog.models import Procedure, ProcedureVersion
 from motcua.catalog.services import import_catalog
 from motcua.core.calendar import VN_TZ
 from motcua.demo import AGENCIES_FILE, CATALOG_FILE, DEMO_PASSWORD
@@ -130,7 +130,9 @@ class World:
     """Agencies, staff and two procedures: a commune-level one (5 working days, a 5-step workflow) received at
     the Hà Tu commune center and post office, and a province-level one handled by the Department of Justice."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, signed_results: bool = False) -> None:
+        """``signed_results``: results must be signed (the law's default; the signing tests start a demo PKI);
+        otherwise the procedures allow unsigned results, so that lifecycle tests issue without a PKI."""
         province = AdministrativeUnit.objects.create(code="22", name="Quảng Ninh", kind="province")
         ward = AdministrativeUnit.objects.create(code="06652", name="Phường Hà Tu", kind="ward", parent=province)
         make = Agency.objects.create
@@ -167,6 +169,7 @@ class World:
         )
         import_catalog(doc)
         Procedure.objects.filter(code="2.000488").update(processing_agency=self.justice)
+        ProcedureVersion.objects.update(unsigned_results_allowed=not signed_results)
         users = get_user_model().objects
         self.users = {}
         for username, memberships in STAFF.items():
@@ -186,9 +189,11 @@ HATU_STAFF = ("tiepnhan.hatu", "chuyenvien.hatu", "lanhdao.hatu", "chuyenvien.tu
 MARRIAGE = "1.000894"
 
 
-def build_hatu(procedures: tuple[str, ...] = (MARRIAGE,), staff: tuple[str, ...] = HATU_STAFF) -> dict[str, Agency]:
+def build_hatu(procedures: tuple[str, ...] = (MARRIAGE,), staff: tuple[str, ...] = HATU_STAFF,
+               signed_results: bool = False) -> dict[str, Agency]:
     """Hà Tu ward's one-stop center and People's Committee and the Department of Justice, with their demo staff
-    (``staff``) and counters, and ``procedures`` of the demo catalogue received at the center."""
+    (``staff``) and counters, and ``procedures`` of the demo catalogue received at the center (allowing unsigned
+    results unless ``signed_results``: see :class:`World`)."""
     province = AdministrativeUnit.objects.create(code="22", name="Tỉnh Quảng Ninh", kind="province")
     ward = AdministrativeUnit.objects.create(code="06652", name="Phường Hà Tu", kind="ward", parent=province)
     demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
@@ -216,6 +221,7 @@ def build_hatu(procedures: tuple[str, ...] = (MARRIAGE,), staff: tuple[str, ...]
         record["agencies"] = [CENTER]
     import_catalog({**catalog, "fields": [f for f in catalog["fields"] if f["code"] in {r["field"] for r in records}],
                     "procedures": records})
+    ProcedureVersion.objects.update(unsigned_results_allowed=not signed_results)
     return agencies
 
 
@@ -283,9 +289,9 @@ def act(world: World, dossier: Dossier, action: str, who: str, now: datetime, **
 
 
 def issue(world: World, dossier: Dossier, now: datetime) -> Dossier:
-    dossier_services.attach(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()),
-                            name="kq.pdf", kind="result", now=now)
-    return act(world, dossier, "issue_result", "lanhdao", now)
+    """The result issued unsigned (the ``World``'s procedures allow it; the signing tests sign)."""
+    return dossier_services.issue_result(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()),
+                                         name="kq.pdf", now=now)
 
 
 def through_processing(world: World, dossier: Dossier, start: datetime) -> Dossier:

@@ -37,7 +37,7 @@ def media(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def world(demo_pki: DemoPki) -> World:
-    world = World()
+    world = World(signed_results=True)
     demo_pki.identity("lanhdao", user=world.users["lanhdao"])
     demo_pki.identity("ubnd-haiha", purpose=Purpose.SEAL, agency=world.committee)
     version = ProcedureVersion.objects.get(procedure__code="1.000894")

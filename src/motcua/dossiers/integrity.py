@@ -112,6 +112,13 @@ class HashingReader:
     def tell(self) -> int:
         return self.stream.tell()
 
+    @property
+    def closed(self) -> bool:
+        return bool(self.stream.closed)
+
+    def close(self) -> None:
+        self.stream.close()
+
     def hexdigest(self) -> str:
         if not (self.in_order and (self.at_end or not self.stream.read(1))):
             return ""

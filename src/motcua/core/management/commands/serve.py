@@ -90,8 +90,9 @@ class Command(BaseCommand):
                 if child.poll() is not None:
                     ended = f"{name} ended (exit status {child.returncode})"
                     break
-            if not options["no_seal"] and time.monotonic() >= next_seal and (sealing is None or
-                                                                             sealing.poll() is not None):
+            if sealing is not None and sealing.poll() is not None:  # reaped: one at a time, never a zombie
+                sealing = None
+            if not options["no_seal"] and sealing is None and time.monotonic() >= next_seal:
                 sealing = subprocess.Popen([python, "-m", "motcua.cli", "seal_chains", "--if-due"])  # noqa: S603
                 next_seal = time.monotonic() + every
             time.sleep(0.2)
