@@ -155,6 +155,8 @@ def test_only_the_receiving_agency_s_reception_officers_certify(world: World, me
     made = Certification.objects.get()
     page = officer.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'id="certification-{made.pk}"' in page and made.register_number in page
+    download = officer.get(f"/workspace/dossiers/{dossier.code}/files/{made.copy.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
     assert "Digitized by" in page
     services.perform(dossier.code, "transfer", actor=world.actor("tiepnhan"))
     page = other.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
