@@ -26,7 +26,7 @@ from motcua.dossiers.models import Attachment, Digitization, Dossier, Event
 from motcua.signing.errors import SigningError
 from motcua.signing.pki import DEMO_PIN
 from motcua.signing.services import verify_pdf
-from tests.factories import MONDAY, World, citizen_user, pdf_bytes, receive
+from tests.factories import MONDAY, World, citizen_user, owned, pdf_bytes, receive
 from tests.pki import DemoPki
 from tests.test_portal_wizard import DETAILS, fill, start, step
 from tests.test_workspace import CITIZEN_ID, build_hatu, reception_form, signed_in
@@ -230,3 +230,26 @@ def test_a_scan_added_by_staff_to_a_received_dossier_is_digitized_too(media: Pat
                     name="ghi-chu.pdf", kind="other", now=MONDAY)
     assert Digitization.objects.count() == 1  # not a component's document
     assert list(verify_all()) == []
+
+
+def test_a_supplement_is_digitized_when_an_officer_records_it_not_when_the_applicant_does(media: Path) -> None:
+    world = World()
+    owner = citizen_user()
+    applicant = Actor.for_user(owner)
+    missing = [{"document": "Tờ khai", "reason": "thiếu chữ ký"}]
+    rows = {}
+    for recorder in (applicant, world.actor("tiepnhan")):
+        dossier = owned(world, owner)
+        services.perform(dossier.code, "request_supplement", actor=world.actor("tiepnhan"),
+                         params={"missing": missing}, now=MONDAY + timedelta(hours=1))
+        sent = services.attach(dossier.code, actor=applicant, file=io.BytesIO(pdf_bytes(f"bổ sung {dossier.pk}")),
+                               name="bs.pdf", kind="supplement", component=1, now=MONDAY + timedelta(hours=2))
+        services.perform(dossier.code, "supplement", actor=recorder, now=MONDAY + timedelta(hours=2),
+                         params={"received": [1]} if recorder.roles else {})
+        event = Event.objects.get(dossier=dossier, action="supplement")
+        rows[recorder.name] = (sent, Digitization.objects.filter(attachment=sent).first(), event.data)
+    sent, row, data = rows[applicant.name]
+    assert row is None and "digitized" not in data  # nobody at the agency has looked at it yet
+    sent, row, data = rows[world.actor("tiepnhan").name]
+    assert row is not None and row.digitized_by == world.users["tiepnhan"]
+    assert [d["attachment"] for d in data["digitized"]] == [sent.pk]

@@ -27,7 +27,7 @@ from motcua.dossiers import audit, deadlines, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound, dossier_changed
 from motcua.dossiers.events import record
-from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, authorize
+from motcua.dossiers.machine import ACTIONS, APPLICANT, RECEIVING, Forbidden, authorize
 from motcua.dossiers.models import (
     Attachment,
     AttachmentKind,
@@ -228,7 +228,10 @@ def _receive(ctx: Context) -> None:
 
 
 def _digitize(ctx: Context) -> None:
-    """The files the applicant sent (online) become digitized documents when the officer accepts them."""
+    """The files the applicant sent (online) become digitized documents when the officer accepts them (not when
+    the applicant records their own supplement: nobody at the agency has looked at those files yet)."""
+    if ctx.role == APPLICANT:
+        return
     digitized = digitize_pending(ctx.dossier, by=ctx.actor.user_id, at=ctx.now)
     if digitized:
         ctx.event_data["digitized"] = digitized
