@@ -10,9 +10,11 @@ another module keeps being measured; the API endpoints by their paths.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +28,9 @@ from django.utils import timezone
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.api.auth import issue_token
 from motcua.catalog.services import import_catalog
+from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.services.certification import certify_copy
 from motcua.dossiers.statuses import Status
 from tests.factories import (
     MONDAY,
@@ -35,6 +39,7 @@ from tests.factories import (
     dossiers,
     make_citizen,
     payment,
+    pdf_bytes,
     petition,
     procedure,
     rating,
@@ -133,6 +138,29 @@ def test_workspace_dossier_page_lists_receipts(world: World) -> None:
     payment(dossier)
     flat(staff(world, "tiepnhan"), reverse("workspace:dossier", args=[dossier.code]),
          lambda: [payment(dossier) for _ in range(49)], lambda page: page.count("BL-"))
+
+
+def test_workspace_dossier_page_lists_digitized_files_and_certified_copies(world: World, settings: Any,
+                                                                         tmp_path: Path) -> None:
+    """URL name workspace:dossier: each component file with its digitization, each certified copy."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dossier = receive(world)
+    officer = world.actor("tiepnhan")
+
+    def scans(count: int) -> list[Any]:
+        return dossier_services.attach_files(dossier.code, actor=officer, files=[
+            dossier_services.NewFile(io.BytesIO(pdf_bytes(f"scan {n}")), f"scan-{n}.pdf", "scan", 1)
+            for n in range(count)])
+
+    first = scans(1)[0]
+    certify_copy(dossier.code, actor=officer, attachment=first.pk)
+
+    def more() -> None:
+        for scan in scans(49)[:3]:
+            certify_copy(dossier.code, actor=officer, attachment=scan.pk)
+
+    flat(staff(world, "tiepnhan"), reverse("workspace:dossier", args=[dossier.code]), more,
+         lambda page: page.count('id="digitization-') + page.count('id="certification-'))
 
 
 def test_staff_petition_list(world: World) -> None:

@@ -45,7 +45,8 @@ RoleName = Annotated[str, one_of(list(Role.values))]
 AgencyKindName = Annotated[str, one_of(list(AgencyKind.values))]
 ActionName = Annotated[str, one_of(ACTION_NAMES)]
 EventKindName = Annotated[str, one_of(EVENT_KINDS)]
-AttachmentKindName = Annotated[str, one_of(list(AttachmentKind.values))]
+# a certified copy is made by certifying a component (``services.certification``), never uploaded as one
+AttachmentKindName = Annotated[str, one_of([k for k in AttachmentKind.values if k != AttachmentKind.CERTIFIED_COPY])]
 
 
 class Out(BaseModel):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class DocumentKind(models.TextChoices):
     COMPONENT = "component", _("Document submitted and verified")
     RESULT = "result", _("Result issued by the state")
+    CERTIFIED_COPY = "certified_copy", _("Certified electronic copy")
 
 
 def document_path(instance: StoredDocument, filename: str) -> str:

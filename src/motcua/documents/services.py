@@ -2,7 +2,8 @@
 
 :func:`keep_from_dossier` runs after every dossier change (``dossiers.signals.dossier_changed``): when an online
 applicant's dossier is accepted, or a supplement to an accepted one is recorded, its component files become
-verified documents of the applicant; when a result is issued, the result is kept too. The state then never asks
+verified documents of the applicant; when a result is issued, the result is kept too; a certified electronic copy
+of a component (an ``attach`` event with a ``certification``) is kept as soon as it is made. The state then never asks
 the applicant for them again: :func:`offers_for` lists them in the next wizard that needs the same component.
 """
 
@@ -25,7 +26,7 @@ from motcua.dossiers.integrity import Progress, Subject, check_stored, open_chec
 from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, Event
 from motcua.dossiers.statuses import EventKind
 
-KEEP_ON = frozenset({EventKind.RECEIVE, EventKind.SUPPLEMENT, EventKind.ISSUE_RESULT})
+KEEP_ON = frozenset({EventKind.RECEIVE, EventKind.SUPPLEMENT, EventKind.ISSUE_RESULT, EventKind.ATTACH})
 
 
 def component_key(name: str) -> str:
@@ -36,6 +37,8 @@ def keep_from_dossier(dossier: Dossier, event: Any) -> list[StoredDocument]:
     """Keep the accepted components (after ``receive`` / ``supplement``) or the result (``issue_result``)."""
     if event.action not in KEEP_ON or dossier.applicant_user_id is None or dossier.received_at is None:
         return []
+    if event.action == EventKind.ATTACH:
+        return _keep_certified_copy(dossier, event)
     if event.action == EventKind.ISSUE_RESULT:
         result = (event.data.get("result") or {}).get("attachment")
         attachments = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT, pk=result or 0)
@@ -56,13 +59,28 @@ def keep_from_dossier(dossier: Dossier, event: Any) -> list[StoredDocument]:
     return kept
 
 
+def _keep_certified_copy(dossier: Dossier, event: Any) -> list[StoredDocument]:
+    """A certified copy is a document of its own: kept beside the component's scan, each copy kept."""
+    certification = (event.data or {}).get("certification")
+    if not isinstance(certification, dict):
+        return []
+    item = (Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.CERTIFIED_COPY,
+                                      pk=event.data.get("attachment") or 0).select_related("component").first())
+    if item is None:
+        return []
+    name = item.component.name if item.component is not None else _result_title(dossier)
+    title = f"{name} ({certification.get('register_number', '')})"
+    return _keep(dossier, item, DocumentKind.CERTIFIED_COPY, title, event, key=component_key(name), replace=False)
+
+
 def _result_title(dossier: Dossier) -> str:
     first = dossier.version.results.first()
     return first.name_vi if first is not None else dossier.version.name_vi
 
 
-def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any) -> list[StoredDocument]:
-    key = component_key(title)
+def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any, *, key: str = "",
+          replace: bool = True) -> list[StoredDocument]:
+    key = key or component_key(title)
     owner = dossier.applicant_user_id
     assert owner is not None
     if StoredDocument.objects.filter(owner_id=owner, key=key, sha256=item.sha256).exists():
@@ -76,9 +94,9 @@ def _keep(dossier: Dossier, item: Attachment, kind: str, title: str, event: Any)
         with transaction.atomic():
             document.file.save(f"{item.sha256[:24]}.pdf", ContentFile(content), save=False)
             document.save()
-            # a file of the same dossier and component kept before was replaced at the agency's request
-            StoredDocument.objects.filter(owner_id=owner, key=key, source_dossier=dossier,
-                                          kind=kind).exclude(pk=document.pk).delete()
+            if replace:  # a file of the same dossier and component kept before was replaced at the agency's request
+                StoredDocument.objects.filter(owner_id=owner, key=key, source_dossier=dossier,
+                                              kind=kind).exclude(pk=document.pk).delete()
     except IntegrityError:  # kept a moment ago by a concurrent change
         return []
     return [document]

@@ -165,6 +165,7 @@ class AttachmentKind(models.TextChoices):
     SCAN = "scan", _("Scanned component")
     SUPPLEMENT = "supplement", _("Supplement")
     RESULT = "result", _("Result")
+    CERTIFIED_COPY = "certified_copy", _("Certified electronic copy")
     DRAFT = "draft", _("Draft result")  # drafted by the processing officer; staff only, never the applicant's
     OTHER = "other", _("Other")
 
@@ -192,6 +193,99 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Digitization(models.Model):
+    """A component file made a digitized document at reception (Decree 45/2020 art. 25, Circular 01/2023): the
+    metadata the receiving officer recorded, who digitized it and when, whether it was reused from a document
+    the state already held, its sha-256, and whether the officer signed it. Also in the ``attach`` event's data
+    (counter, post office) or the ``receive`` event's data (online), so the dossier's chain holds it."""
+
+    attachment = models.OneToOneField(Attachment, on_delete=models.CASCADE, related_name="digitization")
+    owner_id_number = models.CharField(_("owner's ID number"), max_length=20, blank=True)
+    document_code = models.CharField(_("document code"), max_length=50, blank=True)
+    number = models.CharField(_("number and symbol"), max_length=100, blank=True)
+    issuing_body = models.CharField(_("issued by"), max_length=300, blank=True)
+    signer_name = models.CharField(_("signed by"), max_length=200, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    digitized_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("digitized by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    digitized_at = models.DateTimeField(_("digitized"))
+    # reused rather than scanned again: the earlier component or result file it is the same as, and the
+    # data-warehouse document (``documents.StoredDocument``, an app above this one: its id) it was picked from
+    reused_from = models.ForeignKey(Attachment, verbose_name=_("reused from"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    reused_document_id = models.PositiveBigIntegerField(_("reused warehouse document"), null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    signed = models.BooleanField(_("signed"), default=False)
+    signer_certificate = models.CharField(_("signer's certificate"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("digitization")
+        verbose_name_plural = _("digitizations")
+
+    def __str__(self) -> str:
+        return f"{self.attachment_id}: {self.number or self.sha256[:12]}"
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from_id is not None or self.reused_document_id is not None
+
+
+class Certification(models.Model):
+    """A certified electronic copy from the original (chứng thực bản sao điện tử từ bản chính, Decree 23/2015,
+    Decree 45/2020 art. 7): its number in the agency's certification register (per book and year, gap-free),
+    the component file certified, the certified PDF (the copy with its certification page) and who certified it."""
+
+    agency = models.ForeignKey("agencies.Agency", verbose_name=_("certified at"), on_delete=models.PROTECT,
+                               related_name="+")
+    book = models.CharField(_("register book"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="certifications")
+    source = models.ForeignKey(Attachment, verbose_name=_("original's scan"), on_delete=models.PROTECT,
+                               related_name="certifications")
+    copy = models.OneToOneField(Attachment, verbose_name=_("certified copy"), on_delete=models.PROTECT,
+                                related_name="certification")
+    pages = models.PositiveIntegerField(_("pages"))
+    fee = models.PositiveBigIntegerField(_("fee (VND)"), default=0)
+    certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("certified by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    certified_at = models.DateTimeField(_("certified"))
+    signed = models.BooleanField(_("signed"), default=False)
+    signer_certificate = models.CharField(_("signer's certificate"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ["certified_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year", "number"],
+                                               name="unique_certification_number")]
+
+    def __str__(self) -> str:
+        return self.register_number
+
+    @property
+    def register_number(self) -> str:
+        """``123/2026/SCT-BS``: number, year and book, as the certification statement prints it."""
+        return f"{self.number}/{self.year}/{self.book}"
+
+
+class CertificationCounter(models.Model):
+    """The running number of one agency's certification register, per book and year."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    book = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "book", "year"],
+                                               name="unique_certification_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.book} {self.year}: {self.last}"
 
 
 class EventQuerySet(models.QuerySet["Event"]):

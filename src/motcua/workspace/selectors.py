@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from motcua.agencies.models import Agency, AgencyKind, Counter, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
@@ -82,12 +82,14 @@ def competent_units(version: ProcedureVersion) -> list[AdministrativeUnit]:
 
 
 def components(dossier: Dossier) -> list[DossierComponent]:
-    """The dossier's components with their catalogue component and files (the page's checklist)."""
-    return list(dossier.components.select_related("component").prefetch_related("attachments"))
+    """The dossier's components with their catalogue component and files (the page's checklist), each file with
+    its digitization and, for a certified copy, its certification."""
+    files = Attachment.objects.select_related("digitization__digitized_by", "certification__certified_by")
+    return list(dossier.components.select_related("component").prefetch_related(Prefetch("attachments", files)))
 
 
 def attachments(dossier: Dossier) -> list[Attachment]:
-    return list(dossier.attachments.select_related("component"))
+    return list(dossier.attachments.select_related("component", "certification"))
 
 
 def officers(dossier: Dossier) -> list[Any]:

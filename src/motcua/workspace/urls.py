@@ -13,6 +13,7 @@ urlpatterns = [
     path("dossiers/<str:code>/", dossier.dossier, name="dossier"),
     path("dossiers/<str:code>/actions/<str:action>/", actions.act, name="act"),
     path("dossiers/<str:code>/files/<int:pk>/", dossier.attachment, name="attachment"),
+    path("dossiers/<str:code>/files/<int:pk>/certify/", actions.certify, name="certify"),
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),

@@ -27,7 +27,7 @@ from motcua.dossiers import audit, deadlines, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound, dossier_changed
 from motcua.dossiers.events import record
-from motcua.dossiers.machine import ACTIONS, RECEIVING, Forbidden, authorize
+from motcua.dossiers.machine import ACTIONS, APPLICANT, RECEIVING, Forbidden, authorize
 from motcua.dossiers.models import (
     Attachment,
     AttachmentKind,
@@ -38,6 +38,7 @@ from motcua.dossiers.models import (
 )
 from motcua.dossiers.schema import ACTION_PARAMS
 from motcua.dossiers.services.base import now_or, validate
+from motcua.dossiers.services.digitization import digitize_pending
 from motcua.dossiers.statuses import EventKind, Status
 
 
@@ -223,6 +224,17 @@ def _receive(ctx: Context) -> None:
     ack = rules.online_ack_deadline(dossier, ctx.calendar)
     if ack is not None:
         ctx.event_data["acknowledged_late"] = ctx.now > ack
+    _digitize(ctx)
+
+
+def _digitize(ctx: Context) -> None:
+    """The files the applicant sent (online) become digitized documents when the officer accepts them (not when
+    the applicant records their own supplement: nobody at the agency has looked at those files yet)."""
+    if ctx.role == APPLICANT:
+        return
+    digitized = digitize_pending(ctx.dossier, by=ctx.actor.user_id, at=ctx.now)
+    if digitized:
+        ctx.event_data["digitized"] = digitized
 
 
 @handler(EventKind.REQUEST_SUPPLEMENT)
@@ -254,6 +266,7 @@ def _supplement(ctx: Context) -> None:
         dossier.step_started_at = ctx.now
         dossier.step_due_at = deadlines.step_due(ctx.calendar, ctx.now, dossier.current_step)
         ctx.event_data["clock_restarted"] = True
+        _digitize(ctx)
 
 
 def _close(ctx: Context, status: str) -> None:

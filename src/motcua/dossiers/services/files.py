@@ -27,6 +27,9 @@ from motcua.dossiers.integrity import FileAltered, HashingReader, Subject, alert
 from motcua.dossiers.machine import Forbidden, is_applicant, may_draft_result
 from motcua.dossiers.models import AlertSubject, Attachment, AttachmentKind, Dossier, DossierComponent
 from motcua.dossiers.services.base import now_or
+from motcua.dossiers.services.digitization import DIGITIZED_KINDS, earlier_files
+from motcua.dossiers.services.digitization import default as default_digitization
+from motcua.dossiers.services.digitization import store as store_digitization
 from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 
 
@@ -34,7 +37,9 @@ from motcua.dossiers.statuses import TERMINAL, EventKind, Status
 class NewFile:
     """One file to attach: its bytes (``file``), its name, what it is (``kind``) and for which component; ``checked``
     when it was already checked by content when the applicant gave it (a draft's file, a data-warehouse document),
-    so it is not parsed again inside the operation's transaction; ``extra`` goes into the event's data."""
+    so it is not parsed again inside the operation's transaction; ``extra`` goes into the event's data;
+    ``digitization``: the file is a digitized component, with this metadata (``services.digitization.parse``):
+    stored as its ``Digitization`` and kept in the event's data."""
 
     file: IO[bytes]
     name: str
@@ -43,21 +48,25 @@ class NewFile:
     size: int | None = None
     extra: dict[str, Any] | None = None
     checked: CheckedFile | None = None
+    digitization: dict[str, Any] | None = None
 
 
 def attach(
     code: str, *, actor: Actor, file: IO[bytes], name: str, kind: str = AttachmentKind.SCAN,
     component: int | None = None, size: int | None = None, now: datetime | None = None,
     extra: dict[str, Any] | None = None, checked: CheckedFile | None = None,
+    digitization: dict[str, Any] | None = None, notify: bool = False,
 ) -> Attachment:
     """Store a scan, a supplement or the result file of a dossier, checked by content; an ``attach`` event
-    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from)."""
-    new = NewFile(file, name, kind, component, size, extra, checked)
-    return attach_files(code, actor=actor, files=[new], now=now)[0]
+    (``extra`` is added to the event's data, e.g. the data-warehouse document a file was reused from;
+    ``digitization``: see :class:`NewFile`; ``notify``: send ``dossier_changed`` for the event, e.g. for the
+    data warehouse to keep a certified copy)."""
+    new = NewFile(file, name, kind, component, size, extra, checked, digitization)
+    return attach_files(code, actor=actor, files=[new], now=now, notify=notify)[0]
 
 
-def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None
-                 ) -> list[Attachment]:
+def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None,
+                 notify: bool = False) -> list[Attachment]:
     """Store several files of one dossier in one operation (an online submission's documents): each checked by
     content first, then the dossier locked once, each file stored with its ``attach`` event; all or nothing."""
     dossier = Dossier.objects.filter(code=code).first()
@@ -68,6 +77,9 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
     for new in files:
         if new.kind not in AttachmentKind.values:
             raise MotCuaError("unknown_kind", _("Unknown file kind %(kind)s."), {"kind": new.kind[:20]}, "kind")
+        if new.kind == AttachmentKind.CERTIFIED_COPY and "certification" not in (new.extra or {}):
+            raise MotCuaError("certify_instead", _("A certified copy is made by certifying a component's file, "
+                                                   "not uploaded."), location="kind")
     if dossier.status in TERMINAL:
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
     if not all(_may_attach(dossier, actor, kind) for kind in {new.kind for new in files}):
@@ -78,6 +90,10 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         wanted = {new.component for new in files if new.component is not None}
         targets = {c.order: c for c in DossierComponent.objects.filter(dossier=dossier, order__in=wanted)}
+        # staff adding a component's scan to a dossier already received (the API): digitized as it is stored
+        digitize = dossier.received_at is not None and not is_applicant(dossier, actor)
+        earlier = earlier_files(dossier, [c.sha256 for n, c in zip(files, checked, strict=True)
+                                          if n.digitization is None and n.kind in DIGITIZED_KINDS]) if digitize else {}
         for new, check in zip(files, checked, strict=True):
             target = None
             if new.component is not None:
@@ -100,10 +116,17 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
                                         path, "the file being stored differs from the one checked", check.sha256,
                                         written or ""))
             attachment.save()
-            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=False,
-                   data={"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
-                         "sha256": check.sha256, "size": check.size, "component": new.component,
-                         **(new.extra or {})})
+            data: dict[str, Any] = {"attachment": attachment.pk, "kind": new.kind, "name": new.name[:255],
+                                    "sha256": check.sha256, "size": check.size, "component": new.component,
+                                    **(new.extra or {})}
+            metadata = new.digitization
+            if metadata is None and digitize and new.kind in DIGITIZED_KINDS and target is not None:
+                metadata = {**default_digitization(dossier), "reused_from": earlier.get(check.sha256),
+                            "reused_document": None, "signed": False, "signer_certificate": ""}
+            if metadata is not None:
+                data["digitization"] = {**metadata, "digitized_by": actor.user_id}
+                store_digitization(attachment, data["digitization"], by=actor.user_id, at=now_or(now))
+            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=notify, data=data)
             attachments.append(attachment)
     return attachments
 

@@ -22,6 +22,7 @@ from motcua.core.web import HtmxHttpRequest
 from motcua.dossiers import machine, services
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.schema import ACTION_PARAMS
+from motcua.dossiers.services import certification
 from motcua.dossiers.statuses import EventKind
 from motcua.workspace import selectors
 from motcua.workspace.views.base import actor_of, dossier_or_404, int_or_none
@@ -105,4 +106,22 @@ def act(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
     if request.htmx:
         fresh = dossier_or_404(actor, code, via="")  # this request's access is logged already
         return render(request, "workspace/_panel.html", panel_context(request, actor, fresh))
+    return redirect("workspace:dossier", code=code)
+
+
+@require_POST
+@login_required
+def certify(request: HtmxHttpRequest, code: str, pk: int) -> HttpResponse:
+    """Certify a component's file as an electronic copy of the original the applicant shows."""
+    actor = actor_of(request)
+    found = dossier_or_404(actor, code)
+    fee = int_or_none(request.POST.get("fee", "").strip() or "0")
+    try:
+        made = certification.certify_copy(found.code, actor=actor, attachment=pk, fee=-1 if fee is None else fee,
+                                          pin=request.POST.get("pin", ""))
+    except MotCuaError as exc:
+        messages.error(request, exc.text())
+        return redirect("workspace:dossier", code=code)
+    messages.success(request, _("Certified copy %(number)s made; it is in the applicant's data warehouse.") % {
+        "number": made.register_number})
     return redirect("workspace:dossier", code=code)

@@ -24,6 +24,7 @@ from motcua.dossiers import deadlines, machine, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.integrity import FileAltered, open_verified
 from motcua.dossiers.models import Dossier, DossierComponent
+from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
 from motcua.workspace import selectors as page_selectors
@@ -141,6 +142,9 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "new": request.GET.get("new") == "1",
         "error": errors if errors is not None and failed else None,
         "failed": failed,
+        "certify": (certify := whole and certification.may_certify(dossier, actor)),
+        "can_sign": certify and signatures.may_sign(actor),  # the certification form asks for the PIN
+        "certifiable_kinds": certification.CERTIFIABLE_KINDS,
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 

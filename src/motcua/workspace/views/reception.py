@@ -25,6 +25,7 @@ from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
+from motcua.dossiers.services import signatures
 from motcua.workspace import selectors
 from motcua.workspace.views.base import actor_of
 
@@ -38,6 +39,8 @@ APPLICANT_FIELDS = ("kind", "name", "id_number", "phone", "email", "address")
 # the reception form's fields that show their own errors (components_<n>_… are shown on their row)
 RECEIVE_FIELDS = ("procedure", "note", *(f"applicant_{name}" for name in APPLICANT_FIELDS))
 CHECKLIST_FIELDS = ("channel", "delivery", "delivery_address", "counter", "components")
+# what the officer may record of each scanned component (``dossiers.services.digitization``)
+DIGITIZATION_FIELDS = ("number", "issuing_body", "signer_name", "document_date", "valid_until")
 
 
 def _point(points: list[Agency], code: str) -> Agency | None:
@@ -72,8 +75,14 @@ def _checklist_context(
             text for name in ("", "_order", "_originals", "_copies", "_received")
             for text in errors.fields.get(f"components_{index}{name}", [])
         ]
+        digitization = {name: (values.get(f"{prefix}{name}", "") if values is not None else "")
+                        for name in DIGITIZATION_FIELDS}
+        digitization_errors = {name: errors.fields.get(f"components_{index}_{name}", [])
+                               for name in DIGITIZATION_FIELDS}
         rows.append({"order": order, "c": component, "prefix": prefix, "originals": originals, "copies": copies,
-                     "received": received, "errors": row_errors})
+                     "received": received, "errors": row_errors, "digitization": digitization,
+                     "digitization_errors": digitization_errors,
+                     "digitization_open": any(digitization.values()) or any(digitization_errors.values())})
     fits = POINT_CHANNELS.get(point.kind, ())
     channels = [c for c in version.channels if c in fits] or [c for c in version.channels if c != Channel.ONLINE]
     return {
@@ -119,6 +128,12 @@ def _scans(request: HttpRequest, count: int) -> dict[int, UploadedFile]:
     return {order: upload for order in range(1, count + 1) if (upload := request.FILES.get(f"c{order}-scan"))}
 
 
+def _digitized(post: QueryDict, count: int) -> dict[int, dict[str, Any]]:
+    """The digitization metadata typed for each component, by component number (the service checks it)."""
+    return {order: {name: post.get(f"c{order}-{name}", "") for name in DIGITIZATION_FIELDS}
+            for order in range(1, count + 1)}
+
+
 def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, errors: Errors) -> HttpResponse:
     source = values if values is not None else request.GET
     points = selectors.receiving_points(actor)
@@ -142,6 +157,7 @@ def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, 
         "kinds": [("person", _("Person")), ("organization", _("Organization or business"))],
         "errors": errors,
         "lost_files": bool(values is not None and request.FILES),
+        "can_sign": signatures.may_sign(actor),  # the form asks for the PIN that signs the scans
         **{f"checklist_{k}": v for k, v in checklist.items()},
     }
     return render(request, "workspace/receive.html", context, status=errors.status if errors else 200)
@@ -159,7 +175,8 @@ def receive(request: HttpRequest) -> HttpResponse:
     count = len(selectors.version_components(version))
     try:
         dossier = services.receive_at_counter(actor=actor, data=_dossier_data(post, count, point),
-                                              scans=_scans(request, count))
+                                              scans=_scans(request, count), digitized=_digitized(post, count),
+                                              pin=post.get("pin", ""))
     except MotCuaError as exc:
         return _receive_page(request, actor, post, Errors.of(exc, {"code": "procedure"}))
     messages.success(request, _("Dossier %(code)s recorded: %(status)s.") % {
