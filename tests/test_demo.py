@@ -14,8 +14,16 @@ from motcua.catalog.selectors import SearchFilters, search_procedures
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def demo_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("load-demo-pki")
+
+
 @pytest.fixture
-def demo(db: Any) -> None:
+def demo(db: Any, settings: Any, demo_pki_dir: Any) -> None:
+    # its own PKI directory: never the one the session's `demo_pki` fixture serves (whose certificates other
+    # tests check by name), whatever order the tests run in
+    settings.MOTCUA_PKI_DIR = demo_pki_dir
     call_command("load_demo", verbosity=0)
 
 
