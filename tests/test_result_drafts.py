@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from motcua.catalog.models import ProcedureVersion, ResultTemplate
@@ -22,6 +23,12 @@ from motcua.dossiers.statuses import EventKind
 from tests.factories import MONDAY, World, act, citizen_user, owned, pdf_bytes, sign_in
 
 pytestmark = pytest.mark.django_db
+
+
+def vi(text: str) -> str:
+    """``text`` as the Vietnamese pages show it."""
+    with translation.override("vi"):
+        return translation.gettext(text)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +79,7 @@ def test_the_officer_drafts_corrects_and_the_leader_sees_the_latest_draft() -> N
     dossier = in_progress(world)
     officer = client_for(world, "chuyenvien")
     html = page(officer, dossier)
-    assert 'id="generate-draft"' in html and "No draft yet." in html
+    assert 'id="generate-draft"' in html and vi("No draft yet.") in html
     assert f'<option value="{second.pk}">Bản sao</option>' in html  # several templates: the officer chooses
 
     response = officer.post(reverse("workspace:draft_result", args=[dossier.code]), {"template": first.pk},
@@ -114,7 +121,8 @@ def test_only_the_officer_holding_the_dossier_drafts_it() -> None:
                             kind=AttachmentKind.DRAFT)
     response = client_for(world, "lanhdao").post(reverse("workspace:draft_result", args=[dossier.code]),
                                                  {"template": first.pk}, follow=True)
-    assert "Only the processing officer" in response.content.decode()
+    assert vi("Only the processing officer handling this dossier drafts its result, while it is in progress at "
+              "their step.") in response.content.decode()
     act(world, dossier, "forward", "chuyenvien", MONDAY + timedelta(hours=2))
     with pytest.raises(MotCuaError):  # the dossier moved on: no more drafting by the officer
         services.draft_result(dossier.code, actor=world.actor("chuyenvien"), template_id=first.pk)
