@@ -276,3 +276,15 @@ def test_in_the_workspace_the_signer_gives_a_pin_and_the_citizen_downloads_the_s
     refused = citizen.get(reverse("portal:my_file", args=[dossier.code, issued.attachment.pk]))
     assert refused.status_code >= 400 and b"%PDF" not in refused.content
     assert check_issued(issued).verdict == Verdict.STORAGE_ALTERED
+
+
+def test_without_a_draft_the_result_is_drafted_from_the_template_when_signed(world: World) -> None:
+    dossier = owned(world, citizen_user(phone="0912345673", id_number="022090001233"))
+    start = MONDAY + timedelta(hours=1)
+    dossier = act(world, dossier, "transfer", "tiepnhan", start)
+    dossier = act(world, dossier, "forward", "chuyenvien", start + timedelta(hours=1))  # no draft made
+    dossier = act(world, dossier, "approve", "lanhdao", start + timedelta(hours=2))
+    services.issue_result(dossier.code, actor=world.actor("lanhdao"), pin=DEMO_PIN, now=start + timedelta(hours=3))
+    issued = IssuedResult.objects.get(dossier=dossier)
+    assert issued.name == "Giấy chứng nhận kết hôn" and issued.book == "KH"
+    assert verify_pdf(result_bytes(issued)).valid

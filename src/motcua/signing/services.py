@@ -261,10 +261,12 @@ def forget_signers() -> None:
 
 def sign_pdf(data: bytes, *, signer: SigningIdentity, pin: str, seal: SigningIdentity | None = None,
              seal_pin: str | None = None, reason: str = "", location: str = "",
-             field_prefix: str = "MotCua") -> bytes:
+             field_prefix: str = "MotCua", at: tuple[int, float, float] | None = None) -> bytes:
     """``data`` signed by ``signer`` (unlocked with ``pin``) and, if given, sealed by ``seal``.
 
-    The seal's PIN defaults to ``MOTCUA_SEAL_PIN``. Raises :class:`SigningError`; returns nothing half-signed.
+    The seal's PIN defaults to ``MOTCUA_SEAL_PIN``. ``at``: (page index, right edge, top edge) in points, where the
+    document leaves room for the signature (under "TM. …" of a rendered result); by default the bottom-right
+    corner of the last page. Raises :class:`SigningError`; returns nothing half-signed.
     """
     reader = _reader(data)
     person = _prepare(signer, pin)
@@ -274,17 +276,22 @@ def sign_pdf(data: bytes, *, signer: SigningIdentity, pin: str, seal: SigningIde
     number = len(existing) + 1
     # a document signed before (another signer, a later seal) gets this signature above the earlier ones
     row = sum(1 for name, *_rest in existing if "Seal" not in str(name))
-    page_box = _last_page_box(reader)
-    x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN + row * (SIGNATURE_BOX[1] + 12)
-    box = (x2 - SIGNATURE_BOX[0], y1, x2, y1 + SIGNATURE_BOX[1])
+    page = -1
+    if at is not None and row == 0:
+        page, x2, top = at
+        box = (x2 - SIGNATURE_BOX[0], top - SIGNATURE_BOX[1], x2, top)
+    else:
+        page_box = _last_page_box(reader)
+        x2, y1 = page_box[2] - MARGIN, page_box[1] + MARGIN + row * (SIGNATURE_BOX[1] + 12)
+        box = (x2 - SIGNATURE_BOX[0], y1, x2, y1 + SIGNATURE_BOX[1])
     signed = _sign_once(data, person, field_name=f"{field_prefix}Signature{number}", box=box, seal=False,
-                        reason=reason, location=location)
+                        reason=reason, location=location, page=page)
     if sealer is None:
         return signed
     cx, cy = box[0] + SIGNATURE_BOX[0] / 6, box[1] + SIGNATURE_BOX[1] / 2
     seal_box = (cx - SEAL_SIZE / 2, cy - SEAL_SIZE / 2, cx + SEAL_SIZE / 2, cy + SEAL_SIZE / 2)
     return _sign_once(signed, sealer, field_name=f"{field_prefix}Seal{number + 1}", box=seal_box, seal=True,
-                      reason=reason, location=location)
+                      reason=reason, location=location, page=page)
 
 
 def system_sign_pdf(data: bytes, *, reason: str) -> bytes:
@@ -350,7 +357,7 @@ def _timestamper() -> RequestsHTTPTimeStamper:
 
 
 def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float, float, float, float],
-               seal: bool, reason: str, location: str) -> bytes:
+               seal: bool, reason: str, location: str, page: int = -1) -> bytes:
     when = datetime.now(VN_TIME)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
@@ -377,7 +384,7 @@ def _sign_once(data: bytes, ready: _Ready, *, field_name: str, box: tuple[float,
         )
     pdf_signer = signers.PdfSigner(
         meta, ready.signer, timestamper=_timestamper(), stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(field_name, on_page=-1,
+        new_field_spec=fields.SigFieldSpec(field_name, on_page=page,
                                            box=(round(box[0]), round(box[1]), round(box[2]), round(box[3]))),
     )
     output = BytesIO()

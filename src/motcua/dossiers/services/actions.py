@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, Membership, Role
@@ -144,9 +144,15 @@ def return_electronically(code: str, *, now: datetime) -> Dossier:
             return dossier
         parsed = validate(ACTION_PARAMS[EventKind.RETURN_RESULT], {
             "delivery": Delivery.ELECTRONIC, "recipient": dossier.applicant_name[:300] or "-",
-            "note": str(_("Returned electronically into the applicant's account when it was issued."))})
+            "note": _vietnamese(_("Returned electronically into the applicant's account when it was issued."))})
         _apply(dossier, EventKind.RETURN_RESULT, SYSTEM, "", parsed, now, dossier.revision, None)
     return dossier
+
+
+def _vietnamese(text: Any) -> str:
+    """A note the system writes into the log: in Vietnamese, the record's language, whoever's request it is."""
+    with translation.override("vi"):
+        return str(text)
 
 
 def _holder(before: dict[str, Any]) -> int | None:

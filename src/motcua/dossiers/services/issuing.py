@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import ResultTemplate
@@ -112,7 +113,8 @@ def issue_result(
                 applicant_id=dossier.applicant_id_number, document=title, issued_at=now, valid_until=expiry,
                 verification_code=code_v, number=printed))
         if signer is not None:
-            data = sign_pdf(data, signer=signer, pin=pin, seal=seal_for(agency),
+            page, zone = results.signature_box(data)  # under "TM. …" of a rendered result; else bottom-right
+            data = sign_pdf(data, signer=signer, pin=pin, seal=seal_for(agency), at=(page, zone[2], zone[3]),
                             reason=f"Ban hành kết quả hồ sơ {dossier.code}", location=agency.name)
         signed = presigned or signer is not None
         stored = attach_files(code, actor=actor, files=[NewFile(
@@ -141,6 +143,13 @@ def _source(dossier: Dossier, file: IO[bytes] | None, name: str, size: int | Non
     drafts = Attachment.objects.filter(dossier=dossier, kind__in=[AttachmentKind.DRAFT, AttachmentKind.RESULT])
     drafts = drafts.filter(pk=attachment) if attachment is not None else drafts.filter(kind=AttachmentKind.DRAFT)
     draft = drafts.order_by("-pk").first()
+    if draft is None and attachment is None:
+        # no draft was made, but the procedure has a template: the result is drafted from it now
+        template = ResultTemplate.objects.select_related("result").filter(
+            version_id=dossier.version_id).order_by("order", "pk").first()
+        if template is not None:
+            name = f"{slugify(template.name) or 'ket-qua'}.pdf"
+            return results.render_result(dossier, template), name, template, True
     if draft is None:
         raise IssueRefused("draft_required", _(
             "There is no draft result to sign: the processing officer generates it from the template (or uploads "
@@ -178,7 +187,7 @@ def _check_presigned(data: bytes) -> None:
 
 
 def _title(dossier: Dossier, template: ResultTemplate | None) -> str:
-    if template is not None:
-        return str(template.result.name_vi if template.result is not None else template.name)
+    if template is not None:  # the template's name: the document's title ("… (mỗi bên 01 bản chính)" is not)
+        return str(template.name or (template.result.name_vi if template.result is not None else ""))
     first = dossier.version.results.first()
     return first.name_vi if first is not None else dossier.version.name_vi

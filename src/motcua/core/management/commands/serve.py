@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
-            + " (Ctrl-C stops both).")
+            + (" and the demo PKI" if helpers else "") + " (Ctrl-C stops them all).")
 
         stopping = False
 
@@ -94,7 +95,9 @@ class Command(BaseCommand):
         # the event log's chain heads are sealed when due (dossiers.seals): checked now and every few minutes, by a
         # short-lived `seal_chains --if-due` (its failure is printed, and tried again at the next check)
         every = float(settings.MOTCUA_SEAL_CHECK_MINUTES) * 60
-        next_seal, sealing = time.monotonic(), None
+        # the first check waits for the demo PKI to answer (its timestamp authority signs the seal), else starts now
+        next_seal = time.monotonic() + (_wait_seconds(settings.MOTCUA_PKI_URL) if helpers else 0.0)
+        sealing = None
         while not stopping and not ended:
             for name, child in children:
                 if child.poll() is not None:
@@ -125,3 +128,14 @@ class Command(BaseCommand):
                 child.wait()
         if ended:
             raise CommandError(f"Stopped: {ended}. / Đã dừng: một tiến trình con kết thúc.")
+
+
+def _wait_seconds(url: str, limit: float = 30.0) -> float:
+    """How long to wait before the first seal: until ``url`` accepts connections (at most ``limit`` seconds),
+    checked here without blocking the start: 0 when it answers at once, else a few seconds to try again."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=0.2):
+            return 0.0
+    except OSError:
+        return min(limit, 20.0)
