@@ -163,10 +163,8 @@ def _token_identity(tmp: Path, pki: Any, leader: Any) -> Any:
     """The demo leader's key and certificate (and the agency CA's) provisioned on a fresh SoftHSM2 token."""
     import subprocess
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
-    from tests.pki import DEMO_PIN
-    from tests.tokens import SOFTHSM_MODULE, SoftToken, write_to_token
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from tests.tokens import SOFTHSM_MODULE, SoftToken, put_demo_signer
 
     from motcua.signing.backends.pkcs11 import reload_pkcs11_module
     from motcua.signing.models import Purpose, SigningIdentity
@@ -182,13 +180,7 @@ def _token_identity(tmp: Path, pki: Any, leader: Any) -> Any:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     reload_pkcs11_module(SOFTHSM_MODULE)
     token = SoftToken(SOFTHSM_MODULE, conf, "motcua-bench", "1234", "lanhdao")
-    key, cert, _ = pkcs12.load_key_and_certificates(pki.p12("lanhdao").read_bytes(), DEMO_PIN.encode())
-    assert key is not None and cert is not None
-    write_to_token(token, "privkey", key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
-                   "lanhdao", "02")
-    write_to_token(token, "cert", cert.public_bytes(Encoding.DER), "lanhdao", "02")
-    agency_ca = x509.load_pem_x509_certificate((pki.directory / "agency-ca.pem").read_bytes())
-    write_to_token(token, "cert", agency_ca.public_bytes(Encoding.DER), "agency-ca", "03")
+    cert = put_demo_signer(token, pki)
     return SigningIdentity(purpose=Purpose.PERSONAL, backend="pkcs11", image=leader.image,
                            reference=token.reference(key_label="lanhdao", cert_label="lanhdao"),
                            **describe_certificate(cert.public_bytes(Encoding.DER)))

@@ -318,9 +318,9 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     # 8. the citizen downloads the result, finds it in the data warehouse, rates the service
     page.reload()
     looks_right(page, "the returned dossier's page")
-    with page.expect_download() as download:
-        page.locator("#results a").first.click()
-    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    # the link opens the PDF (no `download` attribute: a refused file's error page must be seen, not swallowed)
+    result = page.request.get(live_server.url + page.locator("#results a").first.get_attribute("href"))
+    assert result.ok and result.body().startswith(b"%PDF")
     assert StoredDocument.objects.filter(source_dossier__code=full, kind="result").exists()
     header_link(page, 'a[href="/ho-so-cua-toi/"]')
     page.wait_for_url("**/ho-so-cua-toi/")

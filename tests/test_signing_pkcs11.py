@@ -12,8 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
@@ -21,7 +20,6 @@ from motcua.signing.backends import pkcs11 as backend
 from motcua.signing.backends.pkcs11 import close_pkcs11_sessions, open_pkcs11, pkcs11_logins
 from motcua.signing.errors import SigningError
 from motcua.signing.models import Purpose, SigningIdentity
-from motcua.signing.pki import DEMO_PIN
 from motcua.signing.services import describe_certificate, sign_pdf, verify_pdf
 from tests.factories import pdf_bytes
 from tests.pki import DemoPki
@@ -34,8 +32,8 @@ from tests.tokens import (
     make_softhsm_token,
     make_test_pki,
     pdfsig,
+    put_demo_signer,
     softhsm_available,
-    write_to_token,
 )
 
 
@@ -140,13 +138,7 @@ def test_a_broken_session_is_opened_again(token: SoftToken, pki: SigningPKI) -> 
 def test_the_signing_service_signs_a_result_with_a_token_identity(token: SoftToken, demo_pki: DemoPki) -> None:
     """The whole path: a SigningIdentity with backend pkcs11, the demo leader's key and the agency CA's certificate
     provisioned on the token, MotCua's sign_pdf (certificate checked against the demo root, OCSP, timestamp)."""
-    key, cert, _ = pkcs12.load_key_and_certificates(demo_pki.p12("lanhdao").read_bytes(), DEMO_PIN.encode())
-    assert key is not None and cert is not None
-    write_to_token(token, "privkey", key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
-                   "lanhdao", "02")
-    write_to_token(token, "cert", cert.public_bytes(Encoding.DER), "lanhdao", "02")
-    agency_ca = x509.load_pem_x509_certificate((demo_pki.directory / "agency-ca.pem").read_bytes())
-    write_to_token(token, "cert", agency_ca.public_bytes(Encoding.DER), "agency-ca", "03")
+    cert = put_demo_signer(token, demo_pki)
     leader = SigningIdentity.objects.create(
         purpose=Purpose.PERSONAL, backend="pkcs11", image=str(demo_pki.images["lanhdao"]),
         reference=token.reference(key_label="lanhdao", cert_label="lanhdao"),

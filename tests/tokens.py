@@ -232,6 +232,25 @@ def write_to_token(token: SoftToken, kind: str, der: bytes, label: str, object_i
                        env={**os.environ, "SOFTHSM2_CONF": str(token.conf)}, check=True, capture_output=True)
 
 
+def put_demo_signer(token: SoftToken, pki: Any, label: str = "lanhdao", object_id: str = "02") -> Any:
+    """The demo PKI's ``label`` key and certificate, and the agency CA's certificate, provisioned on ``token`` (as an
+    administrator would load a leader's key onto their token); returns the signer's certificate (cryptography)."""
+    from cryptography import x509 as cx509  # noqa: PLC0415 - only here
+    from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: PLC0415
+
+    from tests.pki import DEMO_PIN  # noqa: PLC0415 - tests.pki imports the signing app's demo PKI
+
+    key, cert, _chain = pkcs12.load_key_and_certificates(pki.p12(label).read_bytes(), DEMO_PIN.encode())
+    assert key is not None and cert is not None
+    der = serialization.Encoding.DER
+    write_to_token(token, "privkey", key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()), label, object_id)
+    write_to_token(token, "cert", cert.public_bytes(der), label, object_id)
+    agency_ca = cx509.load_pem_x509_certificate((pki.directory / "agency-ca.pem").read_bytes())
+    write_to_token(token, "cert", agency_ca.public_bytes(der), "agency-ca", "03")
+    return cert
+
+
 # --- the CSC server --------------------------------------------------------------------------------------------
 
 def free_port() -> int:

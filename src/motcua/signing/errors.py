@@ -66,3 +66,18 @@ def _format(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M:%S %z")
     return value
+
+
+# The refusals every key store gives (a token, an HSM, a remote-signing service), built in one place.
+
+
+def wrong_pin() -> SigningError:
+    return SigningError("wrong_pin")
+
+
+def pin_locked(detail: str) -> SigningError:
+    return SigningError("pin_locked", detail=detail)
+
+
+def key_unavailable(detail: str) -> SigningError:
+    return SigningError("key_unavailable", detail=detail)

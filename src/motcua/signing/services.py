@@ -595,10 +595,7 @@ def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
     elif not status.trusted:
         problems.append("untrusted")
     ts = status.timestamp_validity
-    if ts is None:
-        problems.append("no_timestamp")
-    elif not (ts.intact and ts.valid and ts.trusted):
-        problems.append("timestamp_invalid")
+    problems += _timestamp_problems(status)
     return SignatureCheck(
         field=name, signer_name=_name(cert.subject, "common_name"),
         organization=_name(cert.subject, "organization_name"), issuer_name=_name(cert.issuer, "common_name"),
@@ -610,6 +607,16 @@ def _check_signature(sig: Any, *, last: bool) -> SignatureCheck:
 
 
 # --- sealing digests (the audit chain) ------------------------------------------------------------------------
+
+
+def _timestamp_problems(status: Any) -> list[str]:
+    """What is wrong with a signature's RFC 3161 timestamp: none, or one that is not intact, valid and trusted."""
+    ts = status.timestamp_validity
+    if ts is None:
+        return ["no_timestamp"]
+    if not (ts.intact and ts.valid and ts.trusted):
+        return ["timestamp_invalid"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -653,10 +660,7 @@ def check_digest_seal(digest: bytes, cms_data: bytes) -> DigestSealCheck:
     if not status.trusted:
         problems.append("untrusted")
     ts = status.timestamp_validity
-    if ts is None:
-        problems.append("no_timestamp")
-    elif not (ts.intact and ts.valid and ts.trusted):
-        problems.append("timestamp_invalid")
+    problems += _timestamp_problems(status)
     return DigestSealCheck(valid=not problems, signer_name=_name(cert.subject, "common_name") if cert else "",
                            timestamp=ts.timestamp if ts is not None else None, problems=problems)
 

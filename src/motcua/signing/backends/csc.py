@@ -42,7 +42,7 @@ from pyhanko.sign.signers.csc_signer import (
     fetch_certs_in_csc_credential,
 )
 
-from motcua.signing.errors import SigningError
+from motcua.signing.errors import SigningError, key_unavailable, pin_locked, wrong_pin
 
 __all__ = ["PinAuthorizationManager", "RemoteSigner", "async_open_csc", "open_csc"]
 
@@ -58,18 +58,6 @@ class Identity(Protocol):
 
 # The aiohttp session of the signature being made (one per signature, in the loop that makes it).
 _http: ContextVar[aiohttp.ClientSession] = ContextVar("csc_http")
-
-
-def wrong_pin() -> SigningError:
-    return SigningError("wrong_pin")
-
-
-def pin_locked(detail: str) -> SigningError:
-    return SigningError("pin_locked", detail=detail)
-
-
-def key_unavailable(detail: str) -> SigningError:
-    return SigningError("key_unavailable", detail=detail)
 
 
 def unreachable(detail: str) -> SigningError:

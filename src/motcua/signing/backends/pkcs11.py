@@ -39,7 +39,7 @@ from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
-from motcua.signing.errors import SigningError
+from motcua.signing.errors import SigningError, key_unavailable, pin_locked, wrong_pin
 
 __all__ = ["TokenSigner", "close_pkcs11_sessions", "open_pkcs11", "pkcs11_logins", "reload_pkcs11_module"]
 
@@ -66,18 +66,6 @@ _PIN_KEY = secrets.token_bytes(32)
 
 def _pin_digest(pin: str) -> bytes:
     return hmac.new(_PIN_KEY, pin.encode(), hashlib.sha256).digest()
-
-
-def wrong_pin() -> SigningError:
-    return SigningError("wrong_pin")
-
-
-def pin_locked(detail: str) -> SigningError:
-    return SigningError("pin_locked", detail=detail)
-
-
-def key_unavailable(detail: str) -> SigningError:
-    return SigningError("key_unavailable", detail=detail)
 
 
 def backend_unavailable(detail: str) -> SigningError:
