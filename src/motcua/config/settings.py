@@ -294,8 +294,9 @@ SMS_ASCII = env_bool("SMS_ASCII", True)
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
 NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))
 # Who hears of an altered or lost stored file (dossiers.integrity: an IntegrityAlert, shown in the admin, is also
-# mailed to these addresses and to the agency's address): comma-separated emails.
-ADMINS = [("", address) for address in env_list("MOTCUA_ADMIN_EMAILS", "")]
+# mailed to these addresses and to the agency's address): comma-separated emails. Trial mode: the demo
+# administrator's, written under var/mail/ like every trial email.
+ADMINS = [("", address) for address in env_list("MOTCUA_ADMIN_EMAILS", "quantri@demo.motcua.vn" if DEMO_MODE else "")]
 # The heads of every dossier's event chain are sealed (signed and timestamped Merkle root, dossiers.seals) when
 # the latest seal is older than this many hours; `motcua serve` checks every MOTCUA_SEAL_CHECK_MINUTES.
 MOTCUA_SEAL_EVERY_HOURS = float(os.environ.get("MOTCUA_SEAL_EVERY_HOURS", "24"))
