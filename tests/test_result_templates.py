@@ -23,7 +23,7 @@ from motcua.catalog.eforms import EFormField, fields_of
 from motcua.catalog.formats import read_json, read_xlsx, write_json, write_xlsx
 from motcua.catalog.models import ProcedureVersion, ResultTemplate
 from motcua.catalog.result_fields import default_book, sample_values, usable_fields
-from motcua.catalog.result_templates import TemplateInvalid, check_template, render_pdf
+from motcua.catalog.result_templates import TemplateInvalid, check_template, render_pdf, sample_heading
 from motcua.catalog.services import draft_next_version, export_catalog, import_catalog
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import ValidationFailed
@@ -428,3 +428,16 @@ def test_the_demo_templates_are_valid_and_render(db: Any) -> None:
             check_template(item["body"], eform)
             text = text_of(render_pdf(item["body"], sample_values(eform), heading={"agency": "UBND"}))
             assert "Nguyễn Văn An".upper() in text.upper(), record["code"]
+
+
+@pytest.mark.parametrize("number", ["12/2026/GP", "7/2026/QĐ"])
+def test_the_corner_is_drawn_directly_or_through_weasyprint_for_letters_the_standard_fonts_lack(number: str) -> None:
+    """ASCII-only numbers are drawn as PDF operators (fast); a book like ``QĐ`` goes through WeasyPrint's fonts."""
+    payload = qr_payload(dossier_code="X-2", procedure_code="1.000894", applicant_id="022090001234",
+                         document="Quyết định", issued_at=datetime(2026, 11, 25, 9, 0, tzinfo=VN_TZ),
+                         valid_until=None, verification_code="c0de", number=number)
+    document = render_pdf("<p>Nội dung (có dấu ngoặc)</p>", sample_values([]), heading=sample_heading())
+    stamped = stamp_result(document, qr_payload=payload, number_text=number)
+    assert parse_qr_payload(decode_qr(stamped)[0])["number"] == number
+    text = PdfReader(io.BytesIO(stamped)).pages[0].extract_text()
+    assert number in text and "Nội dung (có dấu ngoặc)" in text  # the page's own content is still there
