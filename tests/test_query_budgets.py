@@ -318,3 +318,30 @@ def test_admin_procedure_list(center: Agency, admin_client: Client) -> None:
     _procedures(center, range(1, 2))
     flat(admin_client, reverse("admin:catalog_procedure_changelist"), lambda: _procedures(center, range(2, 51)),
          lambda page: page.count("Thủ tục thử số"))
+
+
+# --- the public verification of results (portal:verify) --------------------------------------------------------
+
+def test_a_register_number_several_agencies_issued_is_one_flat_list(world: World) -> None:
+    """URL name portal:verify?ma=<number>: the agencies whose book has the number, without reading their files."""
+    from motcua.dossiers.models import Attachment, IssuedResult  # noqa: PLC0415
+
+    [dossier] = dossiers(world, 1)
+    attachment = Attachment.objects.create(dossier=dossier, kind="result", file="kq.pdf", original_name="kq.pdf",
+                                           content_type="application/pdf", size=1, sha256="0" * 64)
+
+    def issue(agency: Agency) -> None:
+        IssuedResult.objects.create(dossier=dossier, attachment=attachment, name="Giấy phép", agency=agency,
+                                    book="GP", year=2026, number=7, issued_at=timezone.now(), sha256="0" * 64)
+
+    for agency in Agency.objects.order_by("pk")[:2]:
+        issue(agency)
+    url = reverse("portal:verify") + "?ma=7/2026/GP"
+    few, page = count_queries(Client(), url)
+    assert page.count('data-verdict="choose"') == 2
+    for n in range(8):
+        issue(Agency.objects.create(identifier_code=f"000.09.{n:02d}.H22", name=f"UBND xã thử {n}",
+                                    kind=AgencyKind.PEOPLE_COMMITTEE, unit=world.commune.unit))
+    many, page = count_queries(Client(), url)
+    assert page.count('data-verdict="choose"') == 10  # at most ten answers to one typed number
+    assert many == few, f"{url}: {few} queries for 2 agencies, {many} for 10"

@@ -196,7 +196,7 @@ def test_a_file_presented_as_signed_must_be(world: World, demo_pki: DemoPki) -> 
     assert not IssuedResult.objects.exists()
 
     from motcua.signing.services import identity_for, sign_pdf  # noqa: PLC0415 - the signer's own tool
-    signed = sign_pdf(pdf_bytes("kết quả"), signer=identity_for(world.users["lanhdao"]), pin=DEMO_PIN)  # type: ignore[arg-type]
+    signed = sign_pdf(pdf_bytes("kết quả"), signer=identity_for(world.users["lanhdao"].pk), pin=DEMO_PIN)  # type: ignore[arg-type]
     with pytest.raises(MotCuaError) as refused:
         services.issue_result(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(flip_one_byte(signed)),
                               name="kq.pdf", presigned=True)
@@ -227,7 +227,7 @@ def test_an_already_signed_draft_is_not_signed_again(world: World) -> None:
     from motcua.signing.services import identity_for, sign_pdf  # noqa: PLC0415
 
     dossier = awaiting_signature(world)
-    signed = sign_pdf(pdf_bytes("kết quả"), signer=identity_for(world.users["lanhdao"]), pin=DEMO_PIN)  # type: ignore[arg-type]
+    signed = sign_pdf(pdf_bytes("kết quả"), signer=identity_for(world.users["lanhdao"].pk), pin=DEMO_PIN)  # type: ignore[arg-type]
     with pytest.raises(MotCuaError) as refused:
         services.issue_result(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(signed), name="kq.pdf",
                               pin=DEMO_PIN)
@@ -288,3 +288,34 @@ def test_without_a_draft_the_result_is_drafted_from_the_template_when_signed(wor
     issued = IssuedResult.objects.get(dossier=dossier)
     assert issued.name == "Giấy chứng nhận kết hôn" and issued.book == "KH"
     assert verify_pdf(result_bytes(issued)).valid
+
+
+def test_a_draft_altered_in_storage_is_never_signed(world: World) -> None:
+    dossier = awaiting_signature(world)
+    draft = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.DRAFT).get()
+    with open(draft.file.path, "ab") as handle:
+        handle.write(b"%% added after the officer drafted it\n")
+    with pytest.raises(MotCuaError) as refused:
+        services.issue_result(dossier.code, actor=world.actor("lanhdao"), pin=DEMO_PIN)
+    assert refused.value.code == "file_altered"
+    assert not IssuedResult.objects.exists()
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.AWAITING_SIGNATURE
+
+
+def test_a_number_several_agencies_issued_lists_them_to_choose_without_checking_every_file(
+        world: World, client: Client) -> None:
+    first = awaiting_signature(world)
+    services.issue_result(first.code, actor=world.actor("lanhdao"), pin=DEMO_PIN)
+    issued = IssuedResult.objects.get(dossier=first)
+    other = IssuedResult.objects.create(  # the same number in another agency's book of the same name
+        dossier=first, attachment=issued.attachment, name="Giấy chứng nhận kết hôn", agency=world.commune,
+        book=issued.book, year=issued.year, number=issued.number, issued_at=issued.issued_at, sha256="0" * 64)
+    page = client.get(reverse("portal:verify"), {"ma": issued.register_number}).content.decode()
+    assert page.count('data-verdict="choose"') == 2 and 'id="signatures"' not in page
+    for each in (issued, other):
+        assert reverse("portal:verify_code", args=[each.verification_code]) in page
+    body = client.get(f"/api/v1/verify/{issued.register_number}").json()
+    assert [b["verdict"] for b in body] == ["choose", "choose"] and all(not b["signatures"] for b in body)
+    assert {b["result"]["verification_code"] for b in body} == {issued.verification_code, other.verification_code}
+    one = client.get(reverse("portal:verify_code", args=[issued.verification_code])).content.decode()
+    assert 'data-verdict="valid"' in one

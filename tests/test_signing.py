@@ -143,9 +143,9 @@ def test_seal_digest_round_trip_and_tampering(demo_pki: DemoPki) -> None:
 
 def test_identity_and_seal_lookups(demo_pki: DemoPki, center: Agency) -> None:
     user = get_user_model().objects.create_user("lanhdao")
-    assert identity_for(user) is None
+    assert identity_for(user.pk) is None and identity_for(None) is None
     identity = demo_pki.identity("lanhdao", user=user)
-    assert identity_for(user) == identity
+    assert identity_for(user.pk) == identity
     assert identity.subject_name == "Nguyễn Văn Lãnh" and identity.not_after is not None
     assert seal_for(center) is None
     seal = demo_pki.identity("ubnd-haiha", purpose=Purpose.SEAL, agency=center)

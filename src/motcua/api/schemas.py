@@ -371,11 +371,12 @@ class RegisteredResultOut(Out):
     holder: str = Field(description="The holder's name, given names as initials (a business: its name)")
     dossier_code: str
     procedure_code: str
+    verification_code: str = Field(description="Checks this result alone: GET /api/v1/verify/{verification_code}")
 
 
 class VerificationOut(Out):
     verdict: Literal["valid", "valid_not_registered", "altered", "unsigned", "untrusted", "storage_altered",
-                     "not_a_pdf"]
+                     "not_a_pdf", "choose"]
     verdict_label: str
     result: RegisteredResultOut | None
     matches_register: bool | None = Field(description="The file is byte for byte the one the register holds")

@@ -15,7 +15,7 @@ from motcua.api.schemas import PUBLIC_ERRORS, ErrorOut, VerificationOut
 from motcua.core.errors import NotFound, TooManyRequests
 from motcua.core.uploads import UploadTooLarge, max_bytes
 from motcua.core.web import throttle
-from motcua.dossiers.verification import ResultCheck, check_file, check_issued, lookup
+from motcua.dossiers.verification import ResultCheck, check_file, check_text
 
 router = Router(tags=["verification"])
 
@@ -33,7 +33,8 @@ def answer(check: ResultCheck) -> dict[str, Any]:
         "result": None if result is None else {
             "document": result.document, "agency": result.agency, "register_number": result.register_number,
             "issued_at": result.issued_at, "valid_until": result.valid_until, "holder": result.holder,
-            "dossier_code": result.dossier_code, "procedure_code": result.procedure_code},
+            "dossier_code": result.dossier_code, "procedure_code": result.procedure_code,
+            "verification_code": result.verification_code},
         "matches_register": check.matches_register, "sha256": check.sha256,
         "signatures": [] if check.pdf is None else [
             {"signer_name": s.signer_name, "organization": s.organization, "issuer_name": s.issuer_name,
@@ -44,17 +45,18 @@ def answer(check: ResultCheck) -> dict[str, Any]:
     }
 
 
-@router.get("/{code}", response={200: list[VerificationOut], **PUBLIC_ERRORS, 429: ErrorOut},
+@router.get("/{path:code}", response={200: list[VerificationOut], **PUBLIC_ERRORS, 429: ErrorOut},
             operation_id="verify_result", summary="Check a result by its verification code or register number")
 def verify_result(request: HttpRequest, code: str) -> list[dict[str, Any]]:
-    """``code``: the verification code of the result's QR code, or its register number (``12/2026/GP``, URL-encoded;
-    numbered per agency, so several results may answer). 404 when the register holds none."""
+    """``code``: the verification code of the result's QR code, or its register number as printed (``12/2026/GP``;
+    numbered per agency: when several agencies' books have it, each comes with the verdict ``choose`` and its
+    ``verification_code``, to check the one on the paper). 404 when the register holds none."""
     _throttle(request)
-    found = lookup(code)
-    if not found:
+    checks = check_text(code)
+    if not checks:
         raise NotFound("result_not_found", _("No result of this register has the number or code %(code)s."),
                        {"code": code[:60]})
-    return [answer(check_issued(issued)) for issued in found]
+    return [answer(check) for check in checks]
 
 
 @router.post("", response={200: VerificationOut, **PUBLIC_ERRORS, 429: ErrorOut}, operation_id="verify_file",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from motcua.dossiers.integrity import FileAltered, read_verified
@@ -36,6 +37,7 @@ class Verdict(StrEnum):
     UNTRUSTED = "untrusted"
     STORAGE_ALTERED = "storage_altered"
     NOT_A_PDF = "not_a_pdf"
+    CHOOSE = "choose"  # several agencies issued a result with this number: the person picks the one on the paper
 
 
 VERDICT_LABELS = {
@@ -46,6 +48,7 @@ VERDICT_LABELS = {
     Verdict.UNTRUSTED: _("Signed, but the signature cannot be trusted"),
     Verdict.STORAGE_ALTERED: _("The stored copy was altered: it is not shown, and the agency has been alerted"),
     Verdict.NOT_A_PDF: _("Not a PDF file"),
+    Verdict.CHOOSE: _("Several agencies issued a result with this number: open the one printed on your paper"),
 }
 
 
@@ -62,6 +65,7 @@ class PublicResult:
     dossier_code: str
     procedure_code: str
     signed: bool
+    verification_code: str  # the address of its own check (/xac-thuc/<code>/), as printed under its QR code
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,19 @@ def _public(issued: IssuedResult) -> PublicResult:
         issued_at=issued.issued_at, valid_until=issued.valid_until,
         holder=initials(dossier.applicant_name) if dossier.applicant_kind == "person" else dossier.applicant_name,
         dossier_code=dossier.code, procedure_code=dossier.procedure.code, signed=issued.signed,
+        verification_code=issued.verification_code,
     )
+
+
+def _register() -> QuerySet[IssuedResult]:
+    return IssuedResult.objects.select_related("agency", "dossier", "dossier__procedure", "attachment")
 
 
 def lookup(text: str) -> list[IssuedResult]:
     """The register's results answering ``text``: a verification code (the QR's), or a register number
     ``12/2026/GP`` (numbered per agency, so several agencies may answer it)."""
     text = (text or "").strip()[:60]
-    rows = IssuedResult.objects.select_related("agency", "dossier", "dossier__procedure", "attachment")
+    rows = _register()
     match = NUMBER.match(text)
     if match:
         return list(rows.filter(number=int(match["number"]), year=int(match["year"]),
@@ -122,6 +131,16 @@ def _verdict(pdf: PdfVerification) -> Verdict:
     if not pdf.trusted or not pdf.valid:
         return Verdict.UNTRUSTED
     return Verdict.VALID
+
+
+def check_text(text: str) -> list[ResultCheck]:
+    """The answer to a typed number or code: the one result it names, checked; or, when several agencies' books
+    have that number, the list to choose from — each opens its own check (a stranger's one request never reads
+    and validates several files)."""
+    found = lookup(text)
+    if len(found) == 1:
+        return [check_issued(found[0])]
+    return [ResultCheck(Verdict.CHOOSE, _public(issued)) for issued in found]
 
 
 def check_issued(issued: IssuedResult) -> ResultCheck:
@@ -145,8 +164,7 @@ def check_file(data: bytes) -> ResultCheck:
     if not data.startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         return ResultCheck(Verdict.NOT_A_PDF, sha256=sha256)
     pdf = verify_pdf(data)
-    issued = IssuedResult.objects.select_related(
-        "agency", "dossier", "dossier__procedure", "attachment").filter(sha256=sha256).first()
+    issued = _register().filter(sha256=sha256).first()
     public = _public(issued) if issued is not None else None
     verdict = _verdict(pdf)
     if verdict == Verdict.VALID and issued is None:

@@ -29,7 +29,6 @@ import requests
 from asn1crypto import cms, pem, tsp, x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
@@ -95,11 +94,11 @@ PROBLEMS = {
 # --- identities ---------------------------------------------------------------------------------------------
 
 
-def identity_for(user: User | AbstractBaseUser | AnonymousUser) -> SigningIdentity | None:
-    """The active personal signing identity of ``user``, if any."""
-    if not user.pk:
+def identity_for(user_id: int | None) -> SigningIdentity | None:
+    """The active personal signing identity of the user ``user_id``, if any (one query)."""
+    if not user_id:
         return None
-    return (SigningIdentity.objects.filter(purpose=Purpose.PERSONAL, user_id=user.pk, active=True)
+    return (SigningIdentity.objects.filter(purpose=Purpose.PERSONAL, user_id=user_id, active=True)
             .order_by("-not_after", "-pk").first())
 
 

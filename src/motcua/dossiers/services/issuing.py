@@ -26,7 +26,6 @@ import io
 from datetime import datetime
 from typing import IO, Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +38,7 @@ from motcua.core.uploads import check_upload
 from motcua.dossiers import results
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound, dossier_changed
+from motcua.dossiers.integrity import read_verified
 from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import (
     Attachment,
@@ -83,8 +83,7 @@ def issue_result(
     if presigned:
         _check_presigned(data)
     elif pin:
-        user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id else None
-        signer = identity_for(user) if user is not None else None
+        signer = identity_for(actor.user_id)
         if signer is None:
             raise IssueRefused("no_signing_identity", _(
                 "You have no signing certificate in MotCua: ask the administrator to register your token or "
@@ -154,8 +153,7 @@ def _source(dossier: Dossier, file: IO[bytes] | None, name: str, size: int | Non
         raise IssueRefused("draft_required", _(
             "There is no draft result to sign: the processing officer generates it from the template (or uploads "
             "it), or choose the result file here."), location="file")
-    with draft.file.open("rb") as handle:
-        data = handle.read()
+    data = read_verified(draft)  # never sign bytes that differ from what the chain recorded
     template, generated = _drafted_from(dossier, draft)
     return data, draft.original_name.replace("du-thao-", "", 1), template, generated
 
@@ -163,8 +161,9 @@ def _source(dossier: Dossier, file: IO[bytes] | None, name: str, size: int | Non
 def _drafted_from(dossier: Dossier, draft: Attachment) -> tuple[ResultTemplate | None, bool]:
     """The template a draft came from, read from its ``attach`` event (a corrected upload: the latest template
     drafted before it, for its book and validity)."""
-    drafted = [e.data for e in Event.objects.filter(dossier=dossier, action=EventKind.ATTACH).order_by("seq")
-               if e.data.get("kind") == AttachmentKind.DRAFT and e.data.get("attachment", 0) <= draft.pk]
+    drafted = [data for data in Event.objects.filter(dossier=dossier, action=EventKind.ATTACH,
+                                                     data__kind=AttachmentKind.DRAFT).order_by("seq")
+               .values_list("data", flat=True) if data.get("attachment", 0) <= draft.pk]
     this: dict[str, Any] = next((d for d in drafted if d.get("attachment") == draft.pk), {})
     template_id = next((d["template"] for d in reversed(drafted) if d.get("template")), None)
     template = ResultTemplate.objects.select_related("result").filter(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-
 from motcua.dossiers.actors import Actor
 from motcua.signing.errors import SigningError
 from motcua.signing.services import identity_for, sign_pdf
@@ -20,15 +18,13 @@ class Signed:
 
 def may_sign(actor: Actor) -> bool:
     """Whether ``actor`` has a personal signing identity (the forms then ask for its PIN)."""
-    user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
-    return user is not None and identity_for(user) is not None
+    return identity_for(actor.user_id) is not None
 
 
 def sign_as(actor: Actor, data: bytes, *, pin: str, reason: str, location: str = "") -> Signed:
     """``data`` (a PDF) signed by ``actor``'s personal signing identity unlocked with ``pin``. Raises
     :class:`SigningError` (``no_identity``, ``wrong_pin``, a certificate or timestamp problem): nothing signed."""
-    user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
-    identity = identity_for(user) if user is not None else None
+    identity = identity_for(actor.user_id)
     if identity is None:
         raise SigningError("no_identity", who=actor.name)
     signed = sign_pdf(data, signer=identity, pin=pin, reason=reason, location=location)

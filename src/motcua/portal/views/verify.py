@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from motcua.core.errors import TooManyRequests
 from motcua.core.uploads import max_bytes
 from motcua.core.web import throttle
-from motcua.dossiers.verification import ResultCheck, check_file, check_issued, lookup
+from motcua.dossiers.verification import ResultCheck, check_file, check_text
 
 
 def _limited(request: HttpRequest) -> int:
@@ -44,7 +44,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             checks = [check_file(upload.read())]
     elif text:
-        checks = [check_issued(issued) for issued in lookup(text)]
+        checks = check_text(text)
         if not checks:
             error, status = _("No result of this register has the number or code %(text)s.") % {"text": text}, 404
     return render(request, "portal/verify.html", {"text": text, "checks": checks, "error": error,
@@ -59,9 +59,9 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     if wait:
         return render(request, "portal/verify.html", {"text": code, "error": TooManyRequests(wait).text()},
                       status=429)
-    found = lookup(code)
-    if not found:
+    checks = check_text(code)
+    if not checks:
         return render(request, "portal/verify.html", {
             "text": code, "error": _("No result of this register has the code %(text)s.") % {"text": code[:60]}},
             status=404)
-    return render(request, "portal/verify.html", {"text": code, "checks": [check_issued(found[0])]})
+    return render(request, "portal/verify.html", {"text": code, "checks": checks})
