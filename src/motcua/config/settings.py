@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "motcua.payments",
     "motcua.notifications",
     "motcua.feedback",
+    "motcua.postal",
     "motcua.workspace",
     "motcua.api",
     "motcua.demo",  # the demo province and `motcua load_demo` (above every domain app)

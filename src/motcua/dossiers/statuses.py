@@ -62,6 +62,12 @@ class EventKind(models.TextChoices):
     APOLOGIZE = "apologize", _("Apology and new date")
     PAYMENT = "payment", _("Fee paid")
     ATTACH = "attach", _("File attached")
+    # the postal channel and the money around it (issue 12): recorded by ``postal`` and ``payments`` through
+    # ``dossiers.events.record``; none of them changes the status by itself (a delivery is a ``return_result``)
+    PICKUP = "pickup", _("Home pickup updated")
+    HANDOVER = "handover", _("Handed over between the post and the agency")
+    SHIPMENT = "shipment", _("Postal delivery updated")
+    REFUND = "refund", _("Fee refunded")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

@@ -25,6 +25,16 @@ class PaymentStatus(models.TextChoices):
     REFUND_DUE = "refund_due", _("Paid, to be refunded")
 
 
+class PaymentMethod(models.TextChoices):
+    """How the money came: the online gateway, or collected by a person or the bank (``record_collection``)."""
+
+    GATEWAY = "gateway", _("Online payment gateway")
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card at a terminal")
+    TRANSFER = "transfer", _("Bank transfer (VietQR)")
+    COD = "cod", _("Collected on delivery by the post")
+
+
 class Payment(models.Model):
     dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
                                 related_name="payments")
@@ -45,6 +55,17 @@ class Payment(models.Model):
     bank_code = models.CharField(_("bank"), max_length=20, blank=True)
     response_code = models.CharField(_("gateway response code"), max_length=10, blank=True)
     receipt_number = models.CharField(_("receipt number"), max_length=30, unique=True, null=True, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices,
+                              default=PaymentMethod.GATEWAY)
+    # where a person collected it (a counter's one-stop point, a post-office point); None online and for transfers
+    point = models.ForeignKey("agencies.Agency", verbose_name=_("collected at"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("collected by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    # the card slip's, bank statement line's or carrier's reference of a collection
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    # the client's key for one collection: the same collection recorded twice (a double click, a retry) is one
+    client_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")

@@ -27,14 +27,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from motcua.agencies.models import Role
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.errors import DossierNotFound
 from motcua.dossiers.events import record
+from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.statuses import EventKind
 from motcua.payments import receipts, selectors
 from motcua.payments.gateways import Gateway, Notice, Reason, Reply, get_gateway
-from motcua.payments.models import NoticeOutcome, NoticeSource, Payment, PaymentNotice, PaymentStatus
+from motcua.payments.models import (
+    NoticeOutcome,
+    NoticeSource,
+    Payment,
+    PaymentMethod,
+    PaymentNotice,
+    PaymentStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +93,7 @@ def start_payment(
                     status=PaymentStatus.EXPIRED)
             elif pending.expires_at > now + REUSE_MARGIN and pending.amount == due and pending.gateway == gateway.name:
                 return pending
-        quoted = selectors.fee_lines(dossier)
-        lines = [{"name": line.name + (f" × {line.quantity}" if line.quantity != 1 else ""), "amount": line.amount,
-                  "due": line.due, "exemption": line.exemption} for line in quoted]
-        if sum(line.due for line in quoted) != due:  # a partial or adjusted fee: one line for what is due
-            lines = [{"name": "Phí, lệ phí hồ sơ", "amount": due, "due": due, "exemption": ""}]
+        lines = _quoted_lines(dossier, due)
         payment = Payment.objects.create(
             dossier=dossier, payer=user if getattr(user, "is_authenticated", False) else None, amount=due,
             lines=lines, order_ref=new_order_ref(now), gateway=gateway.name, created_at=now,
@@ -219,3 +226,62 @@ def _payment_event(payment: Payment, dossier: Dossier, gateway: Gateway, now: da
         # the applicant is told "fee received" with the receipt; a refund is the agency's to tell
         notify=not refund_due,
     )
+
+
+# --- collections: cash, card, bank transfer, cash on delivery ----------------------------------------------------
+
+
+def record_collection(
+    *, code: str, method: str, amount: int, actor: Actor, point_id: int | None = None, reference: str = "",
+    key: str = "", now: datetime | None = None,
+) -> Payment:
+    """Record money collected for dossier ``code`` by a person or a bank rather than the online gateway: cash or
+    card at a counter or post point (``point_id``, where ``actor`` must have a front role), a bank transfer matched
+    from a statement, or cash on delivery reported by the carrier (``actor``: the system).
+
+    One collection is one :class:`Payment`, paid at once, with its receipt number and the dossier's ``payment``
+    event. ``key`` (the form's one-time token, the statement line's or the carrier's reference) makes a retry
+    return the first payment instead of collecting twice. Refused (409) when nothing is due or ``amount`` is not
+    what is due (a partial or excess amount is a discrepancy for the reconciliation, not a payment).
+    """
+    now = now or timezone.now()
+    if key:
+        existing = Payment.objects.filter(client_key=key).first()
+        if existing is not None:
+            return existing
+    if method not in PaymentMethod.values or method == PaymentMethod.GATEWAY:
+        raise MotCuaError("unknown_method", _("Choose how the fee was paid: cash, card, transfer or on delivery."),
+                          location="method")
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).filter(code=code).first()
+        if dossier is None:
+            raise DossierNotFound(code)
+        if point_id is not None and not actor.roles_at(point_id) & {Role.RECEPTION, Role.POSTAL}:
+            raise Forbidden("not_front_staff", _("Only reception or postal staff of this point record payments."))
+        due = selectors.amount_due(dossier)
+        if due == 0:
+            raise PaymentRefused("nothing_due", _("Nothing is due on dossier %(code)s."), {"code": dossier.code})
+        if amount != due:
+            raise PaymentRefused("amount_not_due", _("%(amount)s đ is not what dossier %(code)s owes (%(due)s đ)."),
+                                 {"amount": f"{amount:,}".replace(",", "."), "code": dossier.code,
+                                  "due": f"{due:,}".replace(",", ".")}, "amount")
+        payment = Payment.objects.create(
+            dossier=dossier, amount=amount, lines=_quoted_lines(dossier, due), order_ref=new_order_ref(now),
+            gateway="", method=method, point_id=point_id, collected_by_id=actor.user_id, reference=reference[:100],
+            client_key=key or None, status=PaymentStatus.PAID, created_at=now, expires_at=now, paid_at=now,
+            receipt_number=receipts.next_number(now.astimezone(VN_TZ).year),
+        )
+        record(dossier, EventKind.PAYMENT, actor=actor, at=now, agency_id=point_id,
+               data={"amount": amount, "receipt_number": payment.receipt_number, "method": method,
+                     "reference": payment.reference, "order_ref": payment.order_ref, "paid_at": now})
+    return payment
+
+
+def _quoted_lines(dossier: Dossier, due: int) -> list[dict[str, Any]]:
+    """The fee lines a receipt prints for ``due``: the quoted lines, or one line when an adjustment intervened."""
+    quoted = selectors.fee_lines(dossier)
+    lines = [{"name": line.name + (f" × {line.quantity}" if line.quantity != 1 else ""), "amount": line.amount,
+              "due": line.due, "exemption": line.exemption} for line in quoted]
+    if sum(line.due for line in quoted) != due:
+        lines = [{"name": "Phí, lệ phí hồ sơ", "amount": due, "due": due, "exemption": ""}]
+    return lines

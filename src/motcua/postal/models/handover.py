@@ -1,0 +1,3 @@
+"""handover (see the package docstring)."""
+
+__all__: list[str] = []

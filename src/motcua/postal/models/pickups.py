@@ -1,0 +1,3 @@
+"""pickups (see the package docstring)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""points (see the package docstring)."""
+
+__all__: list[str] = []

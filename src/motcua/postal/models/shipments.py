@@ -1,0 +1,3 @@
+"""shipments (see the package docstring)."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Receivers of the postal signals (``postal.signals``), connected in ``PostalConfig.ready``."""
