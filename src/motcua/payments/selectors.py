@@ -109,3 +109,19 @@ def receipt_for(user: Any, number: str, via: str = "") -> Payment:
     if via and payment.dossier.applicant_user_id != user.pk:
         DossierAccess.objects.create(dossier=payment.dossier, user_id=user.pk, via=via)
     return payment
+
+
+TRANSFER_PREFIX = "HS"
+
+
+def transfer_reference(code: str) -> str:
+    """What a bank transfer's note must carry for dossier ``code`` (the VietQR code fills it in): ``HS`` and the
+    code's letters and digits only, because banks drop dots, dashes and spaces from transfer notes —
+    ``000.00.12.H56-250715-0007`` → ``HS0000012H562507150007``. A statement line is matched to a dossier by finding
+    this reference in its note, whatever the bank did to the spacing and case (:func:`references_in`)."""
+    return TRANSFER_PREFIX + "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def references_in(note: str) -> str:
+    """A transfer note as :func:`transfer_reference` compares it: upper case, letters and digits only."""
+    return "".join(ch for ch in note.upper() if ch.isalnum())
