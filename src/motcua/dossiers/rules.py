@@ -38,6 +38,9 @@ class RuleSet:
     # paper dossiers received after 15:00 are transferred the next working morning
     paper_transfer_cutoff: time = time(15, 0)
     apology_new_dates: int = 1  # the new appointment date may be set only once
+    # a dossier received through the public postal service: its handling time counts from the moment the
+    # competent agency receives it from the postal worker (``"agency_receipt"``, see :func:`postal_clock_start`)
+    postal_clock_from: str = "agency_receipt"
     apology_title: str = "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
 
 
@@ -116,6 +119,26 @@ def transfer_moment(dossier: Dossier, now: datetime, calendar: WorkingCalendar) 
     while not calendar.is_working_day(day):
         day += timedelta(days=1)
     return datetime.combine(day, calendar.periods[0][0], VN_TZ)
+
+
+def postal_clock_start(dossier: Dossier, handed_over_at: datetime) -> datetime:
+    """When the legal clock of a dossier received through the public postal service starts: the moment the
+    competent agency receives it from the postal worker (the hand-over record's confirmation), not the moment
+    the post point accepted it from the applicant.
+
+    Legal basis: Decision 45/2016/QĐ-TTg of 19 October 2016 (in force 16 December 2016) on receiving dossiers and
+    returning results of administrative procedures through the public postal service: the competent agency
+    "bố trí người tiếp nhận hồ sơ và tiền phí, lệ phí (nếu có) do bưu điện chuyển đến" and, once it has received
+    the dossier carried to it, passes it at once to the person competent to handle it; the handling time the law
+    sets for the procedure runs from the agency's receipt of the dossier handed over by the postal worker
+    (Circular 17/2017/TT-BTTTT art. 5: the hand-over against a record signed by both sides). The same under
+    Decree 61/2018 and Decree 118/2025, which left the postal channel to that Decision; a later rule that counts
+    otherwise gets another ``postal_clock_from`` value in its :class:`RuleSet`.
+    """
+    rules = ruleset(dossier.rules_version)
+    if rules.postal_clock_from == "agency_receipt":
+        return handed_over_at
+    raise ValueError(f"unknown postal clock rule {rules.postal_clock_from!r}")
 
 
 def online_ack_deadline(dossier: Dossier, calendar: WorkingCalendar) -> datetime | None:

@@ -109,13 +109,13 @@ def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[
 
 
 def _apply(dossier: Dossier, action: EventKind, actor: Actor, role: str, parsed: Any, now: datetime, seen: int,
-           agency_id: int | None) -> None:
-    """Run the action's handler on the locked ``dossier`` and record its event (``agency_id``: on whose behalf;
-    ``None``: the agency that held the dossier before the action)."""
+           agency_id: int | None, run: Handler | None = None, data: dict[str, Any] | None = None) -> None:
+    """Run the action's handler (or ``run``) on the locked ``dossier`` and record its event (``agency_id``: on
+    whose behalf; ``None``: the agency that held the dossier before the action; ``data``: more event data)."""
     before = audit.snapshot(dossier)
     from_status, from_step = dossier.status, dossier.step_index
-    context = Context(dossier, actor, role, now, parsed, {}, parsed.note)
-    HANDLERS[action](context)
+    context = Context(dossier, actor, role, now, parsed, dict(data or {}), parsed.note)
+    (run or HANDLERS[action])(context)
     after = audit.snapshot(dossier)
     changes = {name: value for name, value in after.items() if before[name] != value}
     fields = [name for name in audit.PROJECTED if name in changes]
@@ -323,6 +323,51 @@ def _transfer(ctx: Context) -> None:
     arrival = rules.transfer_moment(dossier, ctx.now, ctx.calendar)
     ctx.event_data["arrives_at"] = arrival
     _enter_step(ctx, 1, arrival)
+
+
+class NotFromPost(MotCuaError):
+    status = 409
+
+
+def transfer_from_post(code: str, *, actor: Actor, at: datetime, data: dict[str, Any] | None = None,
+                       note: str = "") -> Dossier:
+    """The processing agency received dossier ``code`` from the postal worker (a hand-over record's item
+    confirmed at ``at``): the dossier leaves the post point's reception step for the agency's first step at that
+    moment, and its legal clock restarts from it (``rules.postal_clock_start``: Decision 45/2016/QĐ-TTg).
+
+    ``actor`` is the receiving agency's staff member who confirmed the package; the hand-over record, not the
+    machine's ``transfer`` table, is what entitles them to take it (``postal.services.handover`` checks the
+    record; this checks that ``actor`` works where the dossier goes). ``data``: what the record says (its
+    number), written in the ``transfer`` event. Raises :class:`NotFromPost` if the dossier is not waiting at a
+    post point's reception step, :class:`Forbidden` if ``actor`` is not staff of the receiving agency.
+    """
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
+            "version", "receiving_agency").filter(code=code).first()
+        if dossier is None:
+            raise DossierNotFound(code)
+        if dossier.status != Status.RECEIVED or dossier.step_index != 0 or len(dossier.plan) < 2 or (
+                dossier.plan[0]["role"] != Role.POSTAL):
+            raise NotFromPost("not_waiting_at_post", _(
+                "Dossier %(code)s is not waiting at a post point to be handed over (it is “%(status)s”)."),
+                {"code": dossier.code, "status": Status(dossier.status).label})
+        target = dossier.plan[1]["agency"]
+        roles = actor.roles_at(target) & {Role.RECEPTION, Role.PROCESSING, Role.LEADER, Role.SIGNER}
+        if not roles:
+            raise Forbidden("not_receiving_staff", _(
+                "Only staff of the agency the dossier goes to confirm that it arrived."))
+        parsed = validate(ACTION_PARAMS[EventKind.TRANSFER], {"note": note[:1000]})
+        _apply(dossier, EventKind.TRANSFER, actor, sorted(roles)[0], parsed, at, dossier.revision,
+               dossier.current_agency_id, run=_arrive_from_post, data=data)
+    return dossier
+
+
+def _arrive_from_post(ctx: Context) -> None:
+    dossier = ctx.dossier
+    start = rules.postal_clock_start(dossier, ctx.now)
+    _enter_step(ctx, 1, start)
+    _start_clock(ctx, start)
+    ctx.event_data.update(arrives_at=start, from_post=True, clock_restarted=True)
 
 
 @handler(EventKind.ASSIGN)

@@ -1,0 +1,4 @@
+"""The postal app's services, one module per part (each user operation one function, one transaction):
+
+- :mod:`.handover`: hand-over records (biên bản bàn giao) between a post point and an agency.
+"""
