@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -324,3 +325,108 @@ def test_any_order_of_scans_ends_with_each_item_once(scans: list[int]) -> None:
         assert HandoverItem.objects.filter(batch=batch).count() == 4 + len(extras)
         assert (batch.received_count + batch.missing_count, batch.extra_count) == (4, len(extras))
         transaction.set_rollback(True)
+
+
+# --- the pages ----------------------------------------------------------------------------------------------------
+
+
+def signed_in(world: World, username: str) -> Client:
+    client = Client()
+    client.force_login(world.users[username])
+    return client
+
+
+def test_the_post_prepares_and_sends_the_agency_confirms_item_by_item_on_its_pages() -> None:
+    world = World()
+    first, second = at_post(world), at_post(world)
+    post = signed_in(world, "buudien")
+    page = post.get(reverse("workspace:new_handover"))
+    assert page.status_code == 200 and first.code in page.content.decode()
+    created = post.post(reverse("workspace:new_handover"), {
+        "giver": world.post.pk, "receiver": world.committee.pk, "code": [first.code, second.code]})
+    batch = HandoverBatch.objects.get()
+    assert created.status_code == 302 and created["Location"] == reverse("workspace:handover", args=[batch.pk])
+    page = post.get(created["Location"]).content.decode()
+    assert f'data-code="{first.code}" data-state="listed"' in page and "handover_send" not in page
+    post.post(reverse("workspace:handover_remove", args=[batch.pk]), {"code": second.code})
+    post.post(reverse("workspace:handover_add", args=[batch.pk]), {"codes": second.code})
+    assert post.post(reverse("workspace:handover_send", args=[batch.pk]), {"method": "screen"}).status_code == 302
+    assert HandoverBatch.objects.get().status == BatchStatus.SENT
+    pdf = post.get(reverse("workspace:handover_pdf", args=[batch.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+    agency = signed_in(world, "chuyenvien")
+    page = agency.get(reverse("workspace:handover", args=[batch.pk])).content.decode()
+    assert 'id="scan-code"' in page and "autofocus" in page
+    scan = reverse("workspace:handover_scan", args=[batch.pk])
+    answer = agency.post(scan, {"code": first.code}, headers={"HX-Request": "true"}).content.decode()
+    assert 'data-outcome="received"' in answer and f'data-code="{first.code}" data-state="received"' in answer
+    assert 'hx-swap-oob="true"' in answer and 'data-received="1"' in answer
+    again = agency.post(scan, {"code": first.code}, headers={"HX-Request": "true"}).content.decode()
+    assert 'data-outcome="already"' in again and 'data-received="1"' in again
+    extra = agency.post(scan, {"code": "000.91.30.H22-261116-9999"}, headers={"HX-Request": "true"}).content
+    assert b'data-outcome="extra"' in extra and b"beforeend:#handover-items" in extra
+    assert agency.post(reverse("workspace:handover_close", args=[batch.pk]), {"method": "screen"}).status_code == 302
+
+    # the discrepancies are on both sides' lists and pages
+    for client in (post, agency):
+        listing = client.get(reverse("workspace:handovers")).content.decode()
+        assert f'data-batch="{batch.number}" data-discrepancies="2"' in listing
+        assert 'id="discrepancy-badge" data-count="1"' in listing
+        page = client.get(reverse("workspace:handover", args=[batch.pk])).content.decode()
+        assert 'data-missing="1" data-extra="1"' in page and 'id="discrepancies"' in page
+        assert f'data-code="{second.code}" data-state="missing"' in page
+
+
+def test_strangers_get_404_and_errors_are_shown() -> None:
+    world = World()
+    dossier = at_post(world)
+    batch = opened(world, [dossier])
+    agency = signed_in(world, "chuyenvien")
+    # confirming before the record is sent: a clear error, nothing confirmed
+    answer = agency.post(reverse("workspace:handover_scan", args=[batch.pk]), {"code": dossier.code},
+                         headers={"HX-Request": "true"}).content.decode()
+    assert 'data-outcome="error"' in answer and HandoverItem.objects.get().state == ItemState.LISTED
+    for name in ("tiepnhan", "tuphap"):
+        stranger = signed_in(world, name)
+        assert stranger.get(reverse("workspace:handover", args=[batch.pk])).status_code == 404
+        assert stranger.get(reverse("workspace:handover_pdf", args=[batch.pk])).status_code == 404
+        assert stranger.post(reverse("workspace:handover_send", args=[batch.pk])).status_code == 404
+        assert batch.number not in stranger.get(reverse("workspace:handovers")).content.decode()
+    nobody = Client()
+    nobody.force_login(get_user_model().objects.create_user("nobody", password="x"))
+    assert nobody.get(reverse("workspace:new_handover")).status_code == 404
+    assert nobody.get(reverse("workspace:handover", args=[batch.pk])).status_code == 404
+    assert signed_in(world, "buudien").get(reverse("workspace:handover_pdf", args=[batch.pk])).status_code == 404
+
+
+def count(client: Client, url: str) -> tuple[int, str]:
+    from django.db import connection  # noqa: PLC0415 - only the budgets count queries
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def test_query_budgets_of_the_list_and_of_a_500_item_batch_page() -> None:
+    world = World()
+    dossier = at_post(world)
+    batch = sent(world, [dossier])
+    client = signed_in(world, "chuyenvien")
+    url = reverse("workspace:handover", args=[batch.pk])
+    one, page = count(client, url)
+    HandoverItem.objects.bulk_create([
+        HandoverItem(batch=batch, dossier=dossier, code=f"X-{n:04d}", direction=batch.direction, active=False,
+                     state=ItemState.EXTRA) for n in range(499)])
+    many, page = count(client, url)
+    assert page.count("data-code=") == 500 and many == one, (one, many)
+
+    listing = reverse("workspace:handovers")
+    first, _page = count(client, listing)
+    for _ in range(20):
+        opened(world, [])
+    more, page = count(client, listing)
+    assert page.count("data-batch=") == 21 and more == first, (first, more)

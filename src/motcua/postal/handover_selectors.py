@@ -6,6 +6,7 @@ Also the candidates of a new batch: which dossiers a giver may hand over now, an
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -38,6 +39,25 @@ def staff_agencies(actor: Actor) -> set[int]:
 
 def works_at(actor: Actor, agency_id: int) -> bool:
     return bool(actor.roles_at(agency_id) & STAFF_ROLES)
+
+
+def giver_roles(direction: str) -> frozenset[str]:
+    """Postal staff hand dossiers to an agency; an agency's staff hand results to the post."""
+    return POST_ROLES if direction == Direction.TO_AGENCY else AGENCY_ROLES
+
+
+def receiver_roles(direction: str) -> frozenset[str]:
+    return AGENCY_ROLES if direction == Direction.TO_AGENCY else POST_ROLES
+
+
+def may_give(actor: Actor, batch: HandoverBatch) -> bool:
+    """Whether ``actor`` is staff of the handing-over side (prepares, signs and sends the record)."""
+    return bool(actor.roles_at(batch.giver_id) & giver_roles(batch.direction))
+
+
+def may_receive(actor: Actor, batch: HandoverBatch) -> bool:
+    """Whether ``actor`` is staff of the receiving side (confirms the items, closes and signs)."""
+    return bool(actor.roles_at(batch.receiver_id) & receiver_roles(batch.direction))
 
 
 def batches_for(actor: Actor, *, start: int = 0, count: int = 50) -> list[HandoverBatch]:
@@ -138,3 +158,28 @@ def discrepancy_count(actor: Actor) -> int:
         return 0
     return HandoverBatch.objects.filter(Q(giver_id__in=agencies) | Q(receiver_id__in=agencies)).filter(
         Q(missing_count__gt=0) | Q(extra_count__gt=0)).aggregate(n=Count("pk"))["n"]
+
+
+class RecordAltered(NotFound):
+    """The stored PDF of a record is missing or no longer has the fingerprint recorded when it was signed."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__("handover_pdf_altered", _(
+            "The stored PDF of record %(number)s is missing or was changed after it was signed."), {"number": number})
+
+
+def record_pdf(batch: HandoverBatch) -> tuple[bytes, str]:
+    """The record's latest PDF (the receiver's once closed, else the giver's) and its file name; its bytes are
+    checked against the fingerprint taken when it was signed. :class:`HandoverNotFound` before it is signed."""
+    stored, digest, kind = ((batch.final_pdf, batch.final_sha256, "xac-nhan") if batch.final_pdf
+                            else (batch.sent_pdf, batch.sent_sha256, "ban-giao"))
+    if not stored:
+        raise HandoverNotFound(batch.number)
+    try:
+        with stored.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        raise RecordAltered(batch.number) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise RecordAltered(batch.number)
+    return data, f"{batch.number}-{kind}.pdf"

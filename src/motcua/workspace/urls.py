@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, handover, queues, reception
 
 app_name = "workspace"
 
@@ -17,4 +17,13 @@ urlpatterns = [
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
+    path("handovers/", handover.handovers, name="handovers"),
+    path("handovers/new/", handover.new_handover, name="new_handover"),
+    path("handovers/<int:pk>/", handover.handover, name="handover"),
+    path("handovers/<int:pk>/scan/", handover.scan, name="handover_scan"),
+    path("handovers/<int:pk>/items/", handover.add, name="handover_add"),
+    path("handovers/<int:pk>/items/remove/", handover.remove, name="handover_remove"),
+    path("handovers/<int:pk>/send/", handover.send, name="handover_send"),
+    path("handovers/<int:pk>/close/", handover.close, name="handover_close"),
+    path("handovers/<int:pk>/record.pdf", handover.record_pdf, name="handover_pdf"),
 ]

@@ -44,11 +44,12 @@ from motcua.dossiers.statuses import EventKind
 from motcua.payments.models import Payment, PaymentMethod, PaymentStatus
 from motcua.postal import handover_pdf
 from motcua.postal.handover_selectors import (
-    AGENCY_ROLES,
-    POST_ROLES,
     HandoverNotFound,
     batch_for,
     candidates,
+    giver_roles,
+    may_give,
+    may_receive,
 )
 from motcua.postal.models import (
     BatchStatus,
@@ -101,21 +102,13 @@ def _sides(direction: str, giver: Agency, receiver: Agency) -> None:
             "(results)."), location="direction")
 
 
-def _giver_roles(direction: str) -> frozenset[str]:
-    return POST_ROLES if direction == Direction.TO_AGENCY else AGENCY_ROLES
-
-
-def _receiver_roles(direction: str) -> frozenset[str]:
-    return AGENCY_ROLES if direction == Direction.TO_AGENCY else POST_ROLES
-
-
 def _check_giver(actor: Actor, batch: HandoverBatch) -> None:
-    if not actor.roles_at(batch.giver_id) & _giver_roles(batch.direction):
+    if not may_give(actor, batch):
         raise Forbidden("not_the_giver", _("Only the handing-over side's staff prepare and sign this record."))
 
 
 def _check_receiver(actor: Actor, batch: HandoverBatch) -> None:
-    if not actor.roles_at(batch.receiver_id) & _receiver_roles(batch.direction):
+    if not may_receive(actor, batch):
         raise Forbidden("not_the_receiver", _("Only the receiving side's staff confirm and sign this record."))
 
 
@@ -129,7 +122,7 @@ def open_batch(*, actor: Actor, direction: str, giver_id: int, receiver_id: int,
     if giver is None or receiver is None:
         raise MotCuaError("agency_not_found", _("Choose the agency the record is handed to."), location="receiver")
     _sides(direction, giver, receiver)
-    if not actor.roles_at(giver_id) & _giver_roles(direction):
+    if not actor.roles_at(giver_id) & giver_roles(direction):
         raise Forbidden("not_the_giver", _("Only the handing-over side's staff prepare and sign this record."))
     with transaction.atomic():
         year = now.astimezone(VN_TZ).year
