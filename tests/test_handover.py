@@ -430,3 +430,33 @@ def test_query_budgets_of_the_list_and_of_a_500_item_batch_page() -> None:
         opened(world, [])
     more, page = count(client, listing)
     assert page.count("data-batch=") == 21 and more == first, (first, more)
+
+
+# --- the API -------------------------------------------------------------------------------------------------------
+
+
+def test_the_api_prepares_sends_confirms_and_closes_a_record() -> None:
+    from tests.test_dossier_api import client_for, post  # noqa: PLC0415 - the API tests' helpers
+
+    world = World()
+    first, second = at_post(world), at_post(world)
+    postal, agency = client_for(world, "buudien"), client_for(world, "chuyenvien")
+    created = post(postal, "/api/v1/handovers", {"direction": "to_agency", "giver": POST,
+                                                 "receiver": world.committee.identifier_code,
+                                                 "codes": [first.code, second.code]})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    pk = body["id"]
+    assert body["status"] == "open" and [i["state"] for i in body["item_list"]] == ["listed", "listed"]
+    early = post(agency, f"/api/v1/handovers/{pk}/confirm", {"code": first.code})
+    assert early.status_code == 409 and early.json()["error"] == "batch_not_sent"
+    assert post(postal, f"/api/v1/handovers/{pk}/send", {"method": "screen"}).json()["status"] == "sent"
+    done = post(agency, f"/api/v1/handovers/{pk}/confirm", {"code": first.code}).json()
+    assert done["outcome"] == "received" and done["handover"]["received"] == 1
+    assert post(agency, f"/api/v1/handovers/{pk}/confirm", {"code": first.code}).json()["outcome"] == "already"
+    closed = post(agency, f"/api/v1/handovers/{pk}/close", {"method": "screen"}).json()
+    assert (closed["status"], closed["missing"]) == ("confirmed_with_discrepancies", 1)
+    assert [h["number"] for h in postal.get("/api/v1/handovers").json()["items"]] == [closed["number"]]
+    assert client_for(world, "tuphap").get(f"/api/v1/handovers/{pk}").status_code == 404
+    unknown = post(postal, "/api/v1/handovers", {"direction": "to_agency", "giver": POST, "receiver": "nope"})
+    assert unknown.status_code == 404 and unknown.json()["location"] == "receiver"

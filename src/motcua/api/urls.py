@@ -23,6 +23,7 @@ from motcua import __version__
 from motcua.api.catalog import router as catalog_router
 from motcua.api.dossiers import public as tracking_router
 from motcua.api.dossiers import router as dossiers_router
+from motcua.api.handovers import router as handovers_router
 from motcua.api.openapi import add_links
 from motcua.api.verify import router as verify_router
 from motcua.core.errors import (
@@ -155,3 +156,4 @@ api.add_router("/procedures", catalog_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/track", tracking_router)
 api.add_router("/verify", verify_router)
+api.add_router("/handovers", handovers_router)

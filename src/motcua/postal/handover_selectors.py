@@ -183,3 +183,9 @@ def record_pdf(batch: HandoverBatch) -> tuple[bytes, str]:
     if hashlib.sha256(data).hexdigest() != digest:
         raise RecordAltered(batch.number)
     return data, f"{batch.number}-{kind}.pdf"
+
+
+def agency_id(identifier_code: str) -> int | None:
+    """The active agency with this identifier code (the API names agencies by code)."""
+    return Agency.objects.filter(identifier_code=identifier_code, is_active=True).values_list(
+        "pk", flat=True).first()
