@@ -65,12 +65,12 @@ def run(size: int, *, smoke: bool) -> list[tuple[str, str]]:
     from django.conf import settings  # noqa: PLC0415 - Django is set up by the caller
     from django.test import Client  # noqa: PLC0415
     from django.urls import reverse  # noqa: PLC0415
+    from tests.factories import APPLICANT, MONDAY, World  # noqa: PLC0415
 
     from motcua.dossiers import services as dossier_services  # noqa: PLC0415
     from motcua.payments.services import record_collection  # noqa: PLC0415
     from motcua.postal.models import Direction  # noqa: PLC0415
     from motcua.postal.services import handover  # noqa: PLC0415
-    from tests.factories import APPLICANT, MONDAY, World  # noqa: PLC0415
 
     size = SMOKE_SIZE if smoke else size
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="handover-media-")
