@@ -126,14 +126,17 @@ def postal_clock_start(dossier: Dossier, handed_over_at: datetime) -> datetime:
     competent agency receives it from the postal worker (the hand-over record's confirmation), not the moment
     the post point accepted it from the applicant.
 
-    Legal basis: Decision 45/2016/QĐ-TTg of 19 October 2016 (in force 16 December 2016) on receiving dossiers and
-    returning results of administrative procedures through the public postal service: the competent agency
-    "bố trí người tiếp nhận hồ sơ và tiền phí, lệ phí (nếu có) do bưu điện chuyển đến" and, once it has received
-    the dossier carried to it, passes it at once to the person competent to handle it; the handling time the law
-    sets for the procedure runs from the agency's receipt of the dossier handed over by the postal worker
-    (Circular 17/2017/TT-BTTTT art. 5: the hand-over against a record signed by both sides). The same under
-    Decree 61/2018 and Decree 118/2025, which left the postal channel to that Decision; a later rule that counts
-    otherwise gets another ``postal_clock_from`` value in its :class:`RuleSet`.
+    Legal basis: Decision 45/2016/QĐ-TTg of 19 October 2016 (in force 16 December 2016; 4 chapters, 21 articles) on
+    receiving dossiers and returning results of administrative procedures through the public postal service. The
+    postal worker checks, seals and carries the dossier and hands it over with the fees collected; the competent
+    agency "bố trí người tiếp nhận hồ sơ và tiền phí, lệ phí (nếu có) do bưu điện chuyển đến" and handles it
+    within the time the law sets for the procedure, counted from its receipt of the dossier from the postal
+    worker (Circular 17/2017/TT-BTTTT art. 5: the hand-over against a record signed by both sides). The text
+    quoted is from published summaries of the Decision (plo.vn, 16 Dec 2016; skhdt.thanhhoa.gov.vn); the
+    Decision's own article on the start of the handling time could not be retrieved here and should be checked
+    against the official gazette. The same under Decree 61/2018 and Decree 118/2025, which left the postal channel
+    to that Decision; a later rule that counts otherwise gets another ``postal_clock_from`` value in its
+    :class:`RuleSet`.
     """
     rules = ruleset(dossier.rules_version)
     if rules.postal_clock_from == "agency_receipt":
