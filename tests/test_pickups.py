@@ -1,0 +1,203 @@
+"""Home pickup: a citizen books the post to collect the papers at home (in the wizard, or an officer on the phone),
+the post point assigns a courier, the courier collects them (which receives the dossier at the post point and
+records the fee paid in cash), or fails with a reason and the citizen books again; the hand-over record's
+confirmed item makes it "delivered to the agency". Every change is a ``pickup`` event and a message."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from motcua.core.calendar import VN_TZ
+from motcua.core.errors import ValidationFailed
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import EventKind, Status
+from motcua.geo.models import AdministrativeUnit
+from motcua.notifications.models import Notification
+from motcua.payments.models import Payment
+from motcua.portal.models import Draft
+from motcua.postal.models import Phase, Pickup, PickupStatus, PostalService
+from motcua.postal.services import pickups
+from motcua.postal.signals import handover_item_confirmed
+from tests.factories import APPLICANT, MONDAY, World, at, make_citizen
+
+CODE = "1.000894"
+TUESDAY_8, TUESDAY_10 = at(17, 8), at(17, 10)
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tmp_path
+
+
+@pytest.fixture
+def service(world: World) -> PostalService:
+    row = PostalService.objects.create(point=world.post, phase=Phase.RECEPTION, home_pickup=True,
+                                       pickup_postage=15000)
+    row.service_area.add(world.post.unit)
+    return row
+
+
+def booking(**overrides: Any) -> pickups.Booking:
+    values: dict[str, Any] = {"address": "Số 5, tổ 3, khu 5", "commune": "06652", "contact_name": "Nguyễn Văn An",
+                              "contact_phone": "0912345678", "start": TUESDAY_8, "end": TUESDAY_10}
+    values.update(overrides)
+    return pickups.Booking(**values)
+
+
+def dossier_data() -> dict[str, Any]:
+    return {"procedure": CODE, "applicant": dict(APPLICANT), "delivery": "counter"}
+
+
+def booked(world: World, citizen: Any = None) -> tuple[Dossier, Pickup]:
+    citizen = citizen or make_citizen(phone="0912345678", id_number=APPLICANT["id_number"])
+    return pickups.book(actor=Actor.for_user(citizen.user), data=dossier_data(), booking=booking(), now=MONDAY)
+
+
+def test_a_citizen_books_the_courier_collects_and_the_agency_confirms(world: World, service: PostalService) -> None:
+    dossier, pickup = booked(world)
+    assert dossier.channel == "home_pickup" and dossier.status == Status.SUBMITTED and dossier.paper
+    assert dossier.receiving_agency == world.post and dossier.applicant_user is not None
+    assert pickup.status == PickupStatus.REQUESTED and pickup.postage == 15000 and pickup.point == world.post
+    assert Event.objects.filter(dossier=dossier, action=EventKind.PICKUP).count() == 1
+    sms = Notification.objects.filter(dossier=dossier, template="pickup_status", channel="sms").get()
+    assert dossier.code in sms.body and "17/11/2026" in sms.body
+
+    pickups.assign(pickup.pk, actor=world.actor("buudien"), courier="buudien", now=MONDAY + timedelta(hours=1))
+    pickup.refresh_from_db()
+    assert pickup.status == PickupStatus.ASSIGNED and pickup.courier == world.users["buudien"]
+
+    checklist = [{"order": 1, "originals": 1, "copies": 0, "received": True},
+                 {"order": 2, "originals": 0, "copies": 0, "received": False}]
+    collection = pickups.Collection(checklist=checklist, applicant_name="Nguyễn Văn An",
+                                    applicant_image="data:image/png;base64,iVBORw0KGgo=", fee_collected=True,
+                                    key="collect-once")
+    pickups.collect(pickup.pk, actor=world.actor("buudien"), collection=collection, now=TUESDAY_8 + timedelta(minutes=30))
+    pickup.refresh_from_db()
+    dossier.refresh_from_db()
+    assert pickup.status == PickupStatus.COLLECTED and pickup.collected_at is not None
+    assert dossier.status == Status.RECEIVED and dossier.received_at == TUESDAY_8 + timedelta(minutes=30)
+    assert dossier.components.get(order=1).received and not dossier.components.get(order=2).received
+    payment = Payment.objects.get(dossier=dossier)
+    assert payment.method == "cash" and payment.amount == 30000 and payment.point == world.post
+    assert pickup.receipt_number == payment.receipt_number != ""
+    assert pickup.signatures["applicant"]["name"] == "Nguyễn Văn An"
+    assert pickup.signatures["applicant"]["image"].startswith("data:image/png")
+    assert pickup.signatures["courier"]["name"]
+    receive = Event.objects.get(dossier=dossier, action=EventKind.RECEIVE)
+    assert receive.actor_id == world.users["buudien"].pk and receive.role == "postal"
+
+    with pytest.raises(pickups.PickupRefused):  # collected once
+        pickups.collect(pickup.pk, actor=world.actor("buudien"), collection=collection)
+
+    item = type("Item", (), {"dossier_id": dossier.pk})()
+    handover_item_confirmed.send(sender=None, item=item, batch=None)
+    handover_item_confirmed.send(sender=None, item=item, batch=None)  # twice: nothing more
+    pickup.refresh_from_db()
+    assert pickup.status == PickupStatus.DELIVERED and pickup.delivered_at is not None
+    states = [e.data["status"] for e in Event.objects.filter(dossier=dossier, action=EventKind.PICKUP).order_by("seq")]
+    assert states == ["requested", "assigned", "collected", "delivered_to_agency"]
+    assert Notification.objects.filter(dossier=dossier, template="pickup_status", channel="sms").count() == 4
+
+
+def test_an_address_outside_the_service_area_or_a_bad_window_is_refused_with_every_reason(
+    world: World, service: PostalService,
+) -> None:
+    other = AdministrativeUnit.objects.create(code="06673", name="Phường Bãi Cháy", kind="ward",
+                                              parent=world.post.unit.parent)
+    actor = Actor.for_user(make_citizen().user)
+    cases = {
+        "outside_service_area": booking(commune=other.code),
+        "window_in_past": booking(start=MONDAY - timedelta(hours=2), end=MONDAY),
+        "window_too_short": booking(start=TUESDAY_8, end=TUESDAY_8 + timedelta(hours=1)),
+        "window_outside_hours": booking(start=at(17, 18), end=at(17, 20)),
+        "phone_required": booking(contact_phone=""),
+    }
+    for code, wrong in cases.items():
+        with pytest.raises(ValidationFailed) as caught:
+            pickups.book(actor=actor, data=dossier_data(), booking=wrong, now=MONDAY)
+        assert code in {e.code for e in caught.value.errors}, code
+    weekend = datetime(2026, 11, 21, 8, 0, tzinfo=VN_TZ)
+    with pytest.raises(ValidationFailed):
+        pickups.book(actor=actor, data=dossier_data(), booking=booking(start=weekend, end=weekend + timedelta(hours=2)),
+                     now=MONDAY)
+    assert not Dossier.objects.exists() and not Pickup.objects.exists()  # nothing half-made
+
+
+def test_a_failed_pickup_is_booked_again_and_a_courier_of_another_point_cannot_touch_it(
+    world: World, service: PostalService,
+) -> None:
+    citizen = make_citizen(phone="0912345678", id_number=APPLICANT["id_number"])
+    dossier, pickup = booked(world, citizen)
+    with pytest.raises(pickups.Forbidden):
+        pickups.assign(pickup.pk, actor=world.actor("tiepnhan"), courier="buudien")
+    with pytest.raises(ValidationFailed):
+        pickups.fail(pickup.pk, actor=world.actor("buudien"), reason="because")
+    pickups.fail(pickup.pk, actor=world.actor("buudien"), reason="not_home", note="gọi không nghe máy",
+                 now=TUESDAY_10)
+    pickup.refresh_from_db()
+    assert pickup.status == PickupStatus.FAILED and pickup.fail_reason == "not_home"
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUBMITTED  # still waiting for its papers
+    again = pickups.rebook(dossier.code, actor=Actor.for_user(citizen.user),
+                           booking=booking(start=at(18, 13, 30), end=at(18, 16)), now=TUESDAY_10)
+    assert again.status == PickupStatus.REQUESTED and again.pk != pickup.pk
+    with pytest.raises(pickups.PickupRefused):  # one open pickup at a time
+        pickups.rebook(dossier.code, actor=Actor.for_user(citizen.user), booking=booking(), now=MONDAY)
+    incomplete = pickups.Collection(checklist=[{"order": 1, "originals": 0, "copies": 0, "received": False}],
+                                    applicant_name="An")
+    with pytest.raises(Exception) as refused:  # the declaration is required: nothing is received, nothing saved
+        pickups.collect(again.pk, actor=world.actor("buudien"), collection=incomplete, now=at(18, 14))
+    assert getattr(refused.value, "code", "") == "missing_required_component"
+    again.refresh_from_db()
+    assert again.status == PickupStatus.REQUESTED
+
+
+def test_an_officer_books_a_pickup_for_a_caller(world: World, service: PostalService) -> None:
+    dossier, pickup = pickups.book(actor=world.actor("tiepnhan"), data=dossier_data(), booking=booking(), now=MONDAY)
+    assert dossier.applicant_user is None and pickup.requested_by == world.users["tiepnhan"]
+    with pytest.raises(pickups.Forbidden):
+        pickups.book(actor=world.actor("chuyenvien"), data=dossier_data(), booking=booking(), now=MONDAY)
+
+
+def test_the_wizard_books_a_home_pickup_and_keeps_what_was_typed(world: World, service: PostalService,
+                                                                 media: Path) -> None:
+    client = Client()
+    client.force_login(make_citizen(phone="0912345678", id_number=APPLICANT["id_number"]).user)
+    draft = client.post(f"/nop-ho-so/{CODE}/")["Location"].rsplit("/", 3)[-3]
+    details = f"/nop-ho-so/ho-so-nhap/{draft}/details/"
+    page = client.get(details).content.decode()
+    assert 'id="handin-pickup"' in page and 'value="06652"' in page
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    typed = {"applicant_address": "Hà Tu", "handin": "pickup", "pickup_address": "Số 5, tổ 3",
+             "pickup_commune": "99999", "pickup_contact_name": "An", "pickup_contact_phone": "0912345678",
+             "pickup_day": day.isoformat(), "pickup_start": "08:00", "pickup_end": "10:00"}
+    wrong = client.post(details, typed)
+    assert wrong.status_code == 422 and 'data-error="outside_service_area"' in wrong.content.decode()
+    assert 'value="Số 5, tổ 3"' in wrong.content.decode()  # nothing lost
+    assert Draft.objects.get(pk=draft).data["pickup"]["address"] == "Số 5, tổ 3"
+    assert client.post(details, {**typed, "pickup_commune": "06652"}).status_code == 302
+    documents = client.post(f"/nop-ho-so/ho-so-nhap/{draft}/documents/", {"continue": "1"})
+    assert documents.status_code == 302  # nothing to upload: the courier collects the papers
+    assert client.post(f"/nop-ho-so/ho-so-nhap/{draft}/delivery/", {"delivery": "counter"}).status_code == 302
+    review = client.get(f"/nop-ho-so/ho-so-nhap/{draft}/review/")
+    assert 'id="review-pickup"' in review.content.decode()
+    done = client.post(f"/nop-ho-so/ho-so-nhap/{draft}/review/", {"declare": "1"})
+    assert done.status_code == 302, done.content.decode()[:3000]
+    dossier = Dossier.objects.get()
+    assert dossier.channel == "home_pickup" and dossier.receiving_agency == world.post
+    assert Pickup.objects.get(dossier=dossier).status == PickupStatus.REQUESTED
+    mine = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert 'id="pickup"' in mine and 'data-pickup-status="requested"' in mine
+    public = client.get(f"/tra-cuu/?ma={dossier.code}").content.decode()
+    assert 'data-pickup-status="requested"' in public
+    assert "Số 5, tổ 3" not in public and "0912345678" not in public
