@@ -201,3 +201,91 @@ def test_the_wizard_books_a_home_pickup_and_keeps_what_was_typed(world: World, s
     public = client.get(f"/tra-cuu/?ma={dossier.code}").content.decode()
     assert 'data-pickup-status="requested"' in public
     assert "Số 5, tổ 3" not in public and "0912345678" not in public
+
+
+def staff(world: World, username: str) -> Client:
+    client = Client()
+    client.force_login(world.users[username])
+    return client
+
+
+def test_the_courier_works_the_pickup_from_the_queue_on_a_phone_page(world: World, service: PostalService) -> None:
+    dossier, pickup = booked(world)
+    post = staff(world, "buudien")
+    queue = post.get("/workspace/buu-dien/nhan-tai-nha/").content.decode()
+    assert f'data-pickup="{pickup.pk}"' in queue and dossier.code in queue
+    # another point's staff and other officers see nothing of it
+    assert f'data-pickup="{pickup.pk}"' not in staff(world, "tiepnhan").get("/workspace/buu-dien/nhan-tai-nha/").content.decode()
+    assert staff(world, "tiepnhan").get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").status_code == 404
+
+    page = post.get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").content.decode()
+    assert 'id="collect-form"' in page and 'data-amount="30000"' in page and 'data-amount="15000"' in page
+    assert post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/giao/", {"courier": "buudien"}).status_code == 302
+    assert f'data-pickup="{pickup.pk}"' in post.get("/workspace/buu-dien/nhan-tai-nha/?queue=mine").content.decode()
+
+    missing = post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/da-nhan/", {
+        "key": "k1", "o1": "1", "c1": "0", "applicant_name": "Nguyễn Văn An"})  # the declaration not ticked
+    assert missing.status_code == 400
+    assert 'value="Nguyễn Văn An"' in missing.content.decode()  # what was typed is kept
+    done = post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/da-nhan/", {
+        "key": "k1", "r1": "1", "o1": "1", "c1": "0", "o2": "0", "c2": "0", "fee_collected": "1",
+        "applicant_name": "Nguyễn Văn An", "applicant_image": "data:image/png;base64,iVBORw0KGgo="})
+    assert done.status_code == 302
+    after = post.get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").content.decode()
+    assert 'data-status="collected"' in after and 'id="receipt-slip"' in after and 'id="fee-receipt"' in after
+    dossier.refresh_from_db()
+    assert dossier.status == Status.RECEIVED
+    assert post.get(f"/workspace/dossiers/{dossier.code}/slips/receipt.pdf").status_code == 200
+    panel = post.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert 'data-pickup-status="collected"' in panel
+
+
+def test_a_failure_from_the_page_needs_a_reason(world: World, service: PostalService) -> None:
+    _dossier, pickup = booked(world)
+    post = staff(world, "buudien")
+    assert post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/khong-nhan-duoc/", {}).status_code == 422
+    assert post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/khong-nhan-duoc/",
+                     {"reason": "wrong_address"}).status_code == 302
+    pickup.refresh_from_db()
+    assert pickup.status == PickupStatus.FAILED
+
+
+def test_an_officer_books_by_phone_from_the_workspace(world: World, service: PostalService) -> None:
+    client = staff(world, "tiepnhan")
+    page = client.get("/workspace/buu-dien/nhan-tai-nha/dat-lich/")
+    assert page.status_code == 200 and 'value="06652"' in page.content.decode()
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    form = {"procedure": CODE, "applicant_name": "Trần Thị Bình", "applicant_id_number": "022190004567",
+            "applicant_phone": "0912000002", "pickup_address": "Tổ 1, khu 2", "pickup_commune": "06652",
+            "pickup_day": day.isoformat(), "pickup_start": "13:30", "pickup_end": "13:45", "delivery": "counter"}
+    short = client.post("/workspace/buu-dien/nhan-tai-nha/dat-lich/", form)
+    assert short.status_code == 422 and 'value="Tổ 1, khu 2"' in short.content.decode()
+    done = client.post("/workspace/buu-dien/nhan-tai-nha/dat-lich/", {**form, "pickup_end": "16:00"})
+    assert done.status_code == 302
+    assert Pickup.objects.get().contact_phone == "0912000002"
+    # no booking page for staff who do not receive
+    assert staff(world, "chuyenvien").get("/workspace/buu-dien/nhan-tai-nha/dat-lich/").status_code == 404
+
+
+def test_the_pickup_queue_costs_the_same_queries_for_1_and_30_rows(world: World, service: PostalService) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    citizen = make_citizen(phone="0912345678", id_number=APPLICANT["id_number"])
+    actor = Actor.for_user(citizen.user)
+    pickups.book(actor=actor, data=dossier_data(), booking=booking(), now=MONDAY)
+    client = staff(world, "buudien")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/workspace/buu-dien/nhan-tai-nha/")
+        assert response.status_code == 200
+        return len(queries)
+
+    one = count()
+    for _ in range(29):
+        pickups.book(actor=actor, data=dossier_data(), booking=booking(), now=MONDAY)
+    assert count() == one
+    assert client.get("/workspace/buu-dien/nhan-tai-nha/").content.decode().count("data-pickup=") == 30

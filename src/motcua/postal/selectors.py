@@ -15,6 +15,7 @@ from motcua.agencies.models import Agency, Role
 from motcua.catalog.models import ProcedureVersion
 from motcua.core.errors import NotFound
 from motcua.dossiers.actors import Actor
+from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.geo.models import AdministrativeUnit
 from motcua.postal import rules
 from motcua.postal.models import Pickup, PickupStatus
@@ -53,6 +54,11 @@ def pickup_for(actor: Actor, pk: int) -> Pickup:
     return pickup
 
 
+def dossier_components(dossier: Dossier) -> list[DossierComponent]:
+    """The dossier's components with their catalogue rows (the counts of originals and copies asked for)."""
+    return list(DossierComponent.objects.filter(dossier=dossier).select_related("component").order_by("order"))
+
+
 def couriers(point_id: int) -> list[Any]:
     """The active postal staff of the point, whom a pickup may be given to."""
     return list(get_user_model().objects.filter(
@@ -83,6 +89,7 @@ class PickupView:
     """A dossier's latest pickup as a page shows it; ``whole=False`` (public tracking): no address, phone or
     courier."""
 
+    pk: int
     status: str
     status_label: Any
     point: Agency
@@ -117,7 +124,7 @@ def pickup_view(dossier_id: int, *, whole: bool) -> PickupView | None:
     steps = sorted((Step(label, getattr(pickup, name)) for name, label in STEP_LABELS if getattr(pickup, name)),
                    key=lambda step: step.at)
     common: dict[str, Any] = {
-        "status": pickup.status, "status_label": PickupStatus(pickup.status).label, "point": pickup.point,
+        "pk": pickup.pk, "status": pickup.status, "status_label": PickupStatus(pickup.status).label, "point": pickup.point,
         "window_start": pickup.window_start, "window_end": pickup.window_end, "steps": steps,
         "reason": pickup.get_fail_reason_display() if pickup.fail_reason else "",
         "rebookable": pickup.status in (PickupStatus.FAILED, PickupStatus.CANCELLED),

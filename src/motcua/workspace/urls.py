@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, postal, postal_figures, queues, reception
 
 app_name = "workspace"
 
@@ -17,4 +17,11 @@ urlpatterns = [
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
+    path("buu-dien/nhan-tai-nha/", postal.queue, name="pickups"),
+    path("buu-dien/nhan-tai-nha/dat-lich/", postal.book, name="pickup_book"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/", postal.pickup, name="pickup"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/giao/", postal.assign, name="pickup_assign"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/da-nhan/", postal.collect, name="pickup_collect"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/khong-nhan-duoc/", postal.fail, name="pickup_fail"),
+    path("buu-dien/so-lieu/", postal_figures.figures, name="postal_figures"),
 ]

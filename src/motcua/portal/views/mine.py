@@ -28,6 +28,7 @@ from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
 from motcua.dossiers.statuses import EventKind
 from motcua.portal import selectors, services
+from motcua.postal import selectors as postal_selectors
 from motcua.portal.views.pending import actor, pending_safe, user_id
 
 PAGE_SIZE = 20
@@ -66,6 +67,7 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
         # the page asks the machine, as the POST handlers below do through the services
         "can_withdraw": machine.may(dossier, EventKind.WITHDRAW, who),
         "can_supplement": machine.may(dossier, EventKind.SUPPLEMENT, who),
+        "pickup": postal_selectors.pickup_view(dossier.pk, whole=True),
     }
     return render(request, "portal/mine/detail.html", context, status=status)
 
