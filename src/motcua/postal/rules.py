@@ -28,6 +28,10 @@ from motcua.postal.models import Phase, PostalService
 POSTAL_CHANNELS = (Channel.POST_OFFICE, Channel.HOME_PICKUP)
 
 
+GUIDANCE_ONLY = _("%(point)s only guides applicants for this procedure (postal phase 1): the dossier is filed "
+                  "online or at the one-stop department, not received here.")
+
+
 class GuidanceOnly(MotCuaError):
     """Phase 1: the post point guides the applicant but does not receive this procedure's dossiers."""
 
@@ -69,8 +73,7 @@ def check_reception(point: Agency, version: ProcedureVersion, channel: str) -> N
     if phase_of(point, version.procedure_id) == Phase.GUIDANCE:
         raise GuidanceOnly(
             "postal_guidance_only",
-            _("%(point)s only guides applicants for this procedure (postal phase 1): the dossier is filed online "
-              "or at the one-stop department, not received here."),
+            GUIDANCE_ONLY,
             {"point": point.name}, "receiving_agency",
         )
 
