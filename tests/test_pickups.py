@@ -79,7 +79,8 @@ def test_a_citizen_books_the_courier_collects_and_the_agency_confirms(world: Wor
     collection = pickups.Collection(checklist=checklist, applicant_name="Nguyễn Văn An",
                                     applicant_image="data:image/png;base64,iVBORw0KGgo=", fee_collected=True,
                                     key="collect-once")
-    pickups.collect(pickup.pk, actor=world.actor("buudien"), collection=collection, now=TUESDAY_8 + timedelta(minutes=30))
+    pickups.collect(pickup.pk, actor=world.actor("buudien"), collection=collection,
+                    now=TUESDAY_8 + timedelta(minutes=30))
     pickup.refresh_from_db()
     dossier.refresh_from_db()
     assert pickup.status == PickupStatus.COLLECTED and pickup.collected_at is not None
@@ -215,7 +216,8 @@ def test_the_courier_works_the_pickup_from_the_queue_on_a_phone_page(world: Worl
     queue = post.get("/workspace/buu-dien/nhan-tai-nha/").content.decode()
     assert f'data-pickup="{pickup.pk}"' in queue and dossier.code in queue
     # another point's staff and other officers see nothing of it
-    assert f'data-pickup="{pickup.pk}"' not in staff(world, "tiepnhan").get("/workspace/buu-dien/nhan-tai-nha/").content.decode()
+    officer = staff(world, "tiepnhan")
+    assert f'data-pickup="{pickup.pk}"' not in officer.get("/workspace/buu-dien/nhan-tai-nha/").content.decode()
     assert staff(world, "tiepnhan").get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").status_code == 404
 
     page = post.get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").content.decode()
@@ -289,3 +291,37 @@ def test_the_pickup_queue_costs_the_same_queries_for_1_and_30_rows(world: World,
         pickups.book(actor=actor, data=dossier_data(), booking=booking(), now=MONDAY)
     assert count() == one
     assert client.get("/workspace/buu-dien/nhan-tai-nha/").content.decode().count("data-pickup=") == 30
+
+
+def test_the_postal_demo_is_idempotent(world: World) -> None:
+    from motcua.postal.demo import load_postal_demo
+
+    first = load_postal_demo(password="motcua-demo")
+    again = load_postal_demo(password="motcua-demo")
+    assert first == again and PostalService.objects.count() == 1  # the World has only the Hà Tu post point
+    row = PostalService.objects.get()
+    assert row.phase == Phase.RECEPTION and row.home_pickup
+    assert list(row.service_area.values_list("code", flat=True)) == ["06652"]  # the wards the World has
+
+
+def test_the_citizen_books_again_from_their_dossier_page(world: World, service: PostalService) -> None:
+    citizen = make_citizen(phone="0912345678", id_number=APPLICANT["id_number"])
+    dossier, pickup = booked(world, citizen)
+    client = Client()
+    client.force_login(citizen.user)
+    assert 'id="rebook"' not in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    pickups.fail(pickup.pk, actor=world.actor("buudien"), reason="not_home")
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert 'id="rebook"' in page and 'data-pickup-status="failed"' in page
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    form = {"pickup_address": "Số 9, tổ 1", "pickup_commune": "06652", "pickup_contact_name": "An",
+            "pickup_contact_phone": "0912345678", "pickup_day": day.isoformat(), "pickup_start": "07:00",
+            "pickup_end": "09:00"}
+    early = client.post(f"/ho-so-cua-toi/{dossier.code}/nhan-tai-nha/", form)  # 07:00 is before opening
+    assert early.status_code == 422 and 'value="Số 9, tổ 1"' in early.content.decode()
+    done = client.post(f"/ho-so-cua-toi/{dossier.code}/nhan-tai-nha/", {**form, "pickup_start": "08:00",
+                                                                          "pickup_end": "10:00"})
+    assert done.status_code == 302
+    assert Pickup.objects.filter(dossier=dossier, status=PickupStatus.REQUESTED, address="Số 9, tổ 1").exists()

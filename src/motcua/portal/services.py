@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import ExitStack
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
@@ -25,7 +25,6 @@ from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms, fees
 from motcua.catalog.models import Channel, Delivery, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
-from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
 from motcua.core.text import fold
@@ -172,20 +171,13 @@ def by_pickup(draft: Draft) -> bool:
     return draft.data.get("handin") == HANDIN_PICKUP and postal_rules.pickup_offered(draft.version)
 
 
-def _moment(day: str, hour: str) -> datetime | None:
-    try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=VN_TZ)
-    except ValueError:
-        return None
-
-
 def booking_of(draft: Draft) -> pickups.Booking:
     typed = draft.data.get("pickup") or {}
     return pickups.Booking(
         address=typed.get("address", ""), commune=typed.get("commune", ""),
         contact_name=typed.get("contact_name", ""), contact_phone=typed.get("contact_phone", ""),
-        start=_moment(typed.get("day", ""), typed.get("start", "")),
-        end=_moment(typed.get("day", ""), typed.get("end", "")),
+        start=pickups.moment_of(typed.get("day", ""), typed.get("start", "")),
+        end=pickups.moment_of(typed.get("day", ""), typed.get("end", "")),
     )
 
 

@@ -54,8 +54,9 @@ def supervised_points(actor: Actor) -> list[Agency]:
 def shipment_model() -> Any:
     """The ``postal.Shipment`` model of the shipments part (fields ``dossier``, ``status``, ``created_at``,
     ``delivered_at``), or ``None`` while it is not installed: its figures are then shown as unknown."""
+    app_label, model_name = "postal", "Shipment"  # not a literal: the part may be absent from this branch
     try:
-        return apps.get_model("postal", "Shipment")
+        return apps.get_model(app_label, model_name)
     except LookupError:
         return None
 
@@ -77,22 +78,26 @@ def figures(actor: Actor, start: datetime, end: datetime) -> list[FigureRow]:
     period = {"submitted_at__gte": start, "submitted_at__lt": end}
     by_post = Dossier.objects.filter(receiving_agency_id__in=ids, channel__in=[Channel.POST_OFFICE,
                                                                                Channel.HOME_PICKUP], **period)
-    for row in by_post.values("receiving_agency_id", "procedure_id").annotate(n=Count("pk")):
-        add(row["receiving_agency_id"], row["procedure_id"], "received", row["n"])
+    for point_id, procedure_id, n in by_post.values_list("receiving_agency_id", "procedure_id").annotate(
+            n=Count("pk")):
+        add(point_id, procedure_id, "received", n)
     # postal staff receiving inside a center (phase 3): their receive events there
     in_center = Event.objects.filter(action=EventKind.RECEIVE, role=Role.POSTAL, agency_id__in=ids, at__gte=start,
                                      at__lt=end).exclude(agency__kind=AgencyKind.POST_OFFICE)
-    for row in in_center.values("agency_id", "dossier__procedure_id").annotate(n=Count("dossier_id", distinct=True)):
-        add(row["agency_id"], row["dossier__procedure_id"], "received", row["n"])
+    for point_id, procedure_id, n in in_center.values_list("agency_id", "dossier__procedure_id").annotate(
+            n=Count("dossier_id", distinct=True)):
+        add(point_id, procedure_id, "received", n)
     returns = Dossier.objects.filter(receiving_agency_id__in=ids, delivery=Delivery.POST, **period)
-    for row in returns.values("receiving_agency_id", "procedure_id").annotate(n=Count("pk")):
-        add(row["receiving_agency_id"], row["procedure_id"], "postal_return", row["n"])
+    for point_id, procedure_id, n in returns.values_list("receiving_agency_id", "procedure_id").annotate(
+            n=Count("pk")):
+        add(point_id, procedure_id, "postal_return", n)
     pickups = Pickup.objects.filter(point_id__in=ids)
     for name, moment in (("pickups_requested", "requested_at"), ("pickups_collected", "collected_at"),
                          ("pickups_failed", "failed_at")):
         done = pickups.filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
-        for row in done.values("point_id", "dossier__procedure_id").annotate(n=Count("pk")):
-            add(row["point_id"], row["dossier__procedure_id"], name, row["n"])
+        for point_id, procedure_id, n in done.values_list("point_id", "dossier__procedure_id").annotate(
+                n=Count("pk")):
+            add(point_id, procedure_id, name, n)
     _shipments(ids, start, end, add, rows)
     return sorted(rows.values(), key=lambda r: (r.point.name, r.phase or 0))
 

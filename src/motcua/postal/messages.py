@@ -8,9 +8,9 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from motcua.core.formats import dong, moment
 from motcua.dossiers.messages import recipients, tracking_url
 from motcua.dossiers.models import Dossier
-from motcua.core.formats import dong, moment
 from motcua.postal.models import FailReason, Pickup
 
 TEMPLATE = "pickup_status"

@@ -124,7 +124,8 @@ def pickup_view(dossier_id: int, *, whole: bool) -> PickupView | None:
     steps = sorted((Step(label, getattr(pickup, name)) for name, label in STEP_LABELS if getattr(pickup, name)),
                    key=lambda step: step.at)
     common: dict[str, Any] = {
-        "pk": pickup.pk, "status": pickup.status, "status_label": PickupStatus(pickup.status).label, "point": pickup.point,
+        "pk": pickup.pk, "status": pickup.status, "status_label": PickupStatus(pickup.status).label,
+        "point": pickup.point,
         "window_start": pickup.window_start, "window_end": pickup.window_end, "steps": steps,
         "reason": pickup.get_fail_reason_display() if pickup.fail_reason else "",
         "rebookable": pickup.status in (PickupStatus.FAILED, PickupStatus.CANCELLED),

@@ -221,7 +221,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False)
         )
         for i, c in enumerate(catalog_components, start=1)
     ])
-    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=plan[0]["role"] if front and not booking else "", agency_id=agency.pk,
+    role = plan[0]["role"] if front and not booking else ""  # a booking is its applicant's, received later
+    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=agency.pk,
            moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components]},
            changes=audit.snapshot(dossier))
     if front and data.receive:

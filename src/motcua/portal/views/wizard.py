@@ -160,7 +160,7 @@ def _pickup_context(draft: Draft) -> dict[str, Any]:
         return {"pickup_offered": False}
     typed = draft.data.get("pickup") or {}
     applicant = draft.data.get("applicant") or {}
-    return {"pickup_offered": True, "handin": draft.data.get("handin", services.HANDIN_ONLINE),
+    return {"pickup_offered": True, "pickup_chosen": draft.data.get("handin") == services.HANDIN_PICKUP,
             "pickup": {"address": applicant.get("address", ""), "contact_name": applicant.get("name", ""),
                        "contact_phone": applicant.get("phone", ""), **{k: v for k, v in typed.items() if v}},
             "pickup_communes": postal_selectors.pickup_communes(draft.version)}

@@ -10,7 +10,7 @@ dossier's row locked) and the applicant's SMS and e-mail (``postal.messages`` de
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.agencies.models import Agency, Membership, Role
 from motcua.catalog.models import Channel
 from motcua.catalog.selectors import procedure_version
+from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
@@ -66,6 +67,14 @@ class Collection:
     fee_collected: bool = False
     key: str = ""
     note: str = field(default="")
+
+
+def moment_of(day: str, hour: str) -> datetime | None:
+    """A booking form's day (``YYYY-MM-DD``) and hour (``HH:MM``) in Vietnam time, or ``None``."""
+    try:
+        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=VN_TZ)
+    except ValueError:
+        return None
 
 
 MAX_SIGNATURE = 200_000  # characters of a drawn signature's data URI (a phone canvas's PNG is ~10–40 kB)

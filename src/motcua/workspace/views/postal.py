@@ -8,7 +8,6 @@ points (a pickup of another point is a 404).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from motcua.catalog.models import Delivery
 from motcua.catalog.selectors import procedure_version
-from motcua.core.calendar import VN_TZ
 from motcua.core.errors import FormErrors, MotCuaError, NotFound
 from motcua.dossiers.actors import Actor
 from motcua.payments import selectors as payment_selectors
@@ -139,13 +137,6 @@ def fail(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workspace:pickup", pk=found.pk)
 
 
-def _moment(day: str, hour: str) -> datetime | None:
-    try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=VN_TZ)
-    except ValueError:
-        return None
-
-
 BOOK_FIELDS = ("procedure", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
                "pickup_address", "pickup_commune", "pickup_contact_name", "pickup_contact_phone", "pickup_day",
                "pickup_start", "pickup_end", "delivery", "delivery_address")
@@ -173,8 +164,8 @@ def book(request: HttpRequest) -> HttpResponse:
             address=values["pickup_address"], commune=values["pickup_commune"],
             contact_name=values["pickup_contact_name"] or values["applicant_name"],
             contact_phone=values["pickup_contact_phone"] or values["applicant_phone"],
-            start=_moment(values["pickup_day"], values["pickup_start"]),
-            end=_moment(values["pickup_day"], values["pickup_end"]))
+            start=pickups.moment_of(values["pickup_day"], values["pickup_start"]),
+            end=pickups.moment_of(values["pickup_day"], values["pickup_end"]))
         try:
             dossier, _pickup = pickups.book(actor=actor, data=data, booking=booking)
         except MotCuaError as exc:
