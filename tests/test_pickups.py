@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from motcua.core.calendar import VN_TZ
-from motcua.core.errors import ValidationFailed
+from motcua.core.errors import MotCuaError, ValidationFailed
+from motcua.dossiers import audit
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind, Status
@@ -325,3 +329,104 @@ def test_the_citizen_books_again_from_their_dossier_page(world: World, service: 
                                                                           "pickup_end": "10:00"})
     assert done.status_code == 302
     assert Pickup.objects.filter(dossier=dossier, status=PickupStatus.REQUESTED, address="Số 9, tổ 1").exists()
+
+
+# --- the pickup's state machine under random sequences ----------------------------------------------------------
+
+REACHED_PICKUP: set[str] = set()
+ALLOWED = {  # the edges of the pickup's state machine
+    PickupStatus.REQUESTED: {PickupStatus.ASSIGNED, PickupStatus.COLLECTED, PickupStatus.FAILED,
+                             PickupStatus.CANCELLED},
+    PickupStatus.ASSIGNED: {PickupStatus.ASSIGNED, PickupStatus.COLLECTED, PickupStatus.FAILED,
+                            PickupStatus.CANCELLED},
+    PickupStatus.COLLECTED: {PickupStatus.DELIVERED},
+}
+
+
+class PickupLifecycle(RuleBasedStateMachine):
+    world: World
+    citizen: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dossier, pickup = pickups.book(actor=Actor.for_user(self.citizen.user), data=dossier_data(),
+                                            booking=booking(), now=MONDAY)
+        self.changes = 1  # the booking's event
+
+    def latest(self) -> Pickup:
+        return Pickup.objects.filter(dossier=self.dossier).order_by("-pk").first()  # type: ignore[return-value]
+
+    def attempt(self, change: Any) -> None:
+        before = self.latest()
+        try:
+            change(before)
+        except MotCuaError as refused:
+            assert refused.status in (400, 403, 404, 409, 422), refused
+            assert self.latest().status == before.status
+            return
+        after = self.latest()
+        if after.pk == before.pk:
+            assert after.status in ALLOWED.get(before.status, set()), (before.status, after.status)
+        self.changes += 1
+
+    @rule(who=st.sampled_from(["buudien", "tiepnhan"]))
+    def assign(self, who: str) -> None:
+        self.attempt(lambda p: pickups.assign(p.pk, actor=self.world.actor(who), courier="buudien",
+                                              now=MONDAY + timedelta(hours=1)))
+
+    @rule(complete=st.booleans(), fee=st.booleans())
+    def collect(self, complete: bool, fee: bool) -> None:
+        collection = pickups.Collection(checklist=[{"order": 1, "originals": 1, "copies": 0, "received": complete}],
+                                        applicant_name="An", fee_collected=fee, key=f"k{self.changes}")
+        self.attempt(lambda p: pickups.collect(p.pk, actor=self.world.actor("buudien"), collection=collection,
+                                               now=TUESDAY_8 + timedelta(minutes=30)))
+
+    @rule(reason=st.sampled_from(["not_home", "incomplete", "nonsense"]))
+    def fail(self, reason: str) -> None:
+        self.attempt(lambda p: pickups.fail(p.pk, actor=self.world.actor("buudien"), reason=reason, now=TUESDAY_10))
+
+    @rule(by_citizen=st.booleans())
+    def cancel(self, by_citizen: bool) -> None:
+        actor = Actor.for_user(self.citizen.user) if by_citizen else self.world.actor("buudien")
+        self.attempt(lambda p: pickups.cancel(p.pk, actor=actor, now=TUESDAY_8))
+
+    @rule()
+    def rebook(self) -> None:
+        self.attempt(lambda p: pickups.rebook(self.dossier.code, actor=Actor.for_user(self.citizen.user),
+                                              booking=booking(), now=MONDAY))
+
+    @rule()
+    def confirm_handover(self) -> None:
+        before = self.latest().status
+        handover_item_confirmed.send(sender=None, item=type("Item", (), {"dossier_id": self.dossier.pk})(), batch=None)
+        if before == PickupStatus.COLLECTED:
+            self.changes += 1
+
+    @invariant()
+    def consistent(self) -> None:
+        rows = list(Pickup.objects.filter(dossier=self.dossier))
+        dossier = Dossier.objects.get(pk=self.dossier.pk)
+        for row in rows:
+            REACHED_PICKUP.add(row.status)
+            assert (row.collected_at is not None) == (row.status in (PickupStatus.COLLECTED, PickupStatus.DELIVERED))
+            assert (row.delivered_at is not None) == (row.status == PickupStatus.DELIVERED)
+            assert (row.failed_at is not None) == (row.status == PickupStatus.FAILED)
+            assert (row.cancelled_at is not None) == (row.status == PickupStatus.CANCELLED)
+            assert row.status != PickupStatus.ASSIGNED or row.courier_id is not None
+        assert sum(r.status in (PickupStatus.REQUESTED, PickupStatus.ASSIGNED) for r in rows) <= 1
+        collected = any(r.status in (PickupStatus.COLLECTED, PickupStatus.DELIVERED) for r in rows)
+        assert (dossier.status == Status.RECEIVED) == collected
+        assert Payment.objects.filter(dossier=dossier).count() <= 1
+        events = list(Event.objects.filter(dossier=dossier).order_by("seq"))
+        assert sum(e.action == EventKind.PICKUP for e in events) == self.changes
+        assert list(audit.verify_dossier(dossier, events)) == []
+
+
+def test_random_pickup_sequences_keep_the_pickup_and_its_dossier_consistent(world: World,
+                                                                            service: PostalService) -> None:
+    PickupLifecycle.world = world
+    PickupLifecycle.citizen = make_citizen(phone="0912345678", id_number=APPLICANT["id_number"])
+    run_state_machine_as_test(PickupLifecycle, settings=settings(
+        max_examples=25, stateful_step_count=12, deadline=None, derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow]))
+    assert set(PickupStatus.values) <= REACHED_PICKUP, sorted(REACHED_PICKUP)
