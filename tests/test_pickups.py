@@ -314,9 +314,11 @@ def test_the_citizen_books_again_from_their_dossier_page(world: World, service: 
     client = Client()
     client.force_login(citizen.user)
     assert 'id="rebook"' not in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
-    pickups.fail(pickup.pk, actor=world.actor("buudien"), reason="not_home")
+    assert client.post(f"/ho-so-cua-toi/{dossier.code}/nhan-tai-nha/huy/").status_code == 302  # called off
+    pickup.refresh_from_db()
+    assert pickup.status == PickupStatus.CANCELLED
     page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
-    assert 'id="rebook"' in page and 'data-pickup-status="failed"' in page
+    assert 'id="rebook"' in page and 'data-pickup-status="cancelled"' in page and 'id="cancel-pickup"' not in page
     day = timezone.localdate() + timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -329,6 +331,10 @@ def test_the_citizen_books_again_from_their_dossier_page(world: World, service: 
                                                                           "pickup_end": "10:00"})
     assert done.status_code == 302
     assert Pickup.objects.filter(dossier=dossier, status=PickupStatus.REQUESTED, address="Số 9, tổ 1").exists()
+    assert 'id="cancel-pickup"' in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    other = Client()
+    other.force_login(make_citizen(id_number="022090009999").user)  # another account: not theirs to cancel
+    assert other.post(f"/ho-so-cua-toi/{dossier.code}/nhan-tai-nha/huy/").status_code == 404
 
 
 # --- the pickup's state machine under random sequences ----------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/bo-sung/", mine.supplement, name="my_supplement"),
     path("ho-so-cua-toi/<str:code>/rut/", mine.withdraw, name="my_withdraw"),
     path("ho-so-cua-toi/<str:code>/nhan-tai-nha/", mine.rebook, name="my_rebook"),
+    path("ho-so-cua-toi/<str:code>/nhan-tai-nha/huy/", mine.cancel_pickup, name="my_cancel_pickup"),
     path("ho-so-cua-toi/<str:code>/tep/<int:pk>/", mine.my_file, name="my_file"),
     path("ho-so-cua-toi/<str:code>/phieu/<str:kind>.pdf", mine.my_slip, name="my_slip"),
     path("kho-du-lieu/", mine.warehouse_page, name="warehouse"),

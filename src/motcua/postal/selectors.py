@@ -106,6 +106,7 @@ class PickupView:
     checklist: tuple[dict[str, Any], ...] = ()
     signatures: dict[str, Any] | None = None
     rebookable: bool = False
+    cancellable: bool = False
 
 
 STEP_LABELS = [
@@ -129,6 +130,7 @@ def pickup_view(dossier_id: int, *, whole: bool) -> PickupView | None:
         "window_start": pickup.window_start, "window_end": pickup.window_end, "steps": steps,
         "reason": pickup.get_fail_reason_display() if pickup.fail_reason else "",
         "rebookable": pickup.status in (PickupStatus.FAILED, PickupStatus.CANCELLED),
+        "cancellable": pickup.status in (PickupStatus.REQUESTED, PickupStatus.ASSIGNED),
     }
     if not whole:
         return PickupView(**common)

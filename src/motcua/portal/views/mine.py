@@ -125,6 +125,22 @@ def rebook(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("portal:my_dossier", code=dossier.code)
 
 
+@require_POST
+@pending_safe
+def cancel_pickup(request: HttpRequest, code: str) -> HttpResponse:
+    """Call the post's visit off before the papers are collected."""
+    dossier = _own(request, code)
+    pickup = postal_selectors.pickup_view(dossier.pk, whole=False)
+    if pickup is None:
+        raise Http404
+    try:
+        pickups.cancel(pickup.pk, actor=actor(request))
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("The post's visit was cancelled."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
 @require_safe
 @citizen_required
 def my_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:

@@ -25,7 +25,7 @@ from motcua.payments import selectors as payment_selectors
 from motcua.postal import selectors
 from motcua.postal.models import FailReason, Pickup, PickupStatus
 from motcua.postal.services import pickups
-from motcua.workspace.views.base import actor_of
+from motcua.workspace.views.base import actor_of, dossier_or_404
 
 PAGE_SIZE = 50
 
@@ -85,7 +85,9 @@ def _page(request: HttpRequest, actor: Actor, pickup: Pickup, errors: FormErrors
 @login_required
 def pickup(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    return _page(request, actor, _pickup(actor, pk))
+    found = _pickup(actor, pk)
+    dossier_or_404(actor, found.dossier.code, via="pickup")  # the applicant's address and phone: access logged
+    return _page(request, actor, found)
 
 
 @require_POST
