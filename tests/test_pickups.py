@@ -21,6 +21,7 @@ from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.dossiers import audit
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.slips import render_slip_html
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
 from motcua.notifications.models import Notification
@@ -90,6 +91,8 @@ def test_a_citizen_books_the_courier_collects_and_the_agency_confirms(world: Wor
     assert pickup.status == PickupStatus.COLLECTED and pickup.collected_at is not None
     assert dossier.status == Status.RECEIVED and dossier.received_at == TUESDAY_8 + timedelta(minutes=30)
     assert dossier.components.get(order=1).received and not dossier.components.get(order=2).received
+    assert (dossier.components.get(order=1).originals, dossier.components.get(order=1).copies) == (1, 0)
+    assert "Tờ khai đăng ký kết hôn" in render_slip_html(dossier, "receipt")  # the receipt lists what was counted
     payment = Payment.objects.get(dossier=dossier)
     assert payment.method == "cash" and payment.amount == 30000 and payment.point == world.post
     assert pickup.receipt_number == payment.receipt_number != ""
@@ -254,6 +257,7 @@ def test_a_failure_from_the_page_needs_a_reason(world: World, service: PostalSer
                      {"reason": "wrong_address"}).status_code == 302
     pickup.refresh_from_db()
     assert pickup.status == PickupStatus.FAILED
+    assert post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/huy/").status_code == 409  # it moved on
 
 
 def test_an_officer_books_by_phone_from_the_workspace(world: World, service: PostalService) -> None:

@@ -23,5 +23,6 @@ urlpatterns = [
     path("buu-dien/nhan-tai-nha/<int:pk>/giao/", postal.assign, name="pickup_assign"),
     path("buu-dien/nhan-tai-nha/<int:pk>/da-nhan/", postal.collect, name="pickup_collect"),
     path("buu-dien/nhan-tai-nha/<int:pk>/khong-nhan-duoc/", postal.fail, name="pickup_fail"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/huy/", postal.cancel, name="pickup_cancel"),
     path("buu-dien/so-lieu/", postal_figures.figures, name="postal_figures"),
 ]

@@ -230,3 +230,10 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False)
     return dossier
 
 
+def count_collected(dossier: Dossier, counts: dict[int, tuple[int, int]]) -> None:
+    """The originals and copies counted when a booked dossier's papers are collected at home (``booking``), before
+    the courier receives it: what its receipt lists. Only for a paper dossier still waiting for its papers."""
+    if not dossier.paper or dossier.status != Status.SUBMITTED:
+        raise Conflict("not_waiting_for_papers", _("This dossier is not waiting for its papers."))
+    for order, (originals, copies) in counts.items():
+        DossierComponent.objects.filter(dossier=dossier, order=order).update(originals=originals, copies=copies)

@@ -280,6 +280,8 @@ def collect(pickup_id: int, *, actor: Actor, collection: Collection, now: dateti
         received = [row["order"] for row in checklist if row["received"]]
         applicant_image = _signature_image(collection.applicant_image, "applicant_image")
         courier_image = _signature_image(collection.courier_image, "courier_image")
+        dossier_services.count_collected(pickup.dossier, {row["order"]: (row["originals"], row["copies"])
+                                                          for row in checklist})
         dossier_services.perform(pickup.dossier.code, EventKind.RECEIVE, actor=actor, now=now, params={
             "received": received, "note": collection.note[:2000]})
         due = payment_selectors.amount_due(Dossier.objects.get(pk=pickup.dossier_id))

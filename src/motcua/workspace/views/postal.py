@@ -139,6 +139,20 @@ def fail(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workspace:pickup", pk=found.pk)
 
 
+@require_POST
+@login_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The post point calls the visit off (the applicant asked by phone, or brought the papers in person)."""
+    actor = actor_of(request)
+    found = _pickup(actor, pk)
+    try:
+        pickups.cancel(found.pk, actor=actor)
+    except MotCuaError as exc:
+        return _page(request, actor, found, FormErrors.of(exc), exc.status)
+    messages.success(request, _("The pickup was cancelled."))
+    return redirect("workspace:pickup", pk=found.pk)
+
+
 BOOK_FIELDS = ("procedure", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
                "pickup_address", "pickup_commune", "pickup_contact_name", "pickup_contact_phone", "pickup_day",
                "pickup_start", "pickup_end", "delivery", "delivery_address")
