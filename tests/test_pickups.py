@@ -70,6 +70,7 @@ def test_a_citizen_books_the_courier_collects_and_the_agency_confirms(world: Wor
     dossier, pickup = booked(world)
     assert dossier.channel == "home_pickup" and dossier.status == Status.SUBMITTED and dossier.paper
     assert dossier.receiving_agency == world.post and dossier.applicant_user is not None
+    assert dossier.competent_unit.code == "06652"  # the commune of the address (here the post point's own)
     assert pickup.status == PickupStatus.REQUESTED and pickup.postage == 15000 and pickup.point == world.post
     assert Event.objects.filter(dossier=dossier, action=EventKind.PICKUP).count() == 1
     sms = Notification.objects.filter(dossier=dossier, template="pickup_status", channel="sms").get()
@@ -440,3 +441,18 @@ def test_random_pickup_sequences_keep_the_pickup_and_its_dossier_consistent(worl
         max_examples=25, stateful_step_count=12, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow]))
     assert set(PickupStatus.values) <= REACHED_PICKUP, sorted(REACHED_PICKUP)
+
+
+def test_a_pickup_in_another_ward_of_the_area_goes_to_that_wards_committee(world: World,
+                                                                          service: PostalService) -> None:
+    from motcua.agencies.models import Agency, AgencyKind
+
+    ward = AdministrativeUnit.objects.create(code="06688", name="Phường Hạ Long", kind="ward",
+                                             parent=world.post.unit.parent)
+    committee = Agency.objects.create(identifier_code="000.06.21.H22", name="Ủy ban nhân dân phường Hạ Long",
+                                      kind=AgencyKind.PEOPLE_COMMITTEE, unit=ward)
+    service.service_area.add(ward)
+    dossier, pickup = pickups.book(actor=world.actor("buudien"), data=dossier_data(),
+                                   booking=booking(commune="06688"), now=MONDAY)
+    assert pickup.point == world.post and pickup.commune == ward
+    assert dossier.competent_unit == ward and dossier.plan[1]["agency"] == committee.pk

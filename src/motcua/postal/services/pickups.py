@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, Membership, Role
-from motcua.catalog.models import Channel
+from motcua.catalog.models import Channel, Level
 from motcua.catalog.selectors import procedure_version
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
@@ -144,6 +144,8 @@ def book(*, actor: Actor, data: dict[str, Any], booking: Booking, idempotency_ke
     _check_booker(actor, offer.point, version)
     payload = {**data, "channel": Channel.HOME_PICKUP, "receiving_agency": offer.point.identifier_code,
                "receive": False, "counter": None}
+    if version.level == Level.COMMUNE:  # the applicant's commune handles it, not the post point's own
+        payload["competent_unit"] = commune.code
     with transaction.atomic():
         dossier, new = dossier_services.create_dossier(actor=actor, data=payload, now=now,
                                                        idempotency_key=idempotency_key, booking=True)
