@@ -221,6 +221,9 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 # Working hours of one-stop departments unless an agency sets its own (07:30–11:30, 13:00–17:00).
 MOTCUA_WORKING_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
 
+# Home pickup by the post: the shortest time window (hours) an applicant may book for the courier's visit.
+MOTCUA_PICKUP_MIN_WINDOW_HOURS = int(os.environ.get("MOTCUA_PICKUP_MIN_WINDOW_HOURS", "2"))
+
 # --- accounts: citizen sign-in, and the national identity provider (OpenID Connect) ---------------------------
 # (the OIDC_* variables are listed in README "Production settings")
 # Contact verification codes: lifetime, wrong tries allowed, the wait between two codes.

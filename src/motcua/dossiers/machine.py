@@ -136,8 +136,7 @@ def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action,
     agency_id = acting_agency(dossier, action)
     roles = actor.roles_at(agency_id) if agency_id else set()
     if action.step_role:
-        step = dossier.current_role
-        allowed = [step] if step in action.roles and step in roles else []
+        allowed = [step for step in step_roles(dossier) if step in action.roles and step in roles][:1]
     else:
         allowed = [role for role in action.roles if role in roles]
     if not allowed:
@@ -157,6 +156,14 @@ def authorize(dossier: Dossier, action_name: str, actor: Actor) -> tuple[Action,
             _("This dossier is assigned to another officer; ask them or your leader."),
         )
     return action, allowed[0]
+
+
+def step_roles(dossier: Dossier) -> list[str]:
+    """The roles that do the current step: the step's own, then those its plan shares it with (a center's
+    reception and return steps shared with postal staff working there, ``routing.share_front_with``)."""
+    plan = dossier.plan or []
+    step = plan[dossier.step_index] if 0 <= dossier.step_index < len(plan) else {}
+    return [dossier.current_role, *(step.get("shared_with") or [])]
 
 
 def may(dossier: Dossier, action_name: str, actor: Actor) -> bool:

@@ -12,6 +12,7 @@ The catalogue's workflow names a role and a *kind* of agency for each step; a do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,6 +24,41 @@ from motcua.core.errors import MotCuaError
 from motcua.geo.models import AdministrativeUnit
 
 FRONT_ROLES = {Role.RECEPTION, Role.POSTAL}
+
+# Higher apps (``postal``) say here, without ``dossiers`` importing them (STYLE.md: a lower app takes a callable):
+# - a reception check: ``(agency, version, channel) -> None``, raising a ``MotCuaError`` when ``agency`` may not
+#   receive dossiers of ``version`` that way (a post point offering only guidance for it);
+# - a front sharer: ``(agency, version) -> roles``, the other roles that do the reception and return steps at
+#   ``agency`` besides the step's own (postal staff working inside a center: phase 3).
+ReceptionCheck = Callable[[Agency, ProcedureVersion, str], None]
+FrontSharer = Callable[[Agency, ProcedureVersion], frozenset[str]]
+_reception_checks: list[ReceptionCheck] = []
+_front_sharers: list[FrontSharer] = []
+
+
+def check_reception_with(check: ReceptionCheck) -> None:
+    """Register a reception check (see above); called from the registering app's ``AppConfig.ready``."""
+    if check not in _reception_checks:
+        _reception_checks.append(check)
+
+
+def share_front_with(sharer: FrontSharer) -> None:
+    """Register a front sharer (see above); called from the registering app's ``AppConfig.ready``."""
+    if sharer not in _front_sharers:
+        _front_sharers.append(sharer)
+
+
+def check_reception(agency: Agency, version: ProcedureVersion, channel: str) -> None:
+    """Raise the first registered check's error if ``agency`` may not receive ``version`` through ``channel``."""
+    for check in _reception_checks:
+        check(agency, version, channel)
+
+
+def shared_front_roles(agency: Agency, version: ProcedureVersion) -> frozenset[str]:
+    roles: set[str] = set()
+    for sharer in _front_sharers:
+        roles |= sharer(agency, version)
+    return frozenset(roles)
 
 
 class RoutingError(MotCuaError):
@@ -84,10 +120,13 @@ def plan(version: ProcedureVersion, receiving: Agency, unit: AdministrativeUnit 
         steps.insert(len(steps) - 1, {"name": "Ký, ban hành kết quả", "role": Role.SIGNER, "days": "0"})
     handler = None
     front_role = Role.POSTAL if receiving.kind == AgencyKind.POST_OFFICE else Role.RECEPTION
+    shared = sorted(shared_front_roles(receiving, version) - {front_role})
     for index, step in enumerate(steps):
         if step["role"] in FRONT_ROLES and index in (0, len(steps) - 1):
             step["agency"] = receiving.pk
             step["role"] = front_role
+            if shared:  # e.g. postal staff doing the center's reception and return (``machine.step_roles``)
+                step["shared_with"] = shared
         else:
             if step["role"] in FRONT_ROLES:
                 step["role"] = Role.PROCESSING  # a front step in the middle is clerical work of the handler

@@ -41,8 +41,13 @@ from motcua.dossiers.schema import Applicant
 from motcua.dossiers.statuses import EventKind
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
 from motcua.portal.selectors import missing_items
+from motcua.postal import rules as postal_rules
+from motcua.postal.services import pickups
 
 ONLINE_POINT_KINDS = (AgencyKind.SERVICE_CENTER, AgencyKind.COMMUNE_ONE_STOP)
+# how the papers reach the agency: uploaded online, or collected at home by the post (``postal``)
+HANDIN_ONLINE, HANDIN_PICKUP = "online", "pickup"
+PICKUP_KEYS = ("address", "commune", "contact_name", "contact_phone", "day", "start", "end")
 
 
 class DraftExpired(MotCuaError):
@@ -109,7 +114,8 @@ def _check_open(draft: Draft) -> None:
 # --- step 1: the applicant, the e-form and where to send it ----------------------------------------------------
 
 
-def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str) -> None:
+def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str,
+                 handin: str = HANDIN_ONLINE, pickup: dict[str, str] | None = None) -> None:
     """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error.
 
     The applicant is the account holder (``dossiers.services.own_applicant``, the rule ``create_dossier``
@@ -118,7 +124,10 @@ def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any
     holder = identity_of(draft.owner)  # the applicant of every dossier the wizard sends
     if holder is not None:
         applicant = dossier_services.own_applicant(applicant, holder)
-    draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency}
+    draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency,
+                  "handin": handin if handin == HANDIN_PICKUP else HANDIN_ONLINE,
+                  "pickup": {key: str(value).strip()[:500] for key, value in (pickup or {}).items()
+                             if key in PICKUP_KEYS}}
     _touch(draft)
     errors = details_errors(draft)
     if errors:
@@ -138,11 +147,38 @@ def details_errors(draft: Draft) -> list[MotCuaError]:
         eforms.clean(eforms.fields_of(draft.version), data.get("form") or {})
     except ValidationFailed as exc:
         errors.extend(exc.errors)
+    if by_pickup(draft):
+        try:
+            pickups.check_booking(procedure=draft.version.procedure.code, booking=booking_of(draft))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+        return errors
     codes = {a.identifier_code for a in receiving_points(draft.version)}
     if data.get("receiving_agency") not in codes:
         errors.append(MotCuaError("receiving_agency_required", _("Choose the one-stop point to send the dossier to."),
                                   location="receiving_agency"))
     return errors
+
+
+# --- home pickup: the post collects the papers at the applicant's address (``postal``) ---------------------------
+
+def pickup_offered(version: ProcedureVersion) -> bool:
+    return postal_rules.pickup_offered(version)
+
+
+def by_pickup(draft: Draft) -> bool:
+    """The applicant chose to have the post collect the papers (and the procedure still offers it)."""
+    return draft.data.get("handin") == HANDIN_PICKUP and postal_rules.pickup_offered(draft.version)
+
+
+def booking_of(draft: Draft) -> pickups.Booking:
+    typed = draft.data.get("pickup") or {}
+    return pickups.Booking(
+        address=typed.get("address", ""), commune=typed.get("commune", ""),
+        contact_name=typed.get("contact_name", ""), contact_phone=typed.get("contact_phone", ""),
+        start=pickups.moment_of(typed.get("day", ""), typed.get("start", "")),
+        end=pickups.moment_of(typed.get("day", ""), typed.get("end", "")),
+    )
 
 
 # --- step 2: the documents -------------------------------------------------------------------------------------
@@ -211,6 +247,8 @@ def must_upload(component: Any) -> bool:
 
 
 def documents_errors(draft: Draft) -> list[MotCuaError]:
+    if by_pickup(draft):
+        return []  # the courier collects the papers; files attached now are a bonus
     given = set(draft.files.values_list("order", flat=True))
     return [
         MotCuaError("document_required", _("Attach “%(name)s”."), {"name": c.name_vi}, f"c{i}")
@@ -273,7 +311,7 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
         given = {f.order for f in files}
         # the declaration the e-form replaces arrives as the e-form's data (form_data)
         eform = [i for i, c in enumerate(components(draft), start=1) if by_eform(c) and i not in given]
-        dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}", data={
+        payload = {
             "procedure": draft.version.procedure.code, "channel": Channel.ONLINE,
             "receiving_agency": data["receiving_agency"], "applicant": {"kind": "person", **data["applicant"]},
             "components": sorted([{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files]
@@ -281,7 +319,14 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
                                  key=lambda item: item["order"]),
             "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
             "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
-        })
+        }
+        if by_pickup(draft):  # a paper dossier: the courier receives the components on collection
+            payload["components"] = []
+            dossier, _pickup = pickups.book(actor=actor, data=payload, booking=booking_of(draft),
+                                            idempotency_key=f"draft:{draft.pk}")
+        else:
+            dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}",
+                                                            data=payload)
         with ExitStack() as handles:  # the draft's files, each opened until the transaction ends
             dossier_services.attach_files(dossier.code, actor=actor, files=[
                 dossier_services.NewFile(

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, handover, queues, reception
+from motcua.workspace.views import (
+    actions,
+    auth,
+    dossier,
+    drafts,
+    handover,
+    postal,
+    postal_figures,
+    queues,
+    reception,
+)
 
 app_name = "workspace"
 
@@ -26,4 +36,12 @@ urlpatterns = [
     path("handovers/<int:pk>/send/", handover.send, name="handover_send"),
     path("handovers/<int:pk>/close/", handover.close, name="handover_close"),
     path("handovers/<int:pk>/record.pdf", handover.record_pdf, name="handover_pdf"),
+    path("buu-dien/nhan-tai-nha/", postal.queue, name="pickups"),
+    path("buu-dien/nhan-tai-nha/dat-lich/", postal.book, name="pickup_book"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/", postal.pickup, name="pickup"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/giao/", postal.assign, name="pickup_assign"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/da-nhan/", postal.collect, name="pickup_collect"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/khong-nhan-duoc/", postal.fail, name="pickup_fail"),
+    path("buu-dien/nhan-tai-nha/<int:pk>/huy/", postal.cancel, name="pickup_cancel"),
+    path("buu-dien/so-lieu/", postal_figures.figures, name="postal_figures"),
 ]

@@ -62,6 +62,7 @@ def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
             "not_received_here", _("%(agency)s does not receive dossiers of this procedure."),
             {"agency": agency.name}, "receiving_agency",
         )
+    routing.check_reception(agency, version, data.channel)  # e.g. a post point offering only guidance for it
     return agency
 
 
@@ -71,11 +72,16 @@ def request_fingerprint(data: dict[str, Any]) -> str:
 
 def create_dossier(
     *, actor: Actor, data: dict[str, Any], now: datetime | None = None, idempotency_key: str = "",
+    booking: bool = False,
 ) -> tuple[Dossier, bool]:
     """Submit (online) or receive (counter, post office) a dossier. Returns the dossier and whether it is new.
 
     With an ``idempotency_key`` a retry of the same request returns the first dossier instead of a second one;
     the key's unique constraint decides between racing retries.
+
+    ``booking``: a paper dossier whose papers the post will collect at home (channel ``home_pickup``), submitted
+    by its applicant online or by an officer on the phone, *not* received: the caller (``postal.services``)
+    checked who books it and records the pickup in the same transaction; the courier receives it on collection.
     """
     parsed: DossierIn = validate(DossierIn, data)
     if idempotency_key:
@@ -86,7 +92,7 @@ def create_dossier(
             return existing, False
     try:
         with transaction.atomic():
-            dossier = _create(actor, parsed, now_or(now))
+            dossier = _create(actor, parsed, now_or(now), booking)
             if idempotency_key:
                 with transaction.atomic():
                     assert actor.user_id is not None
@@ -117,8 +123,11 @@ def _replay(actor: Actor, key: str, data: dict[str, Any]) -> Dossier | None:
     return record.dossier
 
 
-def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
-    if actor.identity is not None and data.channel == Channel.ONLINE:  # a citizen's own account, not staff
+def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False) -> Dossier:
+    if booking and (data.channel != Channel.HOME_PICKUP or data.receive):
+        raise MotCuaError("not_a_booking", _("Only a home pickup is booked; its papers are received on collection."),
+                          location="channel")
+    if actor.identity is not None and (data.channel == Channel.ONLINE or booking):  # a citizen's own account, not staff
         data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), actor.identity))
     version = procedure_version(data.procedure, on=timezone.localdate(now))
     errors = check_applicant(data.applicant)
@@ -166,7 +175,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
     if errors:
         raise ValidationFailed(errors)
     agency = _receiving_agency(data, actor, version)
-    if front and not actor.roles_at(agency.pk) & {Role.RECEPTION, Role.POSTAL}:
+    if front and not booking and not actor.roles_at(agency.pk) & {Role.RECEPTION, Role.POSTAL}:
         raise Forbidden("not_reception_staff", _("Only reception or postal staff of %(agency)s receive dossiers here."),
                         {"agency": agency.name})
     counter = None
@@ -193,7 +202,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         channel=data.channel, paper=front, receiving_agency=agency, counter=counter, competent_unit=unit,
         delivery=data.delivery, delivery_address=data.delivery_address,
         # a citizen's or business's own account submitting online becomes the dossier's applicant account
-        applicant_user_id=actor.user_id if not front and not actor.roles else None,
+        applicant_user_id=actor.user_id if (not front or booking) and not actor.roles else None,
         form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
         fee_total=fees.quote(version, data.exemptions, form).total,
         status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],
@@ -212,7 +221,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
         )
         for i, c in enumerate(catalog_components, start=1)
     ])
-    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=plan[0]["role"] if front else "", agency_id=agency.pk,
+    role = plan[0]["role"] if front and not booking else ""  # a booking is its applicant's, received later
+    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=agency.pk,
            moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components]},
            changes=audit.snapshot(dossier))
     if front and data.receive:
@@ -220,3 +230,10 @@ def _create(actor: Actor, data: DossierIn, now: datetime) -> Dossier:
     return dossier
 
 
+def count_collected(dossier: Dossier, counts: dict[int, tuple[int, int]]) -> None:
+    """The originals and copies counted when a booked dossier's papers are collected at home (``booking``), before
+    the courier receives it: what its receipt lists. Only for a paper dossier still waiting for its papers."""
+    if not dossier.paper or dossier.status != Status.SUBMITTED:
+        raise Conflict("not_waiting_for_papers", _("This dossier is not waiting for its papers."))
+    for order, (originals, copies) in counts.items():
+        DossierComponent.objects.filter(dossier=dossier, order=order).update(originals=originals, copies=copies)

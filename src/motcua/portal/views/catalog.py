@@ -33,6 +33,7 @@ from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal import selectors
+from motcua.postal import selectors as postal_selectors
 
 PAGE_SIZE = 20
 
@@ -158,6 +159,7 @@ def track(request: HttpRequest) -> HttpResponse:
             else:
                 result = {key: found[key] for key in PUBLIC_TRACK_KEYS}
                 result["milestones"] = [{"at": m["at"], "label": m["label"]} for m in found["milestones"]]
+                result["pickup"] = postal_selectors.pickup_view(found["dossier"].pk, whole=False)
     return render(request, "portal/track.html", {"code": code, "result": result, "error": error,
                                                  "limited": status == 429}, status=status)
 

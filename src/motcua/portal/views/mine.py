@@ -26,9 +26,11 @@ from motcua.dossiers.integrity import FileAltered, open_verified
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.services import perform
 from motcua.dossiers.slips import available_slips, render_slip
-from motcua.dossiers.statuses import EventKind
+from motcua.dossiers.statuses import EventKind, Status
 from motcua.portal import selectors, services
 from motcua.portal.views.pending import actor, pending_safe, user_id
+from motcua.postal import selectors as postal_selectors
+from motcua.postal.services import pickups
 
 PAGE_SIZE = 20
 
@@ -57,6 +59,8 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
 def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | None = None,
                   status: int = 200) -> HttpResponse:
     who = actor(request)
+    pickup = postal_selectors.pickup_view(dossier.pk, whole=True)
+    rebook = pickup is not None and pickup.rebookable and dossier.status == Status.SUBMITTED
     context = {
         "dossier": dossier, "t": dossier_selectors.track(dossier.code), "slips": available_slips(dossier),
         "results": selectors.results(dossier), "files": selectors.submitted_files(dossier),
@@ -66,6 +70,9 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
         # the page asks the machine, as the POST handlers below do through the services
         "can_withdraw": machine.may(dossier, EventKind.WITHDRAW, who),
         "can_supplement": machine.may(dossier, EventKind.SUPPLEMENT, who),
+        "pickup": pickup, "rebook": rebook,
+        "pickup_communes": postal_selectors.pickup_communes(dossier.version) if rebook else [],
+        "typed": request.POST if request.method == "POST" else {},
     }
     return render(request, "portal/mine/detail.html", context, status=status)
 
@@ -96,6 +103,41 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
     except MotCuaError as exc:
         return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
     messages.success(request, _("The dossier was withdrawn."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_POST
+@pending_safe
+def rebook(request: HttpRequest, code: str) -> HttpResponse:
+    """Book the post's visit again after a failed or cancelled pickup."""
+    dossier = _own(request, code)
+    post = request.POST
+    booking = pickups.Booking(
+        address=post.get("pickup_address", ""), commune=post.get("pickup_commune", ""),
+        contact_name=post.get("pickup_contact_name", ""), contact_phone=post.get("pickup_contact_phone", ""),
+        start=pickups.moment_of(post.get("pickup_day", ""), post.get("pickup_start", "")),
+        end=pickups.moment_of(post.get("pickup_day", ""), post.get("pickup_end", "")))
+    try:
+        pickups.rebook(dossier.code, actor=actor(request), booking=booking)
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("The post's visit was booked again."))
+    return redirect("portal:my_dossier", code=dossier.code)
+
+
+@require_POST
+@pending_safe
+def cancel_pickup(request: HttpRequest, code: str) -> HttpResponse:
+    """Call the post's visit off before the papers are collected."""
+    dossier = _own(request, code)
+    pickup = postal_selectors.pickup_view(dossier.pk, whole=False)
+    if pickup is None:
+        raise Http404
+    try:
+        pickups.cancel(pickup.pk, actor=actor(request))
+    except MotCuaError as exc:
+        return _dossier_page(request, dossier, FormErrors.of(exc), status=exc.status)
+    messages.success(request, _("The post's visit was cancelled."))
     return redirect("portal:my_dossier", code=dossier.code)
 
 

@@ -28,6 +28,7 @@ from motcua.dossiers.integrity import FileAltered
 from motcua.portal import selectors, services
 from motcua.portal.models import Draft
 from motcua.portal.views.pending import Values, actor, pending, pending_safe
+from motcua.postal import selectors as postal_selectors
 
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
@@ -119,6 +120,12 @@ def _details_values(values: Any, draft: Draft) -> tuple[dict[str, str], dict[str
     return applicant, form, str(values.get("receiving_agency", "")).strip()
 
 
+def _pickup_values(values: Any) -> tuple[str, dict[str, str]]:
+    """How the papers are handed in, and the home pickup's fields (``pickup_<key>``)."""
+    return (str(values.get("handin", services.HANDIN_ONLINE)),
+            {key: str(values.get(f"pickup_{key}", "")) for key in services.PICKUP_KEYS})
+
+
 def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors = FormErrors()
     status = 200
@@ -126,8 +133,10 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     source = request.POST if request.method == "POST" else (Values(stashed) if stashed else None)
     if source is not None:
         applicant, form, point = _details_values(source, draft)
+        handin, pickup = _pickup_values(source)
         try:
-            services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point)
+            services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point,
+                                  handin=handin, pickup=pickup)
         except MotCuaError as exc:
             errors, status = FormErrors.of(exc), exc.status
         else:
@@ -141,8 +150,20 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     ]
     context = _context(draft, "details", errors=errors, fields=fields,
                        points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
-                       holder=identity_of(request.user))
+                       holder=identity_of(request.user), **_pickup_context(draft))
     return render(request, "portal/wizard/details.html", context, status=status)
+
+
+def _pickup_context(draft: Draft) -> dict[str, Any]:
+    """The home pickup choice of the details step (offered only where a post point collects this procedure)."""
+    if not services.pickup_offered(draft.version):
+        return {"pickup_offered": False}
+    typed = draft.data.get("pickup") or {}
+    applicant = draft.data.get("applicant") or {}
+    return {"pickup_offered": True, "pickup_chosen": draft.data.get("handin") == services.HANDIN_PICKUP,
+            "pickup": {"address": applicant.get("address", ""), "contact_name": applicant.get("name", ""),
+                       "contact_phone": applicant.get("phone", ""), **{k: v for k, v in typed.items() if v}},
+            "pickup_communes": postal_selectors.pickup_communes(draft.version)}
 
 
 def _save_documents(request: HttpRequest, draft: Draft) -> list[MotCuaError]:
@@ -182,7 +203,8 @@ def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
          "offers": selectors.offers(draft.owner_id, c.name_vi)}
         for i, c in enumerate(services.components(draft), start=1)
     ]
-    return render(request, "portal/wizard/documents.html", _context(draft, "documents", rows=rows, errors=errors),
+    return render(request, "portal/wizard/documents.html",
+                  _context(draft, "documents", rows=rows, errors=errors, by_pickup=services.by_pickup(draft)),
                   status=422 if errors else 200)
 
 
@@ -234,6 +256,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
         documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
         point=next((a for a in services.receiving_points(draft.version)
                     if a.identifier_code == draft.data.get("receiving_agency")), None),
+        by_pickup=services.by_pickup(draft), pickup=draft.data.get("pickup") or {},
         delivery_label=YOUR_DELIVERY.get(draft.data.get("delivery", ""), ""),
     )
     return render(request, "portal/wizard/review.html", context, status=422 if errors else 200)

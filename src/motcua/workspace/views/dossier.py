@@ -27,6 +27,7 @@ from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
+from motcua.postal import selectors as postal_selectors
 from motcua.workspace import selectors as page_selectors
 from motcua.workspace.views.base import actor_of, dossier_or_404, local_input
 
@@ -145,6 +146,9 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "certify": (certify := whole and certification.may_certify(dossier, actor)),
         "can_sign": certify and signatures.may_sign(actor),  # the certification form asks for the PIN
         "certifiable_kinds": certification.CERTIFIABLE_KINDS,
+        # the dossier's home pickup (whole for those who see personal data); its page for the point's postal staff
+        "pickup": (pickup := postal_selectors.pickup_view(dossier.pk, whole=whole)),
+        "pickup_mine": pickup is not None and pickup.point.pk in postal_selectors.postal_points(actor),
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 
