@@ -23,6 +23,7 @@ from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
+from motcua.postal.demo import load_postal_demo
 from motcua.signing.images import draw_seal, draw_signature
 from motcua.signing.models import Purpose
 from motcua.signing.pki import DEMO_PIN, SYSTEM_LABEL, DemoAgency, DemoSigner, create_demo_pki, label_for, p12_path
@@ -68,6 +69,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
     )
 
     progress("4/5 which service points receive which procedures, which agencies process them…")
+    for line in load_postal_demo(password=DEMO_PASSWORD):  # before the links: it offers home pickup
+        progress(f"    {line}")
     report.assignments = _assign_procedures()
     _assign_processing_agencies(demo.get("processing_agencies", {}))
     progress(f"    {report.assignments} procedure–agency links")
