@@ -119,7 +119,8 @@ def receipt_for(user: Any, number: str, via: str = "") -> Payment:
     """The paid payment with receipt ``number`` if ``user`` may see its dossier (404 otherwise). With ``via``,
     a staff member's opening of it (it carries the payer's name) is logged in ``DossierAccess``."""
     payment = (
-        Payment.objects.select_related("dossier", "dossier__version", "dossier__receiving_agency__parent",
+        Payment.objects.select_related("dossier", "dossier__version", "dossier__receiving_agency__parent", "point",
+                                       "point__parent", "point__unit__parent", "collected_by",
                                        "dossier__receiving_agency__unit__parent")
         .filter(receipt_number=number, status=PaymentStatus.PAID).first()
     )

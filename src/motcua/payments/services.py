@@ -35,6 +35,7 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound
 from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.selectors import visible
 from motcua.dossiers.services.fees import record_fee_event
 from motcua.dossiers.statuses import EventKind
 from motcua.payments import receipts, selectors
@@ -293,6 +294,29 @@ def record_collection(
                          data={"amount": amount, "receipt_number": payment.receipt_number, "method": method,
                                "reference": payment.reference, "order_ref": payment.order_ref, "paid_at": now})
     return payment
+
+
+def collect(*, code: str, actor: Actor, method: str, amount: int, reference: str = "", key: str = "",
+            now: datetime | None = None) -> Payment:
+    """Cash or card taken by a reception officer or postal staff member (the counter form, the API): at the
+    collection point of the dossier that is theirs (``selectors.collecting_point``). A dossier they cannot see
+    is not found (404); one they see without being front staff of its collection points is refused (403)."""
+    dossier = visible(actor).filter(code=code).only("pk", "code", "receiving_agency_id", "plan").first()
+    if dossier is None:
+        raise DossierNotFound(code)
+    point = selectors.collecting_point(actor, dossier)
+    if point is None:
+        raise Forbidden("not_front_staff", _("Only reception or postal staff of this point record payments."))
+    if method not in (PaymentMethod.CASH, PaymentMethod.CARD):
+        raise MotCuaError("counter_method", _("At a counter or post point the fee is paid in cash or by card."),
+                          location="method")
+    return record_collection(code=code, method=method, amount=amount, actor=actor, point_id=point,
+                             reference=reference, key=key, now=now)
+
+
+def recorded(key: str) -> Payment | None:
+    """The collection already recorded with one-time ``key``, if any (an API retry answers 200, not 201)."""
+    return Payment.objects.filter(client_key=key[:100]).first() if key else None
 
 
 def _replay(key: str, code: str) -> Payment | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, payments, queues, reception
 
 app_name = "workspace"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
+    path("dossiers/<str:code>/payments/", payments.collect, name="collect_fee"),
 ]

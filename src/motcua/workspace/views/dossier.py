@@ -145,6 +145,9 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "certify": (certify := whole and certification.may_certify(dossier, actor)),
         "can_sign": certify and signatures.may_sign(actor),  # the certification form asks for the PIN
         "certifiable_kinds": certification.CERTIFIABLE_KINDS,
+        # the fee taken at the counter or post point; ``receipt``: the one just recorded, to open and print
+        "collect": page_selectors.collect_form(actor, dossier),
+        "collected": request.GET.get("receipt", "")[:30],
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 
