@@ -319,8 +319,10 @@ def pay(dossier: Dossier, actor: Actor, now: datetime | None = None, method: str
     due = payment_selectors.amount_due(dossier)
     if not due:
         return None
-    return payment_services.record_collection(code=dossier.code, method=method, amount=due, actor=actor,
+    paid = payment_services.record_collection(code=dossier.code, method=method, amount=due, actor=actor,
                                               point_id=dossier.receiving_agency_id, now=now or timezone.now())
+    dossier.refresh_from_db()  # the caller's instance: its fee paid, log head and revision as they are now
+    return paid
 
 
 def returned(world: World, dossier: Dossier) -> Dossier:

@@ -112,8 +112,12 @@ def assert_common(pdf: bytes, dossier: Dossier, title: str) -> str:
     assert f"/tra-cuu/?ma={dossier.code}" in "".join(text.split())
     codes = qr_codes(pdf)
     assert codes[0] == f"/tra-cuu/?ma={dossier.code}"
-    # the receipt also carries the satisfaction survey's QR code (checked in tests/test_feedback.py)
-    assert len(codes) == (2 if title == "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" else 1)
+    # the receipt also carries the satisfaction survey's QR code (checked in tests/test_feedback.py) and, while a
+    # fee is due, the VietQR code of a bank transfer (checked in tests/test_payments_collections.py)
+    receipt = title == "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
+    transfer = receipt and dossier.fee_total > dossier.fee_paid
+    assert len(codes) == (1 + receipt + transfer)
+    assert sum(code.startswith("000201") for code in codes) == transfer
     return text
 
 
