@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -20,6 +21,7 @@ from motcua.dossiers.slips import render_slip
 from motcua.payments import receipts, selectors, services, vietqr
 from motcua.payments.models import Payment, PaymentMethod
 from motcua.signing.services import verify_pdf
+from tests.concurrency import at_once
 from tests.factories import MONDAY, World, citizen_user, new_dossier, pay, receive
 from tests.pki import DemoPki
 from tests.test_payments import qr_codes, text_of
@@ -259,3 +261,35 @@ def test_the_receipt_names_how_it_was_paid(world: World, method: str, printed: s
                                          point_id=point, reference="" if method == "cash" else "REF-1")
     text = text_of(receipts.render_receipt(payment))
     assert f"Hình thức thanh toán: {printed}" in text
+
+
+# --- the same form posted twice at the same moment (PostgreSQL) ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_the_same_form_posted_twice_at_once_records_once(world: World) -> None:
+    dossier = receive(world)
+    url = reverse("workspace:collect_fee", args=[dossier.code])
+    form = {"method": "cash", "amount": "30000", "key": "e" * 32}
+    results = at_once(2, lambda index: staff(world).post(url, form).status_code)
+    assert results == [302, 302], results
+    assert Payment.objects.count() == 1 and len(payment_events(dossier)) == 1
+    assert Dossier.objects.get(pk=dossier.pk).fee_paid == 30000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_two_different_collections_at_once_take_the_fee_once(world: World) -> None:
+    dossier = receive(world)
+
+    def collect(index: int) -> str:
+        try:
+            services.record_collection(code=dossier.code, method="cash", amount=30000, actor=world.actor("tiepnhan"),
+                                       point_id=world.commune.pk, key=f"desk-{index}")
+        except services.PaymentRefused as refused:
+            return refused.code
+        return "paid"
+
+    assert sorted(at_once(2, collect)) == ["nothing_due", "paid"]
+    assert Payment.objects.count() == 1 and Dossier.objects.get(pk=dossier.pk).fee_paid == 30000
