@@ -210,3 +210,15 @@ def test_the_gateway_payment_releases_a_waiting_electronic_result(
         assert ipn(client, gateway_answer(payment))["RspCode"] == "00"
     assert Dossier.objects.get(pk=dossier.pk).status == Status.RETURNED
     assert Payment.objects.get().status == "paid" and selectors.amount_due(dossier) == 0
+
+
+def test_the_workspace_refuses_to_return_an_unpaid_result_and_says_why(world: World) -> None:
+    dossier = ready(world)
+    officer = Client()
+    officer.force_login(world.users["tiepnhan"])
+    page = officer.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+    assert 'data-fee-due="30000"' in page
+    refused = officer.post(reverse("workspace:act", args=[dossier.code, "return_result"]), {
+        "revision": Dossier.objects.get(pk=dossier.pk).revision, "delivery": "counter", "recipient": "An"})
+    assert refused.status_code == 409 and "30.000 đ" in refused.content.decode()
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.RESULT_READY
