@@ -293,3 +293,15 @@ def test_two_different_collections_at_once_take_the_fee_once(world: World) -> No
 
     assert sorted(at_once(2, collect)) == ["nothing_due", "paid"]
     assert Payment.objects.count() == 1 and Dossier.objects.get(pk=dossier.pk).fee_paid == 30000
+
+
+def test_the_checks_refuse_a_bad_vietqr_account_and_warn_of_the_demo_one(settings: Any) -> None:
+    from motcua.payments import checks
+
+    settings.MOTCUA_VIETQR_BANK_BIN, settings.MOTCUA_VIETQR_ACCOUNT = "9704", "113366668888"
+    assert [m.id for m in checks.vietqr_account(None)] == ["motcua.payments.E003"]
+    settings.MOTCUA_VIETQR_BANK_BIN, settings.DEBUG = "970415", False
+    assert checks.vietqr_account(None) == []
+    assert [m.id for m in checks.demo_vietqr_in_production(None)] == ["motcua.payments.W002"]
+    settings.MOTCUA_VIETQR_ACCOUNT = "0011001234567"
+    assert checks.demo_vietqr_in_production(None) == []
