@@ -21,6 +21,7 @@ from motcua.dossiers.slips import render_slip
 from motcua.payments import receipts, selectors, services, vietqr
 from motcua.payments.models import Payment, PaymentMethod
 from motcua.signing.services import verify_pdf
+from tests.browsing import fits
 from tests.concurrency import at_once
 from tests.factories import MONDAY, World, citizen_user, new_dossier, pay, receive
 from tests.pki import DemoPki
@@ -305,3 +306,31 @@ def test_the_checks_refuse_a_bad_vietqr_account_and_warn_of_the_demo_one(setting
     assert [m.id for m in checks.demo_vietqr_in_production(None)] == ["motcua.payments.W002"]
     settings.MOTCUA_VIETQR_ACCOUNT = "0011001234567"
     assert checks.demo_vietqr_in_production(None) == []
+
+
+# --- on a phone, in real Chromium -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_officer_takes_cash_on_a_phone_and_gets_the_receipt(phone: Any, live_server: Any, settings: Any,
+                                                               tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    world = World()
+    dossier = receive(world)
+    phone.goto(f"{live_server.url}/workspace/dossiers/{dossier.code}/")
+    phone.wait_for_url("**/workspace/login/**")
+    phone.locator("#id_username").fill("tiepnhan")
+    phone.locator("#id_password").fill("motcua-demo")
+    phone.locator("#id_password").press("Enter")
+    phone.wait_for_url(f"**/workspace/dossiers/{dossier.code}/")
+    assert phone.locator("#collect-amount").input_value() == "30000"
+    assert fits(phone)
+    button = phone.locator("#collect-form button[type=submit]")
+    button.click()
+    phone.wait_for_url("**?receipt=*")
+    assert phone.locator("#receipt-just-recorded").is_visible() and fits(phone)
+    assert phone.locator("#collect-form").count() == 0
+    payment = Payment.objects.get()
+    assert payment.method == "cash" and Dossier.objects.get(pk=dossier.pk).fee_paid == 30000
+    assert phone.locator("#receipt-just-recorded").inner_text() == payment.receipt_number
