@@ -24,6 +24,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -42,6 +43,8 @@ from motcua.dossiers.models import Dossier
 from motcua.feedback import services as feedback_services
 from motcua.feedback.models import Petition, Rating, RatingChannel
 from motcua.geo.models import AdministrativeUnit
+from motcua.payments import selectors as payment_selectors
+from motcua.payments import services as payment_services
 from motcua.payments.models import Payment, PaymentStatus
 
 # --- catalogue documents (the import format) ----------------------------------------------------------------
@@ -309,9 +312,23 @@ def owned(world: World, user: Any, now: datetime = MONDAY) -> Dossier:
     return Dossier.objects.get(pk=dossier.pk)
 
 
+def pay(dossier: Dossier, actor: Actor, now: datetime | None = None, method: str = "cash") -> Payment | None:
+    """The fee still due on ``dossier`` collected in cash (or ``method``) at its receiving point by ``actor``
+    (``payments.services.record_collection``): an unpaid dossier cannot release its result. None when nothing is
+    due."""
+    due = payment_selectors.amount_due(dossier)
+    if not due:
+        return None
+    paid = payment_services.record_collection(code=dossier.code, method=method, amount=due, actor=actor,
+                                              point_id=dossier.receiving_agency_id, now=now or timezone.now())
+    dossier.refresh_from_db()  # the caller's instance: its fee paid, log head and revision as they are now
+    return paid
+
+
 def returned(world: World, dossier: Dossier) -> Dossier:
-    """``dossier`` taken through the five steps and handed to the applicant at the counter."""
+    """``dossier`` taken through the five steps, its fee paid, and handed to the applicant at the counter."""
     dossier = through_processing(world, dossier, MONDAY + timedelta(minutes=30))
+    pay(dossier, world.actor("tiepnhan"), MONDAY + timedelta(hours=4))
     return act(world, dossier, "return_result", "tiepnhan", MONDAY + timedelta(hours=5), delivery="counter",
                recipient="Nguyễn Văn An")
 
@@ -352,6 +369,9 @@ def payment(dossier: Dossier, *, status: str = PaymentStatus.PAID, amount: int =
     """A payment of ``dossier``'s fee through the sandbox gateway (paid, with a receipt number, by default)."""
     paid = status == PaymentStatus.PAID
     number = next(_receipts)
+    if paid:  # what the payment's event does (``dossiers.services.record_fee_event``), for a payment made here
+        Dossier.objects.filter(pk=dossier.pk).update(fee_paid=F("fee_paid") + amount)
+        dossier.refresh_from_db(fields=["fee_paid"])
     return Payment.objects.create(
         dossier=dossier, payer=payer, amount=amount, lines=[{"name": "Lệ phí", "amount": amount}],
         order_ref=f"T{uuid.uuid4().hex[:20]}", gateway="vnpay", status=status, created_at=now,

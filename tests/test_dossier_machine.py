@@ -21,6 +21,8 @@ from motcua.dossiers import audit, services
 from motcua.dossiers.machine import ACTIONS, available_actions
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import OPEN, TERMINAL, Status
+from motcua.payments.selectors import amount_due, paid_total
+from motcua.payments.services import record_collection
 from tests.factories import APPLICANT, STAFF, World, pdf_bytes
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=VN_TZ)
@@ -119,6 +121,18 @@ class Lifecycle(RuleBasedStateMachine):
         except MotCuaError as refused:  # a rule of law (3-day window, apology date…), a missing result, or
             assert refused.status in (400, 403, 404, 409, 422), refused  # assigning someone else without leading
 
+    @rule(who=st.sampled_from(["tiepnhan", "buudien", "chuyenvien"]), hours=st.integers(0, 6))
+    def pay(self, who: str, hours: int) -> None:
+        """The fee collected in cash at the receiving point (only its front staff may; the result waits for it)."""
+        self.now += timedelta(hours=hours)
+        dossier = self.dossier()
+        try:
+            record_collection(code=self.code, method="cash", amount=amount_due(dossier), actor=self.world.actor(who),
+                              point_id=dossier.receiving_agency_id, now=self.now)
+        except MotCuaError as refused:  # not front staff of the point, or nothing due
+            assert refused.status in (403, 409), refused
+            assert self.dossier().fee_paid == dossier.fee_paid
+
     @rule(who=st.sampled_from(["lanhdao", "tuphap", "tiepnhan"]))
     def upload_result(self, who: str) -> None:
         try:
@@ -147,6 +161,10 @@ class Lifecycle(RuleBasedStateMachine):
             assert dossier.closed_at is not None and dossier.assignee_id is None
         else:
             assert dossier.closed_at is None and dossier.status in OPEN
+        # the fee the dossier holds is what its payments say, and a returned result was paid for
+        assert dossier.fee_paid == paid_total(dossier)
+        if dossier.status == Status.RETURNED:
+            assert dossier.fee_paid >= dossier.fee_total
         if dossier.status == Status.RETURNED:
             assert dossier.timeliness in ("early", "on_time", "late")
             if dossier.apology_due_at is not None:

@@ -25,6 +25,7 @@ from tests.factories import (
     at,
     event_triggers_dropped,
     issue,
+    pay,
     receive,
     through_processing,
 )
@@ -61,13 +62,14 @@ def test_full_lifecycle_returns_on_time_and_the_log_verifies(world: World) -> No
     assert dossier.status == Status.AWAITING_SIGNATURE and dossier.national_status == 4
     dossier = issue(world, dossier, at(18, 14))
     assert dossier.status == Status.RESULT_READY and dossier.national_status == 9
+    pay(dossier, world.actor("tiepnhan"), at(19, 7))
     dossier = act(world, dossier, "return_result", "tiepnhan", at(19, 8), delivery="counter",
                   recipient="Nguyễn Văn An")
     assert dossier.status == Status.RETURNED and dossier.national_status == 10
     assert dossier.timeliness == "early"
     actions = list(Event.objects.filter(dossier=dossier).values_list("action", flat=True))
     assert actions == ["submit", "receive", "transfer", "assign", "forward", "approve", "attach", "issue_result",
-                       "return_result"]
+                       "payment", "return_result"]
     assert list(audit.verify_all()) == []
     # the row is a projection: replaying the events gives it back
     assert audit.rebuild(Event.objects.filter(dossier=dossier)) == audit.snapshot(Dossier.objects.get(pk=dossier.pk))
@@ -222,6 +224,7 @@ def test_apology_once_before_due_and_still_late(world: World) -> None:
     dossier = act(world, dossier, "forward", "chuyenvien", at(20, 11))
     dossier = act(world, dossier, "approve", "lanhdao", at(20, 11))
     dossier = issue(world, dossier, at(20, 14))
+    pay(dossier, world.actor("tiepnhan"), at(20, 14))
     dossier = act(world, dossier, "return_result", "tiepnhan", at(20, 15), delivery="counter", recipient="An")
     assert dossier.timeliness == "late"  # an apology still counts as late
 

@@ -30,6 +30,7 @@ from tests.factories import (
     citizen_user,
     deliver_notifications,
     owned,
+    pay,
     pdf_bytes,
     receive,
     through_processing,
@@ -44,9 +45,10 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def issued_to_citizen(world: World) -> tuple[Dossier, Attachment, Client]:
-    """A dossier of a citizen's account whose result is issued, and the citizen's signed-in client."""
+    """A dossier of a citizen's account whose result is issued and paid for, and the citizen's signed-in client."""
     user = citizen_user()
     dossier = through_processing(world, owned(world, user), MONDAY)
+    pay(dossier, world.actor("tiepnhan"), MONDAY)
     result = Attachment.objects.get(dossier=dossier, kind=AttachmentKind.RESULT)
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

@@ -29,7 +29,7 @@ from motcua.dossiers import services as dossiers
 from motcua.dossiers.models import Dossier
 from motcua.notifications import selectors, services
 from motcua.notifications.models import Notification
-from tests.factories import APPLICANT, World, pdf_bytes
+from tests.factories import APPLICANT, World, pay, pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -192,6 +192,7 @@ def test_what_the_applicant_hears_through_the_lifecycle(world: World) -> None:
     dossier = act(world, dossier, "approve", "lanhdao", 50)  # in progress → awaiting signature: same for them
     dossier = dossiers.issue_result(dossier.code, actor=world.actor("lanhdao"), file=io.BytesIO(pdf_bytes()),
                                     name="kq.pdf", now=MONDAY + timedelta(minutes=60))
+    pay(dossier, world.actor("tiepnhan"), MONDAY + timedelta(minutes=65))  # in cash, at the counter
     dossier = act(world, dossier, "return_result", "tiepnhan", 70, delivery="counter", recipient="Nguyễn Văn An")
     run_worker()
     subjects = [m.subject for m in mail.outbox]
@@ -201,6 +202,7 @@ def test_what_the_applicant_hears_through_the_lifecycle(world: World) -> None:
         f"Hồ sơ {code} đang được giải quyết",
         f"Xin lỗi và hẹn lại ngày trả kết quả hồ sơ {code}",
         f"Hồ sơ {code} đã có kết quả",
+        f"Đã nhận phí, lệ phí của hồ sơ {code}",
         f"Hồ sơ {code} đã trả kết quả",
     ]
     apology, ready = mail.outbox[2].body, mail.outbox[3].body

@@ -24,7 +24,7 @@ from motcua.dossiers.statuses import EventKind, Status
 from motcua.dossiers.verification import Verdict, check_file, check_issued, lookup
 from motcua.signing.models import Purpose
 from motcua.signing.services import verify_pdf
-from tests.factories import MONDAY, World, act, citizen_user, owned, pdf_bytes
+from tests.factories import MONDAY, World, act, citizen_user, owned, pay, pdf_bytes
 from tests.pki import DEMO_PIN, DemoPki, pdfsig
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,7 @@ def test_the_public_page_and_api_tell_valid_from_altered(world: World, client: C
 
 def test_an_electronic_result_is_returned_when_it_is_issued(world: World) -> None:
     dossier = awaiting_signature(world, delivery="electronic")
+    pay(dossier, world.actor("tiepnhan"), MONDAY + timedelta(hours=3))  # paid: nothing holds the result back
     dossier = services.issue_result(dossier.code, actor=world.actor("lanhdao"), pin=DEMO_PIN,
                                     now=MONDAY + timedelta(hours=4))
     assert dossier.status == Status.RETURNED
@@ -264,6 +265,9 @@ def test_in_the_workspace_the_signer_gives_a_pin_and_the_citizen_downloads_the_s
 
     citizen = Client()
     citizen.force_login(dossier.applicant_user)
+    unpaid = citizen.get(reverse("portal:my_file", args=[dossier.code, issued.attachment.pk]))
+    assert unpaid.status_code == 404  # an unpaid dossier cannot release its result
+    pay(dossier, world.actor("tiepnhan"))
     download = citizen.get(reverse("portal:my_file", args=[dossier.code, issued.attachment.pk]))
     assert download.status_code == 200
     data = b"".join(download.streaming_content)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from motcua.dossiers import rules, services, slips
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
 from motcua.geo.models import AdministrativeUnit
-from tests.factories import catalog, procedure
+from tests.factories import catalog, pay, procedure
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ)  # 24/11 is a holiday (Vietnam Cultural Day)
 APPLICANT = {"name": "Nguyễn Văn A", "id_number": "022090001234", "phone": "0912345678",
@@ -112,8 +112,12 @@ def assert_common(pdf: bytes, dossier: Dossier, title: str) -> str:
     assert f"/tra-cuu/?ma={dossier.code}" in "".join(text.split())
     codes = qr_codes(pdf)
     assert codes[0] == f"/tra-cuu/?ma={dossier.code}"
-    # the receipt also carries the satisfaction survey's QR code (checked in tests/test_feedback.py)
-    assert len(codes) == (2 if title == "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" else 1)
+    # the receipt also carries the satisfaction survey's QR code (checked in tests/test_feedback.py) and, while a
+    # fee is due, the VietQR code of a bank transfer (checked in tests/test_payments_collections.py)
+    receipt = title == "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
+    transfer = receipt and dossier.fee_total > dossier.fee_paid
+    assert len(codes) == (1 + receipt + transfer)
+    assert sum(code.startswith("000201") for code in codes) == transfer
     return text
 
 
@@ -195,6 +199,7 @@ def test_control_slip_marks_a_late_step(world: dict[str, Actor]) -> None:
     services.perform(code, "approve", actor=world["lanhdao"], now=late + timedelta(hours=1))
     services.issue_result(code, actor=world["lanhdao"], file=io.BytesIO(slips.render_slip(dossier, "receipt")),
                           name="giay-chung-nhan-ket-hon.pdf", now=late + timedelta(hours=2))
+    pay(dossier, world["tiepnhan"], late + timedelta(hours=2))
     dossier = services.perform(code, "return_result", actor=world["tiepnhan"], now=late + timedelta(hours=3),
                                params={"delivery": "counter", "recipient": "Nguyễn Văn A"})
 

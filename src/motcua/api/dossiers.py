@@ -41,7 +41,7 @@ from motcua.core.web import throttle
 from motcua.dossiers import deadlines, machine, rules, selectors, services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.machine import ACTIONS
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.schema import DossierIn
 from motcua.dossiers.slips import render_slip
 from motcua.dossiers.statuses import EventKind, Status
@@ -84,12 +84,15 @@ def detail(dossier: Dossier, actor: Actor) -> dict[str, Any]:
     ``actor`` may take now, as the machine answers (``machine.available_actions``)."""
     codes = selectors.plan_agency_codes(dossier)
     applicant = selectors.applicant_for(actor, dossier)
+    # the applicant sees the result only once it is paid for (staff see it to return it)
+    released = not machine.is_applicant(dossier, actor) or rules.fee_settled(dossier, rules.RELEASE)
     data = summary(dossier)
     data.update({
         "applicant": {key: applicant[key] for key in ("kind", "name", "id_number", "phone", "email", "address")},
         "delivery": dossier.delivery,
         "delivery_address": applicant["delivery_address"],
         "fee_total": dossier.fee_total,
+        "fee_due": rules.fee_due(dossier),
         "rules_version": dossier.rules_version,
         "plan": [
             {"number": i, "name": s["name"], "role": s["role"], "agency": codes.get(s["agency"], "")}
@@ -104,7 +107,7 @@ def detail(dossier: Dossier, actor: Actor) -> dict[str, Any]:
         "attachments": [
             {"id": a.pk, "kind": a.kind, "name": a.original_name, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "component": a.component.order if a.component else None}
-            for a in selectors.attachments(dossier)
+            for a in selectors.attachments(dossier) if a.kind != AttachmentKind.RESULT or released
         ],
         "returned_at": dossier.returned_at,
         "returned_to": dossier.returned_to,

@@ -256,6 +256,8 @@ class DossierDetail(DossierSummary):
     delivery: DeliveryName
     delivery_address: str
     fee_total: int
+    fee_due: int = Field(description="What is still to pay (VND); while it is not 0 the result is not released "
+                                     "and the applicant does not see its file")
     rules_version: str
     plan: list[PlanStepOut]
     assignee: str | None

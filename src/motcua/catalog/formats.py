@@ -34,7 +34,8 @@ CHILD_SHEETS: dict[str, tuple[str, ...]] = {
 PROCEDURE_COLUMNS = (
     "code", "name_vi", "name_en", "field", "level", "implementing_body", "processing_days", "processing_note",
     "requirements", "how_to", "legal_basis", "online_level", "channels", "result_delivery", "boundary_free",
-    "unsigned_results_allowed", "decision_no", "effective_from", "status", "source", "agencies", "eform",
+    "unsigned_results_allowed", "fee_timing", "decision_no", "effective_from", "status", "source", "agencies",
+    "eform",
 )
 # Structured values kept as JSON text in one cell (the e-form's fields, a fee's exemptions).
 JSON_KEYS = {"eform", "exemptions"}

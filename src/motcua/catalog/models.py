@@ -46,6 +46,14 @@ class Delivery(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronically")
 
 
+class FeeTiming(models.TextChoices):
+    """When a procedure's fee must be paid (``dossiers.rules.check_fee_settled`` enforces it)."""
+
+    BEFORE_RECEPTION = "before_reception", _("Before the dossier is accepted")
+    BEFORE_RETURN = "before_return", _("Before the result is returned")
+    ON_DELIVERY = "on_delivery", _("On delivery (cash on delivery by the post)")
+
+
 class Status(models.TextChoices):
     ACTIVE = "active", _("In force")
     SUSPENDED = "suspended", _("Suspended")
@@ -123,6 +131,10 @@ class ProcedureVersion(models.Model):
         _("results may be issued without a digital signature"), default=False,
         help_text=_("Only for results signed by hand on paper and scanned: every other result is signed and sealed."),
     )
+    # when the fee is paid: before acceptance, before the result is released (the default), or collected by the
+    # post when it delivers the result (COD); an unpaid dossier never releases its result
+    fee_timing = models.CharField(_("fee paid"), max_length=20, choices=FeeTiming.choices,
+                                  default=FeeTiming.BEFORE_RETURN)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     decision_no = models.CharField(_("announcing decision"), max_length=200, blank=True)
     effective_from = models.DateField(_("effective from"))

@@ -28,6 +28,7 @@ OnlineLevelT = Literal["full", "partial", "none"]
 ChannelT = Literal["online", "counter", "post_office", "home_pickup"]
 DeliveryT = Literal["counter", "post", "electronic"]
 StatusT = Literal["active", "suspended", "abolished"]
+FeeTimingT = Literal["before_reception", "before_return", "on_delivery"]
 RoleT = Literal["reception", "postal", "processing", "leader", "signer", "supervisor"]
 AgencyKindT = Literal["service_center", "commune_one_stop", "specialized", "post_office", "people_committee"]
 
@@ -141,6 +142,7 @@ class ProcedureIn(_Strict):
     result_delivery: Annotated[list[DeliveryT], Field(min_length=1)]
     boundary_free: bool = False
     unsigned_results_allowed: bool = False
+    fee_timing: FeeTimingT = "before_return"
     results: list[ResultIn] = []
     components: list[ComponentIn] = []
     fees: list[FeeIn] = []

@@ -80,6 +80,8 @@ def content_hash(record: ProcedureIn) -> str:
     content.pop("effective_from", None)
     if not content.get("unsigned_results_allowed"):  # the default: versions hashed before the field stay the same
         content.pop("unsigned_results_allowed", None)
+    if content.get("fee_timing") == "before_return":  # likewise for the default fee timing
+        content.pop("fee_timing", None)
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -280,6 +282,7 @@ def publish_version(
         result_delivery=record.result_delivery,
         boundary_free=record.boundary_free,
         unsigned_results_allowed=record.unsigned_results_allowed,
+        fee_timing=record.fee_timing,
         status=record.status,
         decision_no=record.decision_no,
         effective_from=starts,
@@ -355,6 +358,7 @@ def version_record(version: m.ProcedureVersion) -> ProcedureIn:
         result_delivery=version.result_delivery,
         boundary_free=version.boundary_free,
         unsigned_results_allowed=version.unsigned_results_allowed,
+        fee_timing=version.fee_timing,  # type: ignore[arg-type]
         results=rows(version.results, ("name_vi", "name_en")),  # type: ignore[arg-type]
         components=rows(  # type: ignore[arg-type]
             version.components,

@@ -321,6 +321,17 @@ PAYMENT_TMN_CODE = os.environ.get("PAYMENT_TMN_CODE", "")  # merchant (terminal)
 PAYMENT_HASH_SECRET = os.environ.get("PAYMENT_HASH_SECRET", "")  # signing secret (the sandbox has a dev default)
 PAYMENT_URL = os.environ.get("PAYMENT_URL", "")  # the gateway's payment page (vnpay: its sandbox by default)
 PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # time to pay at the gateway
+# Bank transfer by VietQR (payments/vietqr.py): the collecting account printed in the QR code of the slip and the
+# dossier page — the bank's 6-digit NAPAS BIN (970415: VietinBank), the account number and its holder's name.
+# The defaults are a demo account; an empty account shows no QR code.
+MOTCUA_VIETQR_BANK_BIN = os.environ.get("MOTCUA_VIETQR_BANK_BIN", "970415").strip()
+MOTCUA_VIETQR_ACCOUNT = os.environ.get("MOTCUA_VIETQR_ACCOUNT", "113366668888").strip()
+MOTCUA_VIETQR_ACCOUNT_NAME = os.environ.get("MOTCUA_VIETQR_ACCOUNT_NAME", "") or "TRUNG TAM PHUC VU HANH CHINH CONG"
+# The e-receipt's legal fields (Decree 123/2020/ND-CP Art. 32, Circular 78/2021/TT-BTC Art. 6): the receipt form
+# symbol — 1 digit for the kind (1: fee and charge receipts), "BLP" with the kind of fee and the number of the
+# form, e.g. 01BLP0-001 — and the receipt series: 2 letters, the year's last 2 digits and E for an e-receipt.
+MOTCUA_RECEIPT_FORM = os.environ.get("MOTCUA_RECEIPT_FORM", "") or "01BLP0-001"
+MOTCUA_RECEIPT_SERIES = os.environ.get("MOTCUA_RECEIPT_SERIES", "") or "AB-26E"
 
 # --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
 # Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really

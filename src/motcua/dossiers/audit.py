@@ -24,6 +24,7 @@ from django.db.models import Model
 
 from motcua.dossiers.codes import CODE, format_code
 from motcua.dossiers.models import Dossier, DossierCounter, Event
+from motcua.dossiers.statuses import EventKind
 
 # The fields of the dossier row that events carry (everything but identity, chain head and bookkeeping).
 PROJECTED: tuple[str, ...] = tuple(
@@ -91,10 +92,17 @@ def append(dossier: Dossier, event: Event) -> Event:
 
 
 def rebuild(events: Iterable[Event]) -> dict[str, Any]:
-    """The projected fields of a dossier, replayed from its events in order."""
+    """The projected fields of a dossier, replayed from its events in order.
+
+    ``fee_paid`` came after the first dossiers: for one whose events never set it, it is what its ``payment``
+    events counted (their ``amount``, but for money taken that was not owed, ``refund_due``)."""
     state: dict[str, Any] = {}
+    counted = 0
     for event in events:
         state.update(event.changes)
+        if event.action == EventKind.PAYMENT and not (event.data or {}).get("refund_due"):
+            counted += int((event.data or {}).get("amount") or 0)
+    state.setdefault("fee_paid", counted)
     return state
 
 

@@ -60,6 +60,9 @@ class Dossier(models.Model):
     delivery = models.CharField(_("result delivery"), max_length=20, choices=Delivery.choices)
     delivery_address = models.CharField(_("delivery address"), max_length=500, blank=True)
     fee_total = models.PositiveBigIntegerField(_("fees (VND)"), default=0)
+    # what was paid less what was refunded (VND), moved in the transaction of every ``payment`` and ``refund``
+    # event (``services.fees``): ``rules.check_fee_settled`` reads it, because ``dossiers`` cannot read payments
+    fee_paid = models.BigIntegerField(_("fees paid (VND)"), default=0)
 
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED)
     resume_status = models.CharField(max_length=30, blank=True)

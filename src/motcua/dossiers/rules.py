@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+from motcua.catalog.models import Delivery, FeeTiming
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.core.errors import MotCuaError
+from motcua.core.formats import dong
 
 if TYPE_CHECKING:
     from motcua.dossiers.models import Dossier
@@ -170,3 +172,63 @@ def check_apology(dossier: Dossier, now: datetime, new_date: datetime) -> None:
             _("The new appointment must be later than the current due date."),
             location="new_due_at",
         )
+
+
+# --- fees: when the fee of a dossier must have been paid ----------------------------------------------------------
+
+# The moments the fee rule is checked at (``check_fee_settled``).
+RECEPTION = "reception"  # the dossier is accepted (counter, post point, online)
+HANDOVER_TO_POST = "handover_to_post"  # the result is handed to the post for delivery to the applicant's address
+RELEASE = "release"  # the result reaches the applicant: returned at the counter, delivered, downloaded
+
+
+class FeeDue(RuleBroken):
+    """A fee is still due at a moment the procedure's rule says it must have been paid (409, ``fee_due``); the
+    API's body carries ``amount_due`` (VND)."""
+
+    def __init__(self, code: str, due: int, moment: str) -> None:
+        self.amount_due = due
+        message = {
+            RECEPTION: _("Dossier %(code)s cannot be accepted until its fee is paid: %(amount)s is due (this "
+                         "procedure's fee is paid before reception)."),
+            HANDOVER_TO_POST: _("The result of dossier %(code)s cannot be handed to the post until its fee is paid: "
+                                "%(amount)s is due."),
+        }.get(moment, _("An unpaid dossier cannot release its result: %(amount)s is still due on dossier %(code)s. "
+                        "Record the payment first."))
+        super().__init__("fee_due", message, {"code": code, "amount": dong(due)})
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "amount_due": self.amount_due}
+
+
+def fee_due(dossier: Dossier) -> int:
+    """What is left to pay on ``dossier`` (VND): its fee less what was paid and not refunded (``fee_paid``)."""
+    return max(dossier.fee_total - dossier.fee_paid, 0)
+
+
+def fee_required(dossier: Dossier, moment: str) -> bool:
+    """Whether the procedure's fee rule (``ProcedureVersion.fee_timing``) requires the fee paid at ``moment``.
+
+    The result never reaches the applicant unpaid (``RELEASE``, whatever the rule). A ``before_reception`` fee
+    is paid before the dossier is accepted. A result handed to the post for delivery to the applicant's address
+    needs the fee paid, except under ``on_delivery``: the post collects it on delivery (COD) and its collection
+    is recorded before the system's return."""
+    timing = dossier.version.fee_timing
+    if moment == RECEPTION:
+        return timing == FeeTiming.BEFORE_RECEPTION
+    if moment == HANDOVER_TO_POST:
+        return timing != FeeTiming.ON_DELIVERY or dossier.delivery != Delivery.POST
+    return True
+
+
+def check_fee_settled(dossier: Dossier, moment: str) -> None:
+    """The fee rule, checked in this one place (``dossiers.services`` and the pages that release a result call
+    it): :class:`FeeDue` when the rule requires the fee paid at ``moment`` and some is still due."""
+    due = fee_due(dossier)
+    if due and fee_required(dossier, moment):
+        raise FeeDue(dossier.code, due, moment)
+
+
+def fee_settled(dossier: Dossier, moment: str = RELEASE) -> bool:
+    """:func:`check_fee_settled` as a question (a page deciding whether to offer a download)."""
+    return not (fee_due(dossier) and fee_required(dossier, moment))

@@ -14,7 +14,7 @@ Nothing is fetched from the network: the QR code is an inline SVG data URI and o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,18 @@ def survey_url_with(func: Callable[[str], str]) -> None:
     """Register the function that gives the survey address printed on a dossier's receipt (by dossier code)."""
     global _survey_url
     _survey_url = func
+
+
+# Likewise the bank transfer QR code (VietQR) printed on the receipt while a fee is due belongs to ``payments``:
+# it registers the function that gives it for a dossier (:func:`transfer_qr_with`): a mapping with ``data_uri``,
+# ``amount``, ``bank_bin``, ``account``, ``account_name`` and ``note``, or None when nothing is to be paid.
+_transfer_qr: Callable[[Dossier], Mapping[str, Any] | None] | None = None
+
+
+def transfer_qr_with(func: Callable[[Dossier], Mapping[str, Any] | None]) -> None:
+    """Register the function that gives the VietQR block printed on a dossier's receipt slip."""
+    global _transfer_qr
+    _transfer_qr = func
 
 
 
@@ -315,7 +327,8 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
     elif kind == "receipt":
         # the one-minute satisfaction survey of this receipt (Decision 766/QĐ-TTg: satisfaction), beside tracking
         survey = _survey_url(dossier.code) if _survey_url is not None else ""
-        context.update(survey_url=survey, survey_qr=qr_data_uri(survey) if survey else "")
+        context.update(survey_url=survey, survey_qr=qr_data_uri(survey) if survey else "",
+                       transfer=_transfer_qr(dossier) if _transfer_qr is not None else None)
     elif kind == "control":
         rows = control_rows(dossier, events)
         handling = []

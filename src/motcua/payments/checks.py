@@ -36,3 +36,27 @@ def sandbox_in_production(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
             id="motcua.payments.W001",
         )]
     return []
+
+
+DEMO_VIETQR_ACCOUNT = "113366668888"  # the settings' demo default
+
+
+@register()
+def vietqr_account(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """The VietQR account must make a payload banks read: a 6-digit BIN and an account of letters and digits."""
+    bank_bin, account = settings.MOTCUA_VIETQR_BANK_BIN, settings.MOTCUA_VIETQR_ACCOUNT
+    if account and not (bank_bin.isdigit() and len(bank_bin) == 6 and account.isalnum() and len(account) <= 19):
+        return [Error("MOTCUA_VIETQR_BANK_BIN must be the bank's 6-digit NAPAS BIN and MOTCUA_VIETQR_ACCOUNT an "
+                      "account number (letters and digits, at most 19).", id="motcua.payments.E003")]
+    return []
+
+
+@register(deploy=True)
+def demo_vietqr_in_production(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """``motcua check --deploy``: the VietQR code must not send citizens' transfers to the demo account."""
+    if settings.MOTCUA_VIETQR_ACCOUNT == DEMO_VIETQR_ACCOUNT and not settings.DEBUG:
+        return [Warning("The VietQR code carries the demo bank account: transfers would go nowhere you own.",
+                        hint="Set MOTCUA_VIETQR_BANK_BIN, MOTCUA_VIETQR_ACCOUNT and MOTCUA_VIETQR_ACCOUNT_NAME to "
+                             "the account fees are collected on, or MOTCUA_VIETQR_ACCOUNT= (empty) for no code.",
+                        id="motcua.payments.W002")]
+    return []

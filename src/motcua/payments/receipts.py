@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -21,7 +22,7 @@ from motcua.core.counters import take_next
 from motcua.core.formats import moment, qr_data_uri, vnd
 from motcua.dossiers.slips import place_name, tracking_url
 from motcua.payments.gateways import GATEWAYS, get_gateway
-from motcua.payments.models import Payment, ReceiptCounter
+from motcua.payments.models import Payment, PaymentMethod, ReceiptCounter
 from motcua.signing.services import seal_document
 
 PREFIX = "BL"
@@ -92,9 +93,29 @@ def gateway_label(name: str) -> str:
         return name
 
 
+# how the money came, as the receipt prints it (fixed Vietnamese, like the rest of the receipt)
+METHOD_TEXTS = {
+    PaymentMethod.CASH: "Tiền mặt",
+    PaymentMethod.CARD: "Thẻ ngân hàng (máy POS)",
+    PaymentMethod.TRANSFER: "Chuyển khoản ngân hàng (VietQR)",
+    PaymentMethod.COD: "Thu hộ khi phát kết quả (COD) qua bưu chính",
+}
+
+
+def method_text(payment: Payment) -> str:
+    if payment.method == PaymentMethod.GATEWAY:
+        return f"Trực tuyến qua {gateway_label(payment.gateway)}"
+    return METHOD_TEXTS.get(PaymentMethod(payment.method), payment.method)
+
+
 def receipt_context(payment: Payment) -> dict[str, Any]:
+    """What the receipt prints: the legal fields (Decree 123/2020/NĐ-CP Art. 32: the receipt form symbol, the
+    receipt series and number), the collecting unit — the point where a person collected it, else the dossier's
+    receiving point —, the payer, the fee lines, how it was paid and, for a collection, who collected it."""
     dossier = payment.dossier
-    agency = dossier.receiving_agency
+    agency = payment.point or dossier.receiving_agency
+    collector = payment.collected_by
+    collector_name = (collector.get_full_name() or collector.get_username()) if collector is not None else ""
     url = tracking_url(dossier)
     lines = payment.lines or [{"name": "Phí, lệ phí", "amount": payment.amount, "due": payment.amount,
                                "exemption": ""}]
@@ -112,7 +133,12 @@ def receipt_context(payment: Payment) -> dict[str, Any]:
         "lines": [{**line, "amount_text": vnd(line["amount"]), "due_text": vnd(line["due"])} for line in lines],
         "total": vnd(payment.amount),
         "total_words": in_words(payment.amount),
-        "gateway": gateway_label(payment.gateway),
+        "gateway": gateway_label(payment.gateway) if payment.method == PaymentMethod.GATEWAY else "",
+        "form_symbol": settings.MOTCUA_RECEIPT_FORM,
+        "series": settings.MOTCUA_RECEIPT_SERIES,
+        "method": method_text(payment),
+        "online": payment.method == PaymentMethod.GATEWAY,
+        "collector": collector_name,
         "sandbox": payment.gateway == "sandbox",  # printed as a test receipt, worth nothing
         "tracking_url": url,
         "qr": qr_data_uri(url),

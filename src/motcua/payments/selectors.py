@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
+from motcua.agencies.models import Role
 from motcua.catalog.fees import FeeLine, quote
 from motcua.core.errors import NotFound
 from motcua.dossiers.actors import Actor
@@ -44,6 +45,24 @@ def amount_due(dossier: Dossier) -> int:
     if dossier.status in UNPAYABLE:
         return 0
     return max(dossier.fee_total - paid_total(dossier), 0)
+
+
+def collection_points(dossier: Dossier) -> set[int]:
+    """Where a person may collect ``dossier``'s fee: its receiving point (counter or post point) and the agency
+    of its last step, where the result is returned."""
+    points = {dossier.receiving_agency_id}
+    if dossier.plan:
+        points.add(int(dossier.plan[-1]["agency"]))
+    return points
+
+
+def collecting_point(actor: Actor, dossier: Dossier) -> int | None:
+    """The point where ``actor`` (reception or postal staff) collects ``dossier``'s fee, or None if none of its
+    collection points is theirs."""
+    mine = set(actor.agencies_with(Role.RECEPTION, Role.POSTAL)) & collection_points(dossier)
+    if dossier.receiving_agency_id in mine:
+        return dossier.receiving_agency_id
+    return min(mine) if mine else None
 
 
 @dataclass
@@ -100,7 +119,8 @@ def receipt_for(user: Any, number: str, via: str = "") -> Payment:
     """The paid payment with receipt ``number`` if ``user`` may see its dossier (404 otherwise). With ``via``,
     a staff member's opening of it (it carries the payer's name) is logged in ``DossierAccess``."""
     payment = (
-        Payment.objects.select_related("dossier", "dossier__version", "dossier__receiving_agency__parent",
+        Payment.objects.select_related("dossier", "dossier__version", "dossier__receiving_agency__parent", "point",
+                                       "point__parent", "point__unit__parent", "collected_by",
                                        "dossier__receiving_agency__unit__parent")
         .filter(receipt_number=number, status=PaymentStatus.PAID).first()
     )

@@ -30,11 +30,13 @@ from django.utils.translation import gettext_lazy as _
 from motcua.agencies.models import Role
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError
+from motcua.core.formats import vnd
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound
-from motcua.dossiers.events import record
 from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.selectors import visible
+from motcua.dossiers.services.fees import record_fee_event
 from motcua.dossiers.statuses import EventKind
 from motcua.payments import receipts, selectors
 from motcua.payments.gateways import Gateway, Notice, Reason, Reply, get_gateway
@@ -217,8 +219,8 @@ def _mark_refund_due(payment: Payment, dossier: Dossier, verified: Notice, gatew
 
 def _payment_event(payment: Payment, dossier: Dossier, gateway: Gateway, now: datetime,
                    refund_due: bool = False) -> None:
-    record(
-        dossier, EventKind.PAYMENT, actor=gateway.label, at=now,
+    record_fee_event(
+        dossier, EventKind.PAYMENT, amount=payment.amount, counted=not refund_due, actor=gateway.label, at=now,
         data={"amount": payment.amount, "receipt_number": payment.receipt_number, "gateway": payment.gateway,
               "transaction": payment.gateway_transaction, "order_ref": payment.order_ref,
               "bank_code": payment.bank_code, "paid_at": payment.paid_at,
@@ -236,45 +238,94 @@ def record_collection(
     key: str = "", now: datetime | None = None,
 ) -> Payment:
     """Record money collected for dossier ``code`` by a person or a bank rather than the online gateway: cash or
-    card at a counter or post point (``point_id``, where ``actor`` must have a front role), a bank transfer matched
-    from a statement, or cash on delivery reported by the carrier (``actor``: the system).
+    card at a counter or post point (``point_id``: the dossier's receiving point or the point of its return step,
+    where ``actor`` must have a front role), a bank transfer matched from a statement, or cash on delivery
+    reported by the carrier (``actor``: the system).
 
     One collection is one :class:`Payment`, paid at once, with its receipt number and the dossier's ``payment``
-    event. ``key`` (the form's one-time token, the statement line's or the carrier's reference) makes a retry
-    return the first payment instead of collecting twice. Refused (409) when nothing is due or ``amount`` is not
-    what is due (a partial or excess amount is a discrepancy for the reconciliation, not a payment).
+    event (``dossiers.services.record_fee_event``: the dossier's ``fee_paid`` moves with it, and an electronic
+    result that waited for the fee is returned once this commits). ``key`` (the form's one-time token, the
+    statement line's or the carrier's reference) makes a retry return the first payment instead of collecting
+    twice — checked again under the dossier's lock, so two racing submissions of one form record one payment.
+    Refused (409) when nothing is due or ``amount`` is not what is due (a partial or excess amount is a
+    discrepancy for the reconciliation, not a payment).
     """
     now = now or timezone.now()
+    key = key[:100]
     if key:
-        existing = Payment.objects.filter(client_key=key).first()
+        existing = _replay(key, code)
         if existing is not None:
             return existing
     if method not in PaymentMethod.values or method == PaymentMethod.GATEWAY:
         raise MotCuaError("unknown_method", _("Choose how the fee was paid: cash, card, transfer or on delivery."),
                           location="method")
+    if method == PaymentMethod.CARD and not reference.strip():
+        raise MotCuaError("card_reference_required", _("Give the reference printed on the card terminal's slip."),
+                          location="reference")
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update(of=("self",)).filter(code=code).first()
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("version").filter(code=code).first()
         if dossier is None:
             raise DossierNotFound(code)
-        if point_id is not None and not actor.roles_at(point_id) & {Role.RECEPTION, Role.POSTAL}:
-            raise Forbidden("not_front_staff", _("Only reception or postal staff of this point record payments."))
+        if key:  # a racing twin of this submission committed while this one waited for the lock
+            existing = _replay(key, code)
+            if existing is not None:
+                return existing
+        if point_id is not None:
+            if point_id not in selectors.collection_points(dossier):
+                raise Forbidden("not_collecting_point", _(
+                    "Dossier %(code)s's fee is collected at its receiving point or where its result is returned."),
+                    {"code": dossier.code})
+            if not actor.roles_at(point_id) & {Role.RECEPTION, Role.POSTAL}:
+                raise Forbidden("not_front_staff",
+                                _("Only reception or postal staff of this point record payments."))
         due = selectors.amount_due(dossier)
         if due == 0:
             raise PaymentRefused("nothing_due", _("Nothing is due on dossier %(code)s."), {"code": dossier.code})
         if amount != due:
             raise PaymentRefused("amount_not_due", _("%(amount)s đ is not what dossier %(code)s owes (%(due)s đ)."),
-                                 {"amount": f"{amount:,}".replace(",", "."), "code": dossier.code,
-                                  "due": f"{due:,}".replace(",", ".")}, "amount")
+                                 {"amount": vnd(amount), "code": dossier.code, "due": vnd(due)}, "amount")
         payment = Payment.objects.create(
             dossier=dossier, amount=amount, lines=_quoted_lines(dossier, due), order_ref=new_order_ref(now),
-            gateway="", method=method, point_id=point_id, collected_by_id=actor.user_id, reference=reference[:100],
-            client_key=key or None, status=PaymentStatus.PAID, created_at=now, expires_at=now, paid_at=now,
-            receipt_number=receipts.next_number(now.astimezone(VN_TZ).year),
+            gateway="", method=method, point_id=point_id, collected_by_id=actor.user_id,
+            reference=reference.strip()[:100], client_key=key or None, status=PaymentStatus.PAID, created_at=now,
+            expires_at=now, paid_at=now, receipt_number=receipts.next_number(now.astimezone(VN_TZ).year),
         )
-        record(dossier, EventKind.PAYMENT, actor=actor, at=now, agency_id=point_id,
-               data={"amount": amount, "receipt_number": payment.receipt_number, "method": method,
-                     "reference": payment.reference, "order_ref": payment.order_ref, "paid_at": now})
+        record_fee_event(dossier, EventKind.PAYMENT, amount=amount, actor=actor, at=now, agency_id=point_id,
+                         data={"amount": amount, "receipt_number": payment.receipt_number, "method": method,
+                               "reference": payment.reference, "order_ref": payment.order_ref, "paid_at": now})
     return payment
+
+
+def collect(*, code: str, actor: Actor, method: str, amount: int, reference: str = "", key: str = "",
+            now: datetime | None = None) -> Payment:
+    """Cash or card taken by a reception officer or postal staff member (the counter form, the API): at the
+    collection point of the dossier that is theirs (``selectors.collecting_point``). A dossier they cannot see
+    is not found (404); one they see without being front staff of its collection points is refused (403)."""
+    dossier = visible(actor).filter(code=code).only("pk", "code", "receiving_agency_id", "plan").first()
+    if dossier is None:
+        raise DossierNotFound(code)
+    point = selectors.collecting_point(actor, dossier)
+    if point is None:
+        raise Forbidden("not_front_staff", _("Only reception or postal staff of this point record payments."))
+    if method not in (PaymentMethod.CASH, PaymentMethod.CARD):
+        raise MotCuaError("counter_method", _("At a counter or post point the fee is paid in cash or by card."),
+                          location="method")
+    return record_collection(code=code, method=method, amount=amount, actor=actor, point_id=point,
+                             reference=reference, key=key, now=now)
+
+
+def recorded(key: str) -> Payment | None:
+    """The collection already recorded with one-time ``key``, if any (an API retry answers 200, not 201)."""
+    return Payment.objects.filter(client_key=key[:100]).first() if key else None
+
+
+def _replay(key: str, code: str) -> Payment | None:
+    """The payment already recorded with ``key``; a key reused for another dossier is refused (409)."""
+    existing = Payment.objects.select_related("dossier").filter(client_key=key).first()
+    if existing is not None and existing.dossier.code != code:
+        raise PaymentRefused("key_reused", _("This one-time key was already used for another dossier's payment."),
+                             location="key")
+    return existing
 
 
 def _quoted_lines(dossier: Dossier, due: int) -> list[dict[str, Any]]:

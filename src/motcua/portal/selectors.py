@@ -16,6 +16,7 @@ from motcua.catalog.models import Procedure, ProcedureVersion
 from motcua.core.errors import NotFound
 from motcua.documents import services as warehouse
 from motcua.documents.models import StoredDocument
+from motcua.dossiers import rules
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.portal.models import Draft, DraftFile
@@ -52,9 +53,15 @@ def own_dossier_count(owner_id: int | None) -> int:
 STAFF_ONLY_KINDS = (AttachmentKind.RESULT, AttachmentKind.DRAFT)
 
 
+def result_released(dossier: Dossier) -> bool:
+    """Whether the applicant may download the result: issued, and no fee due (``rules.check_fee_settled``: an
+    unpaid dossier cannot release its result)."""
+    return dossier.result_issued_at is not None and rules.fee_settled(dossier, rules.RELEASE)
+
+
 def results(dossier: Dossier) -> list[Attachment]:
-    """The dossier's result files, once the result is issued (none before)."""
-    if dossier.result_issued_at is None:
+    """The dossier's result files, once the result is issued and its fee paid (none before)."""
+    if not result_released(dossier):
         return []
     return list(Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT))
 
@@ -67,7 +74,7 @@ def submitted_files(dossier: Dossier) -> QuerySet[Attachment]:
 def own_attachment(dossier: Dossier, pk: int) -> Attachment | None:
     """One of the dossier's files; a result only once it is issued; never a draft of the result."""
     item = Attachment.objects.filter(dossier=dossier, pk=pk).exclude(kind=AttachmentKind.DRAFT).first()
-    if item is None or (item.kind == AttachmentKind.RESULT and dossier.result_issued_at is None):
+    if item is None or (item.kind == AttachmentKind.RESULT and not result_released(dossier)):
         return None
     return item
 

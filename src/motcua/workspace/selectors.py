@@ -6,6 +6,7 @@ The pages never query the ORM themselves; every read that depends on the officer
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +22,26 @@ from motcua.dossiers.models import Attachment, Dossier, DossierComponent
 from motcua.feedback.models import Petition, PetitionStatus, Rating
 from motcua.feedback.selectors import petitions_for, ratings_for
 from motcua.geo.models import AdministrativeUnit
+from motcua.payments import selectors as payment_selectors
+from motcua.payments.models import PaymentMethod
 
 FRONT_ROLES = (Role.RECEPTION, Role.POSTAL)
+COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
+
+
+def collect_form(actor: Actor, dossier: Dossier, post: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The fee collection form of the dossier page, for front staff of one of the dossier's collection points
+    while a fee is due (None otherwise): the amount due (prefilled), cash or card, and a fresh one-time key (or
+    what was posted, shown again with an error)."""
+    if dossier.status in payment_selectors.UNPAYABLE or payment_selectors.collecting_point(actor, dossier) is None:
+        return None
+    due = payment_selectors.amount_due(dossier)
+    if not due:
+        return None
+    post = post or {}
+    return {"due": due, "methods": [(m.value, m.label) for m in COUNTER_METHODS],
+            "method": post.get("method") or PaymentMethod.CASH, "amount": post.get("amount") or str(due),
+            "reference": post.get("reference", ""), "key": post.get("key") or uuid.uuid4().hex}
 
 
 def demo_accounts() -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from motcua.workspace.views import (
     dossier,
     drafts,
     handover,
+    payments,
     postal,
     postal_figures,
     queues,
@@ -44,4 +45,5 @@ urlpatterns = [
     path("buu-dien/nhan-tai-nha/<int:pk>/khong-nhan-duoc/", postal.fail, name="pickup_fail"),
     path("buu-dien/nhan-tai-nha/<int:pk>/huy/", postal.cancel, name="pickup_cancel"),
     path("buu-dien/so-lieu/", postal_figures.figures, name="postal_figures"),
+    path("dossiers/<str:code>/payments/", payments.collect, name="collect_fee"),
 ]

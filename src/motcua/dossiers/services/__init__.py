@@ -7,6 +7,7 @@ through ``dossiers.events.record``.
 - :mod:`.files`: :func:`attach`, :func:`attach_files`;
 - :mod:`.drafts`: :func:`draft_result`, :func:`upload_draft` (the draft of the result, staff only);
 - :mod:`.issuing`: :func:`issue_result` (register number, QR code, signature and seal, the file and its action);
+- :mod:`.fees`: :func:`record_fee_event` (a ``payment`` or ``refund`` event with the dossier's ``fee_paid``);
 - :mod:`.applicant`: :func:`own_applicant`, :func:`check_applicant`.
 
 The services validate (``machine.authorize`` for who and when, ``rules`` for the law), compute the fields that
@@ -28,13 +29,14 @@ from motcua.dossiers.services.base import validate
 from motcua.dossiers.services.counter import receive_at_counter
 from motcua.dossiers.services.creation import count_collected, create_dossier, request_fingerprint
 from motcua.dossiers.services.drafts import TemplateNotFound, draft_result, upload_draft
+from motcua.dossiers.services.fees import record_fee_event, release_waiting_result
 from motcua.dossiers.services.files import NewFile, attach, attach_files
 from motcua.dossiers.services.issuing import issue_result
 
 __all__ = [
     "HANDLERS", "Conflict", "Context", "DossierNotFound", "NewFile", "NotAccountHolder", "apology_default_date",
     "attach", "attach_files", "check_applicant", "count_collected", "create_dossier", "handler", "issue_result",
-    "missing_components",
-    "own_applicant", "perform", "receive_at_counter", "request_fingerprint", "validate",
+    "missing_components", "own_applicant", "perform", "receive_at_counter", "record_fee_event",
+    "release_waiting_result", "request_fingerprint", "validate",
     "TemplateNotFound", "draft_result", "upload_draft",
 ]

@@ -136,11 +136,16 @@ SYSTEM = Actor(None, "MotCua")
 
 def return_electronically(code: str, *, now: datetime) -> Dossier:
     """A result the applicant asked to receive electronically is returned the moment it is issued — into their
-    account and data warehouse — without a clerk pressing "return"; recorded as the system's ``return_result``."""
+    account and data warehouse — without a clerk pressing "return"; recorded as the system's ``return_result``.
+
+    While a fee is due (``rules.check_fee_settled``) the result waits, ``result_ready`` and not downloadable; the
+    payment that settles it calls this again once it has committed (``payments.services``)."""
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
             "version", "receiving_agency").get(code=code)
         if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.ELECTRONIC:
+            return dossier
+        if not rules.fee_settled(dossier, rules.RELEASE):
             return dossier
         parsed = validate(ACTION_PARAMS[EventKind.RETURN_RESULT], {
             "delivery": Delivery.ELECTRONIC, "recipient": dossier.applicant_name[:300] or "-",
@@ -222,6 +227,7 @@ def _receive(ctx: Context) -> None:
     dossier = ctx.dossier
     _mark_received(ctx)
     _check_complete(dossier)
+    rules.check_fee_settled(dossier, rules.RECEPTION)
     dossier.status = Status.RECEIVED
     dossier.received_at = ctx.now
     _start_clock(ctx, ctx.now)
@@ -469,6 +475,7 @@ def _issue_result(ctx: Context) -> None:
 @handler(EventKind.RETURN_RESULT)
 def _return_result(ctx: Context) -> None:
     dossier = ctx.dossier
+    rules.check_fee_settled(dossier, rules.RELEASE)  # an unpaid dossier cannot release its result
     _close(ctx, Status.RETURNED)
     dossier.returned_at = ctx.now
     dossier.returned_to = ctx.params.recipient

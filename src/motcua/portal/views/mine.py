@@ -64,6 +64,8 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
     context = {
         "dossier": dossier, "t": dossier_selectors.track(dossier.code), "slips": available_slips(dossier),
         "results": selectors.results(dossier), "files": selectors.submitted_files(dossier),
+        # issued, but an unpaid dossier cannot release its result: the page says so beside the fee to pay
+        "result_waits_for_fee": dossier.result_issued_at is not None and not selectors.result_released(dossier),
         "missing": selectors.missing_items(dossier), "errors": errors or FormErrors(),
         "full_online": dossier.version.online_level == OnlineLevel.FULL,
         "by_post": dossier.delivery == Delivery.POST, "at_counter": dossier.delivery == Delivery.COUNTER,

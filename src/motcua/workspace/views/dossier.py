@@ -149,6 +149,9 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         # the dossier's home pickup (whole for those who see personal data); its page for the point's postal staff
         "pickup": (pickup := postal_selectors.pickup_view(dossier.pk, whole=whole)),
         "pickup_mine": pickup is not None and pickup.point.pk in postal_selectors.postal_points(actor),
+        # the fee taken at the counter or post point; ``receipt``: the one just recorded, to open and print
+        "collect": page_selectors.collect_form(actor, dossier),
+        "collected": request.GET.get("receipt", "")[:30],
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 
