@@ -31,7 +31,7 @@ from motcua.postal.handover_selectors import HandoverNotFound, candidates
 from motcua.postal.models import BatchStatus, Direction, HandoverBatch, HandoverItem, ItemState
 from motcua.postal.services import handover
 from motcua.signing.services import verify_pdf
-from tests.factories import APPLICANT, MONDAY, World, act, at, issue
+from tests.factories import APPLICANT, MONDAY, World, act, at, issue, pay
 from tests.pki import DEMO_PIN, DemoPki, pdfsig
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +237,8 @@ def test_results_go_back_to_the_post_without_changing_the_dossier() -> None:
                                 agency=world.post).exists()
     handover.close_batch(batch.pk, actor=world.actor("buudien"), now=at(17, 15))
     assert not candidates(Direction.TO_POST, world.committee.pk, world.post.pk).exists()  # handed over once
-    # the post now returns it
+    # the post now collects the fee and returns it
+    pay(dossier, world.actor("buudien"), at(17, 15))
     act(world, dossier, "return_result", "buudien", at(17, 16), delivery="counter", recipient="Nguyễn Văn An")
     assert fresh(dossier).status == Status.RETURNED
 

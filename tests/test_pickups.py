@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from motcua.core.calendar import VN_TZ
 from motcua.core.errors import MotCuaError, ValidationFailed
@@ -388,7 +388,8 @@ class PickupLifecycle(RuleBasedStateMachine):
     @rule(complete=st.booleans(), fee=st.booleans())
     def collect(self, complete: bool, fee: bool) -> None:
         collection = pickups.Collection(checklist=[{"order": 1, "originals": 1, "copies": 0, "received": complete}],
-                                        applicant_name="An", fee_collected=fee, key=f"k{self.changes}")
+                                        applicant_name="An", fee_collected=fee,
+                                        key=f"k{self.dossier.pk}-{self.changes}")  # one per dossier
         self.attempt(lambda p: pickups.collect(p.pk, actor=self.world.actor("buudien"), collection=collection,
                                                now=TUESDAY_8 + timedelta(minutes=30)))
 
@@ -412,6 +413,12 @@ class PickupLifecycle(RuleBasedStateMachine):
         handover_item_confirmed.send(sender=None, item=type("Item", (), {"dossier_id": self.dossier.pk})(), batch=None)
         if before == PickupStatus.COLLECTED:
             self.changes += 1
+
+    @precondition(lambda self: self.latest().status == PickupStatus.COLLECTED)
+    @rule()
+    def confirm_collected_handover(self) -> None:
+        """The agency confirms a collected dossier's package (also reached by :meth:`confirm_handover` at random)."""
+        self.confirm_handover()
 
     @invariant()
     def consistent(self) -> None:

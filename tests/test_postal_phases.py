@@ -19,7 +19,7 @@ from motcua.dossiers.models import Dossier
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.postal import rules
 from motcua.postal.models import Phase, PostalService
-from tests.factories import APPLICANT, MONDAY, World, act, through_processing
+from tests.factories import APPLICANT, MONDAY, World, act, pay, through_processing
 
 CODE = "1.000894"
 
@@ -87,6 +87,7 @@ def test_phase_3_postal_staff_receive_and_return_at_the_center(world: World) -> 
     assert dossier.status == Status.RESULT_READY
     assert may(dossier, EventKind.RETURN_RESULT, world.actor("buudien"))
     assert may(dossier, EventKind.RETURN_RESULT, world.actor("tiepnhan"))  # the officers still can
+    pay(dossier, world.actor("buudien"), MONDAY + timedelta(hours=5))  # collected by the postal staff too
     returned = act(world, dossier, "return_result", "buudien", MONDAY + timedelta(hours=6), delivery="counter",
                    recipient=APPLICANT["name"])
     assert returned.status == Status.RETURNED
