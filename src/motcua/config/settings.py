@@ -318,6 +318,8 @@ PAYMENT_TMN_CODE = os.environ.get("PAYMENT_TMN_CODE", "")  # merchant (terminal)
 PAYMENT_HASH_SECRET = os.environ.get("PAYMENT_HASH_SECRET", "")  # signing secret (the sandbox has a dev default)
 PAYMENT_URL = os.environ.get("PAYMENT_URL", "")  # the gateway's payment page (vnpay: its sandbox by default)
 PAYMENT_EXPIRE_MINUTES = int(os.environ.get("PAYMENT_EXPIRE_MINUTES", "15"))  # time to pay at the gateway
+# the gateway's refund API (vnpay: its sandbox merchant web API by default; the sandbox gateway answers itself)
+PAYMENT_REFUND_URL = os.environ.get("MOTCUA_PAYMENT_REFUND_URL", "")
 
 # --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
 # Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really
