@@ -176,7 +176,7 @@ def test_the_sandbox_refund_api_answers_like_vnpay(world: World, live_server: An
     assert params["vnp_TransactionType"] == "02" and params["vnp_Command"] == "refund"
 
     def post(body: dict[str, str]) -> dict[str, str]:
-        request = urllib.request.Request(live_server.url + "/thanh-toan/sandbox/hoan-tien/",
+        request = urllib.request.Request(live_server.url + "/thanh-toan/sandbox/hoan-tien/",  # noqa: S310
                                          data=json.dumps(body).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as response:

@@ -24,6 +24,7 @@ from motcua.api.catalog import router as catalog_router
 from motcua.api.dossiers import public as tracking_router
 from motcua.api.dossiers import router as dossiers_router
 from motcua.api.openapi import add_links
+from motcua.api.refunds import router as refunds_router
 from motcua.api.verify import router as verify_router
 from motcua.core.errors import (
     AccessDenied,
@@ -153,5 +154,6 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 
 api.add_router("/procedures", catalog_router)
 api.add_router("/dossiers", dossiers_router)
+api.add_router("/dossiers", refunds_router)
 api.add_router("/track", tracking_router)
 api.add_router("/verify", verify_router)

@@ -147,10 +147,7 @@ def _dossier(actor: Actor, payment_id: int | None, code: str) -> Dossier:
     from motcua.dossiers.selectors import visible
 
     query = Dossier.objects.select_for_update(of=("self",))
-    if payment_id is not None:
-        found = query.filter(payments__pk=payment_id).first()
-    else:
-        found = query.filter(code=code).first()
+    found = query.filter(payments__pk=payment_id).first() if payment_id is not None else query.filter(code=code).first()
     if found is None or not visible(actor).filter(pk=found.pk).exists():
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
     return found
@@ -190,3 +187,8 @@ def _settle(item: Refund, answer: RefundAnswer, actor: Actor, now: datetime) -> 
                      "order_ref": item.payment.order_ref, "transaction": item.gateway_transaction,
                      "reason": item.reason})
     return item
+
+
+def exists(key: str) -> bool:
+    """Whether a refund was already asked with ``key``."""
+    return Refund.objects.filter(client_key=key).exists()

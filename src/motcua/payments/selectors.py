@@ -181,3 +181,13 @@ def refund_receipt_for(user: Any, number: str) -> Refund:
     if refund is None or not may_see(user, refund.payment.dossier):
         raise NotFound("receipt_not_found", _("No receipt has the number %(number)s."), {"number": number[:30]})
     return refund
+
+
+def has_refunds(dossier: Dossier) -> bool:
+    """Whether the dossier's page shows the refund panel: something refundable or refunded (one query)."""
+    from django.db.models import Q
+
+    refundable_now = Q(status=PaymentStatus.REFUND_DUE)
+    if dossier.status in UNPAYABLE:
+        refundable_now |= Q(status=PaymentStatus.PAID)
+    return Payment.objects.filter(Q(dossier=dossier) & (refundable_now | Q(refunds__isnull=False))).exists()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception, reconciliation, refunds
 
 app_name = "workspace"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
+    path("dossiers/<str:code>/refunds/", refunds.panel, name="refunds"),
+    path("refunds/<str:number>.pdf", refunds.receipt, name="refund_receipt"),
+    path("reconciliation/", reconciliation.page, name="reconciliation"),
+    path("reconciliation/export.csv", reconciliation.export, name="reconciliation_export"),
+    path("reconciliation/import/", reconciliation.upload, name="statement_upload"),
 ]

@@ -25,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
@@ -234,7 +234,8 @@ class VnpayGateway:
         params = self.refund_params(payment, amount, request_id=request_id or uuid.uuid4().hex[:32],
                                     actor_name=actor_name, client_ip=client_ip, now=now)
         body = json.dumps(params).encode("utf-8")
-        request = urllib.request.Request(gateway_url or self.refund_url(), data=body, method="POST",
+        url = gateway_url or self.refund_url()  # the configured API (https), or our own sandbox
+        request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310
                                          headers={"Content-Type": "application/json"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}) if self.local else
                                              urllib.request.ProxyHandler())

@@ -1,0 +1,267 @@
+"""The daily reconciliation: what was collected (payments and refunds), what the dossiers owe, and what the
+statements say, per collection point (cash, card), per gateway, per carrier (cash on delivery) and per bank
+(transfers), for one day in Vietnam's time (or a range of days). A pure read.
+
+Every difference is a :class:`Mismatch` with its kind:
+
+- ``missing_in_statement``: a payment the gateway's, carrier's or bank's statement of the day does not carry;
+- ``missing_in_system``: a statement line no payment (or refund) of ours matches;
+- ``amount_differs``: the line and the payment disagree, or a transfer named a dossier but not what it owed;
+- ``other_day``: a statement line of the day whose payment was recorded on another day;
+- ``overpaid``: a dossier paid more than its fee (``fee_total``, exemptions applied), or money taken for a
+  dossier that no longer owed it (``refund_due``) and not refunded yet;
+- ``refund_not_in_statement``: a gateway or transfer refund the statement does not show going out.
+
+Cash and card at a point have no outside statement: their mismatches are overpayments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from motcua.core.calendar import VN_TZ
+from motcua.dossiers.models import Dossier
+from motcua.payments.models import (
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundMethod,
+    RefundStatus,
+    StatementLine,
+    StatementSource,
+)
+
+MISSING_IN_STATEMENT = "missing_in_statement"
+MISSING_IN_SYSTEM = "missing_in_system"
+AMOUNT_DIFFERS = "amount_differs"
+OTHER_DAY = "other_day"
+OVERPAID = "overpaid"
+REFUND_NOT_IN_STATEMENT = "refund_not_in_statement"
+KINDS = (MISSING_IN_STATEMENT, MISSING_IN_SYSTEM, AMOUNT_DIFFERS, OTHER_DAY, OVERPAID, REFUND_NOT_IN_STATEMENT)
+
+POINT, GATEWAY, CARRIER, BANK = "point", "gateway", "carrier", "bank"
+CHUNK = 5000
+
+
+@dataclass
+class Mismatch:
+    kind: str
+    channel: str
+    name: str  # the point's name, the gateway's, the carrier's, the bank's
+    dossier_code: str
+    expected: int | None  # what our books say (None: nothing)
+    actual: int | None  # what the statement says (None: nothing)
+    reference: str = ""  # the payment's order or the line's reference
+
+
+@dataclass
+class Group:
+    channel: str
+    key: str
+    name: str
+    collected: int = 0
+    refunded: int = 0
+    owed: int = 0  # of what was collected, what the dossiers owed
+    statement: int | None = None  # what the statement says came in, net of refunds (None: no statement)
+    payments: int = 0
+    mismatches: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.collected - self.refunded
+
+
+@dataclass
+class Reconciliation:
+    first: date
+    last: date
+    groups: list[Group] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return not self.mismatches
+
+    def totals(self) -> dict[str, int]:
+        return {"collected": sum(g.collected for g in self.groups), "refunded": sum(g.refunded for g in self.groups),
+                "owed": sum(g.owed for g in self.groups),
+                "statement": sum(g.statement or 0 for g in self.groups)}
+
+
+def bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    return datetime.combine(first, time.min, VN_TZ), datetime.combine(last + timedelta(days=1), time.min, VN_TZ)
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | None = None) -> Reconciliation:
+    """The reconciliation of ``day`` (through ``until`` inclusive). ``points``: only what concerns these agencies
+    (collected there, or for dossiers they received); statement lines matching nothing are then left out."""
+    last = until or day
+    start, end = bounds(day, last)
+    scope = set(points) if points is not None else None
+    result = Reconciliation(day, last)
+    groups: dict[tuple[str, str], Group] = {}
+
+    def group(channel: str, key: str, name: str) -> Group:
+        if (channel, key) not in groups:
+            groups[(channel, key)] = Group(channel, key, name)
+        return groups[(channel, key)]
+
+    def flag(kind: str, g: Group, code: str, expected: int | None, actual: int | None, reference: str = "") -> None:
+        g.mismatches += 1
+        result.mismatches.append(Mismatch(kind, g.channel, g.name, code, expected, actual, reference))
+
+    in_scope = Q()
+    if scope is not None:
+        in_scope = Q(point_id__in=scope) | Q(point__isnull=True, dossier__receiving_agency_id__in=scope)
+    payments = list(
+        Payment.objects.filter(in_scope, paid_at__gte=start, paid_at__lt=end,
+                               status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_DUE])
+        .values("pk", "dossier_id", "dossier__code", "method", "point_id", "point__name", "gateway", "amount",
+                "status", "order_ref", "reference", "paid_at").order_by("paid_at", "pk"))
+    refund_scope = Q()
+    if scope is not None:
+        refund_scope = Q(point_id__in=scope) | Q(point__isnull=True, payment__dossier__receiving_agency_id__in=scope)
+    refunds = list(
+        Refund.objects.filter(refund_scope, status=RefundStatus.DONE, done_at__gte=start, done_at__lt=end)
+        .values("pk", "amount", "method", "point_id", "point__name", "gateway_transaction", "payment_id",
+                "payment__order_ref", "payment__gateway", "payment__method", "payment__dossier__code"))
+    lines = list(StatementLine.objects.filter(day__gte=day, day__lte=last)
+                 .values("pk", "source", "name", "reference", "amount", "note", "dossier_code", "payment_id",
+                         "payment__paid_at", "payment__dossier__receiving_agency_id", "payment__point_id"))
+
+    # what the dossiers owe: the money each dossier concerned got beyond its fee, taken from its latest payments
+    excess = _excess({p["dossier_id"] for p in payments})
+    owed_of: dict[int, int] = {}
+    due_back = [p["pk"] for p in payments if p["status"] == PaymentStatus.REFUND_DUE]
+    given_back = dict(Refund.objects.filter(payment_id__in=due_back, status=RefundStatus.DONE).values("payment_id")
+                      .annotate(s=Sum("amount")).values_list("payment_id", "s")) if due_back else {}
+    for p in reversed(payments):
+        over = excess.get(p["dossier_id"], 0)
+        if p["status"] == PaymentStatus.REFUND_DUE:  # not owed; a mismatch until it is all given back
+            owed_of[p["pk"]] = p["amount"] if int(given_back.get(p["pk"]) or 0) >= p["amount"] else 0
+            continue
+        cut = min(over, p["amount"])
+        excess[p["dossier_id"]] = over - cut
+        owed_of[p["pk"]] = p["amount"] - cut
+
+    by_line_payment: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        if line["payment_id"] is not None:
+            by_line_payment[line["payment_id"]].append(line)
+    used: set[int] = set()
+    for p in payments:
+        g = _payment_group(p, by_line_payment, group)
+        g.collected += p["amount"]
+        g.owed += owed_of[p["pk"]]
+        g.payments += 1
+        if owed_of[p["pk"]] < p["amount"]:
+            flag(OVERPAID, g, p["dossier__code"], owed_of[p["pk"]], p["amount"], p["order_ref"])
+        if g.channel == POINT:
+            continue
+        matched = by_line_payment.get(p["pk"], [])
+        if not matched:
+            flag(MISSING_IN_STATEMENT, g, p["dossier__code"], p["amount"], None, p["order_ref"])
+            continue
+        for line in matched:
+            used.add(line["pk"])
+            g.statement = (g.statement or 0) + line["amount"]
+            if line["amount"] != p["amount"]:
+                flag(AMOUNT_DIFFERS, g, p["dossier__code"], p["amount"], line["amount"], line["reference"])
+
+    _refunds(refunds, lines, used, group, flag)
+
+    for line in lines:
+        if line["pk"] in used:
+            continue
+        concerned = line["payment__point_id"] in scope or line["payment__dossier__receiving_agency_id"] in scope \
+            if scope is not None else True
+        if not concerned:
+            continue
+        channel = {StatementSource.BANK: BANK, StatementSource.GATEWAY: GATEWAY}.get(line["source"], CARRIER)
+        g = group(channel, line["name"], line["name"])
+        g.statement = (g.statement or 0) + line["amount"]
+        if line["payment_id"] is not None:
+            flag(OTHER_DAY, g, line["dossier_code"], None, line["amount"], line["reference"])
+        elif line["dossier_code"] and line["amount"] > 0:
+            flag(AMOUNT_DIFFERS, g, line["dossier_code"], None, line["amount"], line["reference"])
+        else:
+            flag(MISSING_IN_SYSTEM, g, line["dossier_code"], None, line["amount"], line["reference"])
+
+    order = {POINT: 0, GATEWAY: 1, CARRIER: 2, BANK: 3}
+    result.groups = sorted(groups.values(), key=lambda g: (order[g.channel], g.name))
+    kind_order = {kind: n for n, kind in enumerate(KINDS)}
+    result.mismatches.sort(key=lambda m: (order[m.channel], m.name, kind_order.get(m.kind, 99), m.dossier_code))
+    return result
+
+
+def _payment_group(p: dict[str, Any], by_line_payment: dict[int, list[dict[str, Any]]], group: Any) -> Group:
+    method = p["method"]
+    if method in (PaymentMethod.CASH, PaymentMethod.CARD):
+        return group(POINT, str(p["point_id"] or ""), p["point__name"] or "—")  # type: ignore[no-any-return]
+    if method == PaymentMethod.GATEWAY:
+        return group(GATEWAY, p["gateway"], p["gateway"])  # type: ignore[no-any-return]
+    lines = by_line_payment.get(p["pk"], [])
+    name = lines[0]["name"] if lines else "—"
+    return group(CARRIER if method == PaymentMethod.COD else BANK, name, name)  # type: ignore[no-any-return]
+
+
+def _refunds(refunds: list[dict[str, Any]], lines: list[dict[str, Any]], used: set[int], group: Any,
+             flag: Any) -> None:
+    """Refunds of the day: cash ones count at their point; gateway and transfer ones must go out on a statement."""
+    outgoing: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        if line["amount"] < 0 and line["pk"] not in used:
+            outgoing.setdefault(f"{line['source']}:{line['reference']}", line)
+            outgoing.setdefault(f"{line['source']}:{line['note']}:{-line['amount']}", line)
+    for r in refunds:
+        code = r["payment__dossier__code"]
+        if r["method"] == RefundMethod.CASH:
+            g = group(POINT, str(r["point_id"] or ""), r["point__name"] or "—")
+            g.refunded += r["amount"]
+            continue
+        source = StatementSource.GATEWAY if r["method"] == RefundMethod.GATEWAY else StatementSource.BANK
+        line = outgoing.get(f"{source}:{r['gateway_transaction']}") if r["gateway_transaction"] else None
+        line = line or outgoing.get(f"{source}:{r['payment__order_ref']}:{r['amount']}")
+        if source == StatementSource.GATEWAY:
+            g = group(GATEWAY, r["payment__gateway"], r["payment__gateway"])
+        else:
+            name = line["name"] if line else "—"
+            g = group(BANK, name, name)
+        g.refunded += r["amount"]
+        if line is None or line["pk"] in used:
+            flag(REFUND_NOT_IN_STATEMENT, g, code, r["amount"], None, r["gateway_transaction"])
+            continue
+        used.add(line["pk"])
+        g.statement = (g.statement or 0) + line["amount"]
+
+
+def _excess(dossier_ids: set[int]) -> dict[int, int]:
+    """What each dossier got beyond its fee: paid (confirmed payments) − refunds done − the fee; 0 when closed
+    without a result only counts refund_due money (a refused dossier's fee was owed when it was paid)."""
+    ids = sorted(dossier_ids)
+    paid: dict[int, int] = defaultdict(int)
+    refunded: dict[int, int] = defaultdict(int)
+    fee: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        for dossier_id, total in (Payment.objects.filter(dossier_id__in=chunk, status=PaymentStatus.PAID)
+                                  .values("dossier_id").annotate(s=Sum("amount")).values_list("dossier_id", "s")):
+            paid[dossier_id] = int(total or 0)
+        for dossier_id, total in (Refund.objects.filter(payment__dossier_id__in=chunk, status=RefundStatus.DONE,
+                                                        payment__status=PaymentStatus.PAID)
+                                  .values("payment__dossier_id").annotate(s=Sum("amount"))
+                                  .values_list("payment__dossier_id", "s")):
+            refunded[dossier_id] = int(total or 0)
+        fee.update(Dossier.objects.filter(pk__in=chunk).values_list("pk", "fee_total"))
+    return {d: max(paid[d] - refunded[d] - fee.get(d, 0), 0) for d in ids}
