@@ -202,3 +202,16 @@ def test_reconciliation_page_csv_and_upload(world: World, client: Client) -> Non
     client.force_login(world.users["tuphap"])  # another agency's staff see nothing of Hà Tu's
     other = client.get(f"/workspace/reconciliation/?day={today().isoformat()}").content.decode()
     assert 'data-collected="30000"' not in other
+
+
+def test_reconciliation_page_query_budget(world: World) -> None:
+    """URL name workspace:reconciliation: as many queries for 50 mismatches as for 1."""
+    from tests.test_query_budgets import flat, staff
+
+    def gateway_payments(count: int) -> None:
+        for _ in range(count):
+            _gateway_payment(new_dossier(world))  # each missing in the (empty) gateway statement
+
+    gateway_payments(1)
+    flat(staff(world, "tiepnhan"), f"/workspace/reconciliation/?day={today().isoformat()}",
+         lambda: gateway_payments(49), lambda page: page.count('data-kind="missing_in_statement"'))

@@ -265,3 +265,38 @@ def _excess(dossier_ids: set[int]) -> dict[int, int]:
             refunded[dossier_id] = int(total or 0)
         fee.update(Dossier.objects.filter(pk__in=chunk).values_list("pk", "fee_total"))
     return {d: max(paid[d] - refunded[d] - fee.get(d, 0), 0) for d in ids}
+
+
+def scope_for(actor: Any) -> set[int] | None:
+    """The points whose reconciliation ``actor`` sees: front staff their points; leaders and supervisors their
+    agencies and the points under them; a supervisor of a top-level agency (no parent) everything (``None``)."""
+    from motcua.agencies.models import Agency, Role
+
+    front = actor.agencies_with(Role.RECEPTION, Role.POSTAL)
+    overseeing = actor.agencies_with(Role.LEADER, Role.SUPERVISOR)
+    supervising = actor.agencies_with(Role.SUPERVISOR)
+    if supervising and Agency.objects.filter(pk__in=supervising, parent__isnull=True).exists():
+        return None
+    under = set(Agency.objects.filter(parent_id__in=overseeing).values_list("pk", flat=True)) if overseeing else set()
+    return set(front) | set(overseeing) | under
+
+
+def may_import(actor: Any) -> bool:
+    from motcua.agencies.models import Role
+
+    return bool(actor.agencies_with(Role.RECEPTION, Role.POSTAL, Role.LEADER, Role.SUPERVISOR))
+
+
+CSV_HEADER = ["channel", "name", "payments", "collected", "refunded", "owed", "statement", "mismatches"]
+CSV_MISMATCH_HEADER = ["kind", "channel", "name", "dossier_code", "ours", "statement", "reference"]
+
+
+def csv_rows(result: Reconciliation) -> list[list[Any]]:
+    """The reconciliation as CSV rows: the groups, a blank row, then the mismatches."""
+    rows: list[list[Any]] = [CSV_HEADER]
+    rows += [[g.channel, g.name, g.payments, g.collected, g.refunded, g.owed,
+              "" if g.statement is None else g.statement, g.mismatches] for g in result.groups]
+    rows += [[], CSV_MISMATCH_HEADER]
+    rows += [[m.kind, m.channel, m.name, m.dossier_code, "" if m.expected is None else m.expected,
+              "" if m.actual is None else m.actual, m.reference] for m in result.mismatches]
+    return rows
