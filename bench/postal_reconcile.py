@@ -48,12 +48,12 @@ def _setup() -> None:
 def build(size: int, first: date) -> int:
     """The month's dossiers, payments, statement lines and refunds, bulk-created; the payments' count."""
     from django.db import transaction
+    from tests.factories import World, new_dossier
 
     from motcua.agencies.models import Agency, AgencyKind
     from motcua.core.calendar import VN_TZ
     from motcua.dossiers.models import Dossier
     from motcua.payments.models import Payment, Refund, StatementLine
-    from tests.factories import World, new_dossier
 
     world = World()
     points = [world.commune, world.post] + [

@@ -215,3 +215,16 @@ def test_reconciliation_page_query_budget(world: World) -> None:
     gateway_payments(1)
     flat(staff(world, "tiepnhan"), f"/workspace/reconciliation/?day={today().isoformat()}",
          lambda: gateway_payments(49), lambda page: page.count('data-kind="missing_in_statement"'))
+
+
+def test_a_gateway_refund_the_report_shows_going_out_balances(world: World) -> None:
+    payment = _gateway_payment(new_dossier(world))
+    Refund.objects.create(payment=payment, amount=30000, method="gateway", reason="x", status=RefundStatus.DONE,
+                          requested_at=timezone.now(), done_at=timezone.now(), gateway_transaction="R1",
+                          receipt_number="HT-X-2")
+    statements.import_lines("gateway", "sandbox", today(), [
+        gateway_line(payment), {"reference": "R1", "amount": -30000, "note": payment.order_ref}])
+    result = reconciliation.reconcile(today())
+    gateway = next(g for g in result.groups if g.channel == "gateway")
+    assert (gateway.collected, gateway.refunded, gateway.statement) == (30000, 30000, 0)
+    assert result.balanced, result.mismatches

@@ -10,6 +10,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
@@ -22,6 +23,7 @@ from motcua.payments import receipts, refunds, selectors, services
 from motcua.payments.gateways import vnpay
 from motcua.payments.gateways.sandbox import SANDBOX_SECRET, SandboxGateway
 from motcua.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from tests.concurrency import at_once
 from tests.factories import World, new_dossier
 
 
@@ -237,3 +239,15 @@ def test_api_refund_and_its_errors(world: World, client: Client) -> None:
     twice = client.post(url, {"amount": 30000, "method": "cash", "reason": "Hồ sơ đã rút"},
                         content_type="application/json")
     assert twice.status_code == 409 and twice.json()["error"] == "already_refunded"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_two_refunds_at_once_give_back_the_money_once(world: World) -> None:
+    """Two officers refund the whole fee at the same moment (different forms): one refund, one 409."""
+    dossier, payment = paid(world)
+    results = at_once(2, lambda index: do(world, dossier, key=f"race-{index}"))
+    done = [r for r in results if isinstance(r, Refund)]
+    refused = [r for r in results if isinstance(r, refunds.RefundRefused)]
+    assert len(done) == 1 and len(refused) == 1, results
+    assert selectors.refunded_total(payment) == 30000 and len(refund_events(dossier)) == 1

@@ -35,7 +35,6 @@ from motcua.payments.models import (
     RefundMethod,
     RefundStatus,
     StatementLine,
-    StatementSource,
 )
 
 MISSING_IN_STATEMENT = "missing_in_statement"
@@ -125,7 +124,7 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
     in_scope = Q()
     if scope is not None:
         in_scope = Q(point_id__in=scope) | Q(point__isnull=True, dossier__receiving_agency_id__in=scope)
-    payments = list(
+    payments: list[Any] = list(
         Payment.objects.filter(in_scope, paid_at__gte=start, paid_at__lt=end,
                                status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_DUE])
         .values("pk", "dossier_id", "dossier__code", "method", "point_id", "point__name", "gateway", "amount",
@@ -133,11 +132,11 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
     refund_scope = Q()
     if scope is not None:
         refund_scope = Q(point_id__in=scope) | Q(point__isnull=True, payment__dossier__receiving_agency_id__in=scope)
-    refunds = list(
+    refunds: list[Any] = list(
         Refund.objects.filter(refund_scope, status=RefundStatus.DONE, done_at__gte=start, done_at__lt=end)
         .values("pk", "amount", "method", "point_id", "point__name", "gateway_transaction", "payment_id",
                 "payment__order_ref", "payment__gateway", "payment__method", "payment__dossier__code"))
-    lines = list(StatementLine.objects.filter(day__gte=day, day__lte=last)
+    lines: list[Any] = list(StatementLine.objects.filter(day__gte=day, day__lte=last)
                  .values("pk", "source", "name", "reference", "amount", "note", "dossier_code", "payment_id",
                          "payment__paid_at", "payment__dossier__receiving_agency_id", "payment__point_id"))
 
@@ -158,7 +157,7 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
 
     by_line_payment: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
-        if line["payment_id"] is not None:
+        if line["payment_id"] is not None and line["amount"] > 0:  # money going out is a refund's (below)
             by_line_payment[line["payment_id"]].append(line)
     used: set[int] = set()
     for p in payments:
@@ -189,10 +188,10 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
             if scope is not None else True
         if not concerned:
             continue
-        channel = {StatementSource.BANK: BANK, StatementSource.GATEWAY: GATEWAY}.get(line["source"], CARRIER)
+        channel = {"bank": BANK, "gateway": GATEWAY}.get(line["source"], CARRIER)
         g = group(channel, line["name"], line["name"])
         g.statement = (g.statement or 0) + line["amount"]
-        if line["payment_id"] is not None:
+        if line["payment_id"] is not None and line["amount"] > 0:
             flag(OTHER_DAY, g, line["dossier_code"], None, line["amount"], line["reference"])
         elif line["dossier_code"] and line["amount"] > 0:
             flag(AMOUNT_DIFFERS, g, line["dossier_code"], None, line["amount"], line["reference"])
@@ -209,12 +208,12 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
 def _payment_group(p: dict[str, Any], by_line_payment: dict[int, list[dict[str, Any]]], group: Any) -> Group:
     method = p["method"]
     if method in (PaymentMethod.CASH, PaymentMethod.CARD):
-        return group(POINT, str(p["point_id"] or ""), p["point__name"] or "—")  # type: ignore[no-any-return]
+        return group(POINT, str(p["point_id"] or ""), p["point__name"] or "—")
     if method == PaymentMethod.GATEWAY:
-        return group(GATEWAY, p["gateway"], p["gateway"])  # type: ignore[no-any-return]
+        return group(GATEWAY, p["gateway"], p["gateway"])
     lines = by_line_payment.get(p["pk"], [])
     name = lines[0]["name"] if lines else "—"
-    return group(CARRIER if method == PaymentMethod.COD else BANK, name, name)  # type: ignore[no-any-return]
+    return group(CARRIER if method == PaymentMethod.COD else BANK, name, name)
 
 
 def _refunds(refunds: list[dict[str, Any]], lines: list[dict[str, Any]], used: set[int], group: Any,
@@ -231,20 +230,21 @@ def _refunds(refunds: list[dict[str, Any]], lines: list[dict[str, Any]], used: s
             g = group(POINT, str(r["point_id"] or ""), r["point__name"] or "—")
             g.refunded += r["amount"]
             continue
-        source = StatementSource.GATEWAY if r["method"] == RefundMethod.GATEWAY else StatementSource.BANK
-        line = outgoing.get(f"{source}:{r['gateway_transaction']}") if r["gateway_transaction"] else None
-        line = line or outgoing.get(f"{source}:{r['payment__order_ref']}:{r['amount']}")
-        if source == StatementSource.GATEWAY:
+        source = "gateway" if r["method"] == RefundMethod.GATEWAY else "bank"
+        found: dict[str, Any] | None = outgoing.get(f"{source}:{r['gateway_transaction']}") \
+            if r["gateway_transaction"] else None
+        found = found or outgoing.get(f"{source}:{r['payment__order_ref']}:{r['amount']}")
+        if source == "gateway":
             g = group(GATEWAY, r["payment__gateway"], r["payment__gateway"])
         else:
-            name = line["name"] if line else "—"
+            name = found["name"] if found else "—"
             g = group(BANK, name, name)
         g.refunded += r["amount"]
-        if line is None or line["pk"] in used:
+        if found is None or found["pk"] in used:
             flag(REFUND_NOT_IN_STATEMENT, g, code, r["amount"], None, r["gateway_transaction"])
             continue
-        used.add(line["pk"])
-        g.statement = (g.statement or 0) + line["amount"]
+        used.add(found["pk"])
+        g.statement = (g.statement or 0) + found["amount"]
 
 
 def _excess(dossier_ids: set[int]) -> dict[int, int]:

@@ -264,7 +264,7 @@ def dossier_in_note(note: str) -> tuple[Dossier | None, str]:
     """The dossier whose transfer reference the note carries, or ``None`` and why (``no_dossier``,
     ``ambiguous``)."""
     text = selectors.references_in(note)
-    candidates = set()
+    candidates: set[str] = set()
     for found in _IN_NOTE.finditer(text):
         agency, day, digits = found.groups()
         agency_code = f"{agency[:3]}.{agency[3:5]}.{agency[5:7]}.{agency[7:]}"
@@ -294,7 +294,8 @@ def link(line: StatementLine) -> str:
         return "no_payment"
     StatementLine.objects.filter(pk=line.pk).update(payment=payment, dossier_code=payment.dossier.code)
     line.payment = payment
-    return "" if payment.amount == line.amount else "amount_differs"
+    # a negative line is money going back (a refund): the reconciliation pairs it with the refund
+    return "" if payment.amount == line.amount or line.amount < 0 else "amount_differs"
 
 
 def _match_transfer(line: StatementLine) -> str:
