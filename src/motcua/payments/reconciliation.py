@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from motcua.core.calendar import VN_TZ
-from motcua.dossiers.models import Dossier
 from motcua.payments.models import (
     Payment,
     PaymentMethod,
@@ -46,7 +45,6 @@ REFUND_NOT_IN_STATEMENT = "refund_not_in_statement"
 KINDS = (MISSING_IN_STATEMENT, MISSING_IN_SYSTEM, AMOUNT_DIFFERS, OTHER_DAY, OVERPAID, REFUND_NOT_IN_STATEMENT)
 
 POINT, GATEWAY, CARRIER, BANK = "point", "gateway", "carrier", "bank"
-CHUNK = 5000
 
 
 @dataclass
@@ -98,11 +96,6 @@ def bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return datetime.combine(first, time.min, VN_TZ), datetime.combine(last + timedelta(days=1), time.min, VN_TZ)
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
-
-
 def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | None = None) -> Reconciliation:
     """The reconciliation of ``day`` (through ``until`` inclusive). ``points``: only what concerns these agencies
     (collected there, or for dossiers they received); statement lines matching nothing are then left out."""
@@ -124,11 +117,19 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
     in_scope = Q()
     if scope is not None:
         in_scope = Q(point_id__in=scope) | Q(point__isnull=True, dossier__receiving_agency_id__in=scope)
+    # each payment with its dossier's fee, all it paid and all it was refunded of that (one query)
+    paid_all = (Payment.objects.filter(dossier_id=OuterRef("dossier_id"), status=PaymentStatus.PAID)
+                .order_by().values("dossier_id").annotate(s=Sum("amount")).values("s"))
+    refunded_all = (Refund.objects.filter(payment__dossier_id=OuterRef("dossier_id"), status=RefundStatus.DONE,
+                                          payment__status=PaymentStatus.PAID)
+                    .order_by().values("payment__dossier_id").annotate(s=Sum("amount")).values("s"))
     payments: list[Any] = list(
         Payment.objects.filter(in_scope, paid_at__gte=start, paid_at__lt=end,
                                status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_DUE])
-        .values("pk", "dossier_id", "dossier__code", "method", "point_id", "point__name", "gateway", "amount",
-                "status", "order_ref", "reference", "paid_at").order_by("paid_at", "pk"))
+        .annotate(paid_all=Subquery(paid_all), refunded_all=Subquery(refunded_all))
+        .values("pk", "dossier_id", "dossier__code", "dossier__fee_total", "method", "point_id", "point__name",
+                "gateway", "amount", "status", "order_ref", "reference", "paid_at", "paid_all", "refunded_all")
+        .order_by("paid_at", "pk"))
     refund_scope = Q()
     if scope is not None:
         refund_scope = Q(point_id__in=scope) | Q(point__isnull=True, payment__dossier__receiving_agency_id__in=scope)
@@ -141,7 +142,8 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
                          "payment__paid_at", "payment__dossier__receiving_agency_id", "payment__point_id"))
 
     # what the dossiers owe: the money each dossier concerned got beyond its fee, taken from its latest payments
-    excess = _excess({p["dossier_id"] for p in payments})
+    excess = {p["dossier_id"]: max((p["paid_all"] or 0) - (p["refunded_all"] or 0) - p["dossier__fee_total"], 0)
+              for p in payments}
     owed_of: dict[int, int] = {}
     due_back = [p["pk"] for p in payments if p["status"] == PaymentStatus.REFUND_DUE]
     given_back = dict(Refund.objects.filter(payment_id__in=due_back, status=RefundStatus.DONE).values("payment_id")
@@ -245,26 +247,6 @@ def _refunds(refunds: list[dict[str, Any]], lines: list[dict[str, Any]], used: s
             continue
         used.add(found["pk"])
         g.statement = (g.statement or 0) + found["amount"]
-
-
-def _excess(dossier_ids: set[int]) -> dict[int, int]:
-    """What each dossier got beyond its fee: paid (confirmed payments) − refunds done − the fee; 0 when closed
-    without a result only counts refund_due money (a refused dossier's fee was owed when it was paid)."""
-    ids = sorted(dossier_ids)
-    paid: dict[int, int] = defaultdict(int)
-    refunded: dict[int, int] = defaultdict(int)
-    fee: dict[int, int] = {}
-    for chunk in _chunks(ids):
-        for dossier_id, total in (Payment.objects.filter(dossier_id__in=chunk, status=PaymentStatus.PAID)
-                                  .values("dossier_id").annotate(s=Sum("amount")).values_list("dossier_id", "s")):
-            paid[dossier_id] = int(total or 0)
-        for dossier_id, total in (Refund.objects.filter(payment__dossier_id__in=chunk, status=RefundStatus.DONE,
-                                                        payment__status=PaymentStatus.PAID)
-                                  .values("payment__dossier_id").annotate(s=Sum("amount"))
-                                  .values_list("payment__dossier_id", "s")):
-            refunded[dossier_id] = int(total or 0)
-        fee.update(Dossier.objects.filter(pk__in=chunk).values_list("pk", "fee_total"))
-    return {d: max(paid[d] - refunded[d] - fee.get(d, 0), 0) for d in ids}
 
 
 def scope_for(actor: Any) -> set[int] | None:
