@@ -18,7 +18,14 @@ from motcua.core.calendar import VN_TZ
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.payments import reconciliation, refunds, selectors, services, statements
-from motcua.payments.models import Payment, PaymentStatus, Refund, RefundStatus, StatementLine
+from motcua.payments.models import (
+    Payment,
+    PaymentStatus,
+    ReconciliationRun,
+    Refund,
+    RefundStatus,
+    StatementLine,
+)
 from tests.factories import World, new_dossier
 from tests.test_refunds import _gateway_payment
 
@@ -167,9 +174,12 @@ def test_a_day_with_one_planted_mismatch_of_each_kind(world: World) -> None:
     assert by_kind["refund_not_in_statement"].dossier_code == refunded.dossier.code
     assert by_kind["missing_in_system"].actual == 50000 and by_kind["other_day"].reference == \
         yesterday.gateway_transaction
+    out = io.StringIO()
     with pytest.raises(SystemExit) as exit_status:
-        call_command("reconcile", "--day", today().isoformat(), stdout=io.StringIO())
-    assert exit_status.value.code == 1
+        call_command("reconcile", "--day", today().isoformat(), "--save", stdout=out)
+    assert exit_status.value.code == 1 and "NOT BALANCED: 6 mismatch(es)" in out.getvalue()
+    run = ReconciliationRun.objects.get()
+    assert not run.balanced and sorted(m["kind"] for m in run.mismatches) == kinds
 
 
 def test_reconciliation_scoped_to_a_point(world: World) -> None:
@@ -228,3 +238,8 @@ def test_a_gateway_refund_the_report_shows_going_out_balances(world: World) -> N
     gateway = next(g for g in result.groups if g.channel == "gateway")
     assert (gateway.collected, gateway.refunded, gateway.statement) == (30000, 30000, 0)
     assert result.balanced, result.mismatches
+
+
+@pytest.mark.parametrize("model", ["refund", "statementline", "reconciliationrun"])
+def test_admin_lists_refunds_statement_lines_and_runs(admin_client: Client, model: str) -> None:
+    assert admin_client.get(f"/admin/payments/{model}/").status_code == 200

@@ -13,9 +13,12 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from pypdf import PdfReader
 
-from motcua.core.errors import NotFound
+from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Dossier, Event
@@ -251,3 +254,58 @@ def test_two_refunds_at_once_give_back_the_money_once(world: World) -> None:
     refused = [r for r in results if isinstance(r, refunds.RefundRefused)]
     assert len(done) == 1 and len(refused) == 1, results
     assert selectors.refunded_total(payment) == 30000 and len(refund_events(dossier)) == 1
+
+
+# --- any sequence of refund requests -----------------------------------------------------------------------------
+
+
+class Refunding(RuleBasedStateMachine):
+    """Refund requests of any amount, method and form key on a withdrawn dossier's 30,000 đ: what is given back
+    never exceeds what was paid, a key is one refund, every done refund has one event and one receipt number, and
+    the receipt numbers run without gaps."""
+
+    world: World
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dossier, self.payment = paid(self.world)
+        self.left = 30000
+        self.by_key: dict[str, int] = {}
+        self.fresh = 0
+
+    @rule(amount=st.integers(min_value=-5, max_value=40000), method=st.sampled_from(["cash", "transfer"]),
+          key=st.sampled_from(["a", "b", "c", ""]))
+    def ask(self, amount: int, method: str, key: str) -> None:
+        if not key:
+            self.fresh += 1
+            key = f"fresh-{self.fresh}"
+        key = f"{self.dossier.code}:{key}"
+        try:
+            item = do(self.world, self.dossier, amount=amount, method=method, key=key)
+        except MotCuaError as exc:
+            assert key not in self.by_key
+            assert exc.code in {"amount_required", "refund_too_large", "already_refunded"}, exc.code
+            assert exc.code != "refund_too_large" or amount > self.left
+            assert exc.code != "already_refunded" or self.left == 0
+            return
+        if key in self.by_key:
+            assert item.pk == self.by_key[key]  # the same form again: the first refund
+            return
+        assert 0 < amount <= self.left and item.amount == amount and item.status == RefundStatus.DONE
+        self.by_key[key] = item.pk
+        self.left -= amount
+
+    @invariant()
+    def books_agree(self) -> None:
+        done = Refund.objects.filter(payment=self.payment, status=RefundStatus.DONE)
+        assert selectors.refunded_total(self.payment) == 30000 - self.left
+        assert len(refund_events(self.dossier)) == done.count() == len(self.by_key)
+        numbers = sorted(int(n[-6:]) for n in Refund.objects.values_list("receipt_number", flat=True) if n)
+        assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_any_sequence_of_refund_requests_keeps_the_books(world: World) -> None:
+    Refunding.world = world
+    run_state_machine_as_test(Refunding, settings=settings(
+        max_examples=15, stateful_step_count=12, deadline=None, derandomize=True,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow]))

@@ -221,3 +221,25 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.name}:{self.reference}"
+
+
+class ReconciliationRun(models.Model):
+    """A stored snapshot of one reconciliation (``motcua reconcile --save``): what it showed then, kept even if
+    statements are imported or payments recorded later."""
+
+    first_day = models.DateField(_("from"))
+    last_day = models.DateField(_("to"))
+    points = models.JSONField(_("points"), null=True, blank=True)  # None: everything
+    balanced = models.BooleanField(_("balanced"))
+    totals = models.JSONField(_("totals"), default=dict)
+    groups = models.JSONField(_("groups"), default=list)
+    mismatches = models.JSONField(_("mismatches"), default=list)
+    created_at = models.DateTimeField(_("run"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}…{self.last_day}: {'balanced' if self.balanced else len(self.mismatches)}"

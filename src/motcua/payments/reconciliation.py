@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from motcua.payments.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    ReconciliationRun,
     Refund,
     RefundMethod,
     RefundStatus,
@@ -282,3 +283,11 @@ def csv_rows(result: Reconciliation) -> list[list[Any]]:
     rows += [[m.kind, m.channel, m.name, m.dossier_code, "" if m.expected is None else m.expected,
               "" if m.actual is None else m.actual, m.reference] for m in result.mismatches]
     return rows
+
+
+def save_run(result: Reconciliation, points: Iterable[int] | None = None) -> ReconciliationRun:
+    """Store ``result`` as a :class:`ReconciliationRun` snapshot."""
+    return ReconciliationRun.objects.create(
+        first_day=result.first, last_day=result.last, points=sorted(points) if points is not None else None,
+        balanced=result.balanced, totals=result.totals(), groups=[asdict(g) for g in result.groups],
+        mismatches=[asdict(m) for m in result.mismatches])

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from motcua.core.calendar import VN_TZ
-from motcua.payments.reconciliation import reconcile
+from motcua.payments.reconciliation import reconcile, save_run
 
 
 class Command(BaseCommand):
@@ -19,6 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--day", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: yesterday)")
         parser.add_argument("--until", type=date.fromisoformat, default=None, help="last day of a range")
+        parser.add_argument("--save", action="store_true", help="store the result as a ReconciliationRun")
 
     def handle(self, *args: Any, **options: Any) -> None:
         day = options["day"] or timezone.now().astimezone(VN_TZ).date() - timedelta(days=1)
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             actual = "-" if m.actual is None else f"{m.actual:,}"
             out(f"MISMATCH  {m.kind:24} {m.channel:8} {m.name[:24]:24} {m.dossier_code or '-':28} "
                 f"ours {expected:>10}  statement {actual:>10}  {m.reference}")
+        if options["save"]:
+            out(f"saved as reconciliation run {save_run(result).pk}")
         out("BALANCED" if result.balanced else f"NOT BALANCED: {len(result.mismatches)} mismatch(es)")
         if not result.balanced:
             sys.exit(1)
