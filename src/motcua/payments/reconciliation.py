@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, Subquery, Sum
+from django.utils.translation import gettext_lazy as _
 
 from motcua.core.calendar import VN_TZ
 from motcua.payments.models import (
@@ -44,8 +45,18 @@ OTHER_DAY = "other_day"
 OVERPAID = "overpaid"
 REFUND_NOT_IN_STATEMENT = "refund_not_in_statement"
 KINDS = (MISSING_IN_STATEMENT, MISSING_IN_SYSTEM, AMOUNT_DIFFERS, OTHER_DAY, OVERPAID, REFUND_NOT_IN_STATEMENT)
+KIND_LABELS = {
+    MISSING_IN_STATEMENT: _("Not in the statement"),
+    MISSING_IN_SYSTEM: _("Not in our books"),
+    AMOUNT_DIFFERS: _("Amounts differ"),
+    OTHER_DAY: _("Recorded on another day"),
+    OVERPAID: _("Paid more than owed"),
+    REFUND_NOT_IN_STATEMENT: _("Refund not in the statement"),
+}
 
 POINT, GATEWAY, CARRIER, BANK = "point", "gateway", "carrier", "bank"
+CHANNEL_LABELS = {POINT: _("Collection point"), GATEWAY: _("Payment gateway"), CARRIER: _("Carrier (COD)"),
+                  BANK: _("Bank transfers")}
 
 
 @dataclass
@@ -57,6 +68,14 @@ class Mismatch:
     expected: int | None  # what our books say (None: nothing)
     actual: int | None  # what the statement says (None: nothing)
     reference: str = ""  # the payment's order or the line's reference
+
+    @property
+    def kind_label(self) -> Any:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> Any:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
 
 @dataclass
@@ -70,6 +89,10 @@ class Group:
     statement: int | None = None  # what the statement says came in, net of refunds (None: no statement)
     payments: int = 0
     mismatches: int = 0
+
+    @property
+    def channel_label(self) -> Any:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
     @property
     def net(self) -> int:
@@ -129,7 +152,7 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
                                status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_DUE])
         .annotate(paid_all=Subquery(paid_all), refunded_all=Subquery(refunded_all))
         .values("pk", "dossier_id", "dossier__code", "dossier__fee_total", "method", "point_id", "point__name",
-                "gateway", "amount", "status", "order_ref", "reference", "paid_at", "paid_all", "refunded_all")
+                "gateway", "amount", "status", "order_ref", "reference", "paid_all", "refunded_all")
         .order_by("paid_at", "pk"))
     refund_scope = Q()
     if scope is not None:
@@ -140,7 +163,7 @@ def reconcile(day: date, *, until: date | None = None, points: Iterable[int] | N
                 "payment__order_ref", "payment__gateway", "payment__method", "payment__dossier__code"))
     lines: list[Any] = list(StatementLine.objects.filter(day__gte=day, day__lte=last)
                  .values("pk", "source", "name", "reference", "amount", "note", "dossier_code", "payment_id",
-                         "payment__paid_at", "payment__dossier__receiving_agency_id", "payment__point_id"))
+                         "payment__dossier__receiving_agency_id", "payment__point_id"))
 
     # what the dossiers owe: the money each dossier concerned got beyond its fee, taken from its latest payments
     excess = {p["dossier_id"]: max((p["paid_all"] or 0) - (p["refunded_all"] or 0) - p["dossier__fee_total"], 0)

@@ -147,7 +147,11 @@ def _dossier(actor: Actor, payment_id: int | None, code: str) -> Dossier:
     from motcua.dossiers.selectors import visible
 
     query = Dossier.objects.select_for_update(of=("self",))
-    found = query.filter(payments__pk=payment_id).first() if payment_id is not None else query.filter(code=code).first()
+    if payment_id is not None:
+        query = query.filter(payments__pk=payment_id)
+    if code:
+        query = query.filter(code=code)
+    found = query.first() if payment_id is not None or code else None
     if found is None or not visible(actor).filter(pk=found.pk).exists():
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
     return found
