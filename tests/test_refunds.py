@@ -309,3 +309,30 @@ def test_any_sequence_of_refund_requests_keeps_the_books(world: World) -> None:
     run_state_machine_as_test(Refunding, settings=settings(
         max_examples=15, stateful_step_count=12, deadline=None, derandomize=True,
         phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow]))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_officer_refunds_a_withdrawn_dossier_on_a_phone(phone: Any, live_server: Any, world: World) -> None:
+    """The refund panel arrives through htmx on the dossier page, and the refund answers in place, on a phone."""
+    from tests.browsing import fits
+
+    dossier, _payment = paid(world)
+    phone.goto(f"{live_server.url}/workspace/dossiers/{dossier.code}/")
+    phone.wait_for_url("**/workspace/login/**")
+    phone.locator("#id_username").fill("tiepnhan")
+    phone.locator("#id_password").fill("motcua-demo")
+    phone.locator("#id_password").press("Enter")
+    phone.wait_for_url(f"**/workspace/dossiers/{dossier.code}/")
+    phone.locator("#rf-amount").wait_for()  # the panel came through htmx
+    assert phone.locator("#refunds").get_attribute("data-refundable") == "30000"
+    phone.locator("#rf-method").select_option("cash")
+    phone.locator("#rf-reason").fill("Công dân rút hồ sơ")
+    assert fits(phone)
+    phone.locator("#refunds button[type=submit]").click()
+    phone.locator("#refund-done").wait_for()
+    assert phone.locator("#refunds").get_attribute("data-refundable") == "0"
+    item = Refund.objects.get()
+    assert item.status == RefundStatus.DONE and item.method == "cash"
+    assert phone.locator(f'#refunds a[href="/workspace/refunds/{item.receipt_number}.pdf"]').is_visible()
+    assert phone.url.endswith(f"/workspace/dossiers/{dossier.code}/") and fits(phone)

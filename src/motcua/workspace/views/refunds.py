@@ -57,6 +57,7 @@ def panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
         return render(request, "workspace/_refunds.html", refund_context(actor, found))
     values = {key: request.POST.get(key, "") for key in ("amount", "method", "reason", "reference", "payment")}
     error: MotCuaError | None = None
+    done = None
     try:
         item = refunds.refund(
             code=found.code, payment_id=int_or_none(values["payment"]), amount=int_or_none(values["amount"]) or 0,
@@ -69,16 +70,18 @@ def panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
         error = exc
     else:
         if item.status == "done":
-            messages.success(request, _("Refunded: receipt %(number)s.") % {"number": item.receipt_number})
-            values = {}
+            done, values = item, {}
         else:
             error = MotCuaError("refund_failed", _("The gateway did not make the refund; nothing was given back. "
                                                    "Try again, or refund in cash or by transfer."))
     if not request.htmx:
         if error is not None:
             messages.error(request, error.text())
+        elif done is not None:
+            messages.success(request, _("Refunded: receipt %(number)s.") % {"number": done.receipt_number})
         return redirect("workspace:dossier", code=found.code)
-    return render(request, "workspace/_refunds.html", refund_context(actor, found, values or None, error))
+    return render(request, "workspace/_refunds.html", {**refund_context(actor, found, values or None, error),
+                                                       "done": done})
 
 
 @require_safe
