@@ -336,3 +336,18 @@ def test_officer_refunds_a_withdrawn_dossier_on_a_phone(phone: Any, live_server:
     assert item.status == RefundStatus.DONE and item.method == "cash"
     assert phone.locator(f'#refunds a[href="/workspace/refunds/{item.receipt_number}.pdf"]').is_visible()
     assert phone.url.endswith(f"/workspace/dossiers/{dossier.code}/") and fits(phone)
+
+
+def test_vnpay_refund_request_is_signed_over_its_fields_joined_with_bars() -> None:
+    """VNPAY's refund API signs the values in a fixed order joined with "|" (not the payment page's query)."""
+    import hashlib
+    import hmac
+
+    params = {name: f"v{n}" for n, name in enumerate(vnpay.REFUND_FIELDS)}
+    joined = "|".join(f"v{n}" for n in range(len(vnpay.REFUND_FIELDS)))
+    expected = hmac.new(b"secret", joined.encode(), hashlib.sha512).hexdigest()
+    assert vnpay.sign_fields(params, vnpay.REFUND_FIELDS, "secret") == expected
+    assert vnpay.REFUND_FIELDS[:3] == ("vnp_RequestId", "vnp_Version", "vnp_Command")
+    assert vnpay.fields_signed({**params, "vnp_SecureHash": expected.upper()}, vnpay.REFUND_FIELDS, "secret")
+    assert not vnpay.fields_signed({**params, "vnp_SecureHash": expected, "vnp_Amount": "1"}, vnpay.REFUND_FIELDS,
+                                   "secret")
