@@ -351,3 +351,12 @@ def test_vnpay_refund_request_is_signed_over_its_fields_joined_with_bars() -> No
     assert vnpay.fields_signed({**params, "vnp_SecureHash": expected.upper()}, vnpay.REFUND_FIELDS, "secret")
     assert not vnpay.fields_signed({**params, "vnp_SecureHash": expected, "vnp_Amount": "1"}, vnpay.REFUND_FIELDS,
                                    "secret")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent connections")
+def test_the_same_form_sent_twice_at_once_is_one_refund(world: World) -> None:
+    dossier, payment = paid(world)
+    results = at_once(2, lambda index: do(world, dossier, amount=10000, key="double-click"))
+    assert all(isinstance(r, Refund) for r in results), results
+    assert results[0].pk == results[1].pk and selectors.refunded_total(payment) == 10000

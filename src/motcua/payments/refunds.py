@@ -108,11 +108,15 @@ def refund(
     reason = reason.strip()
     if not reason:
         raise MotCuaError("reason_required", _("Say why the money is refunded."), location="reason")
+    if point_id is not None and not actor.roles_at(point_id) & FRONT:
+        raise Forbidden("not_front_staff", _("Only reception or postal staff of this point hand money back."))
     with transaction.atomic():
         dossier = _dossier(actor, payment_id, code)
         if not may_refund(actor, dossier):
             raise Forbidden("not_refund_staff", _(
                 "Only reception or postal staff of the receiving point, or a leader, refund fees."))
+        if key and (first := Refund.objects.filter(client_key=key).first()) is not None:
+            return first  # the same form sent twice at once: the second waited for the first's lock
         payment = _pick(dossier, payment_id, amount)
         Payment.objects.select_for_update().filter(pk=payment.pk).first()  # serializes refunds of the payment
         left = payment.amount - selectors.refunded_total(payment)
