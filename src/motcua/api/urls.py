@@ -26,6 +26,7 @@ from motcua.api.dossiers import router as dossiers_router
 from motcua.api.handovers import router as handovers_router
 from motcua.api.openapi import add_links
 from motcua.api.payments import router as payments_router
+from motcua.api.refunds import router as refunds_router
 from motcua.api.verify import router as verify_router
 from motcua.core.errors import (
     AccessDenied,
@@ -156,6 +157,7 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 api.add_router("/procedures", catalog_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/dossiers", payments_router)
+api.add_router("/dossiers", refunds_router)
 api.add_router("/track", tracking_router)
 api.add_router("/verify", verify_router)
 api.add_router("/handovers", handovers_router)

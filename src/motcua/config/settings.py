@@ -332,6 +332,8 @@ MOTCUA_VIETQR_ACCOUNT_NAME = os.environ.get("MOTCUA_VIETQR_ACCOUNT_NAME", "") or
 # form, e.g. 01BLP0-001 — and the receipt series: 2 letters, the year's last 2 digits and E for an e-receipt.
 MOTCUA_RECEIPT_FORM = os.environ.get("MOTCUA_RECEIPT_FORM", "") or "01BLP0-001"
 MOTCUA_RECEIPT_SERIES = os.environ.get("MOTCUA_RECEIPT_SERIES", "") or "AB-26E"
+# the gateway's refund API (vnpay: its sandbox merchant web API by default; the sandbox gateway answers itself)
+PAYMENT_REFUND_URL = os.environ.get("MOTCUA_PAYMENT_REFUND_URL", "")
 
 # --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
 # Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from motcua.payments.models import Payment, PaymentNotice
+from motcua.payments.models import Payment, PaymentNotice, ReconciliationRun, Refund, StatementLine
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -50,3 +50,27 @@ class PaymentNoticeAdmin(ReadOnly):
     list_filter = ("outcome", "source", "reason")
     search_fields = ("payment__order_ref", "payment__dossier__code")
     list_select_related = ("payment",)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnly):
+    list_display = ("receipt_number", "payment", "amount", "method", "status", "requested_by_name", "requested_at",
+                    "done_at")
+    list_filter = ("status", "method")
+    search_fields = ("receipt_number", "payment__order_ref", "payment__dossier__code", "gateway_transaction")
+    list_select_related = ("payment",)
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ReadOnly):
+    list_display = ("day", "source", "name", "reference", "amount", "dossier_code", "payment")
+    list_filter = ("source", "name")
+    search_fields = ("reference", "note", "dossier_code")
+    date_hierarchy = "day"
+    list_select_related = ("payment",)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnly):
+    list_display = ("created_at", "first_day", "last_day", "balanced")
+    list_filter = ("balanced",)

@@ -71,7 +71,8 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["dossier", "status"], name="payment_dossier_status")]
+        indexes = [models.Index(fields=["dossier", "status"], name="payment_dossier_status"),
+                   models.Index(fields=["paid_at"], name="payment_paid_at")]  # the day's reconciliation
 
     def __str__(self) -> str:
         return self.order_ref
@@ -117,3 +118,128 @@ class ReceiptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+# --- refunds --------------------------------------------------------------------------------------------------
+
+
+class RefundMethod(models.TextChoices):
+    GATEWAY = "gateway", _("Through the payment gateway's refund")
+    CASH = "cash", _("Cash at the counter or post point")
+    TRANSFER = "transfer", _("Bank transfer")
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    DONE = "done", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    """Money paid back for a :class:`Payment`: a refused or withdrawn dossier's fee, or a ``refund_due`` payment
+    (``payments.refunds``). Refunds of one payment never add up to more than it; a failed one counts for nothing."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT,
+                                related_name="refunds")
+    amount = models.PositiveBigIntegerField(_("amount (VND)"))
+    method = models.CharField(_("method"), max_length=10, choices=RefundMethod.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices,
+                              default=RefundStatus.REQUESTED)
+    # the gateway's refund transaction number and answer code (a gateway refund)
+    gateway_transaction = models.CharField(_("gateway refund transaction"), max_length=64, blank=True)
+    response_code = models.CharField(_("gateway response code"), max_length=10, blank=True)
+    receipt_number = models.CharField(_("refund receipt number"), max_length=30, unique=True, null=True, blank=True)
+    # where the money was handed back (cash), and by whom
+    point = models.ForeignKey("agencies.Agency", verbose_name=_("refunded at"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("refunded by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by_name = models.CharField(_("refunded by"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    done_at = models.DateTimeField(_("refunded"), null=True, blank=True)
+    # the form's or the caller's one-time key: the same refund asked twice is one
+    client_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["done_at"], name="refund_done_at")]
+
+    def __str__(self) -> str:
+        return self.receipt_number or f"refund {self.pk}"
+
+
+class RefundCounter(models.Model):
+    """The last refund receipt number issued in one year (the 000001 of ``HT-2026-000001``)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+# --- statements -----------------------------------------------------------------------------------------------
+
+
+class StatementSource(models.TextChoices):
+    BANK = "bank", _("Bank statement")
+    GATEWAY = "gateway", _("Payment gateway report")
+    CARRIER = "carrier", _("Carrier's cash-on-delivery statement")
+
+
+class StatementLine(models.Model):
+    """One line of a bank's, a gateway's or a carrier's statement, as imported (``payments.statements``).
+
+    ``reference`` is the source's own reference of the line (the bank's transaction number, the gateway's
+    transaction number, the waybill): unique per source and name, so importing the same file twice adds nothing.
+    A bank line whose note names a dossier and pays exactly what it owes becomes a payment (``payment``);
+    any other stays unmatched and is listed by the reconciliation.
+    """
+
+    source = models.CharField(_("source"), max_length=10, choices=StatementSource.choices)
+    name = models.CharField(_("source name"), max_length=50)  # bank BIN, gateway name, carrier name
+    day = models.DateField(_("statement day"))
+    reference = models.CharField(_("reference"), max_length=100)
+    amount = models.BigIntegerField(_("amount (VND)"))  # negative: money going out (a refund)
+    note = models.CharField(_("note"), max_length=500, blank=True)  # transfer note, order reference, waybill
+    dossier_code = models.CharField(_("dossier code"), max_length=50, blank=True)
+    payment = models.ForeignKey(Payment, verbose_name=_("matched payment"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="statement_lines")
+    raw = models.JSONField(_("row as imported"), default=dict, blank=True)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        ordering = ["day", "pk"]
+        constraints = [models.UniqueConstraint(fields=["source", "name", "reference"],
+                                               name="statement_line_once")]
+        indexes = [models.Index(fields=["day", "source"], name="statement_day_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.name}:{self.reference}"
+
+
+class ReconciliationRun(models.Model):
+    """A stored snapshot of one reconciliation (``motcua reconcile --save``): what it showed then, kept even if
+    statements are imported or payments recorded later."""
+
+    first_day = models.DateField(_("from"))
+    last_day = models.DateField(_("to"))
+    points = models.JSONField(_("points"), null=True, blank=True)  # None: everything
+    balanced = models.BooleanField(_("balanced"))
+    totals = models.JSONField(_("totals"), default=dict)
+    groups = models.JSONField(_("groups"), default=list)
+    mismatches = models.JSONField(_("mismatches"), default=list)
+    created_at = models.DateTimeField(_("run"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}…{self.last_day}: {'balanced' if self.balanced else len(self.mismatches)}"

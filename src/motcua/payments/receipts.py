@@ -22,10 +22,11 @@ from motcua.core.counters import take_next
 from motcua.core.formats import moment, qr_data_uri, vnd
 from motcua.dossiers.slips import place_name, tracking_url
 from motcua.payments.gateways import GATEWAYS, get_gateway
-from motcua.payments.models import Payment, PaymentMethod, ReceiptCounter
+from motcua.payments.models import Payment, PaymentMethod, ReceiptCounter, Refund, RefundCounter, RefundMethod
 from motcua.signing.services import seal_document
 
 PREFIX = "BL"
+REFUND_PREFIX = "HT"  # hoàn trả
 
 
 def format_number(year: int, number: int) -> str:
@@ -35,6 +36,11 @@ def format_number(year: int, number: int) -> str:
 def next_number(year: int) -> str:
     """Take the next receipt number of ``year``; must run inside the confirming transaction."""
     return format_number(year, take_next(ReceiptCounter, year=year))
+
+
+def next_refund_number(year: int) -> str:
+    """Take the next refund receipt number of ``year`` (``HT-2026-000001``), from its own gap-free counter."""
+    return f"{REFUND_PREFIX}-{year}-{take_next(RefundCounter, year=year):06d}"
 
 # --- the amount in words (the receipt says it in letters too) ------------------------------------------------
 
@@ -154,3 +160,30 @@ def render_receipt(payment: Payment) -> bytes:
     fetcher = URLFetcher(allowed_protocols=["data"])  # no network, no files: only the inline QR code
     pdf = bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
     return seal_document(pdf, reason=f"Biên lai điện tử số {payment.receipt_number}")
+
+
+REFUND_METHODS = {RefundMethod.GATEWAY: "hoàn qua cổng thanh toán", RefundMethod.CASH: "tiền mặt",
+                  RefundMethod.TRANSFER: "chuyển khoản"}
+
+
+def render_refund_receipt(refund: Refund) -> bytes:
+    """The receipt of a done refund (phiếu hoàn trả phí, lệ phí) as an A5 PDF, sealed like the fee receipts."""
+    from weasyprint import HTML, URLFetcher
+
+    payment = refund.payment
+    context = receipt_context(payment)
+    context.update({
+        "refund": refund,
+        "number": refund.receipt_number,
+        "refunded": moment(refund.done_at),
+        "total": vnd(refund.amount),
+        "total_words": in_words(refund.amount),
+        "method": REFUND_METHODS.get(refund.method, refund.method),  # type: ignore[call-overload]
+        "paid_receipt": payment.receipt_number or payment.order_ref,
+        "paid_total": vnd(payment.amount),
+    })
+    with translation.override("vi"):
+        html = render_to_string("payments/refund_receipt.html", context)
+    fetcher = URLFetcher(allowed_protocols=["data"])
+    pdf = bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    return seal_document(pdf, reason=f"Phiếu hoàn trả số {refund.receipt_number}")

@@ -17,7 +17,7 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, DossierAccess
 from motcua.dossiers.selectors import visible
 from motcua.dossiers.statuses import Status
-from motcua.payments.models import Payment, PaymentStatus
+from motcua.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 # A dossier in these statuses is over without a result: nothing more is collected for it.
 UNPAYABLE = frozenset({Status.REFUSED, Status.WITHDRAWN})
@@ -145,3 +145,69 @@ def transfer_reference(code: str) -> str:
 def references_in(note: str) -> str:
     """A transfer note as :func:`transfer_reference` compares it: upper case, letters and digits only."""
     return "".join(ch for ch in note.upper() if ch.isalnum())
+
+
+# --- refunds ---------------------------------------------------------------------------------------------------
+
+
+def refunded_total(payment: Payment, *, done_only: bool = False) -> int:
+    """What was given back of ``payment``: refunds done, and (unless ``done_only``) those under way — a failed
+    refund gives back nothing."""
+    statuses = [RefundStatus.DONE] if done_only else [RefundStatus.DONE, RefundStatus.REQUESTED]
+    return int(Refund.objects.filter(payment=payment, status__in=statuses).aggregate(s=Sum("amount"))["s"] or 0)
+
+
+def refundable(payment: Payment, dossier: Dossier) -> bool:
+    """Money the dossier does not owe: a ``refund_due`` payment, or a paid one of a refused or withdrawn dossier."""
+    return payment.status == PaymentStatus.REFUND_DUE or (
+        payment.status == PaymentStatus.PAID and dossier.status in UNPAYABLE)
+
+
+@dataclass
+class RefundRow:
+    payment: Payment
+    paid: int
+    refunded: int
+
+    @property
+    def left(self) -> int:
+        return self.paid - self.refunded
+
+
+def refund_rows(dossier: Dossier) -> list[RefundRow]:
+    """The dossier's refundable payments with what is left to give back of each (oldest first)."""
+    payments = [p for p in Payment.objects.filter(dossier=dossier).order_by("created_at", "pk")
+                if refundable(p, dossier)]
+    given = dict(Refund.objects.filter(payment__in=payments, status__in=[RefundStatus.DONE, RefundStatus.REQUESTED])
+                 .values("payment").annotate(s=Sum("amount")).values_list("payment", "s"))
+    return [RefundRow(p, p.amount, int(given.get(p.pk) or 0)) for p in payments]
+
+
+def refunds_of(dossier: Dossier) -> list[Refund]:
+    return list(Refund.objects.filter(payment__dossier=dossier).select_related("payment").order_by("requested_at",
+                                                                                                      "pk"))
+
+
+def payment_by_order(order_ref: str) -> Payment | None:
+    return Payment.objects.filter(order_ref=order_ref).first()
+
+
+def refund_receipt_for(user: Any, number: str) -> Refund:
+    """The done refund with receipt ``number`` if ``user`` may see its dossier (404 otherwise)."""
+    refund = (Refund.objects.select_related("payment", "payment__dossier", "payment__dossier__version",
+                                            "payment__dossier__receiving_agency__parent",
+                                            "payment__dossier__receiving_agency__unit__parent")
+              .filter(receipt_number=number, status=RefundStatus.DONE).first())
+    if refund is None or not may_see(user, refund.payment.dossier):
+        raise NotFound("receipt_not_found", _("No receipt has the number %(number)s."), {"number": number[:30]})
+    return refund
+
+
+def has_refunds(dossier: Dossier) -> bool:
+    """Whether the dossier's page shows the refund panel: something refundable or refunded (one query)."""
+    from django.db.models import Q
+
+    refundable_now = Q(status=PaymentStatus.REFUND_DUE)
+    if dossier.status in UNPAYABLE:
+        refundable_now |= Q(status=PaymentStatus.PAID)
+    return Payment.objects.filter(Q(dossier=dossier) & (refundable_now | Q(refunds__isnull=False))).exists()

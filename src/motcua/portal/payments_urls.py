@@ -12,5 +12,6 @@ urlpatterns = [
     path("ipn/", webhooks.ipn, name="ipn"),
     path("bien-lai/<str:number>.pdf", views.receipt, name="receipt"),
     path("sandbox/", views.sandbox, name="sandbox"),
+    path("sandbox/hoan-tien/", webhooks.sandbox_refund, name="sandbox_refund"),
     path("<str:code>/", views.start, name="start"),
 ]

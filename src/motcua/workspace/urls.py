@@ -11,6 +11,8 @@ from motcua.workspace.views import (
     postal_figures,
     queues,
     reception,
+    reconciliation,
+    refunds,
 )
 
 app_name = "workspace"
@@ -46,4 +48,9 @@ urlpatterns = [
     path("buu-dien/nhan-tai-nha/<int:pk>/huy/", postal.cancel, name="pickup_cancel"),
     path("buu-dien/so-lieu/", postal_figures.figures, name="postal_figures"),
     path("dossiers/<str:code>/payments/", payments.collect, name="collect_fee"),
+    path("dossiers/<str:code>/refunds/", refunds.panel, name="refunds"),
+    path("refunds/<str:number>.pdf", refunds.receipt, name="refund_receipt"),
+    path("reconciliation/", reconciliation.page, name="reconciliation"),
+    path("reconciliation/export.csv", reconciliation.export, name="reconciliation_export"),
+    path("reconciliation/import/", reconciliation.upload, name="statement_upload"),
 ]

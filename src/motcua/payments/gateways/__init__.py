@@ -6,7 +6,9 @@ A gateway is the bank's or intermediary's payment page. MotCua talks to it in th
    (with where to come back, the citizen's IP address and the page's language);
 2. :meth:`Gateway.verify`: a notification the gateway sends server-to-server (IPN) or the parameters the browser
    brings back: the signature first, then the fields, into a :class:`Notice` (gateway-neutral);
-3. :meth:`Gateway.reply`: what to answer the gateway's IPN for a :class:`Reason`.
+3. :meth:`Gateway.reply`: what to answer the gateway's IPN for a :class:`Reason`;
+4. :meth:`Gateway.refund`: a server-to-server call giving back (part of) a payment's money, answered with a
+   :class:`RefundAnswer` (``payments.refunds`` records it).
 
 Confirming the payment (row lock, amount check, receipt number, dossier event) is the same for every gateway and
 lives in ``payments.services``. To plug in another bank's protocol, write a class with these methods and add it
@@ -65,6 +67,18 @@ class Reply:
     content_type: str = "application/json"
 
 
+@dataclass(frozen=True)
+class RefundAnswer:
+    """What the gateway answered a refund call. ``succeeded`` only with a valid signature and a success code;
+    ``problem`` says why not (no answer, bad signature, the gateway's refusal) for the refund's record."""
+
+    succeeded: bool
+    response_code: str = ""
+    transaction_no: str = ""
+    message: str = ""
+    problem: str = ""
+
+
 class Gateway(Protocol):
     name: str
     label: str  # shown to people (the receipt, the admin)
@@ -81,6 +95,16 @@ class Gateway(Protocol):
 
     def reply(self, reason: Reason) -> Reply:
         """The answer the gateway expects to an IPN that ended with ``reason``."""
+        ...
+
+    def refund_url(self) -> str:
+        """Where refund calls go (a path on our own host for the sandbox)."""
+        ...
+
+    def refund(self, payment: Payment, amount: int, *, request_id: str, actor_name: str, client_ip: str,
+               now: datetime, gateway_url: str = "") -> RefundAnswer:
+        """Ask the gateway over HTTP to give ``amount`` of ``payment`` back (all of it or part). ``request_id``
+        is unique per call; ``gateway_url`` overrides the configured refund address (the sandbox's is ours)."""
         ...
 
 

@@ -17,12 +17,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
 
 from motcua.payments.gateways import vnpay
+
+if TYPE_CHECKING:
+    from motcua.payments.models import Payment
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,50 @@ class SandboxGateway(vnpay.VnpayGateway):
         self.tmn_code = getattr(settings, "PAYMENT_TMN_CODE", "") or SANDBOX_TMN_CODE
         self.secret = getattr(settings, "PAYMENT_HASH_SECRET", "") or SANDBOX_SECRET
         self.url = reverse("payments:sandbox")
+
+    local = True
+
+    def refund_url(self) -> str:
+        """Our own refund API (relative: ``payments.refunds`` makes it absolute with the site's address)."""
+        return reverse("payments:sandbox_refund")
+
+    def answer_refund(self, params: Mapping[str, str], payment: Payment | None, refunded: int,
+                      now: datetime) -> dict[str, str]:
+        """The signed answer of VNPAY's refund API to ``params``: ``payment`` is the order ``vnp_TxnRef`` names
+        (``None``: unknown), ``refunded`` what the gateway already gave back of it."""
+        code, message = "00", "Refund success"
+        amount = params.get("vnp_Amount", "")
+        if not vnpay.fields_signed(params, vnpay.REFUND_FIELDS, self.secret):
+            code, message = "97", "Invalid checksum"
+        elif params.get("vnp_TmnCode") != self.tmn_code:
+            code, message = "02", "Invalid TmnCode"
+        elif params.get("vnp_Command") != "refund" or not amount.isdigit() or int(amount) <= 0 or int(amount) % 100:
+            code, message = "03", "Invalid data format"
+        elif payment is None or payment.gateway != self.name or not payment.gateway_transaction or (
+                params.get("vnp_TransactionNo") != payment.gateway_transaction):
+            code, message = "91", "Transaction not found"
+        elif int(amount) // 100 > payment.amount - refunded:
+            code, message = "03", "Refund amount exceeds the amount paid"
+        elif params.get("vnp_TransactionType") != (
+                vnpay.FULL_REFUND if int(amount) // 100 == payment.amount else vnpay.PARTIAL_REFUND):
+            code, message = "03", "Invalid transaction type"
+        answer = {
+            "vnp_ResponseId": secrets.token_hex(16),
+            "vnp_Command": "refund",
+            "vnp_ResponseCode": code,
+            "vnp_Message": message,
+            "vnp_TmnCode": self.tmn_code,
+            "vnp_TxnRef": params.get("vnp_TxnRef", ""),
+            "vnp_Amount": amount,
+            "vnp_BankCode": BANK_CODE,
+            "vnp_PayDate": vnpay.gmt7(now),
+            "vnp_TransactionNo": str(10_000_000 + secrets.randbelow(90_000_000)) if code == "00" else "",
+            "vnp_TransactionType": params.get("vnp_TransactionType", ""),
+            "vnp_TransactionStatus": "05" if code == "00" else "",  # 05: VNPAY is refunding the customer
+            "vnp_OrderInfo": params.get("vnp_OrderInfo", ""),
+        }
+        answer["vnp_SecureHash"] = vnpay.sign_fields(answer, vnpay.ANSWER_FIELDS, self.secret)
+        return answer
 
     # --- what the sandbox's page does, as the gateway -----------------------------------------------------
 
