@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('receipt_number', models.CharField(blank=True, max_length=40, verbose_name='fee receipt')),
                 ('requested_at', models.DateTimeField(verbose_name='requested at')),
                 ('assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='assigned at')),
-                ('collected_at', models.DateTimeField(blank=True, null=True, verbose_name='collected at')),
+                ('collected_at', models.DateTimeField(blank=True, null=True, verbose_name='time collected')),
                 ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered to the agency at')),
                 ('failed_at', models.DateTimeField(blank=True, null=True, verbose_name='failed at')),
                 ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),

@@ -63,7 +63,7 @@ class Pickup(models.Model):
     receipt_number = models.CharField(_("fee receipt"), max_length=40, blank=True)
     requested_at = models.DateTimeField(_("requested at"))
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
-    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
+    collected_at = models.DateTimeField(_("time collected"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered to the agency at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
