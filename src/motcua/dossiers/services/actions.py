@@ -109,12 +109,12 @@ def take_action(dossier: Dossier, action: EventKind, actor: Actor, params: dict[
 
 
 def _apply(dossier: Dossier, action: EventKind, actor: Actor, role: str, parsed: Any, now: datetime, seen: int,
-           agency_id: int | None) -> None:
+           agency_id: int | None, data: dict[str, Any] | None = None) -> None:
     """Run the action's handler on the locked ``dossier`` and record its event (``agency_id``: on whose behalf;
-    ``None``: the agency that held the dossier before the action)."""
+    ``None``: the agency that held the dossier before the action; ``data``: more for the event's data)."""
     before = audit.snapshot(dossier)
     from_status, from_step = dossier.status, dossier.step_index
-    context = Context(dossier, actor, role, now, parsed, {}, parsed.note)
+    context = Context(dossier, actor, role, now, parsed, dict(data or {}), parsed.note)
     HANDLERS[action](context)
     after = audit.snapshot(dossier)
     changes = {name: value for name, value in after.items() if before[name] != value}
@@ -146,6 +146,25 @@ def return_electronically(code: str, *, now: datetime) -> Dossier:
             "delivery": Delivery.ELECTRONIC, "recipient": dossier.applicant_name[:300] or "-",
             "note": _vietnamese(_("Returned electronically into the applicant's account when it was issued."))})
         _apply(dossier, EventKind.RETURN_RESULT, SYSTEM, "", parsed, now, dossier.revision, None)
+    return dossier
+
+
+def return_by_post(code: str, *, proof: dict[str, Any], now: datetime) -> Dossier:
+    """A result sent by post is returned when the carrier reports it delivered — not when it is handed to the
+    post: recorded as the system's ``return_result`` (delivery by post, to the person who signed for it), with the
+    delivery proof (waybill, recipient, time, the proof image's SHA-256 and reference) in the event's data."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
+            "version", "receiving_agency").get(code=code)
+        if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.POST:
+            return dossier
+        recipient = str(proof.get("recipient") or dossier.applicant_name or "-")[:300]
+        parsed = validate(ACTION_PARAMS[EventKind.RETURN_RESULT], {
+            "delivery": Delivery.POST, "recipient": recipient,
+            "note": (_vietnamese(_("Delivered by post (waybill %(waybill)s), received by %(recipient)s."))
+                     % {"waybill": proof.get("waybill", ""), "recipient": recipient})[:1000]})
+        _apply(dossier, EventKind.RETURN_RESULT, SYSTEM, "", parsed, now, dossier.revision, None,
+               data={"delivery_proof": proof})
     return dossier
 
 
