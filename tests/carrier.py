@@ -88,7 +88,8 @@ def row(waybill: str, code: str, at: datetime, *, event_id: str = "", **extra: A
             "StatusCode": code, "StatusMessage": carrier.MESSAGES[code], "Time": at.isoformat(), **extra}
 
 
-def signed(body: dict[str, Any], secret: str | None = None, *, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+def signed(body: dict[str, Any], secret: str | None = None, *, now: float | None = None
+           ) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body, ensure_ascii=False).encode()
     headers = carrier.signed_headers(raw, secret if secret is not None else settings.MOTCUA_CARRIER_WEBHOOK_SECRET,
                                      now)

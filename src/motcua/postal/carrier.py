@@ -6,6 +6,9 @@ ReceiverTel, ReceiverProvinceId, ReceiverDistrictId, PackageContent}``; the answ
 "ItemCode": "EB123456785VN", …}`` on success (``ItemCode``: the waybill, UPU S10), another ``Status`` and a
 ``Message`` otherwise (:data:`ERRORS`).
 
+An order already placed: ``GET /orders?customer=<CustomerCode>&number=<OrderNumber>`` answers its ``ItemCode``
+(order numbers are unique per customer code; a retry told "102 duplicate" looks its order up).
+
 Tracking: ``GET /orders/<waybill>/tracking`` answers ``{"Status": "100", "ItemCode", "Rows": [row, …]}``; a
 webhook carries one row with the order's ``ItemCode``, ``OrderNumber`` and ``CustomerCode``. A row is
 ``{EventId, StatusCode, StatusMessage, Time (ISO 8601), CODAmount?, Recipient?, ProofSha256?, ProofUrl?}``;
@@ -211,6 +214,8 @@ class Client:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
+            if exc.code >= 500:  # down or overloaded: worth another try, whatever its body says
+                raise unreachable(f"HTTP {exc.code}") from None
             try:
                 answer = json.loads(exc.read() or b"{}")
             except ValueError:
@@ -230,6 +235,13 @@ class Client:
         if status != OK:
             raise refused(status, str(answer.get("Message", ERRORS.get(status, ""))))
         return str(answer.get("ItemCode", ""))
+
+    def find_order(self, customer_code: str, order_number: str) -> str:
+        """The waybill of an order the carrier already has (``""``: none): after a "duplicate order number" on a
+        retry, the earlier attempt reached the carrier although its answer did not reach us."""
+        query = urllib.parse.urlencode({"customer": customer_code, "number": order_number})
+        answer = self._call("GET", f"/orders?{query}")
+        return str(answer.get("ItemCode", "")) if str(answer.get("Status", "")) == OK else ""
 
     def tracking(self, waybill: str) -> list[Update]:
         """The carrier's tracking rows of ``waybill`` (the ones it cannot read are skipped)."""

@@ -74,7 +74,7 @@ class Simulator:
         self.serial = itertools.count(self.random.randrange(10_000_000, 90_000_000))
         self.lock = threading.Lock()
         self.orders: dict[str, Order] = {}
-        self.numbers: set[str] = set()
+        self.numbers: dict[tuple[str, str], str] = {}  # (customer code, order number) → waybill
         self.scripts: deque[dict[str, Any]] = deque()
         self.log: deque[tuple[str, str, str]] = deque(maxlen=100)  # (time, what, answer)
         self.queue: list[tuple[float, int, str, int, int]] = []  # (due, seq, waybill, row index, attempt)
@@ -98,7 +98,8 @@ class Simulator:
             script = self.scripts.popleft() if self.scripts else {}
             if script.get("failure") or (not script and self.random.random() < self.failure_rate):
                 return 503, {"Status": "500", "Message": "service temporarily unavailable"}
-            if number in self.numbers:
+            customer = str(body.get("CustomerCode", "")).strip()
+            if (customer, number) in self.numbers:
                 return 200, {"Status": "102", "Message": carrier.ERRORS["102"], "OrderNumber": number}
             plan = script.get("plan") or self._random_plan()
             waybill = s10.make(self.prefix, next(self.serial) % 100_000_000)
@@ -110,7 +111,7 @@ class Simulator:
                 cod_collected=int(script.get("cod_collected", cod)),
             )
             self.orders[waybill] = order
-            self.numbers.add(number)
+            self.numbers[(customer, number)] = waybill
             start = time.monotonic()
             for index in range(len(order.plan)):
                 self._schedule(start + index * self.gap / self.speed, waybill, index, 0)
@@ -204,6 +205,13 @@ class Simulator:
             return 200, {"Status": carrier.OK, "ItemCode": order.waybill,
                          "OrderNumber": order.body.get("OrderNumber"), "Rows": list(order.rows)}
 
+    def find(self, customer: str, number: str) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            waybill = self.numbers.get((customer, number))
+        if waybill is None:
+            return 404, {"Status": "104", "Message": carrier.ERRORS["104"]}
+        return 200, {"Status": carrier.OK, "ItemCode": waybill, "OrderNumber": number}
+
     def cod_statement(self, day: str) -> tuple[int, dict[str, Any]]:
         with self.lock:
             rows = [{"ItemCode": o.waybill, "OrderNumber": o.body.get("OrderNumber"), "CODAmount": o.cod_collected,
@@ -270,6 +278,10 @@ class Simulator:
                 elif len(segments) == 3 and segments[0] == "orders" and segments[2] == "tracking":
                     if self._authorized():
                         self._json(*sim.tracking(segments[1]))
+                elif segments == ["orders"]:
+                    if self._authorized():
+                        query = parse_qs(parts.query)
+                        self._json(*sim.find(query.get("customer", [""])[0], query.get("number", [""])[0]))
                 elif segments == ["cod-statement"]:
                     if self._authorized():
                         day = parse_qs(parts.query).get("date", [datetime.now(VN).date().isoformat()])[0]

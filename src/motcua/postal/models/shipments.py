@@ -72,8 +72,8 @@ class Shipment(models.Model):
     cod_collected = models.PositiveBigIntegerField(_("COD reported collected (VND)"), null=True, blank=True)
     # a problem staff must look at: the carrier's COD amount is not what the dossier owes, …
     discrepancy = models.CharField(_("discrepancy"), max_length=300, blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handed to the post by"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handed to the post by"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+")
     point = models.ForeignKey("agencies.Agency", verbose_name=_("handed over at"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"))

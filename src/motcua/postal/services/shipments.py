@@ -176,8 +176,9 @@ def place_order(shipment_id: int, attempt: int, *, client: carrier.Client | None
     order = carrier.Order(customer_code=shipment.customer_code, order_number=shipment.order_number,
                           cod_amount=shipment.cod_amount, sender=shipment.sender, receiver=shipment.receiver,
                           description=shipment.description)
+    client = client or carrier.Client()
     try:
-        waybill = (client or carrier.Client()).create_order(order)
+        waybill = _create(client, order, attempt)
     except carrier.CarrierError as exc:
         error = exc.text("vi")[:500]
         final = exc.code == "carrier_refused" or attempt >= max(1, int(settings.MOTCUA_CARRIER_MAX_ATTEMPTS))
@@ -201,6 +202,18 @@ def place_order(shipment_id: int, attempt: int, *, client: carrier.Client | None
                    data={"order_number": shipment.order_number, "waybill": waybill,
                          "status": ShipmentStatus.ACCEPTED})
     return "accepted"
+
+
+def _create(client: carrier.Client, order: carrier.Order, attempt: int) -> str:
+    """Place the order; on a retry refused as a duplicate, the order the earlier attempt placed after all."""
+    try:
+        return client.create_order(order)
+    except carrier.CarrierError as exc:
+        if attempt > 1 and exc.params.get("status") == "102":
+            waybill = client.find_order(order.customer_code, order.order_number)
+            if waybill:
+                return waybill
+        raise
 
 
 def _enqueue(shipment_id: int, attempt: int, run_after: datetime) -> None:

@@ -3,6 +3,7 @@ carrier: takes orders, issues S10 waybills and sends signed webhooks over time."
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +39,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Carrier simulator on http://{options['bind']}/ (webhooks to "
                           f"{options['webhook'] or 'nowhere: polling only'}, speed ×{options['speed']:g})")
         self.stdout.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             simulator.serve(host or "127.0.0.1", int(port))
-        except KeyboardInterrupt:
-            pass
