@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -24,7 +26,7 @@ from motcua.postal.models import CarrierUpdate, Shipment, ShipmentStatus, Update
 from motcua.postal.services import shipments
 from motcua.postal.services.shipments import ShipmentRefused, send_by_post
 from tests.carrier import accepted, row, signed
-from tests.factories import MONDAY, World, receive, through_processing
+from tests.factories import MONDAY, World, citizen_user, receive, through_processing
 
 WEBHOOK = "/postal/carrier/webhook"
 T0 = datetime(2026, 11, 17, 8, 0).astimezone()
@@ -233,3 +235,71 @@ def test_any_order_and_duplication_of_updates_ends_the_same(world: World, route:
 
 def test_webhook_url_name() -> None:
     assert reverse("postal:carrier_webhook") == WEBHOOK
+
+
+# --- pages --------------------------------------------------------------------------------------------------------
+
+
+def test_the_dossier_page_offers_send_by_post_with_cod_and_postage(world: World, client: Any,
+                                                                   on_delivery: None) -> None:
+    dossier = ready_by_post(world)
+    client.force_login(world.users["tiepnhan"])
+    page = client.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+    assert 'id="send-by-post"' in page and 'data-cod="30000"' in page and "Số 5, tổ 3" in page
+    client.force_login(world.users["chuyenvien"])  # not the front officer: no form
+    assert 'id="send-by-post"' not in client.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+
+
+def test_send_by_post_from_the_page_with_the_carrier_down_shows_it_pending(world: World, client: Any,
+                                                                          settings: Any) -> None:
+    settings.MOTCUA_CARRIER_URL = "http://127.0.0.1:9"  # nothing listens (discard port)
+    dossier = ready_by_post(world)
+    paid(world, dossier)
+    client.force_login(world.users["tiepnhan"])
+    answer = client.post(reverse("workspace:send_by_post", args=[dossier.code]))
+    assert answer.status_code == 302
+    shipment = Shipment.objects.get(dossier=dossier)
+    assert shipment.status == ShipmentStatus.REQUESTED and shipment.attempts == 1
+    page = client.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+    assert f'data-status="{ShipmentStatus.REQUESTED}"' in page and 'id="send-by-post"' not in page
+
+
+def test_public_tracking_shows_the_shipment_without_personal_data(world: World, client: Any) -> None:
+    shipment = shipped(world)
+    post(client, row(shipment.waybill, "04", T0))
+    post(client, row(shipment.waybill, "05", T0 + timedelta(hours=1), Recipient="Người Nhận Riêng"))
+    page = client.get(reverse("portal:track"), {"ma": shipment.dossier.code}).content.decode()
+    assert f'data-waybill="{shipment.waybill}"' in page and 'data-status="delivered"' in page
+    assert page.count('data-status="out_for_delivery"') == 1
+    for private in ("Người Nhận Riêng", "Số 5, tổ 3", "0912345678"):
+        assert private not in page
+
+
+def test_the_applicant_follows_the_waybill_on_their_dossier_page(world: World, client: Any) -> None:
+    user = citizen_user()
+    shipment = shipped(world)
+    Dossier.objects.filter(pk=shipment.dossier_id).update(applicant_user=user)
+    post(client, row(shipment.waybill, "03", T0))
+    client.force_login(user)
+    page = client.get(reverse("portal:my_dossier", args=[shipment.dossier.code])).content.decode()
+    assert f'data-waybill="{shipment.waybill}"' in page and 'data-status="in_transit"' in page
+
+
+def test_the_staff_list_is_scoped_and_flat(world: World, client: Any) -> None:
+    first = shipped(world)
+    Shipment.objects.filter(pk=first.pk).update(gave_up=True)
+    client.force_login(world.users["tiepnhan"])
+    url = reverse("workspace:shipments")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(url).content.decode()
+    assert first.dossier.code in page and "table-warning" in page
+    for hour in range(1, 6):
+        shipped(world, start=MONDAY + timedelta(hours=hour))
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(url).content.decode()
+    assert page.count('data-status="accepted"') == 6
+    assert len(six.captured_queries) == len(one.captured_queries)
+    assert client.get(url, {"loi": "1"}).content.decode().count("<tr class=") == 1
+    client.force_login(world.users["tuphap"])  # the Department of Justice is not involved in these dossiers
+    assert first.dossier.code not in client.get(url).content.decode()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception
+from motcua.workspace.views import actions, auth, dossier, drafts, queues, reception, shipments
 
 app_name = "workspace"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("dossiers/<str:code>/draft/", drafts.generate, name="draft_result"),
     path("dossiers/<str:code>/draft/upload/", drafts.upload, name="upload_draft"),
     path("dossiers/<str:code>/slips/<str:kind>.pdf", dossier.slip, name="slip"),
+    path("dossiers/<str:code>/send-by-post/", shipments.send, name="send_by_post"),
+    path("shipments/", shipments.shipment_list, name="shipments"),
+    path("shipments/<int:pk>/retry/", shipments.retry, name="retry_shipment"),
 ]

@@ -235,8 +235,7 @@ def retry(shipment_id: int, *, actor: Actor) -> Shipment:
         raise ShipmentRefused("already_accepted", _("The carrier already took this order."))
     Shipment.objects.filter(pk=shipment.pk).update(gave_up=False, attempts=0, last_error="")
     place_order(shipment.pk, 1)
-    shipment.refresh_from_db()
-    return shipment
+    return Shipment.objects.select_related("dossier").get(pk=shipment.pk)
 
 
 def may_send_again(shipment: Shipment, actor: Actor) -> bool:
