@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -289,16 +289,31 @@ def reject(raw: Any, *, source: str, reason: str, http_status: int, signature_va
 
 def apply_update(update: carrier.Update, *, raw: Any, source: str = UpdateSource.WEBHOOK,
                  now: datetime | None = None) -> Applied:
-    """Apply one verified carrier update, idempotently and in any order (see the module's docstring)."""
+    """Apply one verified carrier update, idempotently and in any order (see the module's docstring).
+
+    One statement finds the shipment by its waybill, locks it and its dossier, and says whether this update was
+    received before; then one insert (the update), and for news one event (its insert and the dossier's head) and
+    one update of the shipment. Two copies of one update racing past the check meet the unique ``event_key``:
+    the loser is applied again, and is then the duplicate it is.
+    """
     now = now or timezone.now()
+    try:
+        return _apply_update(update, raw=raw, source=source, now=now)
+    except IntegrityError:
+        return _apply_update(update, raw=raw, source=source, now=now)
+
+
+def _apply_update(update: carrier.Update, *, raw: Any, source: str, now: datetime) -> Applied:
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().filter(waybill=update.waybill).first()
+        shipment = (Shipment.objects.select_for_update(of=("self", "dossier")).select_related("dossier")
+                    .annotate(seen=Exists(CarrierUpdate.objects.filter(event_key=update.key)))
+                    .filter(waybill=update.waybill).first())
         common = {"source": source, "raw": _clean(raw), "signature_valid": True, "status": update.status,
                   "carrier_status": update.code, "carrier_time": update.at, "received_at": now}
         if shipment is None:
             row = CarrierUpdate.objects.create(outcome=UpdateOutcome.REJECTED, reason="unknown waybill", **common)
             return Applied(UpdateOutcome.REJECTED, "unknown waybill", row, 404)
-        if CarrierUpdate.objects.filter(event_key=update.key).exists():
+        if shipment.seen:  # type: ignore[attr-defined]
             row = CarrierUpdate.objects.create(shipment=shipment, outcome=UpdateOutcome.DUPLICATE,
                                                reason="already received", **common)
             return Applied(UpdateOutcome.DUPLICATE, "already received", row, 200)
@@ -307,8 +322,7 @@ def apply_update(update: carrier.Update, *, raw: Any, source: str = UpdateSource
         reason = "" if newer else "older than the shipment's status"
         row = CarrierUpdate.objects.create(shipment=shipment, event_key=update.key, outcome=outcome, reason=reason,
                                            **common)
-        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("version").get(
-            pk=shipment.dossier_id)
+        dossier = shipment.dossier
         # every update that is news goes into the log (the carrier's whole history, whatever order it came in);
         # only a newer one moves the shipment
         record(dossier, EventKind.SHIPMENT, actor=CARRIER_NAME, at=now, agency_id=shipment.point_id,
