@@ -41,6 +41,7 @@ from motcua.core.errors import MotCuaError
 from motcua.postal.models import ShipmentStatus
 
 OK = "100"
+CARRIER_NAME = "Bưu điện Việt Nam"  # who the carrier's updates are from in a dossier's log (the log's language)
 # the carrier's answers to an order it did not take
 ERRORS = {
     "101": "invalid token",

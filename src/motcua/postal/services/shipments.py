@@ -2,8 +2,8 @@
 
 :func:`send_by_post` is the front officer handing the issued result to the post: it creates the
 :class:`Shipment` (``requested``) in the dossier's transaction and then places the order with the carrier
-(:func:`place_order`); if the carrier is down or slow, the shipment stays ``requested`` and a background task tries
-again with backoff (``postal.tasks``), until it gives up and staff see it failed (and may try again).
+(``postal.tasks.place_order``); if the carrier is down or slow, the shipment stays ``requested`` and a background
+task tries again with backoff, until it gives up and staff see it failed (and may try again).
 
 :func:`apply_update` is the one place a carrier update (webhook or poll) changes a shipment: unknown waybills are
 rejected, the same update twice is a no-op, an update older than the shipment's status is kept in the history
@@ -43,6 +43,7 @@ from motcua.payments import selectors as payment_selectors
 from motcua.payments.models import PaymentMethod
 from motcua.payments.services import record_collection
 from motcua.postal import carrier
+from motcua.postal.carrier import CARRIER_NAME
 from motcua.postal.models import (
     FINAL,
     RANKS,
@@ -52,10 +53,10 @@ from motcua.postal.models import (
     UpdateOutcome,
     UpdateSource,
 )
+from motcua.postal.tasks import place_order
 
 log = logging.getLogger(__name__)
 
-CARRIER_NAME = "Bưu điện Việt Nam"  # who the shipment events are from, in the log's language
 CARRIER_ACTOR = Actor(None, CARRIER_NAME)
 ON_DELIVERY = "on_delivery"
 # after these, a dossier may be sent again (a new order number) or handed over at the counter
@@ -157,73 +158,6 @@ def send_by_post(code: str, *, actor: Actor, now: datetime | None = None, place:
         place_order(shipment.pk, 1)
         shipment.refresh_from_db()
     return shipment
-
-
-def backoff(attempt: int) -> timedelta:
-    """The wait after failed attempt ``attempt``: 30 s, 90 s, 4.5 min… with the default settings."""
-    return timedelta(seconds=int(settings.MOTCUA_CARRIER_RETRY_SECONDS) * 3 ** (attempt - 1))
-
-
-def place_order(shipment_id: int, attempt: int, *, client: carrier.Client | None = None) -> str:
-    """Attempt ``attempt`` to place the shipment's order with the carrier: ``"accepted"``, ``"retry"`` (another
-    attempt is enqueued), ``"failed"`` (given up: staff see it), or ``"skipped"`` (another attempt won it)."""
-    claimed = Shipment.objects.filter(pk=shipment_id, status=ShipmentStatus.REQUESTED, gave_up=False,
-                                      attempts=attempt - 1).update(attempts=attempt,
-                                                                   next_attempt_at=timezone.now() + backoff(attempt))
-    if not claimed:
-        return "skipped"
-    shipment = Shipment.objects.get(pk=shipment_id)
-    order = carrier.Order(customer_code=shipment.customer_code, order_number=shipment.order_number,
-                          cod_amount=shipment.cod_amount, sender=shipment.sender, receiver=shipment.receiver,
-                          description=shipment.description)
-    client = client or carrier.Client()
-    try:
-        waybill = _create(client, order, attempt)
-    except carrier.CarrierError as exc:
-        error = exc.text("vi")[:500]
-        final = exc.code == "carrier_refused" or attempt >= max(1, int(settings.MOTCUA_CARRIER_MAX_ATTEMPTS))
-        mine = Shipment.objects.filter(pk=shipment_id, status=ShipmentStatus.REQUESTED, attempts=attempt)
-        if final:
-            mine.update(last_error=error, gave_up=True, next_attempt_at=None)
-            log.warning("shipment %s: the carrier did not take the order after %s attempts: %s",
-                        shipment.order_number, attempt, error)
-            return "failed"
-        run_after = timezone.now() + backoff(attempt)
-        mine.update(last_error=error, next_attempt_at=run_after)
-        _enqueue(shipment_id, attempt + 1, run_after)
-        return "retry"
-    now = timezone.now()
-    with transaction.atomic():
-        dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=shipment.dossier_id)
-        updated = Shipment.objects.filter(pk=shipment_id, status=ShipmentStatus.REQUESTED).update(
-            waybill=waybill, status=ShipmentStatus.ACCEPTED, accepted_at=now, last_error="", next_attempt_at=None)
-        if updated:
-            record(dossier, EventKind.SHIPMENT, actor=CARRIER_NAME, at=now, agency_id=shipment.point_id,
-                   data={"order_number": shipment.order_number, "waybill": waybill,
-                         "status": ShipmentStatus.ACCEPTED})
-    return "accepted"
-
-
-def _create(client: carrier.Client, order: carrier.Order, attempt: int) -> str:
-    """Place the order; on a retry refused as a duplicate, the order the earlier attempt placed after all."""
-    try:
-        return client.create_order(order)
-    except carrier.CarrierError as exc:
-        if attempt > 1 and exc.params.get("status") == "102":
-            waybill = client.find_order(order.customer_code, order.order_number)
-            if waybill:
-                return waybill
-        raise
-
-
-def _enqueue(shipment_id: int, attempt: int, run_after: datetime) -> None:
-    # postal.tasks imports this module (the task runs place_order): imported here, when a retry is due
-    from motcua.postal.tasks import place_order_task
-
-    try:
-        place_order_task.using(run_after=run_after).enqueue(shipment_id, attempt)
-    except Exception:  # the queue down: the shipment stays requested, shown overdue to staff, retryable by hand
-        log.exception("could not enqueue the order of shipment %s (attempt %s)", shipment_id, attempt)
 
 
 def retry(shipment_id: int, *, actor: Actor) -> Shipment:
