@@ -35,4 +35,4 @@ def make(prefix: str, serial: int, country: str = "VN") -> str:
 def is_valid(code: str) -> bool:
     """Whether ``code`` has the S10 shape and the right check digit."""
     match = SHAPE.match(code or "")
-    return bool(match) and check_digit(match.group(2)) == int(match.group(3))
+    return match is not None and check_digit(match.group(2)) == int(match.group(3))

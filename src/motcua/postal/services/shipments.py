@@ -247,7 +247,7 @@ def _apply_update(update: carrier.Update, *, raw: Any, source: str, now: datetim
         if shipment is None:
             row = CarrierUpdate.objects.create(outcome=UpdateOutcome.REJECTED, reason="unknown waybill", **common)
             return Applied(UpdateOutcome.REJECTED, "unknown waybill", row, 404)
-        if shipment.seen:  # type: ignore[attr-defined]
+        if shipment.seen:
             row = CarrierUpdate.objects.create(shipment=shipment, outcome=UpdateOutcome.DUPLICATE,
                                                reason="already received", **common)
             return Applied(UpdateOutcome.DUPLICATE, "already received", row, 200)
