@@ -23,6 +23,7 @@ from motcua.payments.models import Payment, PaymentMethod
 from motcua.postal import carrier, s10
 from motcua.postal.models import CarrierUpdate, Shipment, ShipmentStatus, UpdateOutcome
 from motcua.postal.services import shipments
+from motcua.postal.tasks import place_order
 from tests.carrier import CarrierSim, carrier_sim  # noqa: F401 - the session fixture
 from tests.factories import World, deliver_notifications
 from tests.pki import free_port
@@ -174,3 +175,17 @@ def test_webhooks_over_http_take_the_dossier_from_result_ready_to_returned(
     # requested, the order's answer, one per distinct carrier update; the return once
     assert Event.objects.filter(dossier=dossier, action=EventKind.SHIPMENT).count() == 2 + distinct
     assert Event.objects.filter(dossier=dossier, action=EventKind.RETURN_RESULT).count() == 1
+
+
+def test_a_retry_told_duplicate_finds_the_order_the_first_attempt_placed(world: World, settings: Any,
+                                                                          to_sim: CarrierSim) -> None:
+    dossier = ready_by_post(world)
+    paid(world, dossier)
+    shipment = shipments.send_by_post(dossier.code, actor=world.actor("tiepnhan"), place=False)
+    # the first attempt reached the carrier, but its answer never came back
+    placed = carrier.Client(to_sim.url).create_order(order(shipment.order_number,
+                                                           customer_code=settings.MOTCUA_CARRIER_CUSTOMER_CODE))
+    Shipment.objects.filter(pk=shipment.pk).update(attempts=1, last_error="timed out")
+    assert place_order(shipment.pk, 2) == "accepted"
+    shipment.refresh_from_db()
+    assert shipment.waybill == placed and shipment.status == ShipmentStatus.ACCEPTED
