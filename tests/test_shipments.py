@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from motcua.catalog.models import ProcedureVersion
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments.models import Payment, PaymentMethod
@@ -25,7 +24,7 @@ from motcua.postal import carrier, s10
 from motcua.postal.models import CarrierUpdate, Shipment, ShipmentStatus, UpdateOutcome
 from motcua.postal.services import shipments
 from motcua.postal.services.shipments import ShipmentRefused, send_by_post
-from tests.carrier import accepted, row, signed
+from tests.carrier import accepted, collect_on_delivery, row, signed
 from tests.factories import MONDAY, World, citizen_user, receive, through_processing
 
 WEBHOOK = "/postal/carrier/webhook"
@@ -65,7 +64,7 @@ def shipment_events(dossier: Dossier) -> int:
 @pytest.fixture
 def on_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
     """The procedure's fee is collected on delivery (the money part adds ``ProcedureVersion.fee_timing``)."""
-    monkeypatch.setattr(ProcedureVersion, "fee_timing", "on_delivery", raising=False)
+    collect_on_delivery(monkeypatch)
 
 
 # --- S10 ---------------------------------------------------------------------------------------------------------
