@@ -302,3 +302,13 @@ def test_the_staff_list_is_scoped_and_flat(world: World, client: Any) -> None:
     assert client.get(url, {"loi": "1"}).content.decode().count("<tr class=") == 1
     client.force_login(world.users["tuphap"])  # the Department of Justice is not involved in these dossiers
     assert first.dossier.code not in client.get(url).content.decode()
+
+
+def test_the_staff_page_shows_the_carrier_updates_in_the_history(world: World, client: Any) -> None:
+    shipment = shipped(world)
+    post(client, row(shipment.waybill, "03", T0))
+    client.force_login(world.users["tiepnhan"])
+    page = client.get(reverse("workspace:dossier", args=[shipment.dossier.code])).content.decode()
+    history = page.split('id="timeline"', 1)[1]
+    assert f"{shipment.waybill} · " in history
+    assert 'id="shipments"' in page and f'data-status="{ShipmentStatus.IN_TRANSIT}"' in page
