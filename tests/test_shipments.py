@@ -312,3 +312,18 @@ def test_the_staff_page_shows_the_carrier_updates_in_the_history(world: World, c
     history = page.split('id="timeline"', 1)[1]
     assert f"{shipment.waybill} · " in history
     assert 'id="shipments"' in page and f'data-status="{ShipmentStatus.IN_TRANSIT}"' in page
+
+
+def test_staff_try_an_order_again_from_the_page(world: World, client: Any, settings: Any) -> None:
+    settings.MOTCUA_CARRIER_URL = "http://127.0.0.1:9"  # nothing listens (discard port)
+    dossier = ready_by_post(world)
+    paid(world, dossier)
+    shipment = send_by_post(dossier.code, actor=world.actor("tiepnhan"))
+    client.force_login(world.users["tiepnhan"])
+    url = reverse("workspace:retry_shipment", args=[shipment.pk])
+    assert url in client.get(reverse("workspace:dossier", args=[dossier.code])).content.decode()
+    assert client.post(url).status_code == 302
+    shipment.refresh_from_db()
+    assert shipment.attempts == 1 and shipment.status == ShipmentStatus.REQUESTED and shipment.last_error
+    client.force_login(world.users["tuphap"])  # another agency's officer: the shipment does not exist for them
+    assert client.post(url).status_code == 404
