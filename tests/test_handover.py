@@ -27,8 +27,8 @@ from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments.services import record_collection
 from motcua.postal import signals
-from motcua.postal.handover_selectors import HandoverNotFound, candidates
 from motcua.postal.models import BatchStatus, Direction, HandoverBatch, HandoverItem, ItemState
+from motcua.postal.selectors.handover import HandoverNotFound, candidates
 from motcua.postal.services import handover
 from motcua.signing.services import verify_pdf
 from tests.factories import APPLICANT, MONDAY, World, act, at, issue, pay

@@ -17,8 +17,8 @@ from motcua.api.auth import BearerToken, SessionCookie
 from motcua.api.schemas import ERRORS
 from motcua.core.errors import NotFound
 from motcua.dossiers.actors import Actor
-from motcua.postal import handover_selectors as selectors
 from motcua.postal.models import HandoverBatch, HandoverItem
+from motcua.postal.selectors import handover as selectors
 from motcua.postal.services import handover as services
 
 router = Router(tags=["handovers"], auth=[BearerToken(), SessionCookie()])

@@ -335,6 +335,27 @@ MOTCUA_RECEIPT_SERIES = os.environ.get("MOTCUA_RECEIPT_SERIES", "") or "AB-26E"
 # the gateway's refund API (vnpay: its sandbox merchant web API by default; the sandbox gateway answers itself)
 PAYMENT_REFUND_URL = os.environ.get("MOTCUA_PAYMENT_REFUND_URL", "")
 
+# --- postal: the carrier that takes results sent by post (Vietnam Post's order shape; docs/postal.md) -----------
+# Its API (default: the carrier simulator `motcua carrier_sim`, which `motcua serve` starts in demo mode), the
+# token it gave us (sent as the h-token header), our customer code with it, and the secret its webhooks are signed
+# with (HMAC-SHA256). The defaults are the simulator's: set real ones in production.
+MOTCUA_CARRIER_URL = os.environ.get("MOTCUA_CARRIER_URL", "http://127.0.0.1:8020").rstrip("/")
+MOTCUA_CARRIER_TOKEN = os.environ.get("MOTCUA_CARRIER_TOKEN", "motcua-sim-token")
+MOTCUA_CARRIER_CUSTOMER_CODE = os.environ.get("MOTCUA_CARRIER_CUSTOMER_CODE", "MOTCUA")
+MOTCUA_CARRIER_WEBHOOK_SECRET = os.environ.get("MOTCUA_CARRIER_WEBHOOK_SECRET", "motcua-sim-webhook-secret")
+# Seconds to wait for the carrier's answer; a webhook whose X-Timestamp is further than this from now is refused.
+MOTCUA_CARRIER_TIMEOUT = float(os.environ.get("MOTCUA_CARRIER_TIMEOUT", "5"))
+MOTCUA_CARRIER_WEBHOOK_WINDOW = int(os.environ.get("MOTCUA_CARRIER_WEBHOOK_WINDOW", "300"))
+# Placing an order the carrier did not take (down, timed out): tried again after MOTCUA_CARRIER_RETRY_SECONDS,
+# each next wait three times longer, at most MOTCUA_CARRIER_MAX_ATTEMPTS times; then staff see it failed.
+MOTCUA_CARRIER_RETRY_SECONDS = int(os.environ.get("MOTCUA_CARRIER_RETRY_SECONDS", "30"))
+MOTCUA_CARRIER_MAX_ATTEMPTS = int(os.environ.get("MOTCUA_CARRIER_MAX_ATTEMPTS", "6"))
+# The postage of one result sent by post (VND), shown and recorded on the shipment.
+MOTCUA_POSTAGE = int(os.environ.get("MOTCUA_POSTAGE", "22000"))
+# Polling fallback: shipments not final and without news for this many minutes are asked about
+# (`motcua poll_shipments`; `motcua serve` runs it every MOTCUA_SHIPMENT_POLL_MINUTES).
+MOTCUA_SHIPMENT_POLL_MINUTES = float(os.environ.get("MOTCUA_SHIPMENT_POLL_MINUTES", "30"))
+
 # --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
 # Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really
 # needs an inline <script> gives it nonce="{{ CSP_NONCE }}"); styles come from this host too, with inline style

@@ -21,6 +21,7 @@ urlpatterns = [
     # citizen and public pages: the portal; staff pages: the workspace (each URL conf names its namespace)
     path("tai-khoan/", include("motcua.portal.accounts_urls")),
     path("thanh-toan/", include("motcua.portal.payments_urls")),
+    path("postal/", include("motcua.postal.urls")),  # the carrier's webhook
     path("danh-gia/", include("motcua.portal.feedback_urls")),
     path("workspace/phan-anh/", include("motcua.workspace.feedback_urls")),
     path("workspace/", include("motcua.workspace.urls")),

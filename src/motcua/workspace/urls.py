@@ -13,6 +13,7 @@ from motcua.workspace.views import (
     reception,
     reconciliation,
     refunds,
+    shipments,
 )
 
 app_name = "workspace"
@@ -53,4 +54,7 @@ urlpatterns = [
     path("reconciliation/", reconciliation.page, name="reconciliation"),
     path("reconciliation/export.csv", reconciliation.export, name="reconciliation_export"),
     path("reconciliation/import/", reconciliation.upload, name="statement_upload"),
+    path("dossiers/<str:code>/send-by-post/", shipments.send, name="send_by_post"),
+    path("shipments/", shipments.shipment_list, name="shipments"),
+    path("shipments/<int:pk>/retry/", shipments.retry, name="retry_shipment"),
 ]

@@ -154,6 +154,25 @@ def return_electronically(code: str, *, now: datetime) -> Dossier:
     return dossier
 
 
+def return_by_post(code: str, *, proof: dict[str, Any], now: datetime) -> Dossier:
+    """A result sent by post is returned when the carrier reports it delivered — not when it is handed to the
+    post: recorded as the system's ``return_result`` (delivery by post, to the person who signed for it), with the
+    delivery proof (waybill, recipient, time, the proof image's SHA-256 and reference) in the event's data."""
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
+            "version", "receiving_agency").get(code=code)
+        if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.POST:
+            return dossier
+        recipient = str(proof.get("recipient") or dossier.applicant_name or "-")[:300]
+        parsed = validate(ACTION_PARAMS[EventKind.RETURN_RESULT], {
+            "delivery": Delivery.POST, "recipient": recipient,
+            "note": (_vietnamese(_("Delivered by post (waybill %(waybill)s), received by %(recipient)s."))
+                     % {"waybill": proof.get("waybill", ""), "recipient": recipient})[:1000]})
+        _apply(dossier, EventKind.RETURN_RESULT, SYSTEM, "", parsed, now, dossier.revision, None,
+               data={"delivery_proof": proof})
+    return dossier
+
+
 def _vietnamese(text: Any) -> str:
     """A note the system writes into the log: in Vietnamese, the record's language, whoever's request it is."""
     with translation.override("vi"):
@@ -475,6 +494,11 @@ def _issue_result(ctx: Context) -> None:
 @handler(EventKind.RETURN_RESULT)
 def _return_result(ctx: Context) -> None:
     dossier = ctx.dossier
+    if ctx.params.delivery == Delivery.POST and ctx.actor.user_id is not None:
+        # a result by post is returned when the carrier reports it delivered (``return_by_post``), not by a click
+        raise MotCuaError("send_by_post", _(
+            "A result by post is returned when the post delivers it: use “Send by post”, or return it here at the "
+            "counter or electronically."), location="delivery")
     rules.check_fee_settled(dossier, rules.RELEASE)  # an unpaid dossier cannot release its result
     _close(ctx, Status.RETURNED)
     dossier.returned_at = ctx.now

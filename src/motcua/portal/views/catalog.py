@@ -33,7 +33,7 @@ from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal import selectors
-from motcua.postal import selectors as postal_selectors
+from motcua.postal.selectors import pickups as postal_selectors
 
 PAGE_SIZE = 20
 

@@ -29,7 +29,7 @@ from motcua.dossiers.slips import available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.portal import selectors, services
 from motcua.portal.views.pending import actor, pending_safe, user_id
-from motcua.postal import selectors as postal_selectors
+from motcua.postal.selectors import pickups as postal_selectors
 from motcua.postal.services import pickups
 
 PAGE_SIZE = 20

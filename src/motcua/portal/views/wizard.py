@@ -28,7 +28,7 @@ from motcua.dossiers.integrity import FileAltered
 from motcua.portal import selectors, services
 from motcua.portal.models import Draft
 from motcua.portal.views.pending import Values, actor, pending, pending_safe
-from motcua.postal import selectors as postal_selectors
+from motcua.postal.selectors import pickups as postal_selectors
 
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]

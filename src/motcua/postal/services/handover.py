@@ -43,14 +43,6 @@ from motcua.dossiers.services.actions import transfer_from_post
 from motcua.dossiers.statuses import EventKind
 from motcua.payments.models import Payment, PaymentMethod, PaymentStatus
 from motcua.postal import handover_pdf
-from motcua.postal.handover_selectors import (
-    HandoverNotFound,
-    batch_for,
-    candidates,
-    giver_roles,
-    may_give,
-    may_receive,
-)
 from motcua.postal.models import (
     BatchStatus,
     Direction,
@@ -59,6 +51,14 @@ from motcua.postal.models import (
     HandoverItem,
     ItemState,
     SignMethod,
+)
+from motcua.postal.selectors.handover import (
+    HandoverNotFound,
+    batch_for,
+    candidates,
+    giver_roles,
+    may_give,
+    may_receive,
 )
 from motcua.postal.signals import handover_item_confirmed
 from motcua.signing.services import identity_for, seal_document, sign_pdf
@@ -136,7 +136,7 @@ def open_batch(*, actor: Actor, direction: str, giver_id: int, receiver_id: int,
 
 
 def add_items(batch_id: int, *, actor: Actor, codes: Iterable[str]) -> list[HandoverItem]:
-    """List more dossiers in an open record (candidates only: see ``handover_selectors.candidates``)."""
+    """List more dossiers in an open record (candidates only: see ``postal.selectors.handover.candidates``)."""
     with transaction.atomic():
         batch = batch_for(actor, batch_id, lock=True)
         _check_giver(actor, batch)

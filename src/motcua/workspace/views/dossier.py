@@ -27,7 +27,8 @@ from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
-from motcua.postal import selectors as postal_selectors
+from motcua.postal.models import ShipmentStatus
+from motcua.postal.selectors import pickups as postal_selectors
 from motcua.workspace import selectors as page_selectors
 from motcua.workspace.views.base import actor_of, dossier_or_404, local_input
 
@@ -46,8 +47,16 @@ def _event_rows(dossier: Dossier, *, whole: bool) -> list[dict[str, Any]]:
         reasons = [data[k] for k in ("reasons", "reason") if isinstance(data.get(k), str) and data[k]]
         rows.append({"e": event, "label": label, "reasons": reasons, "missing": data.get("missing") or [],
                      "file": (data.get("name") or (data.get("result") or {}).get("name", "")) if whole else "",
-                     "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", "")})
+                     "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", ""),
+                     "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else ""})
     return rows
+
+
+def _shipment_line(data: dict[str, Any]) -> str:
+    """A ``shipment`` event in the history: the waybill and the status the carrier reported."""
+    status = data.get("status", "")
+    label = ShipmentStatus(status).label if status in ShipmentStatus.values else status
+    return " · ".join(str(part) for part in (data.get("waybill") or data.get("order_number") or "", label) if part)
 
 
 def _action_defaults(dossier: Dossier, name: str) -> dict[str, Any]:

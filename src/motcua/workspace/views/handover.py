@@ -3,7 +3,7 @@ with their discrepancies, a new batch from the dossiers waiting to go, the batch
 copies, fees, signatures), confirming the packages one per Enter (htmx), and the PDF.
 
 Scoped like everything else: the giving side's and the receiving side's staff see a batch, others get a 404
-(``postal.handover_selectors``); what each side may do is the services' to decide (``postal.services.handover``).
+(``postal.selectors.handover``); what each side may do is the services' to decide (``postal.services.handover``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from motcua.core.errors import MotCuaError
 from motcua.core.responses import private_pdf
 from motcua.core.web import HtmxHttpRequest
 from motcua.dossiers.actors import Actor
-from motcua.postal import handover_selectors as selectors
 from motcua.postal.models import Direction, HandoverBatch, SignMethod
+from motcua.postal.selectors import handover as selectors
 from motcua.postal.services import handover as services
 from motcua.workspace.views.base import actor_of, int_or_none
 

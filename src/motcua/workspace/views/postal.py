@@ -22,8 +22,8 @@ from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import FormErrors, MotCuaError, NotFound
 from motcua.dossiers.actors import Actor
 from motcua.payments import selectors as payment_selectors
-from motcua.postal import selectors
 from motcua.postal.models import FailReason, Pickup, PickupStatus
+from motcua.postal.selectors import pickups as selectors
 from motcua.postal.services import pickups
 from motcua.workspace.views.base import actor_of, dossier_or_404
 

@@ -4,7 +4,9 @@
 production serves: ``DEBUG`` off, static files through WhiteNoise, several processes sharing one database (the
 embedded SQLite in WAL mode with immediate transactions and a busy timeout, or PostgreSQL). Both children are
 stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with the demo PKI ``load_demo`` made,
-a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``).
+a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``), and the carrier
+simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here. Every few minutes
+a short-lived ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-task-worker", action="store_true",
                             help="do not start the background task worker (run `motcua db_worker` elsewhere).")
         parser.add_argument("--access-log", action="store_true", help="print one line per request.")
+        parser.add_argument("--no-poll", action="store_true",
+                            help="do not poll the carrier for shipments without news (run `motcua poll_shipments` "
+                                 "elsewhere).")
         parser.add_argument("--no-seal", action="store_true",
                             help="do not seal the event log's chain heads (run `motcua seal_chains --if-due` "
                                  "elsewhere).")
@@ -78,10 +83,20 @@ class Command(BaseCommand):
             pki = [python, "-m", "motcua.cli", "pki_serve", "--bind", f"{url.hostname}:{url.port or 80}"]
             helpers.append(("demo PKI", subprocess.Popen(pki)))  # noqa: S603 - our own interpreter
             self.stdout.write(f"Demo PKI (OCSP, CRL, timestamps) on {settings.MOTCUA_PKI_URL}/")
+        carrier = urlsplit(settings.MOTCUA_CARRIER_URL)
+        if settings.DEMO_MODE and carrier.hostname in ("127.0.0.1", "localhost"):
+            # the carrier simulator plays the post (orders, waybills, webhooks to this site, sometimes failing)
+            host, _sep, port = options["bind"].rpartition(":")
+            site = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"  # noqa: S104 - a comparison
+            sim = [python, "-m", "motcua.cli", "carrier_sim", "--bind", f"{carrier.hostname}:{carrier.port or 80}",
+                   "--webhook", f"{site}/postal/carrier/webhook", "--speed", "1", "--failure-rate", "0.05"]
+            helpers.append(("carrier simulator", subprocess.Popen(sim)))  # noqa: S603 - our own interpreter
+            self.stdout.write(f"Carrier simulator (Vietnam Post) on {settings.MOTCUA_CARRIER_URL}/, webhooks to "
+                              f"{site}/postal/carrier/webhook")
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
-            + (" and the demo PKI" if helpers else "") + " (Ctrl-C stops them all).")
+            + "".join(f" and the {name}" for name, _child in helpers) + " (Ctrl-C stops them all).")
 
         stopping = False
 
@@ -96,8 +111,13 @@ class Command(BaseCommand):
         # short-lived `seal_chains --if-due` (its failure is printed, and tried again at the next check)
         every = float(settings.MOTCUA_SEAL_CHECK_MINUTES) * 60
         # the first check waits for the demo PKI to answer (its timestamp authority signs the seal), else starts now
-        next_seal = time.monotonic() + (_wait_seconds(settings.MOTCUA_PKI_URL) if helpers else 0.0)
+        next_seal = time.monotonic() + (_wait_seconds(settings.MOTCUA_PKI_URL)
+                                          if any(name == "demo PKI" for name, _child in helpers) else 0.0)
         sealing = None
+        # shipments without news are polled every MOTCUA_SHIPMENT_POLL_MINUTES (first after a minute: the site up)
+        poll_every = float(settings.MOTCUA_SHIPMENT_POLL_MINUTES) * 60
+        next_poll = time.monotonic() + 60
+        polling = None
         while not stopping and not ended:
             for name, child in children:
                 if child.poll() is not None:
@@ -108,7 +128,14 @@ class Command(BaseCommand):
                     helpers.remove((name, child))
                     self.stderr.write(self.style.WARNING(
                         f"{name} ended (exit status {child.returncode}): signing needs it. / "
-                        "Dịch vụ chứng thư số mẫu đã dừng: không ký số được."))
+                        "Dịch vụ chứng thư số mẫu đã dừng: không ký số được." if name == "demo PKI" else
+                        f"{name} ended (exit status {child.returncode}): results cannot be sent by post. / "
+                        "Trình mô phỏng bưu chính đã dừng: không gửi kết quả qua bưu điện được."))
+            if polling is not None and polling.poll() is not None:
+                polling = None
+            if not options["no_poll"] and polling is None and time.monotonic() >= next_poll:
+                polling = subprocess.Popen([python, "-m", "motcua.cli", "poll_shipments"])  # noqa: S603
+                next_poll = time.monotonic() + poll_every
             if sealing is not None and sealing.poll() is not None:  # reaped: one at a time, never a zombie
                 sealing = None
             if not options["no_seal"] and sealing is None and time.monotonic() >= next_seal:
@@ -117,6 +144,8 @@ class Command(BaseCommand):
             time.sleep(0.2)
         if sealing is not None and sealing.poll() is None:
             children.append(("seal", sealing))
+        if polling is not None and polling.poll() is None:
+            children.append(("poll", polling))
         for _name, child in children + helpers:
             if child.poll() is None:
                 child.terminate()

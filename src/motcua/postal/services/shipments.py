@@ -1,0 +1,361 @@
+"""Sending a result by post, and every status update the carrier sends about it.
+
+:func:`send_by_post` is the front officer handing the issued result to the post: it creates the
+:class:`Shipment` (``requested``) in the dossier's transaction and then places the order with the carrier
+(``postal.tasks.place_order``); if the carrier is down or slow, the shipment stays ``requested`` and a background
+task tries again with backoff, until it gives up and staff see it failed (and may try again).
+
+:func:`apply_update` is the one place a carrier update (webhook or poll) changes a shipment: unknown waybills are
+rejected, the same update twice is a no-op, an update older than the shipment's status is kept in the history
+but does not move it (final statuses win; otherwise the carrier's time, then the status's rank), and each update
+that is news appends one ``shipment`` event to the dossier's log. Delivered: the cash collected on delivery is
+recorded (``payments.record_collection``) when it is what the dossier owes — otherwise a discrepancy is flagged
+and the dossier stays as it is — and the dossier is returned with the delivery proof
+(``dossiers.services.actions.return_by_post``). Returned to the sender: the dossier stays ``result_ready``, and
+staff see it, to send it again or hand it over at the counter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Role
+from motcua.catalog.models import Delivery
+from motcua.core.errors import MotCuaError, NotFound
+from motcua.dossiers import rules
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.errors import DossierNotFound
+from motcua.dossiers.events import record
+from motcua.dossiers.machine import ActionRefused, Forbidden, may
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.services.actions import return_by_post
+from motcua.dossiers.statuses import EventKind, Status
+from motcua.payments import selectors as payment_selectors
+from motcua.payments.models import PaymentMethod
+from motcua.payments.services import record_collection
+from motcua.postal import carrier
+from motcua.postal.carrier import CARRIER_NAME
+from motcua.postal.models import (
+    FINAL,
+    RANKS,
+    CarrierUpdate,
+    Shipment,
+    ShipmentStatus,
+    UpdateOutcome,
+    UpdateSource,
+)
+from motcua.postal.tasks import place_order
+
+log = logging.getLogger(__name__)
+
+CARRIER_ACTOR = Actor(None, CARRIER_NAME)
+ON_DELIVERY = "on_delivery"
+# after these, a dossier may be sent again (a new order number) or handed over at the counter
+RESENDABLE = frozenset({ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED})
+
+
+class ShipmentRefused(MotCuaError):
+    status = 409
+
+
+def shipment_not_found(key: str) -> NotFound:
+    return NotFound("shipment_not_found", _("No shipment has the number %(key)s."), {"key": key[:60]})
+
+
+# --- handing the result to the post -------------------------------------------------------------------------------
+
+
+def may_send(dossier: Dossier, actor: Actor) -> bool:
+    """Whether ``actor`` may hand ``dossier``'s result to the post now: it is ready and to be delivered by post,
+    and ``actor`` is the front officer who may return it (``machine.may``), or postal staff of the post point
+    that received it."""
+    if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.POST:
+        return False
+    return may(dossier, EventKind.RETURN_RESULT, actor) or Role.POSTAL in actor.roles_at(dossier.receiving_agency_id)
+
+
+def fee_timing(dossier: Dossier) -> str:
+    """When the procedure's fee is paid (``catalog.FeeTiming``): on delivery means cash on delivery (COD)."""
+    return str(dossier.version.fee_timing)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What sending a dossier's result by post costs and collects: shown on the "send by post" panel."""
+
+    cod_amount: int
+    postage: int
+    fee_due: int
+    blocked_by_fee: bool
+
+
+def quote(dossier: Dossier) -> Quote:
+    due = payment_selectors.amount_due(dossier)
+    on_delivery = fee_timing(dossier) == ON_DELIVERY
+    return Quote(cod_amount=due if on_delivery else 0, postage=int(settings.MOTCUA_POSTAGE), fee_due=due,
+                 blocked_by_fee=not rules.fee_settled(dossier, rules.HANDOVER_TO_POST))
+
+
+def _party(name: str, address: str, phone: str, unit: Any) -> dict[str, str]:
+    province = unit.parent if unit is not None and unit.parent_id else unit
+    return {"name": name[:300], "address": address[:500], "phone": phone[:20],
+            "province": getattr(province, "code", "") or "", "commune": getattr(unit, "code", "") or ""}
+
+
+def send_by_post(code: str, *, actor: Actor, now: datetime | None = None, place: bool = True) -> Shipment:
+    """Hand dossier ``code``'s result to the post: the shipment, its ``shipment`` event, then the carrier's order.
+
+    Refused unless the dossier is ``result_ready`` with delivery by post and ``actor`` may return it; refused while a
+    fee is due, unless the procedure collects it on delivery (then the COD amount is what is due); refused while
+    another shipment of it is under way. ``place=False`` leaves the order to the background task.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        dossier = (Dossier.objects.select_for_update(of=("self",))
+                   .select_related("version", "receiving_agency__unit__parent", "competent_unit__parent")
+                   .filter(code=code).first())
+        if dossier is None:
+            raise DossierNotFound(code)
+        if not may_send(dossier, actor):
+            if dossier.status != Status.RESULT_READY or dossier.delivery != Delivery.POST:
+                raise ActionRefused("not_for_post", _("Only a result ready to be delivered by post is sent by post."))
+            raise Forbidden("not_front_staff", _("Only the front officer returning this result sends it by post."))
+        earlier = list(Shipment.objects.filter(dossier=dossier).order_by("created_at", "pk"))
+        if any(s.status not in RESENDABLE and not s.gave_up for s in earlier):
+            raise ShipmentRefused("already_sent", _("The result of dossier %(code)s is already with the post."),
+                                  {"code": dossier.code})
+        rules.check_fee_settled(dossier, rules.HANDOVER_TO_POST)  # the fee rule (dossiers.rules), or FeeDue
+        priced = quote(dossier)
+        agency = dossier.receiving_agency
+        point = dossier.receiving_agency_id if Role.POSTAL in actor.roles_at(dossier.receiving_agency_id) else (
+            dossier.current_agency_id)
+        shipment = Shipment.objects.create(
+            dossier=dossier, carrier="vnpost", customer_code=settings.MOTCUA_CARRIER_CUSTOMER_CODE,
+            order_number=dossier.code + (f"-{len(earlier) + 1}" if earlier else ""),
+            sender=_party(agency.name, agency.address, "", agency.unit),
+            receiver=_party(dossier.applicant_name, dossier.delivery_address or dossier.applicant_address,
+                            dossier.applicant_phone, dossier.competent_unit),
+            cod_amount=priced.cod_amount, postage=priced.postage,
+            description=f"Kết quả hồ sơ {dossier.code}"[:300],
+            sent_by_id=actor.user_id, point_id=point, created_at=now,
+        )
+        record(dossier, EventKind.SHIPMENT, actor=actor, at=now, agency_id=point,
+               data={"order_number": shipment.order_number, "status": ShipmentStatus.REQUESTED,
+                     "cod_amount": shipment.cod_amount, "postage": shipment.postage})
+    if place:
+        place_order(shipment.pk, 1)
+        shipment.refresh_from_db()
+    return shipment
+
+
+def retry(shipment_id: int, *, actor: Actor) -> Shipment:
+    """Staff try again to place an order the carrier never took (given up, or overdue)."""
+    shipment = Shipment.objects.select_related("dossier").filter(pk=shipment_id).first()
+    if shipment is None or not may_send_again(shipment, actor):
+        raise shipment_not_found(str(shipment_id))
+    if shipment.status != ShipmentStatus.REQUESTED:
+        raise ShipmentRefused("already_accepted", _("The carrier already took this order."))
+    Shipment.objects.filter(pk=shipment.pk).update(gave_up=False, attempts=0, last_error="")
+    place_order(shipment.pk, 1)
+    return Shipment.objects.select_related("dossier").get(pk=shipment.pk)
+
+
+def may_send_again(shipment: Shipment, actor: Actor) -> bool:
+    dossier = shipment.dossier
+    return (may(dossier, EventKind.RETURN_RESULT, actor)
+            or Role.POSTAL in actor.roles_at(dossier.receiving_agency_id))
+
+
+# --- status updates from the carrier ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What came of one update: its outcome, why, the row kept, and the HTTP status for the webhook."""
+
+    outcome: str
+    reason: str
+    update: CarrierUpdate
+    http_status: int
+
+
+def _newer(shipment: Shipment, update: carrier.Update) -> bool:
+    """Whether ``update`` moves ``shipment`` on: never past a final status; a final status always; otherwise a
+    later carrier time (same time: a higher rank)."""
+    if shipment.status in FINAL:
+        return False
+    if update.status in FINAL or shipment.last_update_at is None:
+        return True
+    return (update.at, RANKS[update.status]) > (shipment.last_update_at, RANKS[shipment.status])
+
+
+def _clean(raw: Any) -> Any:
+    """The body as stored: a JSON object of at most 40 keys (a log, not a dump)."""
+    if isinstance(raw, dict):
+        return {str(key)[:60]: value if isinstance(value, (int, float, bool)) or value is None else str(value)[:500]
+                for key, value in list(raw.items())[:40]}
+    return {"unreadable": str(raw)[:1000]}
+
+
+def reject(raw: Any, *, source: str, reason: str, http_status: int, signature_valid: bool = False,
+           now: datetime | None = None) -> Applied:
+    """Keep an update that cannot be applied (bad signature, unreadable), linked to its shipment when known."""
+    waybill = str(raw.get("ItemCode", ""))[:13] if isinstance(raw, dict) else ""
+    shipment = Shipment.objects.filter(waybill=waybill).only("pk").first() if waybill else None
+    row = CarrierUpdate.objects.create(shipment=shipment, source=source, raw=_clean(raw),
+                                       signature_valid=signature_valid, outcome=UpdateOutcome.REJECTED,
+                                       reason=reason[:200], received_at=now or timezone.now())
+    log.warning("carrier %s rejected (%s) for %r", source, reason, waybill)
+    return Applied(UpdateOutcome.REJECTED, reason, row, http_status)
+
+
+def apply_update(update: carrier.Update, *, raw: Any, source: str = UpdateSource.WEBHOOK,
+                 now: datetime | None = None) -> Applied:
+    """Apply one verified carrier update, idempotently and in any order (see the module's docstring).
+
+    One statement finds the shipment by its waybill, locks it and its dossier, and says whether this update was
+    received before; then one insert (the update), and for news one event (its insert and the dossier's head) and
+    one update of the shipment. Two copies of one update racing past the check meet the unique ``event_key``:
+    the loser is applied again, and is then the duplicate it is.
+    """
+    now = now or timezone.now()
+    try:
+        return _apply_update(update, raw=raw, source=source, now=now)
+    except IntegrityError:
+        return _apply_update(update, raw=raw, source=source, now=now)
+
+
+def _apply_update(update: carrier.Update, *, raw: Any, source: str, now: datetime) -> Applied:
+    with transaction.atomic():
+        shipment = (Shipment.objects.select_for_update(of=("self", "dossier")).select_related("dossier")
+                    .annotate(seen=Exists(CarrierUpdate.objects.filter(event_key=update.key)))
+                    .filter(waybill=update.waybill).first())
+        common = {"source": source, "raw": _clean(raw), "signature_valid": True, "status": update.status,
+                  "carrier_status": update.code, "carrier_time": update.at, "received_at": now}
+        if shipment is None:
+            row = CarrierUpdate.objects.create(outcome=UpdateOutcome.REJECTED, reason="unknown waybill", **common)
+            return Applied(UpdateOutcome.REJECTED, "unknown waybill", row, 404)
+        if shipment.seen:
+            row = CarrierUpdate.objects.create(shipment=shipment, outcome=UpdateOutcome.DUPLICATE,
+                                               reason="already received", **common)
+            return Applied(UpdateOutcome.DUPLICATE, "already received", row, 200)
+        newer = _newer(shipment, update)
+        outcome = UpdateOutcome.APPLIED if newer else UpdateOutcome.STALE
+        reason = "" if newer else "older than the shipment's status"
+        row = CarrierUpdate.objects.create(shipment=shipment, event_key=update.key, outcome=outcome, reason=reason,
+                                           **common)
+        dossier = shipment.dossier
+        # every update that is news goes into the log (the carrier's whole history, whatever order it came in);
+        # only a newer one moves the shipment
+        record(dossier, EventKind.SHIPMENT, actor=CARRIER_NAME, at=now, agency_id=shipment.point_id,
+               data={"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
+                     "message": update.message, "carrier_time": update.at, **({} if newer else {"late": True})})
+        if newer:
+            _move(shipment, dossier, update, now)
+    return Applied(outcome, reason, row, 200)
+
+
+def _move(shipment: Shipment, dossier: Dossier, update: carrier.Update, now: datetime) -> None:
+    shipment.status = update.status
+    shipment.carrier_status = update.code
+    shipment.last_update_at = update.at
+    fields = ["status", "carrier_status", "last_update_at"]
+    if shipment.accepted_at is None:
+        shipment.accepted_at = update.at
+        fields.append("accepted_at")
+    if update.status == ShipmentStatus.DELIVERED:
+        shipment.delivered_at = update.at
+        shipment.recipient = update.recipient
+        shipment.proof_sha256 = update.proof_sha256
+        shipment.proof_reference = update.proof_url
+        shipment.cod_collected = update.cod_amount
+        fields += ["delivered_at", "recipient", "proof_sha256", "proof_reference", "cod_collected"]
+        shipment.discrepancy = _delivered(shipment, dossier, update, now)
+        fields.append("discrepancy")
+    elif update.status == ShipmentStatus.RETURNED_TO_SENDER:
+        log.info("shipment %s of dossier %s returned to the sender", shipment.waybill, dossier.code)
+    shipment.save(update_fields=fields)
+
+
+def _delivered(shipment: Shipment, dossier: Dossier, update: carrier.Update, now: datetime) -> str:
+    """Record the COD and return the dossier with the proof; the discrepancy found instead (``""``: none)."""
+    reported = update.cod_amount or 0
+    due = payment_selectors.amount_due(dossier)
+    if shipment.cod_amount or reported:
+        if reported != due:
+            log.warning("shipment %s: the carrier collected %s đ on delivery, dossier %s owes %s đ",
+                        shipment.waybill, reported, dossier.code, due)
+            return (f"COD {reported:,} đ ≠ {due:,} đ").replace(",", ".")
+        try:
+            with transaction.atomic():
+                record_collection(code=dossier.code, method=PaymentMethod.COD, amount=reported,
+                                  actor=CARRIER_ACTOR, key=f"cod:{shipment.waybill}", reference=shipment.waybill or "",
+                                  point_id=None, now=now)
+        except MotCuaError as exc:
+            return f"COD: {exc.text('vi')}"[:300]
+    proof = {"waybill": shipment.waybill, "recipient": update.recipient, "delivered_at": update.at.isoformat(),
+             "proof_sha256": update.proof_sha256, "proof_reference": update.proof_url}
+    try:
+        with transaction.atomic():
+            return_by_post(dossier.code, proof=proof, now=now)
+    except MotCuaError as exc:
+        return exc.text("vi")[:300]
+    return ""
+
+
+def receive_webhook(body: bytes, *, timestamp: str, signature: str, now: datetime | None = None) -> Applied:
+    """A webhook as received: signature (and replay window), then the body, then :func:`apply_update`."""
+    try:
+        raw: Any = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raw = {"unreadable": body[:1000].decode("utf-8", "replace")}
+    problem = carrier.verify(body, timestamp, signature)
+    if problem:
+        return reject(raw, source=UpdateSource.WEBHOOK, reason=problem, http_status=401, now=now)
+    try:
+        update = carrier.parse_row(raw)
+    except carrier.BadUpdate as exc:
+        return reject(raw, source=UpdateSource.WEBHOOK, reason=str(exc), http_status=400, signature_valid=True,
+                      now=now)
+    return apply_update(update, raw=raw, source=UpdateSource.WEBHOOK, now=now)
+
+
+# --- polling: the fallback when webhooks do not come -------------------------------------------------------------
+
+
+def due_for_polling(now: datetime | None = None, minutes: float | None = None) -> list[Shipment]:
+    """Shipments with a waybill, not final, and without news for ``minutes`` (``MOTCUA_SHIPMENT_POLL_MINUTES``)."""
+    now = now or timezone.now()
+    quiet = now - timedelta(minutes=minutes if minutes is not None else settings.MOTCUA_SHIPMENT_POLL_MINUTES)
+    return list(Shipment.objects.filter(waybill__isnull=False).exclude(status__in=FINAL)
+                .filter(Q(last_update_at__lte=quiet) | Q(last_update_at__isnull=True, accepted_at__lte=quiet))
+                .order_by("last_update_at", "pk")[:1000])
+
+
+def poll(shipments: list[Shipment], *, client: carrier.Client | None = None) -> dict[str, int]:
+    """Ask the carrier for the tracking of ``shipments`` and apply what it says; counts per outcome."""
+    client = client or carrier.Client()
+    counts: dict[str, int] = {}
+    for shipment in shipments:
+        try:
+            updates = client.tracking(shipment.waybill or "")
+        except carrier.CarrierError as exc:
+            counts["unreachable"] = counts.get("unreachable", 0) + 1
+            log.warning("polling shipment %s: %s", shipment.waybill, exc)
+            continue
+        for update in updates:
+            raw = {"ItemCode": update.waybill, "EventId": update.event_id, "StatusCode": update.code,
+                   "Time": update.at.isoformat()}
+            outcome = apply_update(update, raw=raw, source=UpdateSource.POLL).outcome
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
