@@ -108,6 +108,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/catalog_search.py --smoke || status=1; \
 		$(BIN)/python bench/portal.py --smoke || status=1; \
 		$(BIN)/python bench/signing.py --smoke || status=1; \
+		$(BIN)/python bench/postal.py --smoke || status=1; \
 		dropdb -h 127.0.0.1 -U postgres --if-exists --force $(BENCH_DB)_demo; \
 		exit $$status; \
 	else \
@@ -116,6 +117,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/lifecycle.py --smoke; \
 		$(BIN)/python bench/catalog_search.py --smoke; \
 		$(BIN)/python bench/signing.py --smoke; \
+		$(BIN)/python bench/postal.py --smoke; \
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped bench/portal.py (gunicorn + locust) =="; \
 	fi
 
@@ -124,6 +126,7 @@ bench: install-test messages-compiled
 	$(BIN)/python bench/catalog_search.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/signing.py
+	$(BIN)/python bench/postal.py
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		$(BIN)/python bench/portal.py; \
 	else \
