@@ -19,7 +19,8 @@ from django_tasks_db.models import DBTaskResult
 from motcua.core.calendar import VN_TZ
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind, Status
-from motcua.payments.models import Payment, PaymentMethod
+from motcua.payments.models import Payment, PaymentMethod, StatementLine
+from motcua.payments.reconciliation import MISSING_IN_STATEMENT, reconcile
 from motcua.postal import carrier, s10
 from motcua.postal.models import CarrierUpdate, Shipment, ShipmentStatus, UpdateOutcome
 from motcua.postal.services import shipments
@@ -191,3 +192,27 @@ def test_a_retry_told_duplicate_finds_the_order_the_first_attempt_placed(world: 
     assert place_order(shipment.pk, 2) == "accepted"
     shipment.refresh_from_db()
     assert shipment.waybill == placed and shipment.status == ShipmentStatus.ACCEPTED
+
+
+def test_the_carriers_cod_statement_reconciles_with_the_cod_recorded_on_delivery(
+        world: World, to_sim: CarrierSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    dossier = ready_by_post(world)
+    collect_on_delivery(monkeypatch)
+    to_sim.script(plan="delivered", duplicate=False, reorder=False)
+    shipment = shipments.send_by_post(dossier.code, actor=world.actor("tiepnhan"))
+    to_sim.wait_for(shipment.waybill or "", "05")
+    shipment = _poll_until(shipment, ShipmentStatus.DELIVERED)
+    cod = Payment.objects.get(dossier=dossier, method=PaymentMethod.COD)
+    day = cod.paid_at.astimezone(VN_TZ).date()
+    # before the statement: the COD recorded is missing from the carrier's statement
+    before = [m for m in reconcile(day).mismatches if m.dossier_code == dossier.code]
+    assert [m.kind for m in before] == [MISSING_IN_STATEMENT]
+
+    result = shipments.import_cod_statement(day, client=carrier.Client(to_sim.url))
+    line = StatementLine.objects.get(source="carrier", reference=shipment.waybill)
+    assert (line.amount, line.dossier_code, line.payment_id) == (30000, dossier.code, cod.pk)
+    assert result.created >= 1
+    assert [m for m in reconcile(day).mismatches if m.dossier_code == dossier.code] == []
+    # the same statement again adds nothing
+    again = shipments.import_cod_statement(day, client=carrier.Client(to_sim.url))
+    assert again.created == 0 and StatementLine.objects.filter(reference=shipment.waybill).count() == 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -41,8 +41,9 @@ from motcua.dossiers.models import Dossier
 from motcua.dossiers.services.actions import return_by_post
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments import selectors as payment_selectors
-from motcua.payments.models import PaymentMethod
+from motcua.payments.models import PaymentMethod, StatementSource
 from motcua.payments.services import record_collection
+from motcua.payments.statements import ImportResult, import_lines
 from motcua.postal import carrier
 from motcua.postal.carrier import CARRIER_NAME
 from motcua.postal.models import (
@@ -359,3 +360,27 @@ def poll(shipments: list[Shipment], *, client: carrier.Client | None = None) -> 
             outcome = apply_update(update, raw=raw, source=UpdateSource.POLL).outcome
             counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+# --- the carrier's cash-on-delivery statement, into the reconciliation ------------------------------------------
+
+
+def import_cod_statement(day: date, *, client: carrier.Client | None = None) -> ImportResult:
+    """Fetch the carrier's statement of the cash it collected on delivery on ``day`` and import it as the
+    reconciliation's carrier lines (``payments.statements.import_lines``; the same line twice is stored once), so
+    that ``motcua reconcile`` compares it with the COD payments recorded when the shipments were delivered. A row
+    names the dossier by its waybill (the shipment's), or by its order number (the dossier code, ``-2`` for a
+    re-send)."""
+    client = client or carrier.Client()
+    rows = client.cod_statement(day)
+    waybills = [str(row.get("ItemCode", "")) for row in rows]
+    codes = dict(Shipment.objects.filter(waybill__in=waybills).values_list("waybill", "dossier__code"))
+    lines = []
+    for row in rows:
+        waybill = str(row.get("ItemCode", ""))
+        order = str(row.get("OrderNumber", ""))
+        # a dossier code has two dashes (``000.00.12.H56-250715-0007``); a re-send's order number a third
+        ordered = order.rsplit("-", 1)[0] if order.count("-") > 2 else order
+        lines.append({"reference": waybill or order, "amount": int(row.get("CODAmount") or 0), "note": order,
+                      "dossier_code": codes.get(waybill) or ordered, "raw": row})
+    return import_lines(StatementSource.CARRIER, "vnpost", day, lines)
