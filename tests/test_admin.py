@@ -22,7 +22,10 @@ def admin_client(client: Client, imported: dict[str, Any]) -> Client:
 
 @pytest.mark.parametrize("model", ["catalog/field", "catalog/procedure", "catalog/procedureversion",
                                    "agencies/agency", "agencies/membership", "geo/administrativeunit",
-                                   "geo/unitmerge", "core/calendaroverride"])
+                                   "geo/unitmerge", "core/calendaroverride", "postal/postalservice",
+                                   "postal/pickup", "postal/shipment", "postal/carrierupdate",
+                                   "postal/handoverbatch", "payments/payment", "payments/refund",
+                                   "payments/statementline"])
 def test_admin_lists_open_in_vietnamese(admin_client: Client, model: str) -> None:
     response = admin_client.get(f"/admin/{model}/")
     assert response.status_code == 200
