@@ -1,6 +1,6 @@
 """Postal figures for supervisors, on a small hand-built period: per point and phase, dossiers received by post
 (and by postal staff inside a phase-3 center), pickups requested / collected / failed, dossiers registered for
-return by post; shipments unknown (—) while the shipments part is not installed. Scoped to the supervisor's
+return by post, results handed to the post and delivered on time. Scoped to the supervisor's
 agencies and those under them."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from motcua.agencies.models import Membership, Role
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.postal import figures
-from motcua.postal.models import Phase, PostalService
+from motcua.postal.models import Phase, PostalService, Shipment
 from motcua.postal.services import pickups
 from tests.factories import APPLICANT, MONDAY, World, at, make_citizen
 
@@ -40,7 +40,13 @@ def build(world: World) -> None:
     PostalService.objects.create(point=world.commune, phase=Phase.IN_CENTER)
     Membership.objects.create(user=world.users["buudien"], agency=world.commune, role=Role.POSTAL)
     at_post(world, MONDAY)
-    at_post(world, MONDAY + timedelta(hours=1), delivery="post", delivery_address="Tổ 3, Hà Tu")
+    by_post = at_post(world, MONDAY + timedelta(hours=1), delivery="post", delivery_address="Tổ 3, Hà Tu")
+    # its result handed to the post on Thursday, delivered before its due date; another delivered late
+    Shipment.objects.create(dossier=by_post, order_number=by_post.code, waybill="EB000000015VN", created_at=at(19, 9),
+                            delivered_at=min(by_post.due_at, at(20, 10)), status="delivered")
+    late = at_post(world, MONDAY + timedelta(hours=2), delivery="post", delivery_address="Tổ 4, Hà Tu")
+    Shipment.objects.create(dossier=late, order_number=late.code, waybill="EB000000024VN", created_at=at(19, 10),
+                            delivered_at=late.due_at + timedelta(hours=1), status="delivered")
     at_post(world, at(23, 9))  # the next week: outside the period
     citizen = Actor.for_user(make_citizen(phone="0912345678", id_number=APPLICANT["id_number"]).user)
     _d1, collected = pickups.book(actor=citizen, data={"procedure": CODE, "applicant": dict(APPLICANT)},
@@ -71,14 +77,15 @@ def test_the_figures_of_a_small_period_by_point_and_phase(world: World) -> None:
     rows = figures.figures(Actor.for_user(supervisor(world)), *PERIOD)
     by = {(r.point.identifier_code, r.phase): r.counts for r in rows}
     post = by[(world.post.identifier_code, Phase.RECEPTION)]
-    assert post["received"] == 4  # two at the counter of the post point, two booked for home pickup
+    assert post["received"] == 5  # three at the counter of the post point, two booked for home pickup
     assert post["pickups_requested"] == 2 and post["pickups_collected"] == 1 and post["pickups_failed"] == 1
-    assert post["postal_return"] == 1
-    assert post["handed_to_post"] is None and post["delivered_on_time"] is None  # no shipments part yet
+    assert post["postal_return"] == 2
+    assert post["handed_to_post"] == 2
+    assert post["delivered_on_time"] == 1  # the one delivered by its due date, not the late one
     center = by[(world.commune.identifier_code, Phase.IN_CENTER)]
     assert center["received"] == 1 and center["pickups_requested"] == 0
     assert set(by) == {(world.post.identifier_code, Phase.RECEPTION), (world.commune.identifier_code, Phase.IN_CENTER)}
-    assert figures.totals(rows)["received"] == 5
+    assert figures.totals(rows)["received"] == 6  # 5 at the post point, 1 by postal staff in the center
     # the next week holds only the dossier received then
     later = figures.figures(Actor.for_user(supervisor_again(world)), at(23, 0), at(28, 0))
     assert [(r.point.identifier_code, r.counts["received"]) for r in later] == [(world.post.identifier_code, 1)]
@@ -95,7 +102,7 @@ def test_the_page_is_for_supervisors_of_those_agencies_only(world: World) -> Non
     page = client.get("/workspace/buu-dien/so-lieu/?tu=2026-11-16&den=2026-11-20")
     assert page.status_code == 200
     html = page.content.decode()
-    assert f'data-point="{world.post.identifier_code}" data-phase="2"' in html and 'id="no-shipments"' in html
+    assert f'data-point="{world.post.identifier_code}" data-phase="2"' in html
     other = Client()
     other.force_login(world.users["kyso.tuphap"])  # a leader of the Department of Justice: no post point under it
     assert 'data-point=' not in other.get("/workspace/buu-dien/so-lieu/?tu=2026-11-16&den=2026-11-20").content.decode()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, F, Q
 
 from motcua.agencies.models import Agency, AgencyKind, Role
@@ -21,7 +20,7 @@ from motcua.catalog.models import Channel, Delivery
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind
-from motcua.postal.models import Phase, Pickup, PostalService
+from motcua.postal.models import Phase, Pickup, PostalService, Shipment
 
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
 COUNTS = ("received", "pickups_requested", "pickups_collected", "pickups_failed", "postal_return",
@@ -49,16 +48,6 @@ def supervised_points(actor: Actor) -> list[Agency]:
     with_service = PostalService.objects.values("point_id")
     return list(Agency.objects.filter(Q(kind=AgencyKind.POST_OFFICE) | Q(pk__in=with_service), pk__in=scope)
                 .order_by("name"))
-
-
-def shipment_model() -> Any:
-    """The ``postal.Shipment`` model of the shipments part (fields ``dossier``, ``status``, ``created_at``,
-    ``delivered_at``), or ``None`` while it is not installed: its figures are then shown as unknown."""
-    app_label, model_name = "postal", "Shipment"  # not a literal: the part may be absent from this branch
-    try:
-        return apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
 
 
 def figures(actor: Actor, start: datetime, end: datetime) -> list[FigureRow]:
@@ -105,13 +94,8 @@ def figures(actor: Actor, start: datetime, end: datetime) -> list[FigureRow]:
 def _shipments(ids: list[int], start: datetime, end: datetime, add: Any,
                rows: dict[tuple[int, int | None], FigureRow]) -> None:
     """Results handed to the post (shipments created) and delivered on time (delivered no later than the dossier's
-    due date), from the shipments part's model; unknown (``None``) while it is not installed."""
-    shipment = shipment_model()
-    if shipment is None:
-        for row in rows.values():
-            row.counts["handed_to_post"] = row.counts["delivered_on_time"] = None
-        return
-    mine = shipment.objects.filter(dossier__receiving_agency_id__in=ids)
+    due date)."""
+    mine = Shipment.objects.filter(dossier__receiving_agency_id__in=ids)
     created = mine.filter(created_at__gte=start, created_at__lt=end)
     for row in created.values("dossier__receiving_agency_id", "dossier__procedure_id").annotate(n=Count("pk")):
         add(row["dossier__receiving_agency_id"], row["dossier__procedure_id"], "handed_to_post", row["n"])

@@ -39,5 +39,4 @@ def figures(request: HttpRequest) -> HttpResponse:
     rows = postal_figures.figures(actor, start, end)
     return render(request, "workspace/postal/figures.html", {
         "actor": actor, "rows": rows, "totals": postal_figures.totals(rows), "first": first, "last": last,
-        "shipments_known": postal_figures.shipment_model() is not None,
     })
