@@ -6,10 +6,13 @@
    of the shipment under its lock, the duplicate check, the update's row, the dossier's ``shipment`` event and
    head, the shipment's row;
 2. ``service``: the same updates for other shipments through ``postal.services.shipments.receive_webhook`` in one
-   process (no HTTP): the apply path's own cost.
+   process (no HTTP): the apply path's own cost;
+3. batches (``{"Items": [...]}``, ``apply_updates``: one transaction per batch): through gunicorn, 50 and 200
+   updates per POST (each step of every shipment batched, a step after the other), and 200 per call through
+   ``postal.services.shipments.receive`` in one process.
 
 Setup (a child process): ``migrate``, a small province (``tests.factories.World``), one dossier received through
-the services, copied ``size`` × 2 times (bulk insert), and one accepted shipment with an S10 waybill for each.
+the services, copied ``size`` × 5 times (bulk insert), and one accepted shipment with an S10 waybill for each.
 Every update is checked afterwards: applied + duplicates = sent, nothing rejected.
 
     .venv/bin/python bench/postal_webhooks.py [--size 2000] [--workers 4] [--concurrency 32] [--smoke]
@@ -123,6 +126,32 @@ def service_run(waybills: list[str]) -> dict[str, Any]:
     return {"rate": (len(bodies) - 3) / elapsed, "outcomes": outcomes, "statements": statements}
 
 
+def service_batches(waybills: list[str], size: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from motcua.postal.services.shipments import receive
+
+    bodies = [signed({"CustomerCode": "BENCH", "Items": chunk}) for chunk in batches(updates(waybills), size)]
+    with CaptureQueriesContext(connection) as first:
+        answer = receive(bodies[0][0], timestamp=bodies[0][1], signature=bodies[0][2])
+    statements = (f"{len(first.captured_queries)} SQL statements for the first batch of "
+                  f"{len(answer.body['items'])} updates")
+    started = time.perf_counter()
+    outcomes: dict[str, int] = {}
+    count = 0
+    for body, timestamp, signature in bodies[1:]:
+        for outcome, n in receive(body, timestamp=timestamp, signature=signature).body["counts"].items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+            count += n
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return {"rate": count / elapsed, "outcomes": outcomes, "statements": statements}
+
+
 def verify() -> dict[str, int]:
     import django
 
@@ -148,6 +177,21 @@ def updates(waybills: list[str]) -> list[dict[str, Any]]:
             out.append(body)
             if (n * len(CODES) + i) % 10 == 0:
                 out.append(body)
+    return out
+
+
+def step(body: dict[str, Any]) -> int:
+    return int(str(body["EventId"]).rsplit("-", 1)[1])
+
+
+def batches(bodies: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """The updates as a carrier batches them: the ones due at once (one step of every shipment), ``size`` per
+    webhook; a step's batches all go before the next step's (so no update arrives after a newer one: the check
+    counts applied + duplicates)."""
+    out = []
+    for index in range(len(CODES)):
+        due = [body for body in bodies if step(body) == index]
+        out += [due[start:start + size] for start in range(0, len(due), size)]
     return out
 
 
@@ -213,6 +257,44 @@ async def send_all(url: str, waybills: list[str], concurrency: int) -> dict[str,
             "p50": pct(0.5), "p99": pct(0.99)}
 
 
+async def send_batches(url: str, waybills: list[str], size: int, concurrency: int) -> dict[str, Any]:
+    """The updates in signed batches of ``size`` (``{"Items": […]}``), one step after another, ``concurrency``
+    batches at a time."""
+    import aiohttp
+
+    steps: list[list[tuple[bytes, str, str]]] = [[] for _ in CODES]
+    for chunk in batches(updates(waybills), size):
+        steps[step(chunk[0])].append(signed({"CustomerCode": "BENCH", "Items": chunk}))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    outcomes: dict[str, int] = {}
+
+    async def worker(session: aiohttp.ClientSession, queue: list[tuple[bytes, str, str]]) -> None:
+        while queue:
+            raw, timestamp, signature = queue.pop()
+            t0 = time.perf_counter()
+            async with session.post(url, data=raw, headers={
+                    "Content-Type": "application/json", "X-Timestamp": timestamp,
+                    "X-Signature": signature}) as response:
+                answer = await response.json()
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            latencies.append(time.perf_counter() - t0)
+            for outcome, n in answer.get("counts", {}).items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + n
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        for queue in steps:
+            await asyncio.gather(*(worker(session, queue) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    sent = sum(outcomes.values())
+    return {"rate": sent / elapsed, "sent": sent, "posts": len(latencies), "statuses": statuses,
+            "outcomes": outcomes, "p50": latencies[len(latencies) // 2] * 1000,
+            "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000}
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -249,7 +331,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> s
 
 
 def run(size: int, *, smoke: bool, workers: int = 4, concurrency: int = 32) -> list[tuple[str, str]]:
-    """``size`` shipments for HTTP and as many for the service alone, four updates each (+10 % duplicates)."""
+    """``size`` shipments for each of the five rows (one per POST, the service alone, batches of 50 and of 200 by
+    HTTP, batches in the service), four updates each (+10 % duplicates)."""
     if smoke:
         size, workers, concurrency = min(size, 40), 2, 8
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,25 +341,32 @@ def run(size: int, *, smoke: bool, workers: int = 4, concurrency: int = 32) -> l
         subprocess.run(["createdb", *PG, DB], check=True)
         gunicorn = None
         try:
-            waybills = child(env, "setup", str(2 * size))
-            http_part, service_part = waybills[:size], waybills[size:]
+            waybills = child(env, "setup", str(5 * size))
+            http_part, service_part, batch_part = waybills[:size], waybills[size:2 * size], waybills[2 * size:]
+            small_part, large_part, service_batch_part = (batch_part[:size], batch_part[size:2 * size],
+                                                          batch_part[2 * size:])
             port = free_port()
             gunicorn = start_gunicorn(env, port, workers, Path(tmp) / "gunicorn.log")
             url = f"http://127.0.0.1:{port}/postal/carrier/webhook"
             asyncio.run(send_all(url, http_part[:min(20, size // 4)], 4))  # warm the workers
             floor_rate = asyncio.run(floor(f"http://127.0.0.1:{port}/healthz", 2 if smoke else 10, concurrency))
             http = asyncio.run(send_all(url, http_part[min(20, size // 4):], concurrency))
+            small = asyncio.run(send_batches(url, small_part, 50, min(concurrency, 2 * workers)))
+            large = asyncio.run(send_batches(url, large_part, 200, min(concurrency, 2 * workers)))
             gunicorn.terminate()
             gunicorn.wait(20)
             gunicorn = None
             service = child(env, "service", json.dumps(service_part))
+            service_batch = child(env, "service_batches", json.dumps(service_batch_part), "200")
             outcomes = child(env, "verify")
         finally:
             if gunicorn is not None:
                 gunicorn.terminate()
                 gunicorn.wait(20)
             subprocess.run(["dropdb", *PG, "--if-exists", "--force", DB], check=False)
-    sent = len(updates(waybills))
+    warm = min(20, size // 4)
+    sent = sum(len(updates(part)) for part in (http_part[:warm], http_part[warm:], service_part, small_part,
+                                                large_part, service_batch_part))
     ok = outcomes.get("rejected", 0) == 0 and outcomes.get("applied", 0) + outcomes.get("duplicate", 0) == sent
     return [
         (f"webhook updates via HTTP (gunicorn {workers} workers × 2 threads, PostgreSQL, {concurrency} connections)",
@@ -286,6 +376,17 @@ def run(size: int, *, smoke: bool, workers: int = 4, concurrency: int = 32) -> l
          f"{floor_rate:,.0f}/s (the webhook rate is {http['rate'] / floor_rate:.0%} of it)"),
         ("webhook updates via the service alone (one process)",
          f"{service['rate']:,.0f}/s ({service['statements']})"),
+        (f"batched webhooks via HTTP, 50 updates per POST (same server, {min(concurrency, 2 * workers)} at a time)",
+         f"{small['rate']:,.0f} updates/s ({small['rate'] / http['rate']:.1f}× one per POST; p50 "
+         f"{small['p50']:.0f} ms, p99 {small['p99']:.0f} ms per POST; {small['sent']:,} updates in {small['posts']} "
+         f"POSTs, answers {small['statuses']})"),
+        (f"batched webhooks via HTTP, 200 updates per POST (same server, {min(concurrency, 2 * workers)} at a time)",
+         f"{large['rate']:,.0f} updates/s ({large['rate'] / http['rate']:.1f}× one per POST; p50 "
+         f"{large['p50']:.0f} ms, p99 {large['p99']:.0f} ms per POST; {large['sent']:,} updates in {large['posts']} "
+         f"POSTs, answers {large['statuses']})"),
+        ("batches of 200 via the service alone (one process: receive → apply_updates)",
+         f"{service_batch['rate']:,.0f} updates/s ({service_batch['rate'] / service['rate']:.1f}× one by one; "
+         f"{service_batch['statements']})"),
         ("webhook updates checked", f"{'OK' if ok else 'MISMATCH'}: {outcomes} for {sent:,} sent"),
     ]
 
@@ -304,6 +405,8 @@ def main() -> None:
             print(json.dumps(setup(int(args.child[1]))))
         elif what == "service":
             print(json.dumps(service_run(json.loads(args.child[1]))))
+        elif what == "service_batches":
+            print(json.dumps(service_batches(json.loads(args.child[1]), int(args.child[2]))))
         else:
             print(json.dumps(verify()))
         return

@@ -5,11 +5,13 @@ It takes orders (refusing a bad token, a duplicate order number or a missing add
 gives each a UPU S10 waybill, then moves it through its statuses over time — accepted, picked up, in transit,
 out for delivery, delivered; sometimes a failed attempt first, sometimes returned to the sender — sending each
 update as a signed webhook (retried while MotCua answers anything but 2xx), sometimes twice, sometimes out of
-order. It answers tracking queries and the daily COD statement, and lists what it received on ``/``.
+order. Updates due at the same moment go out together, up to ``batch`` per webhook (``{"Items": [row, …]}``; an
+update the answer lists as rejected is sent again). It answers tracking queries and the daily COD statement, and
+lists what it received on ``/``.
 
 State is in memory: it is a simulator. ``POST /_sim/next`` (with the token) scripts the next orders for the tests:
 ``{"plan": "delivered" | "failed_then_delivered" | "returned", "duplicate": bool, "reorder": bool,
-"cod_collected": int, "failure": bool}``; ``POST /_sim/config`` sets ``failure_rate``.
+"cod_collected": int, "failure": bool}``; ``POST /_sim/config`` sets ``failure_rate``, ``webhook`` and ``batch``.
 """
 
 from __future__ import annotations
@@ -63,12 +65,16 @@ class Order:
         return self.rows[-1]["StatusCode"] if self.rows else ""
 
 
+Sending = tuple[Order, dict[str, Any], int, int]  # an update to send: (order, row, row index, attempt; -1: again)
+
+
 class Simulator:
     """The simulator's state and clock; :meth:`serve` runs its HTTP server."""
 
     def __init__(self, *, token: str, secret: str, webhook: str = "", speed: float = 1.0, failure_rate: float = 0.0,
-                 seed: int | None = None, gap: float = 15.0, prefix: str = "EB") -> None:
+                 seed: int | None = None, gap: float = 15.0, prefix: str = "EB", batch: int = 50) -> None:
         self.token, self.secret, self.webhook = token, secret, webhook
+        self.batch = max(1, batch)  # updates due at once go out together, this many per webhook at most
         self.speed, self.failure_rate, self.gap, self.prefix = max(speed, 0.001), failure_rate, gap, prefix
         self.random = random.Random(seed)
         self.serial = itertools.count(self.random.randrange(10_000_000, 90_000_000))
@@ -134,20 +140,27 @@ class Simulator:
                 if not self.queue or self.queue[0][0] > now:
                     self.wake.wait(timeout=min(1.0, self.queue[0][0] - now) if self.queue else 1.0)
                     continue
-                _due, _seq, waybill, index, attempt = heapq.heappop(self.queue)
-                order = self.orders[waybill]
-                if attempt == 0 and index == len(order.rows):
-                    self._emit(order, index)
-                if not self.webhook:
-                    continue
-                if attempt == 0 and order.reorder and 0 < index < len(order.plan) - 1 and index % 2 == 1:
-                    # this update's webhook goes out after the next one's
-                    self._schedule(now + 1.5 * self.gap / self.speed, waybill, index, 1)
-                    continue
-                row = order.rows[index]
-                self.pool.submit(self._post, order, row, index, attempt)
-                if attempt == 0 and order.duplicate:
-                    self.pool.submit(self._post, order, row, index, -1)
+                due: list[Sending] = []  # every update due now: sent together, up to ``batch`` per webhook
+                while self.queue and self.queue[0][0] <= now:
+                    _due, _seq, waybill, index, attempt = heapq.heappop(self.queue)
+                    order = self.orders[waybill]
+                    if attempt == 0 and index == len(order.rows):
+                        self._emit(order, index)
+                    if not self.webhook:
+                        continue
+                    if attempt == 0 and order.reorder and 0 < index < len(order.plan) - 1 and index % 2 == 1:
+                        # this update's webhook goes out after the next one's
+                        self._schedule(now + 1.5 * self.gap / self.speed, waybill, index, 1)
+                        continue
+                    due.append((order, order.rows[index], index, attempt))
+                    if attempt == 0 and order.duplicate:
+                        due.append((order, order.rows[index], index, -1))
+                for start in range(0, len(due), self.batch):
+                    chunk = due[start:start + self.batch]
+                    if len(chunk) == 1:
+                        self.pool.submit(self._post, *chunk[0])
+                    else:
+                        self.pool.submit(self._post_batch, chunk)
 
     def _emit(self, order: Order, index: int) -> None:
         code = order.plan[index]
@@ -176,17 +189,44 @@ class Simulator:
                 "ItemCode": order.waybill, **row}
         return json.dumps(body, ensure_ascii=False).encode()
 
-    def _post(self, order: Order, row: dict[str, Any], index: int, attempt: int) -> None:
-        body = self.webhook_body(order, row)
+    def batch_body(self, sending: list[Sending]) -> bytes:
+        """Several updates in one webhook: ``{"Items": [row, …]}``, each row as a one-update webhook's body."""
+        items = [json.loads(self.webhook_body(order, row)) for order, row, _index, _attempt in sending]
+        return json.dumps({"Items": items}, ensure_ascii=False).encode()
+
+    def _send_webhook(self, body: bytes) -> tuple[str, bytes]:
         request = urllib.request.Request(  # noqa: S310 - the configured MotCua address
             self.webhook, data=body, method="POST", headers=carrier.signed_headers(body, self.secret))
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                answer = f"{response.status}"
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return f"{response.status}", response.read()
         except urllib.error.HTTPError as exc:
-            answer = f"{exc.code}"
+            return f"{exc.code}", b""
         except OSError as exc:
-            answer = type(exc).__name__
+            return type(exc).__name__, b""
+
+    def _post_batch(self, sending: list[Sending]) -> None:
+        """Send ``sending`` as one batch; each update the answer rejects (an unknown waybill: MotCua may not have
+        stored the order's answer yet), or all if the batch was refused, is sent again later, alone or batched."""
+        answer, content = self._send_webhook(self.batch_body(sending))
+        outcomes: list[str] = []
+        if answer.startswith("2"):
+            try:
+                outcomes = [str(item.get("outcome", "")) for item in json.loads(content)["items"]]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                outcomes = []
+        if len(outcomes) != len(sending):
+            outcomes = ["rejected"] * len(sending)
+        with self.lock:
+            self.webhooks_sent += 1
+            self.log.appendleft((datetime.now(VN).strftime("%H:%M:%S"), f"webhook batch of {len(sending)}",
+                                 f"{answer} ({outcomes.count('rejected')} rejected)"))
+            for (order, _row, index, attempt), outcome in zip(sending, outcomes, strict=True):
+                if outcome == "rejected" and 0 <= attempt < 8 and not self.stopping:
+                    self._schedule(time.monotonic() + min(60.0, 2.0 ** attempt), order.waybill, index, attempt + 1)
+
+    def _post(self, order: Order, row: dict[str, Any], index: int, attempt: int) -> None:
+        answer, _content = self._send_webhook(self.webhook_body(order, row))
         with self.lock:
             self.webhooks_sent += 1
             self.log.appendleft((datetime.now(VN).strftime("%H:%M:%S"),
@@ -315,6 +355,7 @@ class Simulator:
                     with sim.lock:
                         sim.failure_rate = float(body.get("failure_rate", sim.failure_rate))
                         sim.webhook = str(body.get("webhook", sim.webhook))
+                        sim.batch = max(1, int(body.get("batch", sim.batch)))
                     self._json(200, {"Status": carrier.OK})
                 else:
                     self._json(404, {"Status": "404", "Message": "not found"})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -193,11 +194,15 @@ class Applied:
 def _newer(shipment: Shipment, update: carrier.Update) -> bool:
     """Whether ``update`` moves ``shipment`` on: never past a final status; a final status always; otherwise a
     later carrier time (same time: a higher rank)."""
-    if shipment.status in FINAL:
+    return _newer_than(shipment.status, shipment.last_update_at, update)
+
+
+def _newer_than(status: str, last_update_at: datetime | None, update: carrier.Update) -> bool:
+    if status in FINAL:
         return False
-    if update.status in FINAL or shipment.last_update_at is None:
+    if update.status in FINAL or last_update_at is None:
         return True
-    return (update.at, RANKS[update.status]) > (shipment.last_update_at, RANKS[shipment.status])
+    return (update.at, RANKS[update.status]) > (last_update_at, RANKS[status])
 
 
 def _clean(raw: Any) -> Any:
@@ -266,7 +271,11 @@ def _apply_update(update: carrier.Update, *, raw: Any, source: str, now: datetim
     return Applied(outcome, reason, row, 200)
 
 
-def _move(shipment: Shipment, dossier: Dossier, update: carrier.Update, now: datetime) -> None:
+MOVED_FIELDS = ["status", "carrier_status", "last_update_at", "accepted_at"]
+
+
+def _advance(shipment: Shipment, update: carrier.Update) -> list[str]:
+    """Move ``shipment`` to ``update``'s status in memory; the fields changed."""
     shipment.status = update.status
     shipment.carrier_status = update.code
     shipment.last_update_at = update.at
@@ -274,6 +283,11 @@ def _move(shipment: Shipment, dossier: Dossier, update: carrier.Update, now: dat
     if shipment.accepted_at is None:
         shipment.accepted_at = update.at
         fields.append("accepted_at")
+    return fields
+
+
+def _move(shipment: Shipment, dossier: Dossier, update: carrier.Update, now: datetime) -> None:
+    fields = _advance(shipment, update)
     if update.status == ShipmentStatus.DELIVERED:
         shipment.delivered_at = update.at
         shipment.recipient = update.recipient
@@ -314,12 +328,16 @@ def _delivered(shipment: Shipment, dossier: Dossier, update: carrier.Update, now
     return ""
 
 
+def _load(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {"unreadable": body[:1000].decode("utf-8", "replace")}
+
+
 def receive_webhook(body: bytes, *, timestamp: str, signature: str, now: datetime | None = None) -> Applied:
     """A webhook as received: signature (and replay window), then the body, then :func:`apply_update`."""
-    try:
-        raw: Any = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raw = {"unreadable": body[:1000].decode("utf-8", "replace")}
+    raw = _load(body)
     problem = carrier.verify(body, timestamp, signature)
     if problem:
         return reject(raw, source=UpdateSource.WEBHOOK, reason=problem, http_status=401, now=now)
@@ -329,6 +347,165 @@ def receive_webhook(body: bytes, *, timestamp: str, signature: str, now: datetim
         return reject(raw, source=UpdateSource.WEBHOOK, reason=str(exc), http_status=400, signature_valid=True,
                       now=now)
     return apply_update(update, raw=raw, source=UpdateSource.WEBHOOK, now=now)
+
+
+# --- batches: several updates in one signed webhook, applied in one transaction ------------------------------
+
+MAX_BATCH = 500  # updates in one webhook; a longer list is refused whole (400)
+ITEMS = "Items"  # a batch's body: {"Items": [row, …]} (each row the shape of a one-update webhook)
+
+
+def is_batch(raw: Any) -> bool:
+    """Whether a webhook body is a batch: an object with an ``Items`` list."""
+    return isinstance(raw, dict) and ITEMS in raw
+
+
+def _row(update: carrier.Update, raw: Any, source: str, now: datetime, **values: Any) -> CarrierUpdate:
+    return CarrierUpdate(source=source, raw=_clean(raw), signature_valid=True, status=update.status,
+                         carrier_status=update.code, carrier_time=update.at, received_at=now, **values)
+
+
+def apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], source: str = UpdateSource.WEBHOOK,
+                  now: datetime | None = None) -> list[Applied]:
+    """Apply verified carrier updates as :func:`apply_update` would one by one, in the order given, but in one
+    transaction: one query reads (and locks, in the order of their keys) every shipment of the batch with its
+    dossier, one the event keys already received, one insert keeps every update; then each update that is news
+    appends its ``shipment`` event (``dossiers.events.record``) and one bulk update moves the shipments. A
+    delivered update takes the one-by-one path (the COD, the return) inside the same transaction. ``raw``: the
+    bodies as received, one per update. What came of each update, in order (an unknown waybill: rejected, 404).
+
+    Two batches racing with one update meet the unique ``event_key``: the whole batch is applied again, and that
+    update is then the duplicate it is.
+    """
+    assert len(raw) == len(updates), "one body per update"
+    now = now or timezone.now()
+    if not updates:
+        return []
+    try:
+        return _apply_updates(updates, raw=raw, source=source, now=now)
+    except IntegrityError:
+        return _apply_updates(updates, raw=raw, source=source, now=now)
+
+
+def _apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], source: str,
+                   now: datetime) -> list[Applied]:
+    with transaction.atomic():
+        waybills = sorted({update.waybill for update in updates})
+        found = {shipment.waybill: shipment for shipment in
+                 Shipment.objects.select_for_update(of=("self", "dossier")).select_related("dossier")
+                 .filter(waybill__in=waybills).order_by("pk")}
+        dossiers: dict[int, Dossier] = {}
+        for shipment in found.values():  # one instance per dossier (a re-send: two shipments), one chain head
+            shipment.dossier = dossiers.setdefault(shipment.dossier_id, shipment.dossier)
+        seen = set(CarrierUpdate.objects.filter(event_key__in={update.key for update in updates})
+                   .values_list("event_key", flat=True))
+        # first pass: what each update is (the shipment's state read as the updates before it left it)
+        status = {waybill: (s.status, s.last_update_at) for waybill, s in found.items()}
+        rows: list[CarrierUpdate] = []
+        news: list[tuple[int, Shipment, bool]] = []  # (index, shipment, newer)
+        for index, (update, body) in enumerate(zip(updates, raw, strict=True)):
+            shipment = found.get(update.waybill)
+            if shipment is None:
+                rows.append(_row(update, body, source, now, outcome=UpdateOutcome.REJECTED,
+                                 reason="unknown waybill"))
+            elif update.key in seen:
+                rows.append(_row(update, body, source, now, shipment=shipment, outcome=UpdateOutcome.DUPLICATE,
+                                 reason="already received"))
+            else:
+                seen.add(update.key)
+                current, last = status[update.waybill]
+                newer = _newer_than(current, last, update)
+                if newer:
+                    status[update.waybill] = (update.status, update.at)
+                rows.append(_row(update, body, source, now, shipment=shipment, event_key=update.key,
+                                 outcome=UpdateOutcome.APPLIED if newer else UpdateOutcome.STALE,
+                                 reason="" if newer else "older than the shipment's status"))
+                news.append((index, shipment, newer))
+        CarrierUpdate.objects.bulk_create(rows)
+        # second pass: the events, in the order received, and the moves
+        moved: dict[int, Shipment] = {}
+        for index, shipment, newer in news:
+            update = updates[index]
+            dossier = shipment.dossier
+            record(dossier, EventKind.SHIPMENT, actor=CARRIER_NAME, at=now, agency_id=shipment.point_id,
+                   data={"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
+                         "message": update.message, "carrier_time": update.at, **({} if newer else {"late": True})})
+            if not newer:
+                continue
+            if update.status == ShipmentStatus.DELIVERED:
+                _move(shipment, dossier, update, now)  # the COD, the return: they move the dossier's head
+                dossier.refresh_from_db()
+            else:
+                _advance(shipment, update)
+                moved[shipment.pk] = shipment
+        if moved:
+            Shipment.objects.bulk_update(list(moved.values()), MOVED_FIELDS)
+    return [Applied(str(row.outcome), row.reason, row, 404 if row.reason == "unknown waybill" else 200)
+            for row in rows]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The webhook's answer: its HTTP status and JSON body."""
+
+    http_status: int
+    body: dict[str, Any]
+
+
+def receive(body: bytes, *, timestamp: str, signature: str, now: datetime | None = None) -> Answer:
+    """A webhook as received, one update (:func:`receive_webhook`) or a batch (``{"Items": [row, …]}``).
+
+    A batch is signed as a whole: a bad signature refuses it whole (401, kept once). Otherwise it is accepted
+    (200) and each row's outcome is listed in the answer, in order: ``applied``, ``stale``, ``duplicate`` or
+    ``rejected`` with the reason — an unreadable row or an unknown waybill is kept as rejected, and does not
+    refuse the others. ``Items`` not a list, or longer than :data:`MAX_BATCH`: 400, nothing applied.
+    """
+    raw = _load(body)
+    if not is_batch(raw):
+        applied = receive_webhook(body, timestamp=timestamp, signature=signature, now=now)
+        return Answer(applied.http_status, {"outcome": applied.outcome, "reason": applied.reason})
+    problem = carrier.verify(body, timestamp, signature)
+    if problem:
+        applied = reject(raw, source=UpdateSource.WEBHOOK, reason=problem, http_status=401, now=now)
+        return Answer(401, {"outcome": applied.outcome, "reason": problem})
+    items = raw[ITEMS]
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        reason = f"{ITEMS} is not a list" if not isinstance(items, list) else f"more than {MAX_BATCH} items"
+        applied = reject(raw, source=UpdateSource.WEBHOOK, reason=reason, http_status=400, signature_valid=True,
+                         now=now)
+        return Answer(400, {"outcome": applied.outcome, "reason": reason})
+    now = now or timezone.now()
+    common = {key: value for key, value in raw.items() if key != ITEMS}  # e.g. the CustomerCode, once
+    outcomes: list[tuple[str, str] | None] = []
+    parsed: list[carrier.Update] = []
+    bodies: list[Any] = []
+    bad: list[CarrierUpdate] = []
+    for item in items:
+        body_of = {**common, **item} if isinstance(item, dict) else item
+        try:
+            parsed.append(carrier.parse_row(body_of))
+        except carrier.BadUpdate as exc:
+            bad.append(CarrierUpdate(source=UpdateSource.WEBHOOK, raw=_clean(body_of), signature_valid=True,
+                                     outcome=UpdateOutcome.REJECTED, reason=str(exc)[:200], received_at=now))
+            outcomes.append((UpdateOutcome.REJECTED, str(exc)))
+            continue
+        bodies.append(body_of)
+        outcomes.append(None)
+    if bad:
+        CarrierUpdate.objects.bulk_create(bad)
+    applied_ = iter(apply_updates(parsed, raw=bodies, source=UpdateSource.WEBHOOK, now=now))
+    listed = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        if outcome is None:
+            one = next(applied_)
+            outcome = (one.outcome, one.reason)
+        item_ = item if isinstance(item, dict) else {}
+        listed.append({"ItemCode": str(item_.get("ItemCode", ""))[:13], "EventId": str(item_.get("EventId", ""))[:120],
+                       "outcome": outcome[0], "reason": outcome[1]})
+    counts: dict[str, int] = {}
+    for entry in listed:
+        counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
+    return Answer(200, {"outcome": "accepted", "counts": counts, "items": listed})
 
 
 # --- polling: the fallback when webhooks do not come -------------------------------------------------------------
@@ -354,11 +531,10 @@ def poll(shipments: list[Shipment], *, client: carrier.Client | None = None) -> 
             counts["unreachable"] = counts.get("unreachable", 0) + 1
             log.warning("polling shipment %s: %s", shipment.waybill, exc)
             continue
-        for update in updates:
-            raw = {"ItemCode": update.waybill, "EventId": update.event_id, "StatusCode": update.code,
-                   "Time": update.at.isoformat()}
-            outcome = apply_update(update, raw=raw, source=UpdateSource.POLL).outcome
-            counts[outcome] = counts.get(outcome, 0) + 1
+        raws = [{"ItemCode": update.waybill, "EventId": update.event_id, "StatusCode": update.code,
+                 "Time": update.at.isoformat()} for update in updates]
+        for applied in apply_updates(updates, raw=raws, source=UpdateSource.POLL):  # one transaction per shipment
+            counts[applied.outcome] = counts.get(applied.outcome, 0) + 1
     return counts
 
 

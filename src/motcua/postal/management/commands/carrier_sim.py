@@ -26,6 +26,9 @@ class Command(BaseCommand):
                             "/postal/carrier/webhook); none: only polling.")
         parser.add_argument("--seed", type=int, default=None, help="random seed (waybills, routes, mishaps).")
         parser.add_argument("--prefix", default="EB", help="the waybills' two service letters (EB, VN…).")
+        parser.add_argument("--batch", type=int, default=50,
+                            help="updates due at once are sent together, at most this many per webhook (50; "
+                            "1: one update per webhook).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, _sep, port = options["bind"].rpartition(":")
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         simulator = Simulator(
             token=settings.MOTCUA_CARRIER_TOKEN, secret=settings.MOTCUA_CARRIER_WEBHOOK_SECRET,
             webhook=options["webhook"], speed=options["speed"], failure_rate=options["failure_rate"],
-            seed=options["seed"], prefix=options["prefix"],
+            seed=options["seed"], prefix=options["prefix"], batch=options["batch"],
         )
         self.stdout.write(f"Carrier simulator on http://{options['bind']}/ (webhooks to "
                           f"{options['webhook'] or 'nowhere: polling only'}, speed ×{options['speed']:g})")
