@@ -79,13 +79,19 @@ def event_hash(event: Event, code: str) -> str:
 
 def append(dossier: Dossier, event: Event) -> Event:
     """Chain ``event`` after the dossier's head and save it; the caller saves the dossier's new head."""
+    chain(dossier, event)
+    event.save(force_insert=True)
+    return event
+
+
+def chain(dossier: Dossier, event: Event) -> Event:
+    """Chain ``event`` after the dossier's head (in memory): the caller saves it, then the dossier's new head."""
     event.dossier = dossier
     event.seq = dossier.event_count + 1
     event.prev_hash = dossier.last_hash
     event.data = to_json(event.data)
     event.changes = to_json(event.changes)
     event.hash = event_hash(event, dossier.code)
-    event.save(force_insert=True)
     dossier.event_count = event.seq
     dossier.last_hash = event.hash
     return event

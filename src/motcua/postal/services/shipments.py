@@ -32,11 +32,12 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Role
 from motcua.catalog.models import Delivery
+from motcua.core.bulk import update_rows
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import DossierNotFound
-from motcua.dossiers.events import record
+from motcua.dossiers.events import record, record_many
 from motcua.dossiers.machine import ActionRefused, Forbidden, may
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.services.actions import return_by_post
@@ -370,8 +371,9 @@ def apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], sour
     """Apply verified carrier updates as :func:`apply_update` would one by one, in the order given, but in one
     transaction: one query reads (and locks, in the order of their keys) every shipment of the batch with its
     dossier, one the event keys already received, one insert keeps every update; then each update that is news
-    appends its ``shipment`` event (``dossiers.events.record``) and one bulk update moves the shipments. A
-    delivered update takes the one-by-one path (the COD, the return) inside the same transaction. ``raw``: the
+    appends its ``shipment`` event, chained in order (``dossiers.events.record_many``: one insert of the events,
+    one update of the dossiers' heads), and one update moves the shipments. A delivered update takes the
+    one-by-one path (the COD, the return) inside the same transaction. ``raw``: the
     bodies as received, one per update. What came of each update, in order (an unknown waybill: rejected, 404).
 
     Two batches racing with one update meet the unique ``event_key``: the whole batch is applied again, and that
@@ -422,24 +424,31 @@ def _apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], sou
                                  reason="" if newer else "older than the shipment's status"))
                 news.append((index, shipment, newer))
         CarrierUpdate.objects.bulk_create(rows)
-        # second pass: the events, in the order received, and the moves
+        # second pass: the events, in the order received (chained and written together), and the moves
         moved: dict[int, Shipment] = {}
+        pending: list[tuple[Dossier, EventKind, dict[str, Any]]] = []
         for index, shipment, newer in news:
             update = updates[index]
             dossier = shipment.dossier
-            record(dossier, EventKind.SHIPMENT, actor=CARRIER_NAME, at=now, agency_id=shipment.point_id,
-                   data={"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
-                         "message": update.message, "carrier_time": update.at, **({} if newer else {"late": True})})
-            if not newer:
-                continue
-            if update.status == ShipmentStatus.DELIVERED:
-                _move(shipment, dossier, update, now)  # the COD, the return: they move the dossier's head
+            event = {"actor": CARRIER_NAME, "at": now, "agency_id": shipment.point_id,
+                     "data": {"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
+                              "message": update.message, "carrier_time": update.at,
+                              **({} if newer else {"late": True})}}
+            if newer and update.status == ShipmentStatus.DELIVERED:
+                # the COD and the return read and move the dossiers' heads: the events so far first, then the
+                # one-by-one path
+                record_many(pending)
+                pending = []
+                record(dossier, EventKind.SHIPMENT, **event)
+                _move(shipment, dossier, update, now)
                 dossier.refresh_from_db()
-            else:
+                continue
+            pending.append((dossier, EventKind.SHIPMENT, event))
+            if newer:
                 _advance(shipment, update)
                 moved[shipment.pk] = shipment
-        if moved:
-            Shipment.objects.bulk_update(list(moved.values()), MOVED_FIELDS)
+        record_many(pending)
+        update_rows(list(moved.values()), MOVED_FIELDS)
     return [Applied(str(row.outcome), row.reason, row, 404 if row.reason == "unknown waybill" else 200)
             for row in rows]
 
