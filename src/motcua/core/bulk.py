@@ -8,9 +8,10 @@ since 3.33), each value prepared by its field as a save would prepare it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
@@ -18,22 +19,20 @@ def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
     if not objs:
         return 0
     meta = type(objs[0])._meta
-    pk = meta.pk
-    assert pk is not None
-    columns = [pk, *(meta.get_field(name) for name in fields)]
+    assert meta.pk is not None
+    columns: list[Field[Any, Any]] = [meta.pk, *(cast("Field[Any, Any]", meta.get_field(name)) for name in fields)]
     # PostgreSQL types the VALUES by their first row (text, unless cast); SQLite keeps each value as prepared (a
     # cast there would turn a datetime's text into a number)
-    cast = ", ".join(f"CAST(%s AS {field.db_type(connection)})" if connection.vendor == "postgresql" else "%s"
-                     for field in columns)  # type: ignore[union-attr]
-    table = connection.ops.quote_name(meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(field.column)} = v.column{n}"  # type: ignore[union-attr]
-                     for n, field in enumerate(columns[1:], start=2))
-    params: list[object] = []
+    value = ", ".join(f"CAST(%s AS {field.db_type(connection)})" if connection.vendor == "postgresql" else "%s"
+                      for field in columns)
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    sets = ", ".join(f"{quote(str(field.column))} = v.column{n}" for n, field in enumerate(columns[1:], start=2))
+    params: list[Any] = []
     for obj in objs:
-        params += [field.get_db_prep_save(getattr(obj, field.attname), connection)  # type: ignore[union-attr]
-                   for field in columns]
-    sql = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([f'({cast})'] * len(objs))}) AS v "  # noqa: S608
-           f"WHERE {table}.{connection.ops.quote_name(pk.column)} = v.column1")
+        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+    sql = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([f'({value})'] * len(objs))}) AS v "  # noqa: S608
+           f"WHERE {table}.{quote(str(meta.pk.column))} = v.column1")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)

@@ -397,8 +397,8 @@ def _apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], sou
                  Shipment.objects.select_for_update(of=("self", "dossier")).select_related("dossier")
                  .filter(waybill__in=waybills).order_by("pk")}
         dossiers: dict[int, Dossier] = {}
-        for shipment in found.values():  # one instance per dossier (a re-send: two shipments), one chain head
-            shipment.dossier = dossiers.setdefault(shipment.dossier_id, shipment.dossier)
+        for one in found.values():  # one instance per dossier (a re-send: two shipments), one chain head
+            one.dossier = dossiers.setdefault(one.dossier_id, one.dossier)
         seen = set(CarrierUpdate.objects.filter(event_key__in={update.key for update in updates})
                    .values_list("event_key", flat=True))
         # first pass: what each update is (the shipment's state read as the updates before it left it)
@@ -430,10 +430,10 @@ def _apply_updates(updates: Sequence[carrier.Update], *, raw: Sequence[Any], sou
         for index, shipment, newer in news:
             update = updates[index]
             dossier = shipment.dossier
-            event = {"actor": CARRIER_NAME, "at": now, "agency_id": shipment.point_id,
-                     "data": {"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
-                              "message": update.message, "carrier_time": update.at,
-                              **({} if newer else {"late": True})}}
+            event: dict[str, Any] = {
+                "actor": CARRIER_NAME, "at": now, "agency_id": shipment.point_id,
+                "data": {"waybill": shipment.waybill, "status": update.status, "carrier_status": update.code,
+                         "message": update.message, "carrier_time": update.at, **({} if newer else {"late": True})}}
             if newer and update.status == ShipmentStatus.DELIVERED:
                 # the COD and the return read and move the dossiers' heads: the events so far first, then the
                 # one-by-one path
