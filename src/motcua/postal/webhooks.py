@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from motcua.core.web import raw_body
 from motcua.postal.services import shipments
 
 MAX_BODY = 64 * 1024
@@ -19,7 +20,7 @@ MAX_BODY = 64 * 1024
 @csrf_exempt
 @require_POST
 def carrier_webhook(request: HttpRequest) -> JsonResponse:
-    body = request.body[:MAX_BODY]
+    body = raw_body(request, MAX_BODY)
     applied = shipments.receive_webhook(body, timestamp=request.headers.get("X-Timestamp", ""),
                                         signature=request.headers.get("X-Signature", ""))
     response = JsonResponse({"outcome": applied.outcome, "reason": applied.reason}, status=applied.http_status)
