@@ -288,8 +288,17 @@ def collect(pickup_id: int, *, actor: Actor, collection: Collection, now: dateti
         # what was not handed over is not counted (the slip and the pages list what the post really holds)
         dossier_services.count_collected(pickup.dossier, {
             row["order"]: (row["originals"], row["copies"]) if row["received"] else (0, 0) for row in checklist})
-        dossier_services.perform(pickup.dossier.code, EventKind.RECEIVE, actor=actor, now=now, params={
-            "received": received, "note": collection.note[:2000]})
+        try:
+            dossier_services.perform(pickup.dossier.code, EventKind.RECEIVE, actor=actor, now=now, params={
+                "received": received, "note": collection.note[:2000]})
+        except MotCuaError as refused:
+            if refused.code != "missing_required_component":
+                raise
+            # at the door the courier cannot request a supplement: the pickup fails as "papers incomplete"
+            raise MotCuaError("missing_required_component", _(
+                "Required documents are missing: %(names)s. Do not collect: record the pickup as failed "
+                "(“papers incomplete”) so that the applicant can book again with them."),
+                refused.params, refused.location) from refused
         due = payment_selectors.amount_due(Dossier.objects.get(pk=pickup.dossier_id))
         if collection.fee_collected and due:
             payment = record_collection(code=pickup.dossier.code, method="cash", amount=due, actor=actor,
