@@ -128,6 +128,7 @@ def test_an_address_outside_the_service_area_or_a_bad_window_is_refused_with_eve
         "outside_service_area": booking(commune=other.code),
         "window_in_past": booking(start=MONDAY - timedelta(hours=2), end=MONDAY),
         "window_too_short": booking(start=TUESDAY_8, end=TUESDAY_8 + timedelta(hours=1)),
+        "window_reversed": booking(start=TUESDAY_10, end=TUESDAY_8),
         "window_outside_hours": booking(start=at(17, 18), end=at(17, 20)),
         "phone_required": booking(contact_phone=""),
     }
