@@ -54,15 +54,16 @@ def test_the_courier_collects_on_a_phone_with_a_drawn_signature(phone: Any, live
     assert phone.locator("#r1").is_checked()  # the required declaration, with the counts the catalogue asks
     assert phone.locator("#o1").input_value() == "1"
     phone.locator("#fee_collected").check()
-    canvas = phone.locator('canvas[data-signature-for="applicant_image"]')
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    phone.mouse.move(box["x"] + 20, box["y"] + 40)
-    phone.mouse.down()
-    for step in range(1, 12):
-        phone.mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 20)
-    phone.mouse.up()
-    assert phone.locator('input[name="applicant_image"]').input_value().startswith("data:image/png;base64,")
+    for signer in ("applicant_image", "courier_image"):  # both sides sign on the screen
+        canvas = phone.locator(f'canvas[data-signature-for="{signer}"]')
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        phone.mouse.move(box["x"] + 20, box["y"] + 40)
+        phone.mouse.down()
+        for step in range(1, 12):
+            phone.mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 20)
+        phone.mouse.up()
+        assert phone.locator(f'input[name="{signer}"]').input_value().startswith("data:image/png;base64,")
     assert fits(phone)
     phone.locator("#collected").click()
     phone.wait_for_selector('#pickup-status[data-status="collected"]')

@@ -29,6 +29,7 @@ from motcua.dossiers import services as dossiers
 from motcua.dossiers.models import Dossier
 from motcua.notifications import selectors, services
 from motcua.notifications.models import Notification
+from motcua.notifications.sms import ascii_fold
 from tests.factories import APPLICANT, World, pay, pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -370,3 +371,9 @@ def test_a_message_stuck_in_the_queue_shows_and_can_be_resent(world: World) -> N
     email.refresh_from_db()
     assert (email.status, email.attempts, email.next_attempt_at) == ("sent", 1, None)
     assert selectors.overdue_count_for(world.users["tiepnhan"]) == 0
+
+
+def test_an_sms_in_ascii_mode_carries_no_typographic_punctuation() -> None:
+    folded = ascii_fold("Bưu điện đến nhận hồ sơ “000.00.12.H56-250715-0007”, 08:00–10:00 ngày 17/11…")
+    assert folded == 'Buu dien den nhan ho so "000.00.12.H56-250715-0007", 08:00-10:00 ngay 17/11...'
+    assert folded.isascii()

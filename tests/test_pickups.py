@@ -34,6 +34,8 @@ from tests.factories import APPLICANT, MONDAY, World, at, make_citizen
 
 CODE = "1.000894"
 TUESDAY_8, TUESDAY_10 = at(17, 8), at(17, 10)
+PNG = "data:image/png;base64,iVBORw0KGgo="  # a drawn signature as the phone page posts it
+SIGNED = {"applicant_image": PNG, "courier_image": PNG}
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_a_citizen_books_the_courier_collects_and_the_agency_confirms(world: Wor
     checklist = [{"order": 1, "originals": 1, "copies": 0, "received": True},
                  {"order": 2, "originals": 0, "copies": 0, "received": False}]
     collection = pickups.Collection(checklist=checklist, applicant_name="Nguyễn Văn An",
-                                    applicant_image="data:image/png;base64,iVBORw0KGgo=", fee_collected=True,
+                                    applicant_image=PNG, courier_image=PNG, fee_collected=True,
                                     key="collect-once")
     pickups.collect(pickup.pk, actor=world.actor("buudien"), collection=collection,
                     now=TUESDAY_8 + timedelta(minutes=30))
@@ -126,6 +128,7 @@ def test_an_address_outside_the_service_area_or_a_bad_window_is_refused_with_eve
         "outside_service_area": booking(commune=other.code),
         "window_in_past": booking(start=MONDAY - timedelta(hours=2), end=MONDAY),
         "window_too_short": booking(start=TUESDAY_8, end=TUESDAY_8 + timedelta(hours=1)),
+        "window_reversed": booking(start=TUESDAY_10, end=TUESDAY_8),
         "window_outside_hours": booking(start=at(17, 18), end=at(17, 20)),
         "phone_required": booking(contact_phone=""),
     }
@@ -160,7 +163,7 @@ def test_a_failed_pickup_is_booked_again_and_a_courier_of_another_point_cannot_t
     assert again.status == PickupStatus.REQUESTED and again.pk != pickup.pk
     with pytest.raises(pickups.PickupRefused):  # one open pickup at a time
         pickups.rebook(dossier.code, actor=Actor.for_user(citizen.user), booking=booking(), now=MONDAY)
-    incomplete = pickups.Collection(checklist=[{"order": 1, "originals": 0, "copies": 0, "received": False}],
+    incomplete = pickups.Collection(**SIGNED, checklist=[{"order": 1, "originals": 0, "copies": 0, "received": False}],
                                     applicant_name="An")
     with pytest.raises(Exception) as refused:  # the declaration is required: nothing is received, nothing saved
         pickups.collect(again.pk, actor=world.actor("buudien"), collection=incomplete, now=at(18, 14))
@@ -239,7 +242,7 @@ def test_the_courier_works_the_pickup_from_the_queue_on_a_phone_page(world: Worl
     assert 'value="Nguyễn Văn An"' in missing.content.decode()  # what was typed is kept
     done = post.post(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/da-nhan/", {
         "key": "k1", "r1": "1", "o1": "1", "c1": "0", "o2": "0", "c2": "0", "fee_collected": "1",
-        "applicant_name": "Nguyễn Văn An", "applicant_image": "data:image/png;base64,iVBORw0KGgo="})
+        "applicant_name": "Nguyễn Văn An", "applicant_image": PNG, "courier_image": PNG})
     assert done.status_code == 302
     after = post.get(f"/workspace/buu-dien/nhan-tai-nha/{pickup.pk}/").content.decode()
     assert 'data-status="collected"' in after and 'id="receipt-slip"' in after and 'id="fee-receipt"' in after
@@ -387,7 +390,8 @@ class PickupLifecycle(RuleBasedStateMachine):
 
     @rule(complete=st.booleans(), fee=st.booleans())
     def collect(self, complete: bool, fee: bool) -> None:
-        collection = pickups.Collection(checklist=[{"order": 1, "originals": 1, "copies": 0, "received": complete}],
+        collection = pickups.Collection(**SIGNED, checklist=[{"order": 1, "originals": 1, "copies": 0,
+                                                              "received": complete}],
                                         applicant_name="An", fee_collected=fee,
                                         key=f"k{self.dossier.pk}-{self.changes}")  # one per dossier
         self.attempt(lambda p: pickups.collect(p.pk, actor=self.world.actor("buudien"), collection=collection,

@@ -20,6 +20,7 @@ from motcua.postal.services import pickups
 from tests.factories import APPLICANT, MONDAY, World, at, make_citizen
 
 CODE = "1.000894"
+SIGNATURE = "data:image/png;base64,iVBORw0KGgo="  # a signature drawn on the courier's phone
 PERIOD = (at(16, 0), at(21, 0))  # Monday 16 to Saturday 21 November 2026
 
 
@@ -54,7 +55,8 @@ def build(world: World) -> None:
     _d2, failed = pickups.book(actor=citizen, data={"procedure": CODE, "applicant": dict(APPLICANT)},
                                booking=booking(18), now=MONDAY)
     pickups.collect(collected.pk, actor=world.actor("buudien"), now=at(17, 9), collection=pickups.Collection(
-        checklist=[{"order": 1, "originals": 1, "copies": 0, "received": True}], applicant_name="An"))
+        checklist=[{"order": 1, "originals": 1, "copies": 0, "received": True}], applicant_name="An",
+        applicant_image=SIGNATURE, courier_image=SIGNATURE))
     pickups.fail(failed.pk, actor=world.actor("buudien"), reason="not_home", now=at(18, 9))
     # postal staff receive at the phase-3 center
     dossier_services.create_dossier(actor=world.actor("buudien"), now=MONDAY, data={

@@ -85,6 +85,10 @@ def test_a_withdrawn_dossiers_fee_is_refunded_in_cash_once_with_a_receipt_and_an
     events = refund_events(dossier)
     assert len(events) == 1 and events[0].data["amount"] == 30000
     assert events[0].data["receipt_number"] == item.receipt_number and events[0].actor_id == world.users["tiepnhan"].pk
+    # the dossier's pages say it: refunded, not paid; its fee paid is back to nothing
+    fees = selectors.payment_status(Dossier.objects.get(pk=dossier.pk))
+    assert (fees.state, fees.paid, fees.refunded) == ("refunded", 30000, 30000)
+    assert Dossier.objects.get(pk=dossier.pk).fee_paid == 0
 
 
 def test_partial_refunds_add_up_to_what_was_paid_and_never_more(world: World) -> None:

@@ -17,6 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.rules import FeeDue
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments.models import Payment, PaymentMethod
 from motcua.payments.services import record_collection
@@ -98,9 +99,9 @@ def test_s10_every_made_code_is_valid_and_any_single_digit_change_is_not(
 
 def test_result_is_not_sent_while_the_fee_is_due(world: World) -> None:
     dossier = ready_by_post(world)
-    with pytest.raises(ShipmentRefused) as refused:
+    with pytest.raises(FeeDue) as refused:  # the fee rule of dossiers.rules, checked when handing to the post
         send_by_post(dossier.code, actor=world.actor("tiepnhan"), place=False)
-    assert refused.value.code == "fee_due"
+    assert refused.value.code == "fee_due" and refused.value.status == 409
     assert not Shipment.objects.exists()
 
 

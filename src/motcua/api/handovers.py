@@ -98,7 +98,7 @@ class ConfirmationOut(BaseModel):
 
 class PageIn(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=100_000)  # beyond: a database integer overflow, not a page
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django_htmx.middleware import HtmxDetails
 from python_ipware.modern.parsers import parse_ip, split_proxy_chain, unwrap_ipv4_network
 
@@ -122,3 +123,13 @@ def throttle(request: HttpRequest, scope: str, *, limit: int, window: int) -> in
     fixed ``window`` (0: go ahead). Counted by :func:`motcua.core.throttles.hit`, shared by every process."""
     count, left = throttles.hit(f"motcua:throttle:{scope}:{client_ip(request)}", window)
     return 0 if count <= limit else left
+
+
+def raw_body(request: HttpRequest, limit: int) -> bytes:
+    """The request's raw body, at most ``limit`` bytes, for a view that reads its own protocol (a signed JSON
+    webhook, a gateway's API); empty when the input boundary already read it as a form (a multipart upload spends
+    the stream), so that the view answers "unreadable" in its protocol instead of failing."""
+    try:
+        return request.body[:limit]
+    except RawPostDataException:
+        return b""

@@ -95,8 +95,12 @@ def get_provider() -> SmsProvider:
     raise SmsError(f"unknown SMS_PROVIDER {kind!r} (file or http)")
 
 
+# typographic punctuation a template may carry (a time window "08:00–10:00", quotes), in its GSM 7-bit form
+PUNCTUATION = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
+
+
 def ascii_fold(text: str) -> str:
     """``Hồ sơ đã được tiếp nhận`` → ``Ho so da duoc tiep nhan``: GSM 7-bit, 160 characters a message."""
-    text = text.replace("đ", "d").replace("Đ", "D")
+    text = text.replace("đ", "d").replace("Đ", "D").translate(PUNCTUATION)
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

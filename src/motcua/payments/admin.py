@@ -8,18 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from motcua.core.admin import ReadOnlyAdmin
 from motcua.payments.models import Payment, PaymentNotice, ReconciliationRun, Refund, StatementLine
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class NoticeInline(admin.TabularInline):
@@ -35,7 +25,7 @@ class NoticeInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnly):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("order_ref", "dossier", "amount", "status", "gateway", "receipt_number", "created_at", "paid_at")
     list_filter = ("status", "gateway")
     search_fields = ("order_ref", "receipt_number", "dossier__code", "gateway_transaction")
@@ -45,7 +35,7 @@ class PaymentAdmin(ReadOnly):
 
 
 @admin.register(PaymentNotice)
-class PaymentNoticeAdmin(ReadOnly):
+class PaymentNoticeAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "source", "outcome", "reason", "payment", "remote_addr")
     list_filter = ("outcome", "source", "reason")
     search_fields = ("payment__order_ref", "payment__dossier__code")
@@ -53,7 +43,7 @@ class PaymentNoticeAdmin(ReadOnly):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnly):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ("receipt_number", "payment", "amount", "method", "status", "requested_by_name", "requested_at",
                     "done_at")
     list_filter = ("status", "method")
@@ -62,7 +52,7 @@ class RefundAdmin(ReadOnly):
 
 
 @admin.register(StatementLine)
-class StatementLineAdmin(ReadOnly):
+class StatementLineAdmin(ReadOnlyAdmin):
     list_display = ("day", "source", "name", "reference", "amount", "dossier_code", "payment")
     list_filter = ("source", "name")
     search_fields = ("reference", "note", "dossier_code")
@@ -71,6 +61,6 @@ class StatementLineAdmin(ReadOnly):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnly):
+class ReconciliationRunAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "first_day", "last_day", "balanced")
     list_filter = ("balanced",)

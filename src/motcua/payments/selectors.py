@@ -76,10 +76,12 @@ class FeeStatus:
     lines: list[FeeLine] = field(default_factory=list)
     receipts: list[Payment] = field(default_factory=list)  # paid payments, oldest first
     pending: Payment | None = None  # a payment started and not yet confirmed
+    refunded: int = 0  # given back (refunds done)
 
     @property
     def label(self) -> Any:
-        return {"due": _("Unpaid"), "paid": _("Paid"), "none": _("Nothing to pay")}[self.state]
+        return {"due": _("Unpaid"), "paid": _("Paid"), "refunded": _("Refunded"),
+                "none": _("Nothing to pay")}[self.state]
 
 
 def payment_status(dossier: Dossier) -> FeeStatus:
@@ -87,11 +89,14 @@ def payment_status(dossier: Dossier) -> FeeStatus:
     payments = list(Payment.objects.filter(dossier=dossier).order_by("created_at", "pk"))
     receipts = [p for p in payments if p.status == PaymentStatus.PAID]
     paid = sum(p.amount for p in receipts)
+    # what was given back (refunds done) shows beside what was paid: a refunded fee is no longer "paid"
+    refunded = int(Refund.objects.filter(payment__dossier=dossier, status=RefundStatus.DONE)
+                   .aggregate(s=Sum("amount"))["s"] or 0) if receipts else 0
     due = 0 if dossier.status in UNPAYABLE else max(dossier.fee_total - paid, 0)
-    state = "due" if due else "paid" if receipts else "none"
+    state = "due" if due else "refunded" if refunded and refunded >= paid else "paid" if receipts else "none"
     pending = next((p for p in reversed(payments) if p.status == PaymentStatus.PENDING), None)
     return FeeStatus(state=state, total=dossier.fee_total, paid=paid, due=due, lines=fee_lines(dossier),
-                     receipts=receipts, pending=pending)
+                     receipts=receipts, pending=pending, refunded=refunded)
 
 
 def may_see(user: Any, dossier: Dossier) -> bool:

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from motcua.core.middleware import bad_text, keeps_bad_text
-from motcua.core.web import client_ip
+from motcua.core.web import client_ip, raw_body
 from motcua.payments import selectors, services
 from motcua.payments.gateways import get_gateway
 from motcua.payments.gateways.sandbox import SandboxGateway
@@ -50,7 +50,7 @@ def sandbox_refund(request: HttpRequest) -> HttpResponse:
     if not isinstance(gateway, SandboxGateway):
         raise Http404("the sandbox gateway is not in use")
     try:
-        body = json.loads(request.body.decode("utf-8"))
+        body = json.loads(raw_body(request, 64 * 1024).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         body = {}
     params = {str(key): str(value) for key, value in (body.items() if isinstance(body, dict) else [])}

@@ -8,18 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from motcua.core.admin import ReadOnlyAdmin
 from motcua.postal.models import CarrierUpdate, HandoverBatch, HandoverItem, Pickup, PostalService, Shipment
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PostalService)
@@ -32,7 +22,7 @@ class PostalServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pickup)
-class PickupAdmin(ReadOnly):
+class PickupAdmin(ReadOnlyAdmin):
     list_display = ("dossier", "point", "status", "window_start", "courier")
     list_filter = ("status",)
     raw_id_fields = ("dossier", "point", "commune", "courier", "requested_by")
@@ -51,7 +41,7 @@ class UpdateInline(admin.TabularInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ReadOnly):
+class ShipmentAdmin(ReadOnlyAdmin):
     list_display = ("waybill", "order_number", "dossier", "status", "cod_amount", "created_at", "delivered_at",
                     "discrepancy")
     list_filter = ("status", "gave_up")
@@ -62,7 +52,7 @@ class ShipmentAdmin(ReadOnly):
 
 
 @admin.register(CarrierUpdate)
-class CarrierUpdateAdmin(ReadOnly):
+class CarrierUpdateAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "shipment", "source", "status", "outcome", "reason", "signature_valid")
     list_filter = ("outcome", "source", "signature_valid")
     search_fields = ("shipment__waybill", "reason")
@@ -81,7 +71,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(HandoverBatch)
-class HandoverBatchAdmin(ReadOnly):
+class HandoverBatchAdmin(ReadOnlyAdmin):
     list_display = ("number", "direction", "giver", "receiver", "status", "item_count", "missing_count",
                     "extra_count", "giver_signed_at", "receiver_signed_at")
     list_filter = ("direction", "status")

@@ -150,6 +150,9 @@ def check_window(point: Agency, start: datetime, end: datetime, now: datetime) -
     minimum = timedelta(hours=settings.MOTCUA_PICKUP_MIN_WINDOW_HOURS)
     if start <= now:
         raise MotCuaError("window_in_past", _("Choose a time window in the future."), location="pickup_start")
+    if end <= start:
+        raise MotCuaError("window_reversed", _("The time window ends before it starts: swap the two times."),
+                          location="pickup_end")
     if end - start < minimum:
         raise MotCuaError("window_too_short", _("The time window must be at least %(hours)s hours long."),
                           {"hours": settings.MOTCUA_PICKUP_MIN_WINDOW_HOURS}, "pickup_end")

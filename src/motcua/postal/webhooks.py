@@ -13,6 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from motcua.core.web import raw_body
 from motcua.postal.services import shipments
 
 MAX_BODY = 1024 * 1024  # a batch of 500 updates fits
@@ -21,7 +22,7 @@ MAX_BODY = 1024 * 1024  # a batch of 500 updates fits
 @csrf_exempt
 @require_POST
 def carrier_webhook(request: HttpRequest) -> JsonResponse:
-    body = request.body[:MAX_BODY]
+    body = raw_body(request, MAX_BODY)
     answer = shipments.receive(body, timestamp=request.headers.get("X-Timestamp", ""),
                                signature=request.headers.get("X-Signature", ""))
     response = JsonResponse(answer.body, status=answer.http_status)

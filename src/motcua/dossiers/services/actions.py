@@ -382,6 +382,7 @@ def transfer_from_post(code: str, *, actor: Actor, at: datetime, data: dict[str,
             raise Forbidden("not_receiving_staff", _(
                 "Only staff of the agency the dossier goes to confirm that it arrived."))
         parsed = validate(ACTION_PARAMS[EventKind.TRANSFER], {"note": note[:1000]})
+        # on behalf of the post point that handed it over (the control slip's giver), confirmed by the receiver
         _apply(dossier, EventKind.TRANSFER, actor, sorted(roles)[0], parsed, at, dossier.revision,
                dossier.current_agency_id, run=_arrive_from_post, data=data)
     return dossier

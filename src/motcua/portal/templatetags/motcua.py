@@ -67,3 +67,12 @@ def person_name(user: Any) -> str:
         return ""
     name = f"{getattr(user, 'last_name', '')} {getattr(user, 'first_name', '')}".strip()
     return name or str(user.get_username())
+
+
+@register.filter
+def holds(actor: Any, roles: str) -> bool:
+    """Whether the staff ``actor`` holds one of ``roles`` (comma-separated) at some agency: which links of the staff
+    navigation lead somewhere for them (the pages check again). A page without ``actor`` shows every link."""
+    if not hasattr(actor, "agencies_with"):
+        return True
+    return bool(actor.agencies_with(*[role.strip() for role in roles.split(",") if role.strip()]))

@@ -254,8 +254,11 @@ def _clean_checklist(dossier: Dossier, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def _signature_image(value: str, location: str) -> str:
+    """A signature drawn on the courier's screen (a PNG data URI): both sides sign the list of papers handed over
+    (Circular 17/2017/TT-BTTTT Art. 5), so an empty one refuses the collection."""
     if not value:
-        return ""
+        raise MotCuaError("signature_required", _("Both the applicant and the courier sign on the screen."),
+                          location=location)
     if not value.startswith("data:image/png;base64,") or len(value) > MAX_SIGNATURE:
         raise MotCuaError("bad_signature", _("The drawn signature could not be read; draw it again."),
                           location=location)
@@ -282,10 +285,20 @@ def collect(pickup_id: int, *, actor: Actor, collection: Collection, now: dateti
         received = [row["order"] for row in checklist if row["received"]]
         applicant_image = _signature_image(collection.applicant_image, "applicant_image")
         courier_image = _signature_image(collection.courier_image, "courier_image")
-        dossier_services.count_collected(pickup.dossier, {row["order"]: (row["originals"], row["copies"])
-                                                          for row in checklist})
-        dossier_services.perform(pickup.dossier.code, EventKind.RECEIVE, actor=actor, now=now, params={
-            "received": received, "note": collection.note[:2000]})
+        # what was not handed over is not counted (the slip and the pages list what the post really holds)
+        dossier_services.count_collected(pickup.dossier, {
+            row["order"]: (row["originals"], row["copies"]) if row["received"] else (0, 0) for row in checklist})
+        try:
+            dossier_services.perform(pickup.dossier.code, EventKind.RECEIVE, actor=actor, now=now, params={
+                "received": received, "note": collection.note[:2000]})
+        except MotCuaError as refused:
+            if refused.code != "missing_required_component":
+                raise
+            # at the door the courier cannot request a supplement: the pickup fails as "papers incomplete"
+            raise MotCuaError("missing_required_component", _(
+                "Required documents are missing: %(names)s. Do not collect: record the pickup as failed "
+                "(“papers incomplete”) so that the applicant can book again with them."),
+                refused.params, refused.location) from refused
         due = payment_selectors.amount_due(Dossier.objects.get(pk=pickup.dossier_id))
         if collection.fee_collected and due:
             payment = record_collection(code=pickup.dossier.code, method="cash", amount=due, actor=actor,

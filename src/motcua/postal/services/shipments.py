@@ -47,6 +47,7 @@ from motcua.payments.models import PaymentMethod, StatementSource
 from motcua.payments.services import record_collection
 from motcua.payments.statements import ImportResult, import_lines
 from motcua.postal import carrier
+from motcua.postal import rules as postal_rules
 from motcua.postal.carrier import CARRIER_NAME
 from motcua.postal.models import (
     FINAL,
@@ -105,7 +106,10 @@ class Quote:
 def quote(dossier: Dossier) -> Quote:
     due = payment_selectors.amount_due(dossier)
     on_delivery = fee_timing(dossier) == ON_DELIVERY
-    return Quote(cod_amount=due if on_delivery else 0, postage=int(settings.MOTCUA_POSTAGE), fee_due=due,
+    # the return postage the point's postal service sets (postal.rules), else the default (MOTCUA_POSTAGE)
+    service = postal_rules.service_for(dossier.receiving_agency, dossier.procedure_id)
+    postage = service.return_postage if service is not None and service.return_postage else settings.MOTCUA_POSTAGE
+    return Quote(cod_amount=due if on_delivery else 0, postage=int(postage), fee_due=due,
                  blocked_by_fee=not rules.fee_settled(dossier, rules.HANDOVER_TO_POST))
 
 

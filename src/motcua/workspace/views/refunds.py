@@ -42,10 +42,20 @@ def refund_context(actor: Actor, dossier: Dossier, values: dict[str, Any] | None
         "refunds": selectors.refunds_of(dossier),
         "may_refund": bool(rows) and left > 0 and refunds.may_refund(actor, dossier),
         "methods": methods,
-        "values": values or {"amount": left, "method": methods[-1][0] if methods else ""},
+        "values": values or {"amount": left, "method": _default_method(rows, [value for value, _label in methods])},
         "key": uuid.uuid4().hex,  # one per form shown: the same form sent twice is one refund
         "error": error,
     }
+
+
+def _default_method(rows: list[Any], methods: list[str]) -> str:
+    """The way the money came is the way it goes back: cash for cash, the gateway for an online payment, a
+    transfer otherwise (a card or a bank transfer)."""
+    came = {row.payment.method for row in rows}
+    for paid, back in ((PaymentMethod.GATEWAY, RefundMethod.GATEWAY), (PaymentMethod.CASH, RefundMethod.CASH)):
+        if paid in came and back in methods:
+            return back
+    return RefundMethod.TRANSFER if RefundMethod.TRANSFER in methods else (methods[-1] if methods else "")
 
 
 @require_http_methods(["GET", "POST"])
