@@ -56,7 +56,8 @@ def _context(draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
     names = [name for name, _label in STEPS]
     return {"draft": draft, "v": draft.version, "steps": STEPS, "step": step, "step_number": names.index(step) + 1,
             "data": draft.data, "full_online": draft.version.online_level == OnlineLevel.FULL,
-            "by_post": draft.data.get("delivery") == Delivery.POST, **extra}
+            "by_post": draft.data.get("delivery") == Delivery.POST,
+            "by_pickup": draft.data.get("handin") == services.HANDIN_PICKUP, **extra}
 
 
 # --- starting -------------------------------------------------------------------------------------------
