@@ -24,6 +24,7 @@ from motcua.core.errors import MotCuaError
 from motcua.dossiers import deadlines, services
 from motcua.dossiers.machine import Forbidden
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.rules import RuleBroken
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.payments.services import record_collection
 from motcua.postal import signals
@@ -461,3 +462,12 @@ def test_the_api_prepares_sends_confirms_and_closes_a_record() -> None:
     assert client_for(world, "tuphap").get(f"/api/v1/handovers/{pk}").status_code == 404
     unknown = post(postal, "/api/v1/handovers", {"direction": "to_agency", "giver": POST, "receiver": "nope"})
     assert unknown.status_code == 404 and unknown.json()["location"] == "receiver"
+
+
+def test_a_post_point_cannot_skip_the_hand_over_record_with_a_plain_transfer() -> None:
+    world = World()
+    dossier = at_post(world, at(16, 9))
+    with pytest.raises(RuleBroken) as refused:
+        act(world, dossier, "transfer", "buudien", at(16, 10))
+    assert refused.value.code == "handover_required" and refused.value.status == 409
+    assert fresh(dossier).step_index == 0 and fresh(dossier).current_agency_id == world.post.pk

@@ -146,6 +146,16 @@ def postal_clock_start(dossier: Dossier, handed_over_at: datetime) -> datetime:
     raise ValueError(f"unknown postal clock rule {rules.postal_clock_from!r}")
 
 
+def check_transfer_from_post(dossier: Dossier, *, held_at_post_office: bool) -> None:
+    """Paper received at a post point reaches the competent agency only against a signed hand-over record, whose
+    confirmation starts the clock (:func:`postal_clock_start`): the plain ``transfer`` action would skip both, so
+    it is refused for a paper dossier a post-office point holds at its reception step."""
+    if held_at_post_office and dossier.paper and dossier.step_index == 0:
+        raise RuleBroken("handover_required", _(
+            "Papers received at a post point go to the agency with a hand-over record, whose confirmation starts "
+            "the legal time: add dossier %(code)s to one (Hand-over records)."), {"code": dossier.code})
+
+
 def online_ack_deadline(dossier: Dossier, calendar: WorkingCalendar) -> datetime | None:
     """An online dossier must be accepted or answered within 8 working hours of submission."""
     if dossier.channel != "online":

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from motcua.agencies.models import Agency, Membership, Role
+from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.catalog.models import Channel, Delivery
 from motcua.core.calendar import WorkingCalendar
 from motcua.core.errors import MotCuaError, NotFound
@@ -345,6 +345,8 @@ def _transfer(ctx: Context) -> None:
     if dossier.status != Status.RECEIVED:
         raise MotCuaError("forward_instead", _("Use “send to the next step”, or name the agency to transfer to."),
                           location="agency")
+    rules.check_transfer_from_post(dossier, held_at_post_office=Agency.objects.filter(
+        pk=dossier.current_agency_id, kind=AgencyKind.POST_OFFICE).exists())
     arrival = rules.transfer_moment(dossier, ctx.now, ctx.calendar)
     ctx.event_data["arrives_at"] = arrival
     _enter_step(ctx, 1, arrival)
