@@ -345,8 +345,8 @@ def _transfer(ctx: Context) -> None:
     if dossier.status != Status.RECEIVED:
         raise MotCuaError("forward_instead", _("Use “send to the next step”, or name the agency to transfer to."),
                           location="agency")
-    rules.check_transfer_from_post(dossier, held_at_post_office=Agency.objects.filter(
-        pk=dossier.current_agency_id, kind=AgencyKind.POST_OFFICE).exists())
+    rules.check_transfer_from_post(dossier, held_at_post_office=dossier.current_agency_id is not None and (
+        Agency.objects.filter(pk=dossier.current_agency_id, kind=AgencyKind.POST_OFFICE).exists()))
     arrival = rules.transfer_moment(dossier, ctx.now, ctx.calendar)
     ctx.event_data["arrives_at"] = arrival
     _enter_step(ctx, 1, arrival)
