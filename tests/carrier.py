@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from motcua.catalog.models import ProcedureVersion
+from motcua.catalog.models import FeeTiming, ProcedureVersion
 from motcua.postal import carrier
 from motcua.postal.models import Shipment, ShipmentStatus
 from tests.pki import free_port
@@ -113,10 +113,6 @@ def vendor() -> str:
     return connection.vendor
 
 
-def collect_on_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The procedures' fees are collected on delivery: ``ProcedureVersion.fee_timing`` (the money part's field)
-    set to ``on_delivery``, or, before that field exists, the attribute the shipment service reads."""
-    if any(field.name == "fee_timing" for field in ProcedureVersion._meta.concrete_fields):
-        ProcedureVersion.objects.update(fee_timing="on_delivery")
-    else:
-        monkeypatch.setattr(ProcedureVersion, "fee_timing", "on_delivery", raising=False)
+def collect_on_delivery() -> None:
+    """The procedures' fees are collected on delivery (``ProcedureVersion.fee_timing``): cash on delivery."""
+    ProcedureVersion.objects.update(fee_timing=FeeTiming.ON_DELIVERY)

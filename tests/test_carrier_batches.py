@@ -59,7 +59,7 @@ def test_batches_end_as_the_same_updates_one_by_one(world: World, monkeypatch: p
                                                     data: Any) -> None:
     """Duplicates, any order, an unknown waybill, delivered with the COD: split into batches however, the same
     end as one by one (the shipment, the dossier, its events, the COD payment, the return)."""
-    collect_on_delivery(monkeypatch)
+    collect_on_delivery()
     one_by_one, batched = shipped(world, cod=True), shipped(world, cod=True)
     positions = list(range(len(route)))
     order = data.draw(st.permutations(positions + data.draw(st.lists(st.sampled_from(positions), max_size=4))))
@@ -180,7 +180,7 @@ def test_the_simulator_sends_updates_due_together_in_batches(
     """Three orders, each update sent twice: the copies go out in one batch with the original (a duplicate inside
     the batch); every dossier ends returned with its COD, each update once in its log."""
     world = World()
-    collect_on_delivery(monkeypatch)
+    collect_on_delivery()
     to_sim.configure(webhook=live_server.url + "/postal/carrier/webhook", batch=50)
     sent = []
     for _ in range(3):

@@ -131,7 +131,7 @@ def test_polling_returned_to_the_sender(world: World, to_sim: CarrierSim) -> Non
 
 def test_polling_a_cod_mismatch_is_flagged(world: World, to_sim: CarrierSim, monkeypatch: pytest.MonkeyPatch) -> None:
     dossier = ready_by_post(world)
-    collect_on_delivery(monkeypatch)
+    collect_on_delivery()
     to_sim.script(plan="delivered", duplicate=False, reorder=False, cod_collected=25000)
     shipment = shipments.send_by_post(dossier.code, actor=world.actor("tiepnhan"))
     assert shipment.cod_amount == 30000
@@ -154,7 +154,7 @@ def test_webhooks_over_http_take_the_dossier_from_result_ready_to_returned(
     """The whole path for real: the simulator sends signed webhooks (one twice, two out of order) to the live
     site; the COD is recorded and the dossier returned with the proof the carrier holds."""
     world = World()
-    collect_on_delivery(monkeypatch)
+    collect_on_delivery()
     dossier = ready_by_post(world)
     to_sim.configure(webhook=live_server.url + "/postal/carrier/webhook")
     to_sim.script(plan="failed_then_delivered", duplicate=True, reorder=True)
@@ -197,7 +197,7 @@ def test_a_retry_told_duplicate_finds_the_order_the_first_attempt_placed(world: 
 def test_the_carriers_cod_statement_reconciles_with_the_cod_recorded_on_delivery(
         world: World, to_sim: CarrierSim, monkeypatch: pytest.MonkeyPatch) -> None:
     dossier = ready_by_post(world)
-    collect_on_delivery(monkeypatch)
+    collect_on_delivery()
     to_sim.script(plan="delivered", duplicate=False, reorder=False)
     shipment = shipments.send_by_post(dossier.code, actor=world.actor("tiepnhan"))
     to_sim.wait_for(shipment.waybill or "", "05")

@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from motcua.agencies.models import Membership, Role
 from motcua.dossiers import services as dossier_services
@@ -111,3 +113,18 @@ def test_the_page_is_for_supervisors_of_those_agencies_only(world: World) -> Non
     courier = Client()
     courier.force_login(world.users["buudien"])
     assert courier.get("/workspace/buu-dien/so-lieu/").status_code == 403
+
+
+def test_the_figures_cost_the_same_queries_for_a_few_dossiers_and_many(world: World) -> None:
+    build(world)
+    actor = Actor.for_user(supervisor(world))
+    with CaptureQueriesContext(connection) as few:
+        figures.figures(actor, *PERIOD)
+    for hour in range(12):  # twelve more dossiers received at the post point, four of them to return by post
+        extra = {"delivery": "post", "delivery_address": "Tổ 5, Hà Tu"} if hour % 3 == 0 else {}
+        at_post(world, MONDAY + timedelta(hours=3, minutes=hour), **extra)
+    with CaptureQueriesContext(connection) as many:
+        rows = figures.figures(actor, *PERIOD)
+    assert {(r.point.identifier_code, r.phase): r.counts for r in rows}[
+        (world.post.identifier_code, Phase.RECEPTION)]["received"] == 5 + 12
+    assert len(many.captured_queries) == len(few.captured_queries)

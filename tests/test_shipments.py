@@ -63,9 +63,9 @@ def shipment_events(dossier: Dossier) -> int:
 
 
 @pytest.fixture
-def on_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The procedure's fee is collected on delivery (the money part adds ``ProcedureVersion.fee_timing``)."""
-    collect_on_delivery(monkeypatch)
+def on_delivery() -> None:
+    """The procedure's fee is collected on delivery (``ProcedureVersion.fee_timing``)."""
+    collect_on_delivery()
 
 
 # --- S10 ---------------------------------------------------------------------------------------------------------

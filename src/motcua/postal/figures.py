@@ -20,6 +20,7 @@ from motcua.catalog.models import Channel, Delivery
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind
+from motcua.postal import rules
 from motcua.postal.models import Phase, Pickup, PostalService, Shipment
 
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
@@ -114,13 +115,8 @@ def _phases(ids: list[int]) -> dict[int, dict[int | None, int]]:
 
 
 def _phase(table: dict[int, dict[int | None, int]], point: Agency, procedure_id: int) -> int | None:
-    """The same answer as ``rules.phase_of``, from the table read once."""
-    own = table.get(point.pk, {})
-    if procedure_id in own:
-        return own[procedure_id]
-    if None in own:
-        return own[None]
-    return Phase.RECEPTION if point.kind == AgencyKind.POST_OFFICE else None
+    """``rules.phase_of``, from the table read once."""
+    return rules.phase_in(table.get(point.pk, {}), point, procedure_id)
 
 
 def totals(rows: list[FigureRow]) -> dict[str, int | None]:

@@ -11,6 +11,7 @@ registered in ``PostalConfig.ready``: it never imports ``postal``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,13 +58,21 @@ def _most_specific(rows: list[PostalService]) -> dict[int, PostalService]:
     return chosen
 
 
-def phase_of(point: Agency, procedure_id: int) -> int | None:
-    """The phase the point works ``procedure_id`` in: its row's, else 2 for a post point, ``None`` (no postal
-    service) for any other agency."""
-    row = service_for(point, procedure_id)
-    if row is not None:
-        return row.phase
+def phase_in(phases: Mapping[int | None, int], point: Agency, procedure_id: int) -> int | None:
+    """The phase rule, from the point's rows (procedure id → phase; ``None``: every procedure): the procedure's own
+    row, else the point's default row, else 2 for a post point and ``None`` (no postal service) for any other
+    agency. Pages that read many points' rows at once ask it too (``postal.figures``)."""
+    if procedure_id in phases:
+        return phases[procedure_id]
+    if None in phases:
+        return phases[None]
     return Phase.RECEPTION if point.kind == AgencyKind.POST_OFFICE else None
+
+
+def phase_of(point: Agency, procedure_id: int) -> int | None:
+    """The phase the point works ``procedure_id`` in (:func:`phase_in`), one query."""
+    rows = PostalService.objects.filter(Q(procedure_id=procedure_id) | Q(procedure__isnull=True), point=point)
+    return phase_in(dict(rows.values_list("procedure_id", "phase")), point, procedure_id)
 
 
 def check_reception(point: Agency, version: ProcedureVersion, channel: str) -> None:

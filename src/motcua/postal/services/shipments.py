@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Role
-from motcua.catalog.models import Delivery
+from motcua.catalog.models import Delivery, FeeTiming
 from motcua.core.bulk import update_rows
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.dossiers import rules
@@ -63,7 +63,6 @@ from motcua.postal.tasks import place_order
 log = logging.getLogger(__name__)
 
 CARRIER_ACTOR = Actor(None, CARRIER_NAME)
-ON_DELIVERY = "on_delivery"
 # after these, a dossier may be sent again (a new order number) or handed over at the counter
 RESENDABLE = frozenset({ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED})
 
@@ -88,10 +87,6 @@ def may_send(dossier: Dossier, actor: Actor) -> bool:
     return may(dossier, EventKind.RETURN_RESULT, actor) or Role.POSTAL in actor.roles_at(dossier.receiving_agency_id)
 
 
-def fee_timing(dossier: Dossier) -> str:
-    """When the procedure's fee is paid (``catalog.FeeTiming``): on delivery means cash on delivery (COD)."""
-    return str(dossier.version.fee_timing)
-
 
 @dataclass(frozen=True)
 class Quote:
@@ -105,7 +100,7 @@ class Quote:
 
 def quote(dossier: Dossier) -> Quote:
     due = payment_selectors.amount_due(dossier)
-    on_delivery = fee_timing(dossier) == ON_DELIVERY
+    on_delivery = dossier.version.fee_timing == FeeTiming.ON_DELIVERY  # cash on delivery (COD)
     # the return postage the point's postal service sets (postal.rules), else the default (MOTCUA_POSTAGE)
     service = postal_rules.service_for(dossier.receiving_agency, dossier.procedure_id)
     postage = service.return_postage if service is not None and service.return_postage else settings.MOTCUA_POSTAGE
