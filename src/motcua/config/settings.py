@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "motcua.notifications",
     "motcua.feedback",
     "motcua.postal",
+    "motcua.stats",
     "motcua.workspace",
     "motcua.api",
     "motcua.demo",  # the demo province and `motcua load_demo` (above every domain app)
@@ -355,6 +356,17 @@ MOTCUA_POSTAGE = int(os.environ.get("MOTCUA_POSTAGE", "22000"))
 # Polling fallback: shipments not final and without news for this many minutes are asked about
 # (`motcua poll_shipments`; `motcua serve` runs it every MOTCUA_SHIPMENT_POLL_MINUTES).
 MOTCUA_SHIPMENT_POLL_MINUTES = float(os.environ.get("MOTCUA_SHIPMENT_POLL_MINUTES", "30"))
+
+# --- Statistics and supervision (motcua.stats) -----------------------------------------------------------------
+# The reporting facts are refreshed after each action; `motcua refresh_stats` catches up with what was missed
+# (`motcua serve` runs it every MOTCUA_STATS_REFRESH_MINUTES) and checks the digests every MOTCUA_DIGEST_CHECK_MINUTES.
+MOTCUA_STATS_REFRESH_MINUTES = float(os.environ.get("MOTCUA_STATS_REFRESH_MINUTES", "1"))
+MOTCUA_DIGEST_CHECK_MINUTES = float(os.environ.get("MOTCUA_DIGEST_CHECK_MINUTES", "10"))
+# The leaders' digests: daily at this local hour (working days), weekly on Monday at the same hour.
+MOTCUA_DIGEST_HOUR = int(os.environ.get("MOTCUA_DIGEST_HOUR", "7"))
+# The index's sources of issue 14 that exist in this installation ("portal", "population"): until then their
+# rows say "no data yet".
+MOTCUA_STATS_SOURCES = env_list("MOTCUA_STATS_SOURCES", "")
 
 # --- Content Security Policy (django-csp), on every page ---------------------------------------------------------
 # Every script is a file served from this host (no inline script, no handler attribute, no eval; a page that really

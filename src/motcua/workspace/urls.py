@@ -14,6 +14,9 @@ from motcua.workspace.views import (
     reconciliation,
     refunds,
     shipments,
+    stats_board,
+    stats_index,
+    stats_reports,
 )
 
 app_name = "workspace"
@@ -57,4 +60,8 @@ urlpatterns = [
     path("dossiers/<str:code>/send-by-post/", shipments.send, name="send_by_post"),
     path("shipments/", shipments.shipment_list, name="shipments"),
     path("shipments/<int:pk>/retry/", shipments.retry, name="retry_shipment"),
+    # statistics and supervision (issue 13): leaders and supervisors, scoped (stats.scope)
+    path("thong-ke/", stats_board.page, name="stats_board"),
+    path("thong-ke/chi-so/", stats_index.page, name="stats_index"),
+    path("thong-ke/bao-cao/", stats_reports.page, name="stats_report"),
 ]

@@ -6,7 +6,9 @@ embedded SQLite in WAL mode with immediate transactions and a busy timeout, or P
 stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with the demo PKI ``load_demo`` made,
 a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``), and the carrier
 simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here. Every few minutes
-a short-lived ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback).
+short-lived jobs run: ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback),
+``seal_chains --if-due`` seals the event log, ``refresh_stats`` catches the reporting facts up with the log and
+``send_digests --if-due`` e-mails the leaders' daily and weekly digests.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-poll", action="store_true",
                             help="do not poll the carrier for shipments without news (run `motcua poll_shipments` "
                                  "elsewhere).")
+        parser.add_argument("--no-stats", action="store_true",
+                            help="do not refresh the reporting facts or send the leaders' digests (run `motcua "
+                                 "refresh_stats` and `motcua send_digests --if-due` elsewhere).")
         parser.add_argument("--no-seal", action="store_true",
                             help="do not seal the event log's chain heads (run `motcua seal_chains --if-due` "
                                  "elsewhere).")
@@ -107,17 +112,21 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         ended = ""
-        # the event log's chain heads are sealed when due (dossiers.seals): checked now and every few minutes, by a
-        # short-lived `seal_chains --if-due` (its failure is printed, and tried again at the next check)
-        every = float(settings.MOTCUA_SEAL_CHECK_MINUTES) * 60
-        # the first check waits for the demo PKI to answer (its timestamp authority signs the seal), else starts now
-        next_seal = time.monotonic() + (_wait_seconds(settings.MOTCUA_PKI_URL)
-                                          if any(name == "demo PKI" for name, _child in helpers) else 0.0)
-        sealing = None
-        # shipments without news are polled every MOTCUA_SHIPMENT_POLL_MINUTES (first after a minute: the site up)
-        poll_every = float(settings.MOTCUA_SHIPMENT_POLL_MINUTES) * 60
-        next_poll = time.monotonic() + 60
-        polling = None
+        # short-lived periodic jobs, one at a time each (a failure is printed and tried again at the next turn):
+        # the event log's chain heads sealed when due (dossiers.seals; the first check waits for the demo PKI, whose
+        # timestamp authority signs the seal), shipments without news polled (first after a minute: the site up),
+        # the reporting facts caught up with the event log, and the leaders' digests sent when due
+        pki_wait = (_wait_seconds(settings.MOTCUA_PKI_URL)
+                    if any(name == "demo PKI" for name, _child in helpers) else 0.0)
+        jobs = [job for job in (
+            Periodic("seal", ["seal_chains", "--if-due"], settings.MOTCUA_SEAL_CHECK_MINUTES, pki_wait,
+                     not options["no_seal"]),
+            Periodic("poll", ["poll_shipments"], settings.MOTCUA_SHIPMENT_POLL_MINUTES, 60, not options["no_poll"]),
+            Periodic("stats", ["refresh_stats"], settings.MOTCUA_STATS_REFRESH_MINUTES, 30,
+                     not options["no_stats"]),
+            Periodic("digests", ["send_digests", "--if-due"], settings.MOTCUA_DIGEST_CHECK_MINUTES, 90,
+                     not options["no_stats"]),
+        ) if job.enabled]
         while not stopping and not ended:
             for name, child in children:
                 if child.poll() is not None:
@@ -131,21 +140,10 @@ class Command(BaseCommand):
                         "Dịch vụ chứng thư số mẫu đã dừng: không ký số được." if name == "demo PKI" else
                         f"{name} ended (exit status {child.returncode}): results cannot be sent by post. / "
                         "Trình mô phỏng bưu chính đã dừng: không gửi kết quả qua bưu điện được."))
-            if polling is not None and polling.poll() is not None:
-                polling = None
-            if not options["no_poll"] and polling is None and time.monotonic() >= next_poll:
-                polling = subprocess.Popen([python, "-m", "motcua.cli", "poll_shipments"])  # noqa: S603
-                next_poll = time.monotonic() + poll_every
-            if sealing is not None and sealing.poll() is not None:  # reaped: one at a time, never a zombie
-                sealing = None
-            if not options["no_seal"] and sealing is None and time.monotonic() >= next_seal:
-                sealing = subprocess.Popen([python, "-m", "motcua.cli", "seal_chains", "--if-due"])  # noqa: S603
-                next_seal = time.monotonic() + every
+            for job in jobs:
+                job.tick(python)
             time.sleep(0.2)
-        if sealing is not None and sealing.poll() is None:
-            children.append(("seal", sealing))
-        if polling is not None and polling.poll() is None:
-            children.append(("poll", polling))
+        children += [(job.name, job.process) for job in jobs if job.process is not None and job.process.poll() is None]
         for _name, child in children + helpers:
             if child.poll() is None:
                 child.terminate()
@@ -157,6 +155,23 @@ class Command(BaseCommand):
                 child.wait()
         if ended:
             raise CommandError(f"Stopped: {ended}. / Đã dừng: một tiến trình con kết thúc.")
+
+
+class Periodic:
+    """A short-lived ``motcua`` command run every ``minutes`` (the first time after ``first`` seconds), never two
+    at once: the process is reaped before the next one starts."""
+
+    def __init__(self, name: str, argv: list[str], minutes: float, first: float, enabled: bool) -> None:
+        self.name, self.argv, self.every, self.enabled = name, argv, float(minutes) * 60, enabled
+        self.next = time.monotonic() + first
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def tick(self, python: str) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            self.process = None
+        if self.process is None and time.monotonic() >= self.next:
+            self.process = subprocess.Popen([python, "-m", "motcua.cli", *self.argv])  # noqa: S603
+            self.next = time.monotonic() + self.every
 
 
 def _wait_seconds(url: str, limit: float = 30.0) -> float:

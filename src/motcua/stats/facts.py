@@ -1,0 +1,188 @@
+"""Facts of dossiers, projected from their event logs: :func:`build_many` (the one builder; the incremental
+refresh and the rebuild both call it, so they cannot disagree).
+
+A dossier's handling *ends*, as the service-quality index counts it (DESIGN.md §3, Decision 766/QĐ-TTg), at the
+first of: result ready (handled), result returned, refused. A dossier waiting for its only supplement request
+counts as ended on the request date; one that comes back from it starts again (its due date restarts from zero,
+``dossiers.deadlines``). Early / on time / late is ``deadlines.judge`` of that end against the due date, except
+that an apology or more than one supplement request is late whatever the dates (``deadlines.timeliness``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+
+from motcua.agencies.models import Agency, Role
+from motcua.catalog.models import OnlineLevel
+from motcua.core.calendar import VN_TZ, WorkingCalendar
+from motcua.dossiers import deadlines
+from motcua.dossiers.models import Certification, Digitization, Dossier, Event, IssuedResult
+from motcua.dossiers.statuses import EventKind, Status
+from motcua.geo.models import AdministrativeUnit
+from motcua.stats.models import DossierFact, EndedBy, Outcome, StepFact
+
+ENDING = {Status.RESULT_READY: EndedBy.HANDLED, Status.RETURNED: EndedBy.RETURNED, Status.REFUSED: EndedBy.REFUSED}
+HANDLING_ROLES = (Role.PROCESSING, Role.LEADER, Role.SIGNER)
+
+
+def source_available(name: str) -> bool:
+    """Whether a source the index reads exists in this installation (issue 14's apps): ``"portal"`` for the
+    national portal sync, ``"population"`` for the population database. Until then their facts stay ``None``."""
+    return apps.is_installed("motcua.integrations") and name in getattr(settings, "MOTCUA_STATS_SOURCES", ())
+
+
+@dataclass
+class Built:
+    facts: list[DossierFact] = field(default_factory=list)
+    steps: list[StepFact] = field(default_factory=list)
+
+
+def build_many(dossier_ids: Iterable[int], *, calendar: WorkingCalendar | None = None) -> Built:
+    """The facts and step facts of these dossiers (drafts have none), in a constant number of queries."""
+    ids = list(dossier_ids)
+    built = Built()
+    if not ids:
+        return built
+    cal = calendar or deadlines.calendar()
+    dossiers = list(Dossier.objects.filter(pk__in=ids).exclude(status=Status.DRAFT)
+                    .select_related("version"))
+    if not dossiers:
+        return built
+    ids = [d.pk for d in dossiers]
+    events: dict[int, list[Event]] = defaultdict(list)
+    for event in Event.objects.filter(dossier_id__in=ids).order_by("dossier_id", "seq"):
+        events[event.dossier_id].append(event)
+    digitized: set[int] = set()
+    reused: set[int] = set()
+    for dossier_id, reused_from, reused_doc in Digitization.objects.filter(
+            attachment__dossier_id__in=ids).values_list("attachment__dossier_id", "reused_from_id",
+                                                        "reused_document_id"):
+        digitized.add(dossier_id)
+        if reused_from is not None or reused_doc is not None:
+            reused.add(dossier_id)
+    certified = set(Certification.objects.filter(dossier_id__in=ids).values_list("dossier_id", flat=True))
+    signed = set(IssuedResult.objects.filter(dossier_id__in=ids, signed=True).values_list("dossier_id", flat=True))
+    agencies = _agencies({d.receiving_agency_id for d in dossiers} | {a for d in dossiers for a in _plan_agencies(d)})
+    portal, population = source_available("portal"), source_available("population")
+    for dossier in dossiers:
+        log = events[dossier.pk]
+        fact = _fact(dossier, log, agencies, cal)
+        fact.digitized = dossier.pk in digitized
+        fact.reused = dossier.pk in reused
+        fact.certified = dossier.pk in certified
+        fact.electronic_result = dossier.pk in signed
+        if not portal:
+            fact.synced = fact.store_synced = None
+        if not population:
+            fact.identity_verified = fact.population_data = None
+        built.facts.append(fact)
+        built.steps.extend(_steps(dossier, log, cal))
+    return built
+
+
+def _plan_agencies(dossier: Dossier) -> list[int]:
+    return [step["agency"] for step in dossier.plan if step.get("agency")]
+
+
+def _agencies(ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
+    """agency id → (its administrative unit, that unit's province)."""
+    rows = Agency.objects.filter(pk__in=ids).values_list("pk", "unit_id", "unit__kind", "unit__parent_id")
+    return {pk: (unit, unit if kind == AdministrativeUnit.Kind.PROVINCE or parent is None else parent)
+            for pk, unit, kind, parent in rows}
+
+
+def responsible_agency(dossier: Dossier) -> int:
+    """The agency that answers for the handling: its first handling step's agency, else the receiving point."""
+    for step in dossier.plan:
+        if step.get("role") in HANDLING_ROLES and step.get("agency"):
+            return int(step["agency"])
+    return dossier.receiving_agency_id
+
+
+def _local_date(moment: datetime | None) -> Any:
+    return moment.astimezone(VN_TZ).date() if moment is not None else None
+
+
+def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | None, int | None]],
+          cal: WorkingCalendar) -> DossierFact:
+    received_at = next((e.at for e in log if e.action == EventKind.RECEIVE), None)
+    supplements = sum(1 for e in log if e.action == EventKind.REQUEST_SUPPLEMENT)
+    apologized = any(e.action == EventKind.APOLOGIZE for e in log)
+    paid_online = any(e.action == EventKind.PAYMENT and (e.data or {}).get("gateway")
+                      and not (e.data or {}).get("refund_due") for e in log)
+    ended_at, ended_by = None, ""
+    if received_at is not None:
+        for e in log:
+            if e.to_status in ENDING and e.at >= received_at:
+                ended_at, ended_by = e.at, ENDING[Status(e.to_status)]
+                break
+        if ended_at is None and dossier.status == Status.SUPPLEMENT_REQUESTED and supplements == 1:
+            ended_at, ended_by = dossier.supplement_requested_at, EndedBy.SUPPLEMENT
+    outcome = ""
+    if ended_at is not None and received_at is not None:
+        if ended_by == EndedBy.REFUSED and dossier.due_at is None:
+            outcome = Outcome.ON_TIME
+        elif dossier.due_at is None or apologized or supplements > 1:
+            outcome = Outcome.LATE
+        else:
+            outcome = deadlines.judge(ended_at, dossier.due_at)
+    handling_days = None
+    if ended_at is not None and received_at is not None:
+        seconds = cal.working_seconds_between(received_at, ended_at)
+        handling_days = (Decimal(seconds) / Decimal(cal.seconds_per_day)).quantize(Decimal("0.01"))
+    agency = responsible_agency(dossier)
+    unit, province = agencies.get(agency, (None, None))
+    return DossierFact(
+        dossier_id=dossier.pk, code=dossier.code, event_count=dossier.event_count,
+        procedure_id=dossier.procedure_id, field_id=dossier.version.field_id,
+        agency_id=agency, receiving_agency_id=dossier.receiving_agency_id, unit_id=unit, province_id=province,
+        channel=dossier.channel, full_online_eligible=dossier.version.online_level == OnlineLevel.FULL,
+        status=dossier.status, submitted_at=dossier.submitted_at,
+        received_at=received_at, received_on=_local_date(received_at), due_at=dossier.due_at,
+        ended_at=ended_at, ended_on=_local_date(ended_at), ended_by=ended_by, outcome=outcome,
+        closed_at=dossier.closed_at, withdrawn=dossier.status == Status.WITHDRAWN,
+        supplements=supplements, apologized=apologized, handling_days=handling_days,
+        has_fee=dossier.fee_total > 0, paid_online=paid_online,
+        identity_verified=False, population_data=False, synced=False, store_synced=False,
+    )
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _steps(dossier: Dossier, log: list[Event], cal: WorkingCalendar) -> list[StepFact]:
+    """The visits of workflow steps, from the ``changes`` of each event (``dossiers.audit.PROJECTED``)."""
+    visits: list[StepFact] = []
+    current: StepFact | None = None
+    for event in log:
+        changes = event.changes or {}
+        if current is not None and "assignee_id" in changes and changes["assignee_id"]:
+            current.officer_id = changes["assignee_id"]
+        entered = _when(changes.get("step_started_at"))
+        closing = event.to_status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN)
+        if current is not None and (entered is not None or closing):
+            current.ended_at = event.at
+            if current.officer_id is None and event.actor_id is not None:
+                current.officer_id = event.actor_id
+            if current.due_at is not None:
+                current.outcome = deadlines.judge(event.at, current.due_at)
+            current = None
+        if entered is not None and not closing:
+            index = event.to_step if event.to_step is not None else dossier.step_index
+            step = dossier.plan[index] if 0 <= index < len(dossier.plan) else {}
+            current = StepFact(
+                dossier_id=dossier.pk, visit=len(visits), step=index, name=step.get("name", "")[:500],
+                role=step.get("role", ""), agency_id=changes.get("current_agency_id", step.get("agency")),
+                started_at=entered, due_at=_when(changes.get("step_due_at")),
+            )
+            visits.append(current)
+    return visits

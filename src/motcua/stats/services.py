@@ -1,0 +1,77 @@
+"""Keeping the reporting model up to date: :func:`refresh` after events (incremental), :func:`catch_up` for what
+the immediate refresh missed (a process that died between the action's commit and its refresh), and
+:func:`rebuild` from scratch (``motcua rebuild_stats``). All three build the facts with ``stats.facts.build_many``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+from motcua.dossiers import deadlines
+from motcua.dossiers.models import Dossier, Event
+from motcua.stats import facts, rollup
+from motcua.stats.models import Cursor, DailyRollup, DossierFact, StepFact
+
+CATCH_UP = "events"
+
+
+def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
+    """Rebuild the facts of these dossiers and move the roll-up by the difference, in one transaction; a fact
+    already built from its dossier's last event is left alone (unless ``force``). Returns the facts rebuilt."""
+    ids = sorted(set(dossier_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        # lock the dossiers: two refreshes of one dossier (the action's and the catch-up's) take turns
+        heads = dict(Dossier.objects.select_for_update().filter(pk__in=ids).values_list("pk", "event_count"))
+        old = {f.pk: f for f in DossierFact.objects.filter(pk__in=ids)}
+        stale = [pk for pk in ids if force or pk not in heads or pk not in old
+                 or old[pk].event_count != heads[pk]]
+        if not stale:
+            return 0
+        built = facts.build_many([pk for pk in stale if pk in heads])
+        new = {f.pk: f for f in built.facts}
+        rollup.apply(rollup.delta([old.get(pk) for pk in stale], [new.get(pk) for pk in stale]))
+        DossierFact.objects.filter(pk__in=stale).delete()
+        DossierFact.objects.bulk_create(built.facts)
+        StepFact.objects.filter(dossier_id__in=stale).delete()
+        StepFact.objects.bulk_create(built.steps)
+    return len(stale)
+
+
+def catch_up(*, batch: int = 500, progress: Callable[[str], None] = lambda line: None) -> int:
+    """Refresh the dossiers of every event recorded since the last catch-up (``Cursor``); returns how many."""
+    cursor, _ = Cursor.objects.get_or_create(name=CATCH_UP)
+    done = 0
+    while True:
+        rows = list(Event.objects.filter(pk__gt=cursor.last_event_id).order_by("pk")
+                    .values_list("pk", "dossier_id")[: batch * 4])
+        if not rows:
+            return done
+        done += refresh({dossier for _, dossier in rows})
+        cursor.last_event_id = rows[-1][0]
+        cursor.save(update_fields=["last_event_id"])
+        progress(f"… {done} dossiers refreshed (event {cursor.last_event_id})")
+
+
+def rebuild(*, batch: int = 2000, progress: Callable[[str], None] = lambda line: None) -> tuple[int, int]:
+    """Drop the facts and the roll-up and build them again from the event logs; returns (facts, roll-up rows)."""
+    last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    ids = list(Dossier.objects.order_by("pk").values_list("pk", flat=True))
+    with transaction.atomic():
+        StepFact.objects.all().delete()
+        DossierFact.objects.all().delete()
+        DailyRollup.objects.all().delete()
+        cal = deadlines.calendar()
+        made = 0
+        for start in range(0, len(ids), batch):
+            built = facts.build_many(ids[start:start + batch], calendar=cal)
+            DossierFact.objects.bulk_create(built.facts)
+            StepFact.objects.bulk_create(built.steps)
+            made += len(built.facts)
+            progress(f"… {made} / {len(ids)} dossiers")
+        rows = rollup.rebuild()
+        Cursor.objects.update_or_create(name=CATCH_UP, defaults={"last_event_id": last_event})
+    return made, rows
