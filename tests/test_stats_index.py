@@ -236,3 +236,19 @@ def test_the_index_page_costs_the_same_queries_for_one_dossier_or_many(world: Wo
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_api_gives_the_index_of_a_scope_the_user_may_see(world: World, media: Any) -> None:
+    month(world, media)
+    client = Client()
+    client.force_login(world.users["lanhdao"])
+    answer = client.get("/api/v1/stats/index", {"period": "2026-11"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["scope"] == f"u{world.commune.unit_id}" and body["period"] == "2026-11"
+    rows = {r["code"]: r for g in body["groups"] for r in g["rows"]}
+    assert len(rows) == 24 and rows["1.4"]["score"] is None and rows["1.4"]["reason"]
+    assert client.get("/api/v1/stats/index", {"scope": f"d{world.justice.pk}"}).status_code == 403
+    assert client.get("/api/v1/stats/index", {"period": "2026-13"}).status_code == 400
+    client.force_login(world.users["chuyenvien"])
+    assert client.get("/api/v1/stats/index").status_code == 403

@@ -4,7 +4,6 @@ and no personal data."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from django.db import connection

@@ -21,7 +21,7 @@ class IndexVersionForm(forms.ModelForm):
         fields = ("name", "legal_basis", "effective_from", "groups", "rows", "bands")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         groups, rows = data.get("groups") or [], data.get("rows") or []
         try:
             unknown = sorted({r["formula"] for r in rows} - set(FORMULAS))

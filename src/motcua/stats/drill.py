@@ -8,6 +8,8 @@ agency and dates (never its sender); a rating's score, agency and date.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,23 +137,40 @@ def drill(code: str, side: str, scope: Scope, period: Period) -> Drill:
                      RATING_FIELDS)
     data = index.gather(ids, period)
     if index.FORMULAS[name].drill == "petitions":
-        mine = [p for p in data.petitions if p.agency_id in scope.agency_ids]
-        if name == "petitions_on_time":
-            test = index.petition_answered_on_time if numerator else index.petition_counted
-            chosen = [p.pk for p in mine if test(p, period)]
-        else:
-            received = [p for p in mine if index.petition_received(p, period)]
-            if name == "petitions_of_kind_petition" and numerator:
-                received = [p for p in received if p.kind == "petition"]
-            elif name == "petitions_answered" and numerator:
-                received = [p for p in received if p.first_answer is not None]
-            chosen = [p.pk for p in received]
-        rows = (index.petitions_around(ids, period).filter(pk__in=chosen).order_by("created_at", "pk")
-                .values(*PETITION_FIELDS))
-        return Drill("petitions", rows, PETITION_HEADER, PETITION_FIELDS)
-    # procedures
+        return _petitions(name, numerator, data, scope, ids)
+    return _procedures(name, numerator, data, scope)
+
+
+def _petitions(name: str, numerator: bool, data: index.Data, scope: Scope, ids: list[int]) -> Drill:
+    period = data.period
+    mine = [p for p in data.petitions if p.agency_id in scope.agency_ids]
+    if name == "petitions_on_time":
+        test = index.petition_answered_on_time if numerator else index.petition_counted
+        chosen = [p.pk for p in mine if test(p, period)]
+    else:
+        received = [p for p in mine if index.petition_received(p, period)]
+        if name == "petitions_of_kind_petition" and numerator:
+            received = [p for p in received if p.kind == PetitionKind.PETITION]
+        elif name == "petitions_answered" and numerator:
+            received = [p for p in received if p.first_answer is not None]
+        chosen = [p.pk for p in received]
+    rows = (index.petitions_around(ids, period).filter(pk__in=chosen).order_by("created_at", "pk")
+            .values(*PETITION_FIELDS))
+    return Drill("petitions", rows, PETITION_HEADER, PETITION_FIELDS)
+
+
+PROCEDURE_TESTS: dict[str, Callable[[index.ProcedureRow], bool]] = {
+    "procedures_published_on_time": lambda p: p.on_time,
+    "procedures_updated_on_time": lambda p: p.on_time,
+    "procedures_full_content": lambda p: p.full_content,
+    "procedures_offered_online": lambda p: p.full_online,
+}
+
+
+def _procedures(name: str, numerator: bool, data: index.Data, scope: Scope) -> Drill:
     source = data.updates if name == "procedures_updated_on_time" else data.procedures
     mine = [p for p in source if p.agencies & scope.agency_ids]
+    chosen: list[index.ProcedureRow]
     if name == "fee_procedures_payable_online":
         mine = [p for p in mine if p.has_fee]
         chosen = [p for p in mine if p.online] if numerator else mine
@@ -162,18 +181,12 @@ def drill(code: str, side: str, scope: Scope, period: Period) -> Drill:
     elif name == "procedures_population_connected":
         chosen = []
     elif numerator:
-        test = {"procedures_published_on_time": lambda p: p.on_time,
-                "procedures_updated_on_time": lambda p: p.on_time,
-                "procedures_full_content": lambda p: p.full_content,
-                "procedures_offered_online": lambda p: p.full_online}[name]
-        chosen = [p for p in mine if test(p)]
+        chosen = [p for p in mine if PROCEDURE_TESTS[name](p)]
     else:
         chosen = mine
     versions = (ProcedureVersion.objects.filter(pk__in=[p.version_id for p in chosen])
                 .order_by("procedure__code").values(*PROCEDURE_FIELDS))
     return Drill("procedures", versions, PROCEDURE_HEADER, PROCEDURE_FIELDS)
-
-
 
 CHOICES: dict[str, Any] = {"outcome": Outcome, "kind": PetitionKind, "status": PetitionStatus,
                            "online_level": OnlineLevel, "channel": RatingChannel}
@@ -186,9 +199,7 @@ def cells(found: Drill, row: dict[str, Any]) -> list[Any]:
         value = row[name]
         choices = CHOICES.get(name)
         if choices is not None and value:
-            try:
+            with contextlib.suppress(ValueError):  # a value no longer among the choices: shown as it is
                 value = str(choices(value).label)
-            except ValueError:
-                pass
         out.append(value)
     return out

@@ -61,8 +61,15 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from motcua.catalog.models import Component, FeeItem, OnlineLevel, Procedure, ProcedureVersion, ResultDocument
-from motcua.catalog.models import WorkflowStep
+from motcua.catalog.models import (
+    Component,
+    FeeItem,
+    OnlineLevel,
+    Procedure,
+    ProcedureVersion,
+    ResultDocument,
+    WorkflowStep,
+)
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.dossiers import deadlines
 from motcua.feedback.models import Petition, PetitionEvent, PetitionKind, Rating
@@ -171,17 +178,22 @@ def versions_in_force(day: date) -> Any:
     return ProcedureVersion.objects.in_force(day).annotate(**has, has_paid_fee=paid)
 
 
-def _procedure_row(version: ProcedureVersion, agencies: set[int]) -> ProcedureRow:
-    entered = version.created_at.astimezone(VN_TZ).date()
-    full = bool(version.decision_no and version.legal_basis and version.processing_days
-                and getattr(version, "has_components") and getattr(version, "has_results")
-                and getattr(version, "has_steps") and getattr(version, "has_fees"))
+def _procedure_row(version: dict[str, Any], agencies: set[int]) -> ProcedureRow:
+    """``version``: a row of :func:`versions_in_force` ``.values()``."""
+    entered = version["created_at"].astimezone(VN_TZ).date()
+    full = all(version[name] for name in ("decision_no", "legal_basis", "processing_days", "has_components",
+                                          "has_results", "has_steps", "has_fees"))
     return ProcedureRow(
-        procedure_id=version.procedure_id, version_id=version.pk, agencies=agencies,
-        on_time=entered <= version.effective_from, full_content=full,
-        full_online=version.online_level == OnlineLevel.FULL, online=version.online_level != OnlineLevel.NONE,
-        has_fee=bool(getattr(version, "has_paid_fee", False)),
+        procedure_id=version["procedure_id"], version_id=version["pk"], agencies=agencies,
+        on_time=version["number"] == 1 or entered <= version["effective_from"], full_content=full,
+        full_online=version["online_level"] == OnlineLevel.FULL,
+        online=version["online_level"] != OnlineLevel.NONE, has_fee=bool(version["has_paid_fee"]),
     )
+
+
+VERSION_VALUES = ("pk", "procedure_id", "number", "created_at", "effective_from", "decision_no", "legal_basis",
+                  "processing_days", "online_level", "has_components", "has_results", "has_steps", "has_fees",
+                  "has_paid_fee")
 
 
 def gather(agency_ids: Iterable[int], period: Period, *, cal: WorkingCalendar | None = None) -> Data:
@@ -189,9 +201,10 @@ def gather(agency_ids: Iterable[int], period: Period, *, cal: WorkingCalendar | 
     ids = sorted(set(agency_ids))
     data = Data(period)
     days = {"day__gte": period.first, "day__lte": period.last}
-    for row in (DailyRollup.objects.filter(agency_id__in=ids, **days).values("agency_id")
-                .annotate(**{f"s_{c}": Sum(c) for c in COLUMNS})):
-        data.rollup[row["agency_id"]] = Counter({c: row[f"s_{c}"] or 0 for c in COLUMNS})
+    for agency, *sums in (DailyRollup.objects.filter(agency_id__in=ids, **days).values("agency_id")
+                          .annotate(**{f"s_{c}": Sum(c) for c in COLUMNS})
+                          .values_list("agency_id", *(f"s_{c}" for c in COLUMNS))):
+        data.rollup[agency] = Counter({c: n or 0 for c, n in zip(COLUMNS, sums, strict=True)})
     data.paid_procedures = {(a, p) for a, p in DailyRollup.objects.filter(agency_id__in=ids, **days)
                             .values("agency_id", "procedure_id").annotate(n=Sum("paid_online")).filter(n__gt=0)
                             .values_list("agency_id", "procedure_id")}
@@ -208,7 +221,7 @@ def gather(agency_ids: Iterable[int], period: Period, *, cal: WorkingCalendar | 
     for procedure, agency in [*receiving, *processing]:
         links.setdefault(procedure, set()).add(agency)
     versions = versions_in_force(_day_of(period)).filter(procedure_id__in=list(links))
-    data.procedures = [_procedure_row(v, links[v.procedure_id]) for v in versions]
+    data.procedures = [_procedure_row(v, links[v["procedure_id"]]) for v in versions.values(*VERSION_VALUES)]
     updates = ProcedureVersion.objects.filter(
         procedure_id__in=list(links), number__gt=1, effective_from__gte=period.first,
         effective_from__lte=period.last)

@@ -98,7 +98,8 @@ def drill(request: HttpRequest, code: str) -> HttpResponseBase:
     listing = Paginator(found.rows, PAGE_SIZE).get_page(request.GET.get("trang"))
     lines = [drills.cells(found, r) for r in listing.object_list]
     return render(request, "workspace/stats/drill.html", {
-        "actor": actor_of(request), "row": row, "found": found, "listing": listing, "lines": lines, "chosen": chosen, "period": period,
+        "actor": actor_of(request), "row": row, "found": found, "listing": listing, "lines": lines,
+        "chosen": chosen, "period": period,
         "numerator": side == "numerator", "dossiers": found.kind == "dossiers",
         "procedures": found.kind == "procedures", "petitions": found.kind == "petitions",
         "query": _query(chosen, period, phia=side), "index_query": _query(chosen, period),
