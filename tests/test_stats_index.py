@@ -21,6 +21,7 @@ from motcua.feedback.models import PetitionKind
 from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
 from motcua.stats import drill, index, scope
+from motcua.stats.models import IndexVersion
 from motcua.stats.periods import parse
 from tests.factories import (
     APPLICANT,
@@ -252,3 +253,21 @@ def test_the_api_gives_the_index_of_a_scope_the_user_may_see(world: World, media
     assert client.get("/api/v1/stats/index", {"period": "2026-13"}).status_code == 400
     client.force_login(world.users["chuyenvien"])
     assert client.get("/api/v1/stats/index").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_period_is_scored_by_the_version_in_effect_on_its_first_day() -> None:
+    seeded = IndexVersion.objects.get()  # the data migration's, from index_766.json
+    assert seeded.rows == index.seed_config().rows and seeded.name == index.seed_config().name
+    rows = [{**r, "max": 26 if r["code"] == "2.1" else r["max"]} for r in seeded.rows if r["code"] != "1.4"]
+    groups = [{**g, "max": 26 if g["code"] == "2" else g["max"] - (6 if g["code"] == "1" else 0)}
+              for g in seeded.groups]
+    IndexVersion.objects.create(name="2026", effective_from="2026-12-01", groups=groups, rows=rows,
+                                      bands=seeded.bands)
+    assert index.config_for(parse("2026-11")).name == seeded.name
+    assert index.config_for(parse("2026-12")).name == "2026"
+    assert index.config_for(parse("2026-Q4")).name == seeded.name  # the quarter starts in October
+    world = World()
+    result = index.compute(province(world), parse("2026-12"))
+    assert result.row("1.4") is None and result.row("2.1") is not None and result.row("2.1").max == 26
+    assert result.maximum == 100
