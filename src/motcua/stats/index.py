@@ -40,8 +40,9 @@ How each row is read (our reading of the portal's rows; the law gives the names,
   population database: ``stats.facts.source_available``) are ``None`` with the reason, never 0.
 
 The total: the points of the scored rows that could be computed, out of the maximum of those rows
-(``available``); ``score100`` is that rate on 100 and gives the band. "x of 100 points could be computed" is said
-wherever the total is shown.
+(``available``); ``score100`` is that rate on 100 and gives the band (none while the timeliness row has no
+figure: a unit with no dossier to judge is not banded on its catalogue alone). "x of 100 points could be
+computed" is said wherever the total is shown.
 """
 
 from __future__ import annotations
@@ -521,8 +522,11 @@ class IndexResult:
 
     @property
     def score100(self) -> Decimal | None:
-        """The points on 100, over the points that could be computed (None when none could)."""
-        if not self.available:
+        """The points on 100, over the points that could be computed. None when none could, or when the
+        timeliness row could not (no dossier ended or was overdue in the period: a unit with nothing to judge
+        gets no score and no band from its catalogue rows alone)."""
+        on_time = self.on_time
+        if not self.available or (on_time is not None and on_time.score is None):
             return None
         return (self.points * HUNDRED / self.available).quantize(CENT, ROUND_HALF_UP)
 
