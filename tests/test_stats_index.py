@@ -271,3 +271,18 @@ def test_a_period_is_scored_by_the_version_in_effect_on_its_first_day() -> None:
     result = index.compute(province(world), parse("2026-12"))
     assert result.row("1.4") is None and result.row("2.1") is not None and result.row("2.1").max == 26
     assert result.maximum == 100
+
+
+def test_the_drill_down_page_costs_the_same_queries_for_one_dossier_or_many(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["lanhdao"])
+    returned(world, receive(world))
+    url = "/workspace/thong-ke/chi-so/2.1/?ky=2026-Q4&phia=denominator"
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for minute in range(5):
+        receive(world, MONDAY + timedelta(minutes=20 + minute))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.status_code == 200 and page.content.decode().count("/workspace/dossiers/") == 6
+    assert len(many) == len(few)
