@@ -196,6 +196,11 @@ def test_scopes_and_their_parts(world: World) -> None:
     assert scope.choose(leader, "") is not None and scope.choose(leader, "").key == f"u{ward.pk}"
     assert scope.choose(leader, f"p{whole.province_ids and next(iter(whole.province_ids))}") is None
     assert scope.choose(leader, f"d{world.justice.pk}") is None
+    department = scope.scope_of(world.actor("kyso.tuphap"))
+    mine = scope.choose(department, "")
+    assert mine is not None and mine.agency_ids == {world.justice.pk}
+    assert [p.key for p in scope.parts_of(mine)] == [f"d{world.justice.pk}"]
+    assert scope.choose(department, f"u{ward.pk}") is None
 
 
 def test_the_page_for_a_commune_leader_and_403_for_an_officer(world: World, media: Any) -> None:
@@ -209,6 +214,7 @@ def test_the_page_for_a_commune_leader_and_403_for_an_officer(world: World, medi
     html = page.content.decode()
     assert "thong-ke/chi-so/2.1/" in html
     assert world.justice.name not in html  # another level's department is not a choice
+    assert client.get("/workspace/thong-ke/chi-so/?ky=2026-13").status_code == 400
     drill_page = client.get("/workspace/thong-ke/chi-so/2.1/?ky=2026-11&phia=denominator")
     assert drill_page.status_code == 200
     export = client.get("/workspace/thong-ke/chi-so/2.1/?ky=2026-11&phia=denominator&xuat=csv")
