@@ -146,22 +146,17 @@ def _day_of(period: Period) -> date:
     return min(period.last, timezone.localdate())
 
 
-def overdue_open(agency_ids: Iterable[int], period: Period) -> Any:
-    """The facts of dossiers not ended at the period's end that were already past due then (2.1)."""
+def ended_q(agency_ids: Iterable[int], period: Period) -> Q:
+    """Facts of dossiers whose handling ended in the period (as the roll-up's ended-side columns count them)."""
+    return Q(agency_id__in=list(agency_ids), ended_on__gte=period.first, ended_on__lte=period.last) & ~Q(outcome="")
+
+
+def overdue_q(agency_ids: Iterable[int], period: Period) -> Q:
+    """Facts of dossiers not ended at the period's end that were already past due then (2.1): received before the
+    end, not withdrawn."""
     end = period.end
-    return (DossierFact.objects.filter(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=end,
-                                       withdrawn=False)
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end)))
-
-
-def ended_facts(agency_ids: Iterable[int], period: Period) -> Any:
-    return DossierFact.objects.filter(agency_id__in=list(agency_ids), ended_on__gte=period.first,
-                                      ended_on__lte=period.last).exclude(outcome="")
-
-
-def received_facts(agency_ids: Iterable[int], period: Period) -> Any:
-    return DossierFact.objects.filter(agency_id__in=list(agency_ids), received_on__gte=period.first,
-                                      received_on__lte=period.last)
+    return Q(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=end, withdrawn=False) \
+        & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
 
 
 def unhappy_q() -> Q:
@@ -209,9 +204,9 @@ def gather(agency_ids: Iterable[int], period: Period, *, cal: WorkingCalendar | 
     data.paid_procedures = {(a, p) for a, p in DailyRollup.objects.filter(agency_id__in=ids, **days)
                             .values("agency_id", "procedure_id").annotate(n=Sum("paid_online")).filter(n__gt=0)
                             .values_list("agency_id", "procedure_id")}
-    data.overdue_open = Counter(dict(overdue_open(ids, period).values("agency_id").annotate(n=Count("pk"))
-                                     .values_list("agency_id", "n")))
-    for agency, total, happy in (ended_facts(ids, period).values("agency_id")
+    overdue = DossierFact.objects.filter(overdue_q(ids, period)).values("agency_id").annotate(n=Count("pk"))
+    data.overdue_open = Counter(dict(overdue.values_list("agency_id", "n")))
+    for agency, total, happy in (DossierFact.objects.filter(ended_q(ids, period)).values("agency_id")
                                  .annotate(total=Count("pk"), happy=Count("pk", filter=~unhappy_q()))
                                  .values_list("agency_id", "total", "happy")):
         data.ended_facts[agency], data.satisfied_facts[agency] = total, happy
