@@ -3,6 +3,7 @@ denominator and score, null rows with their reasons, drill-downs equal to the nu
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from motcua.feedback.models import PetitionKind
 from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
 from motcua.stats import drill, index, scope
+from motcua.stats.admin import IndexVersionForm
 from motcua.stats.models import IndexVersion
 from motcua.stats.periods import parse
 from tests.factories import (
@@ -292,3 +294,24 @@ def test_the_drill_down_page_costs_the_same_queries_for_one_dossier_or_many(worl
         page = client.get(url)
     assert page.status_code == 200 and page.content.decode().count("/workspace/dossiers/") == 6
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_versions_and_refuses_an_unknown_formula(admin_client: Client) -> None:
+    seeded = IndexVersion.objects.get()
+    assert admin_client.get("/admin/stats/indexversion/").status_code == 200
+    assert admin_client.get(f"/admin/stats/indexversion/{seeded.pk}/change/").status_code == 200
+    rows = [{**r, "formula": "guesswork"} if r["code"] == "1.1" else r for r in seeded.rows]
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(rows),
+                                  "bands": json.dumps(seeded.bands)})
+    assert not form.is_valid() and "guesswork" in str(form.errors)
+    heavier = [{**r, "max": 7} if r["code"] == "1.1" else r for r in seeded.rows]
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(heavier),
+                                  "bands": json.dumps(seeded.bands)})
+    assert not form.is_valid()
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(seeded.rows),
+                                  "bands": json.dumps(seeded.bands)})
+    assert form.is_valid(), form.errors
