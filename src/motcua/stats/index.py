@@ -25,7 +25,7 @@ How each row is read (our reading of the portal's rows; the law gives the names,
   *3.2 offered full online* (shown): online level "full". *4.1 fee procedures offered for online payment*: among
   those with a fee above zero, those submitted online (partial or full online service: the portal takes the fee
   through the payment gateway). *4.2 with online payment transactions*: among the same, those with at least one
-  dossier of the scope paid online in the period.
+  dossier of the scope received in the period and paid online (the roll-up's ``paid_online``).
 - **6.1 petitions handled on time**: answered within 15 working days of their receipt (the first answer: a
   revision does not move it; ``PetitionEvent``). The denominator: petitions first answered in the period plus
   those still unanswered at its end whose 15 days had run out by then.
