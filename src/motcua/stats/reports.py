@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from django.db.models import Case, Count, DateTimeField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, DateTimeField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -253,16 +253,16 @@ def trend(agency_ids: frozenset[int] | set[int], last: date, months: int = 12) -
     periods = [period_of("month", last)]
     while len(periods) < months:
         periods.insert(0, periods[0].previous())
-    sums = {row["month"]: row for row in DailyRollup.objects
-            .filter(agency_id__in=agency_ids, day__gte=periods[0].first, day__lte=periods[-1].last)
-            .annotate(month=TruncMonth("day")).order_by().values("month")
-            .annotate(early=Sum("early"), on_time=Sum("on_time"), late=Sum("late"))}
-    out = []
-    for p in periods:
-        row = sums.get(p.first) or sums.get(datetime.combine(p.first, datetime.min.time())) or {}
-        good = (row.get("early") or 0) + (row.get("on_time") or 0)
-        out.append(Trend(p, good, good + (row.get("late") or 0)))
-    return out
+    sums: dict[date, tuple[int, int]] = {}
+    for month, early, on_time, late in (
+            DailyRollup.objects.filter(agency_id__in=agency_ids, day__gte=periods[0].first,
+                                       day__lte=periods[-1].last)
+            .annotate(month=TruncMonth("day", output_field=DateField())).order_by().values("month")
+            .annotate(early=Sum("early"), on_time=Sum("on_time"), late=Sum("late"))
+            .values_list("month", "early", "on_time", "late")):
+        good = (early or 0) + (on_time or 0)
+        sums[month] = (good, good + (late or 0))
+    return [Trend(p, *sums.get(p.first, (0, 0))) for p in periods]
 
 
 def report(scope: Scope, period: Period, unit: str = "") -> Report:
@@ -313,7 +313,7 @@ def charts_of(report: Report) -> list[charts.Chart]:
 # --- exports -----------------------------------------------------------------------------------------------------
 
 def export_header() -> list[str]:
-    return [_("Breakdown"), _("Name"), *[f"{group} – {heading}" if group != heading else str(heading)
+    return [_("Breakdown"), _("Unit, channel or field"), *[f"{group} – {heading}" if group != heading else str(heading)
                                          for _name, heading, group in COLUMNS]]
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -76,7 +76,8 @@ def page(request: HttpRequest) -> HttpResponseBase:
         "actor": actor, "report": report, "period": period, "error": error, "columns": reports.COLUMNS,
         "groups": reports.column_groups(), "charts": reports.charts_of(report), "shortcuts": shortcuts,
         "custom": period.kind == "custom",
-        "sections": [(_("By unit"), report.by_unit, "units"), (_("By channel"), report.by_channel, "channels"),
-                     (_("By field"), report.by_field, "fields")],
+        "sections": [(_("By unit"), _("Unit"), report.by_unit, "units"),
+                     (_("By channel"), _("Channel"), report.by_channel, "channels"),
+                     (_("By field"), _("Field"), report.by_field, "fields")],
         "query": here.urlencode(),
     }, status=400 if error else 200)

@@ -28,7 +28,7 @@
     var options = config.options || {};
     options.responsive = true;
     options.maintainAspectRatio = true;
-    options.aspectRatio = round ? (narrow ? 1.2 : 1.6) : (narrow ? 1.1 : 2);
+    options.aspectRatio = round ? (narrow ? 1.6 : 2) : (narrow ? 1.2 : 2.2);
     if (options.indexAxis === "y") {
       // bars across, one band per label: the height follows the number of labels (a province's communes)
       options.maintainAspectRatio = false;
