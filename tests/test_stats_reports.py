@@ -163,6 +163,20 @@ def test_the_trend_reads_the_rollup_as_the_index_counts(world: World) -> None:
     assert by["2026-06"].rate is None
 
 
+def test_every_number_opens_the_dossiers_behind_it(world: World) -> None:
+    scope = scope_of(Actor.for_user(supervisor(world)))
+    for key in ("2026-11", "2026-12"):
+        report = reports.report(scope, parse(key))
+        for line in [report.total, *report.by_unit, *report.by_channel, *report.by_field]:
+            for name, _h, _g in reports.COLUMNS:
+                found = reports.drill(scope, parse(key), name, line.key)
+                assert found is not None
+                expected = line.figures.handled if name == "on_time_rate" else line.figures.get(name)
+                assert found.count == len(found.rows) == expected, (key, line.label, name)
+    assert reports.drill(scope, parse("2026-11"), "nonsense", "total") is None
+    assert reports.drill(scope, parse("2026-11"), "late", "u999999") is None
+
+
 # --- the page ----------------------------------------------------------------------------------------------------
 
 def client_for(world: World, username: str = "lanhdao", user: Any = None) -> Client:
@@ -177,10 +191,26 @@ def test_the_page_for_a_commune_leader(world: World) -> None:
     page = response.content.decode()
     total = re.search(r'<tr data-row="total".*?</tr>', page, re.S)
     assert total is not None
-    cells = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', total.group(0)))
+    cells = dict(re.findall(r'data-figure="(\w+)">(?:<a [^>]*>)?([^<]*)<', total.group(0)))
     assert cells["received"] == "6" and cells["carried"] == "0" and cells["late"] == "1"
     assert "Sở Tư pháp" not in page  # the department is outside the commune's scope
     assert 'data-chart="chart-channels"' in page and 'id="chart-trend"' in page
+
+
+def test_a_number_links_to_its_dossiers_and_their_export(world: World) -> None:
+    client = client_for(world)
+    page = client.get(reverse(URL), {"ky": "2026-11"}).content.decode()
+    assert "so=late&amp;hang=total" in page
+    response = client.get(reverse(URL), {"ky": "2026-11", "so": "pending_overdue", "hang": "total"})
+    assert response.status_code == 200
+    assert response.context["drill"].count == 1
+    code = DossierFact.objects.filter(received_on__day=3).values_list("code", flat=True).get()
+    assert code in response.content.decode()
+    exported = client.get(reverse(URL), {"ky": "2026-11", "so": "received", "hang": "online", "xuat": "csv"})
+    rows = list(csv.reader(io.StringIO(content(exported).decode("utf-8-sig"))))
+    assert len(rows) == 2
+    assert client.get(reverse(URL), {"ky": "2026-11", "so": "late", "hang": f"a{world.justice.pk}"}
+                      ).status_code == 404  # outside the commune leader's scope
 
 
 def test_staff_without_a_supervising_role_get_403(world: World) -> None:
@@ -209,12 +239,16 @@ def test_the_page_costs_the_same_queries_for_one_unit_or_a_province(world: World
 
     province = client_for(world, user=supervisor(world))
     few = count(province, {"ky": "2026-11"})
+    drill = {"ky": "2026-11", "so": "received", "hang": "total"}
+    few_drill = count(province, drill)
     for day in (24, 25):  # more dossiers, of more units and fields
         receive(world, at(day, 9))
     services.refresh(Dossier.objects.values_list("pk", flat=True))
     many = count(province, {"ky": "2026-11"})
     assert many == few
     assert few <= 14, few
+    assert count(province, drill) == few_drill <= 12, few_drill
+    print(f"query budget: report {few}, drill-down {few_drill}")
     assert count(client_for(world), {"ky": "2026-11"}) <= few
 
 

@@ -176,11 +176,12 @@ def units_of(scope: Scope) -> tuple[dict[int, str], list[Line]]:
     return of_agency, lines
 
 
-def agencies_of(scope: Scope, unit: str = "") -> set[int]:
+def agencies_of(scope: Scope, unit: str = "", of_agency: dict[int, str] | None = None) -> set[int]:
     """The agencies of ``scope`` (of its unit ``unit`` only, if given)."""
     if not unit:
         return set(scope.agency_ids)
-    of_agency, _lines = units_of(scope)
+    if of_agency is None:
+        of_agency, _lines = units_of(scope)
     return {a for a, key in of_agency.items() if key == unit}
 
 
@@ -210,25 +211,44 @@ def in_report(agency_ids: frozenset[int] | set[int], period: Period) -> Any:
             .filter(Q(finish__isnull=True) | Q(finish__gte=period.start)))
 
 
-def _counts(period: Period) -> dict[str, Count]:
+def figure_filters(period: Period) -> dict[str, Q]:
+    """What a fact of :func:`in_report` must be to count in each figure (the report's definitions, in one place:
+    the counts and the lists of dossiers behind them both read these)."""
     end = period.end
     now_in = Q(received_on__gte=period.first)
     finished = Q(finish__lt=end)
+    handled = finished & Q(ended_by__in=HANDLED)
     pending = Q(finish__isnull=True) | Q(finish__gte=end)
     waiting = Q(ended_by=EndedBy.SUPPLEMENT, ended_at__lt=end)
+    good = (Outcome.EARLY, Outcome.ON_TIME)
     return {
-        "received": Count("pk", filter=now_in),
-        "carried": Count("pk", filter=~now_in),
-        "early": Count("pk", filter=finished & Q(ended_by__in=HANDLED, outcome=Outcome.EARLY)),
-        "on_time": Count("pk", filter=finished & Q(ended_by__in=HANDLED, outcome=Outcome.ON_TIME)),
-        "late": Count("pk", filter=finished & Q(ended_by__in=HANDLED) & ~Q(outcome__in=(Outcome.EARLY,
-                                                                                          Outcome.ON_TIME))),
-        "refused": Count("pk", filter=finished & Q(ended_by=EndedBy.REFUSED)),
-        "withdrawn": Count("pk", filter=finished & ~Q(ended_by__in=FINISHING)),
-        "pending": Count("pk", filter=pending),
-        "pending_supplement": Count("pk", filter=pending & waiting),
-        "pending_overdue": Count("pk", filter=pending & ~waiting & Q(due_at__lt=end)),
+        "total": Q(),
+        "received": now_in,
+        "online": now_in & Q(channel=Channel.ONLINE),
+        "counter": now_in & Q(channel=Channel.COUNTER),
+        "post": now_in & Q(channel__in=(Channel.POST_OFFICE, Channel.HOME_PICKUP)),
+        "carried": ~now_in,
+        "handled": handled,
+        "early": handled & Q(outcome=Outcome.EARLY),
+        "on_time": handled & Q(outcome=Outcome.ON_TIME),
+        "late": handled & ~Q(outcome__in=good),
+        "on_time_rate": handled,
+        "refused": finished & Q(ended_by=EndedBy.REFUSED),
+        "withdrawn": finished & ~Q(ended_by__in=FINISHING),
+        "pending": pending,
+        "pending_supplement": pending & waiting,
+        "pending_overdue": pending & ~waiting & Q(due_at__lt=end),
+        "pending_on_time": pending & ~waiting & ~Q(due_at__lt=end),
     }
+
+
+COUNTED = ("received", "carried", "early", "on_time", "late", "refused", "withdrawn", "pending", "pending_supplement",
+           "pending_overdue")
+
+
+def _counts(period: Period) -> dict[str, Count]:
+    filters = figure_filters(period)
+    return {name: Count("pk", filter=filters[name]) for name in COUNTED}
 
 
 def figures_by(agency_ids: frozenset[int] | set[int], period: Period) -> list[dict[str, Any]]:
@@ -289,6 +309,54 @@ def report(scope: Scope, period: Period, unit: str = "") -> Report:
                   trend=trend(agency_ids, period.last))
 
 
+def row_filter(key: str, of_agency: dict[int, str]) -> Q | None:
+    """The facts of a report's row: a unit (``u…``/``a…``), a channel group, a field (``f…``), or the total;
+    None for a key the report has no row for."""
+    if key == "total":
+        return Q()
+    if key in CHANNEL_LABELS:
+        return Q(channel__in=[c for c, group in CHANNEL_GROUP.items() if group == key])
+    if key[:1] == "f" and key[1:].isdigit():
+        return Q(field_id=int(key[1:]))
+    agencies = [a for a, unit in of_agency.items() if unit == key]
+    return Q(agency_id__in=agencies) if agencies else None
+
+
+@dataclass
+class Drill:
+    figure: str
+    heading: Any
+    row: str
+    label: str
+    rows: list[list[Any]]
+    count: int
+    limit: int
+
+
+def drill(scope: Scope, period: Period, figure: str, row: str, unit: str = "", *, limit: int = 200) -> Drill | None:
+    """The dossiers behind one number of the report (the first ``limit`` of them, and how many there are): what
+    ``figure`` (a column) of ``row`` counts. None for an unknown figure or row."""
+    headings = {name: heading for name, heading, _group in COLUMNS}
+    filters = figure_filters(period)
+    of_agency, _lines = units_of(scope)
+    where = row_filter(row, of_agency)
+    if figure not in headings or where is None:
+        return None
+    agencies = agencies_of(scope, unit, of_agency)
+    facts = in_report(agencies, period).filter(filters[figure] & where)
+    rows = list(fact_rows(agencies, period, where=filters[figure] & where, limit=limit))
+    count = len(rows) if len(rows) < limit else facts.count()
+    if row == "total":
+        label = _("Total")
+    elif row in CHANNEL_LABELS:
+        label = str(CHANNEL_LABELS[row])
+    elif row[:1] == "f":
+        label = Field.objects.filter(pk=int(row[1:])).values_list("name_vi", flat=True).first() or ""
+    else:
+        label = next((line.label for line in _lines if line.key == row), "")
+    return Drill(figure, headings[figure], row, label, rows, count, limit)
+
+
 # --- charts ----------------------------------------------------------------------------------------------------
 
 def charts_of(report: Report) -> list[charts.Chart]:
@@ -340,9 +408,11 @@ FACT_COLUMNS = ("code", "procedure__code", "dossier__version__name_vi", "field__
                 "reused", "electronic_result", "finish")
 
 
-def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, chunk: int = 500) -> Iterator[list[Any]]:
-    """One row per dossier the report of ``period`` counts (no personal data), read from a server-side cursor
-    ``chunk`` rows at a time: a province's year streams without being held in memory."""
+def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q | None = None,
+              limit: int | None = None, chunk: int = 500) -> Iterator[list[Any]]:
+    """One row per dossier the report of ``period`` counts (those of one number only: ``where``, a
+    :func:`figure_filters` and :func:`row_filter`), no personal data, read from a server-side cursor ``chunk``
+    rows at a time: a province's year streams without being held in memory."""
     channels = dict(Channel.choices)
     ended_by = dict(EndedBy.choices)
     outcomes = dict(Outcome.choices)
@@ -350,7 +420,12 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, chunk: i
     received, carried = _("received"), _("carried over")
     handled, refused, withdrawn = _("handled"), _("refused"), _("withdrawn")
     overdue, waiting, on_time = _("pending, overdue"), _("pending, waiting for a supplement"), _("pending")
-    rows = in_report(agency_ids, period).order_by("received_at", "pk").values_list(*FACT_COLUMNS)
+    facts = in_report(agency_ids, period)
+    if where is not None:
+        facts = facts.filter(where)
+    rows = facts.order_by("received_at", "pk").values_list(*FACT_COLUMNS)
+    if limit is not None:
+        rows = rows[:limit]
     for row in rows.iterator(chunk_size=chunk):
         values = list(row[:-1])
         finish = row[-1]

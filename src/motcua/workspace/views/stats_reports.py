@@ -13,13 +13,14 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from motcua.dossiers.actors import Actor
 from motcua.stats import exports, periods, reports
-from motcua.stats.scope import scope_of
+from motcua.stats.scope import Scope, scope_of
 from motcua.workspace.views.base import actor_of
 
 KINDS = ("month", "quarter", "year", "custom")
@@ -54,19 +55,23 @@ def page(request: HttpRequest) -> HttpResponseBase:
         period = _period(request)
     except periods.BadPeriod as exc:
         error, period = exc.text(), periods.parse("", default="month")
-    report = reports.report(scope, period, request.GET.get("don-vi", ""))
+    unit = request.GET.get("don-vi", "")
     fmt = request.GET.get("xuat", "")
+    figure, row = request.GET.get("so", ""), request.GET.get("hang", "")
+    if figure and not error:
+        return _drill(request, actor, scope, period, unit, figure, row, fmt)
+    report = reports.report(scope, period, unit)
     if fmt in exports.FORMATS and not error:
         slug = f"{period.key}-{report.unit.key}" if report.unit else period.key
         if request.GET.get("bang") == "ho-so":
             ids = reports.agencies_of(scope, report.unit.key if report.unit else "")
             return exports.export(fmt, f"ho-so-{slug}", reports.facts_header(), reports.fact_rows(ids, period))
         return exports.export(fmt, f"bao-cao-{slug}", reports.export_header(), reports.export_rows(report))
-    here = request.GET.copy()
-    for name in ("xuat", "bang"):
-        here.pop(name, None)
+    here = _here(request)
     if not error and "ky" not in here and "tu" not in here:
         here["ky"] = period.key
+    if report.unit is None:
+        here.pop("don-vi", None)
     this = periods.parse("", default="month")
     shortcuts = [(_("This month"), this), (_("Last month"), this.previous())]
     for kind in ("quarter", "year"):
@@ -81,3 +86,32 @@ def page(request: HttpRequest) -> HttpResponseBase:
                      (_("By field"), _("Field"), report.by_field, "fields")],
         "query": here.urlencode(),
     }, status=400 if error else 200)
+
+
+def _here(request: HttpRequest) -> QueryDict:
+    """The page's query without what exports or drills down."""
+    here = request.GET.copy()
+    for name in ("xuat", "bang", "so", "hang"):
+        here.pop(name, None)
+    return here
+
+
+def _drill(request: HttpRequest, actor: Actor, scope: Scope, period: periods.Period, unit: str, figure: str,
+           row: str, fmt: str) -> HttpResponseBase:
+    """The dossiers behind one number (``so`` a column, ``hang`` a row of the report), as a list or exported."""
+    if fmt in exports.FORMATS:
+        of_agency, _lines = reports.units_of(scope)
+        where = reports.row_filter(row, of_agency)
+        filters = reports.figure_filters(period)
+        if figure not in filters or where is None:
+            raise Http404
+        ids = reports.agencies_of(scope, unit, of_agency)
+        return exports.export(fmt, f"ho-so-{period.key}-{figure}", reports.facts_header(),
+                              reports.fact_rows(ids, period, where=filters[figure] & where))
+    found = reports.drill(scope, period, figure, row, unit)
+    if found is None:
+        raise Http404
+    return render(request, "workspace/stats/report_drill.html", {
+        "actor": actor, "period": period, "drill": found, "header": reports.facts_header(),
+        "query": _here(request).urlencode(), "back": _here(request).urlencode(),
+    })
