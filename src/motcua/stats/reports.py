@@ -124,7 +124,7 @@ class Line:
 
     @property
     def cells(self) -> list[dict[str, Any]]:
-        return [{"figure": name, "value": self.figures.get(name), "url": None} for name, _h, _g in COLUMNS]
+        return [{"figure": name, "value": self.figures.get(name)} for name, _h, _g in COLUMNS]
 
 
 @dataclass
