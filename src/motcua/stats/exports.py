@@ -3,6 +3,9 @@
 province's year of dossiers exports without holding it in memory.
 
 A view builds its rows as an iterator (a ``QuerySet.iterator()``, a generator) and calls :func:`export`.
+
+Text is written as text, never as a formula or a link: a cell starting with ``=``, ``+``, ``-`` or ``@`` (a name
+typed by a citizen, say) cannot run in the spreadsheet of whoever opens the file (CSV: prefixed with ``'``).
 """
 
 from __future__ import annotations
@@ -63,8 +66,13 @@ def _csv(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) ->
     return response
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: Any) -> Any:
     value = cell(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
@@ -75,7 +83,8 @@ def _csv_cell(value: Any) -> Any:
 def _xlsx(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> FileResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when the response is done
     book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False,
-                                       "default_date_format": "dd/mm/yyyy"})
+                                       "default_date_format": "dd/mm/yyyy", "strings_to_formulas": False,
+                                       "strings_to_urls": False, "strings_to_numbers": False})
     sheet = book.add_worksheet()
     bold = book.add_format({"bold": True})
     when = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})

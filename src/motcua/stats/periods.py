@@ -19,8 +19,8 @@ class BadPeriod(MotCuaError):
 
 @dataclass(frozen=True)
 class Period:
-    key: str  # as written in a URL: 2026-11, 2026-Q4, 2026, 2026-W47, 2026-11-25
-    kind: str  # month, quarter, year, week, day
+    key: str  # as written in a URL: 2026-11, 2026-Q4, 2026, 2026-W47, 2026-11-25 (custom: 2026-11-03..2026-11-20)
+    kind: str  # month, quarter, year, week, day, custom
     first: date
     last: date  # inclusive
 
@@ -40,7 +40,7 @@ class Period:
             return str(_("Quarter %(q)s/%(year)s") % {"q": (self.first.month - 1) // 3 + 1, "year": self.first.year})
         if self.kind == "year":
             return str(self.first.year)
-        if self.kind == "week":
+        if self.kind in ("week", "custom"):
             return f"{self.first:%d/%m} – {self.last:%d/%m/%Y}"
         return f"{self.first:%d/%m/%Y}"
 
@@ -68,6 +68,12 @@ def period_of(kind: str, day: date) -> Period:
     if kind == "year":
         return Period(str(day.year), kind, date(day.year, 1, 1), date(day.year, 12, 31))
     raise BadPeriod("bad_period", _("Unknown kind of period: %(kind)s."), {"kind": kind[:20]}, "period")
+
+
+def between(first: date, last: date) -> Period:
+    """A custom period from ``first`` to ``last`` (inclusive; swapped when given the wrong way round)."""
+    first, last = min(first, last), max(first, last)
+    return Period(f"{first.isoformat()}..{last.isoformat()}", "custom", first, last)
 
 
 PATTERNS = (
