@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
-from motcua.catalog.models import Procedure
+from motcua.catalog.models import ProcedureVersion
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
@@ -232,8 +232,12 @@ def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
 
 
 def procedure_names(ids: Iterable[int]) -> dict[int, str]:
-    return {pk: f"{code} – {name}" for pk, code, name in Procedure.objects.filter(pk__in=set(ids)).values_list(
-        "pk", "code", "name_vi")}
+    """``code – name`` of each procedure, the name of its latest version."""
+    names: dict[int, str] = {}
+    for pk, code, name in ProcedureVersion.objects.filter(procedure_id__in=set(ids)).order_by(
+            "procedure_id", "-number").values_list("procedure_id", "procedure__code", "name_vi"):
+        names.setdefault(pk, f"{code} – {name}")
+    return names
 
 
 def totals(units: list[Unit]) -> Counter[str]:
