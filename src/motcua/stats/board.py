@@ -202,8 +202,9 @@ def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
     today = start_of_day(now)
     live = Dossier.objects.filter(closed_at__isnull=True, current_agency_id__in=agencies).exclude(
         status=Status.DRAFT).values("current_agency_id", "procedure_id").annotate(
-        **{c: Count("pk", filter=live_q(c, now)) for c in LIVE}).order_by()
-    _count_into(units, ((r["current_agency_id"], r["procedure_id"], c, r[c]) for r in live for c in LIVE))
+        **{c: Count("pk", filter=live_q(c, now)) for c in LIVE}).values_list(
+        "current_agency_id", "procedure_id", *LIVE).order_by()
+    _count_into(units, ((r[0], r[1], c, n) for r in live for c, n in zip(LIVE, r[2:], strict=True)))
     received = DossierFact.objects.filter(agency_id__in=agencies, received_on=today.date()).values_list(
         "agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
     _count_into(units, ((a, p, "received", n) for a, p, n in received))
@@ -320,12 +321,13 @@ def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None
         overdue = d.due_at is not None and d.due_at < now and d.status not in (Status.RETURNED, Status.REFUSED,
                                                                               Status.WITHDRAWN)
         yield {
-            "code": d.code, "seen": d.seen, "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
+            "code": d.code, "seen": getattr(d, "seen", False), "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
             "status": d.get_status_display(), "agency": d.current_agency.name if d.current_agency else "",
             "step": step.get("name", "") if d.returned_at is None else "",
             "officer": officer_name(d.assignee), "received_at": d.received_at, "due_at": d.due_at,
             "days_late": days_between(cal, d.due_at, now) if overdue else None,
-            "applicant": applicant_data(d, whole=d.whole)["name"] if d.seen else "",
+            "applicant": applicant_data(d, whole=getattr(d, "whole", False))["name"] if getattr(d, "seen", False)
+            else "",
         }
 
 

@@ -68,7 +68,7 @@ def due(now: datetime, *, if_due: bool) -> list[tuple[str, Period]]:
     local = now.astimezone(VN_TZ)
     if not if_due:
         return [(DigestKind.DAILY, daily_period(now)), (DigestKind.WEEKLY, weekly_period(now))]
-    out = []
+    out: list[tuple[str, Period]] = []
     if local.hour >= settings.MOTCUA_DIGEST_HOUR and deadlines.calendar().is_working_day(local.date()):
         out.append((DigestKind.DAILY, daily_period(now)))
     if local.weekday() > 0 or local.hour >= settings.MOTCUA_DIGEST_HOUR:
