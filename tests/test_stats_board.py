@@ -20,6 +20,7 @@ from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.stats import board, services, supervision
 from motcua.stats.scope import scope_of
+from tests.browsing import fits
 from tests.factories import APPLICANT, World, act, pay, receive, through_processing
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +237,28 @@ def test_query_budgets_of_the_board_and_a_list(world: World) -> None:
         count, page = _queries(chief, url)
         assert count == before[url][0], f"{url}: {before[url][0]} queries for 1 dossier, {count} for 50"
     assert len(set(CODE.findall(_queries(chief, urls[1])[1]))) == 50
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_board_on_a_phone(phone: Any, live_server: Any, world: World) -> None:
+    """giamsat opens the board on a phone, opens a unit's overdue dossiers: nothing wider than the screen."""
+    supervisor(world)
+    now = timezone.now()
+    late = act(world, receive(world, now - timedelta(hours=1)), "transfer", "tiepnhan", now - timedelta(hours=1))
+    Dossier.objects.filter(pk=late.pk).update(due_at=now - timedelta(days=1))
+    refresh()
+    client = Client()
+    client.force_login(world.users["giamsat"])
+    phone.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                "url": live_server.url}])
+    phone.goto(live_server.url + reverse("workspace:stats_board"))
+    assert fits(phone)
+    phone.screenshot(path="/tmp/board-phone.png", full_page=True)
+    link = phone.locator(f'tr[data-unit="{ward_key(world)}"] td[data-col="overdue"] a')
+    box = link.bounding_box()
+    assert box is not None and box["height"] >= 40  # a finger's target
+    link.click()
+    phone.wait_for_url("**/thong-ke/danh-sach/**")
+    assert late.code in phone.locator("#dossiers").inner_text()
+    assert fits(phone)

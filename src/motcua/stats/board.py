@@ -266,7 +266,8 @@ def procedure_rows(unit: Unit) -> list[dict[str, Any]]:
 
 def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | None = None,
           officer: int | None = None) -> QuerySet[Dossier]:
-    """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer)."""
+    """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer:
+    ``officer=0`` for those assigned to nobody)."""
     today = start_of_day(now)
     if column in LIVE:
         found = Dossier.objects.filter(live_q(column, now), closed_at__isnull=True, current_agency_id__in=agencies)
@@ -284,7 +285,7 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
     if procedure is not None:
         found = found.filter(procedure_id=procedure)
     if officer is not None:
-        found = found.filter(assignee_id=officer or None) if officer else found.filter(assignee__isnull=True)
+        found = found.filter(assignee_id=officer) if officer else found.filter(assignee__isnull=True)
     return found.order_by("due_at", "pk")
 
 
