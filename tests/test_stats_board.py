@@ -254,7 +254,6 @@ def test_the_board_on_a_phone(phone: Any, live_server: Any, world: World) -> Non
                                 "url": live_server.url}])
     phone.goto(live_server.url + reverse("workspace:stats_board"))
     assert fits(phone)
-    phone.screenshot(path="/tmp/board-phone.png", full_page=True)
     link = phone.locator(f'tr[data-unit="{ward_key(world)}"] td[data-col="overdue"] a')
     box = link.bounding_box()
     assert box is not None and box["height"] >= 40  # a finger's target

@@ -319,16 +319,16 @@ def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None
     cal = cal or deadlines.calendar()
     for d in dossiers:
         step = d.current_step or {}
+        seen = bool(getattr(d, "seen", False))
         overdue = d.due_at is not None and d.due_at < now and d.status not in (Status.RETURNED, Status.REFUSED,
                                                                               Status.WITHDRAWN)
         yield {
-            "code": d.code, "seen": getattr(d, "seen", False), "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
+            "code": d.code, "seen": seen, "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
             "status": d.get_status_display(), "agency": d.current_agency.name if d.current_agency else "",
             "step": step.get("name", "") if d.returned_at is None else "",
             "officer": officer_name(d.assignee), "received_at": d.received_at, "due_at": d.due_at,
             "days_late": days_between(cal, d.due_at, now) if overdue else None,
-            "applicant": applicant_data(d, whole=getattr(d, "whole", False))["name"] if getattr(d, "seen", False)
-            else "",
+            "applicant": applicant_data(d, whole=bool(getattr(d, "whole", False)))["name"] if seen else "",
         }
 
 
