@@ -19,6 +19,7 @@ from motcua.agencies.models import Membership
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.stats import board, services, supervision
+from motcua.stats.models import Outcome, StepFact
 from motcua.stats.scope import scope_of
 from tests.browsing import fits
 from tests.factories import APPLICANT, World, act, pay, receive, through_processing
@@ -261,3 +262,34 @@ def test_the_board_on_a_phone(phone: Any, live_server: Any, world: World) -> Non
     phone.wait_for_url("**/thong-ke/danh-sach/**")
     assert late.code in phone.locator("#dossiers").inner_text()
     assert fits(phone)
+
+
+def test_worst_step_late_steps_and_bottlenecks_lead_to_their_dossiers(world: World, states: States) -> None:
+    now = states.now
+    StepFact.objects.filter(dossier_id=states.behind.pk, ended_at__isnull=True).update(
+        due_at=now - timedelta(hours=1))
+    first = StepFact.objects.get(dossier_id=states.moved.pk, visit=0)
+    StepFact.objects.filter(pk=first.pk).update(outcome=Outcome.LATE, due_at=first.ended_at - timedelta(hours=3))
+    units = {u.key: u for u in board.board(board.units_of(scope_of(world.actor("giamsat"))), now)}
+    ward = units[ward_key(world)]
+    step = StepFact.objects.get(dossier_id=states.behind.pk, ended_at__isnull=True)
+    assert (ward.worst_step, ward.worst_step_count) == (step.name, 1)
+    assert list(board.drill(ward.agency_ids, "steps_behind", now).values_list("code", flat=True)) == [
+        states.behind.code]
+    period = supervision.week(now)
+    found = supervision.bottlenecks(list(units.values()), now, period)
+    worst = found["steps"][0]
+    assert (worst.agency_id, worst.step, worst.this["late"]) == (first.agency_id, first.name, 1)
+    assert any(b.open_late == 1 and b.agency_id == step.agency_id for b in found["agencies"])
+    officer = world.users["tiepnhan"].pk
+    rows = {r["officer_id"]: r for r in supervision.late_by_officer(list(units.values()), now, period)}
+    assert rows[officer]["late_steps"] == 1
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    listed = chief.get(reverse("workspace:stats_dossiers") + f"?col=late_steps&officer={officer}").content.decode()
+    assert set(CODE.findall(listed)) == {states.moved.code}
+    listed = chief.get(reverse("workspace:stats_dossiers") +
+                       f"?agency={step.agency_id}&col=steps_behind").content.decode()
+    assert set(CODE.findall(listed)) == {states.behind.code}
+    page = chief.get(reverse("workspace:stats_week")).content.decode()
+    assert f"agency={first.agency_id}&amp;col=late_steps" in page

@@ -60,7 +60,9 @@ COLUMNS: dict[str, Any] = {
     "paused": _("Paused"),
 }
 LIVE = ("on_time", "behind_step", "overdue", "supplement", "return_fee", "paused")
-# the drill lists beyond the board's columns: a late officer's finished steps
+# the drill lists beyond the board's columns: the dossiers whose current step is past its step deadline (the
+# worst step, the bottlenecks: overdue ones included), and a late officer's or agency's finished steps
+STEPS_BEHIND: dict[str, Any] = {"steps_behind": _("Open steps past their deadline")}
 EXTRA_LISTS: dict[str, Any] = {"late_steps": _("Steps finished late")}
 
 
@@ -277,6 +279,9 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
     elif column == "returned":
         found = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
                                        returned_at__gte=today)
+    elif column in STEPS_BEHIND:
+        found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
+            agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now).values("dossier_id"))
     elif column == "handed_on":
         found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
             agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values("dossier_id"))
