@@ -177,10 +177,6 @@ def units_of(scope: Scope) -> list[Unit]:
     return list(units.values())
 
 
-def unit_in(scope: Scope, key: str) -> Unit | None:
-    return next((u for u in units_of(scope) if u.key == key), None)
-
-
 # --- the board -----------------------------------------------------------------------------------------------------
 
 
