@@ -48,14 +48,15 @@ class States:
 
     def __init__(self, world: World, now: datetime) -> None:
         self.now = now
-        t = now - timedelta(minutes=30)
+        today = board.start_of_day(now)
+        t = max(now - timedelta(minutes=30), today + (now - today) / 2)  # today, whatever the hour
         self.fresh = receive(world, t)  # at the one-stop reception step: on time, received today
         self.moved = act(world, receive(world, t), "transfer", "tiepnhan", t)  # step 1 handed on today
         self.behind = act(world, receive(world, t), "transfer", "tiepnhan", t)
         Dossier.objects.filter(pk=self.behind.pk).update(step_due_at=now - timedelta(hours=1))
         self.late = act(world, receive(world, t), "transfer", "tiepnhan", t)
         self.late = act(world, self.late, "assign", "lanhdao", t, assignee="chuyenvien")
-        Dossier.objects.filter(pk=self.late.pk).update(due_at=now - timedelta(days=2))
+        Dossier.objects.filter(pk=self.late.pk).update(due_at=now - timedelta(days=7))  # late even over a holiday
         self.supplement = act(world, receive(world, t), "request_supplement", "tiepnhan", t,
                               missing=[{"document": "Tờ khai", "reason": "thiếu chữ ký"}])
         self.ready = through_processing(world, receive(world, t), t)
