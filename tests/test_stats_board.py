@@ -107,6 +107,8 @@ def test_the_board_counts_every_column_and_each_list_has_exactly_those_dossiers(
         assert ward.counts[column] == len(names), column
         found = set(board.drill(ward.agency_ids, column, states.now).values_list("code", flat=True))
         assert found == {getattr(states, n).code for n in names}, column
+    # the live columns of a row add up to its open dossiers
+    assert ward.open == Dossier.objects.filter(closed_at__isnull=True, current_agency_id__in=ward.agency_ids).count()
     assert ward.counts["received"] == len(received)
     assert set(board.drill(ward.agency_ids, "received", states.now).values_list("code", flat=True)) == {
         getattr(states, n).code for n in received}
