@@ -265,6 +265,9 @@ def test_the_board_on_a_phone(phone: Any, live_server: Any, world: World) -> Non
     phone.wait_for_url("**/thong-ke/danh-sach/**")
     assert late.code in phone.locator("#dossiers").inner_text()
     assert fits(phone)
+    for name in ("stats_late", "stats_week"):
+        phone.goto(live_server.url + reverse(f"workspace:{name}"))
+        assert fits(phone), name
 
 
 def test_worst_step_late_steps_and_bottlenecks_lead_to_their_dossiers(world: World, states: States) -> None:
