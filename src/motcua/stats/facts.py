@@ -168,6 +168,10 @@ def _steps(dossier: Dossier, log: list[Event], cal: WorkingCalendar) -> list[Ste
         if current is not None and "assignee_id" in changes and changes["assignee_id"]:
             current.officer_id = changes["assignee_id"]
         entered = _when(changes.get("step_started_at"))
+        if entered is None and current is not None and "step_index" in changes:
+            # moved on at the very moment its step began (received and transferred at once): the start time did
+            # not change, so only the step index says a new step began
+            entered = event.at
         closing = event.to_status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN)
         if current is not None and (entered is not None or closing):
             current.ended_at = event.at
