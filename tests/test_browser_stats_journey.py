@@ -135,6 +135,10 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     with translation.override("vi"):
         why = gettext("%(step)s: %(n)s behind") % {"step": STEP, "n": len(province.overdue_codes)}
     assert why in first.inner_text()
+    if phone:  # why, under the commune's name: on the screen without scrolling the table sideways
+        shown = first.locator("[data-why]")
+        box = shown.bounding_box()
+        assert shown.inner_text().strip() == why and box is not None and box["x"] + box["width"] <= 390
     assert "1.000894" in first.inner_text()  # its worst procedure
     if not phone:
         links_open(page, base, "#board")
