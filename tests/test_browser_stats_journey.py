@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
@@ -22,12 +23,14 @@ from openpyxl import load_workbook
 from motcua.agencies.models import Membership
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
-from motcua.stats import periods, services
+from motcua.stats import index, periods, reports, services
+from motcua.stats.models import DossierFact
 from motcua.stats.reports import COLUMNS
+from motcua.stats.scope import scope_for_province
 from tests.browsing import PHONE, fits
 from tests.factories import APPLICANT, MONDAY, World, act, at, pay, receive, returned, through_processing
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "motcua-demo"
 QUARTER = "2026-Q4"
@@ -237,6 +240,7 @@ def denominator_text(province: Province) -> str:
     return str(len(province.on_time) + 1 + len(province.overdue_codes))
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_the_supervisor_follows_the_figures_to_their_dossiers(screen: str, browser: Any, live_server: Any,
                                                                settings: Any, tmp_path: Path) -> None:
@@ -250,3 +254,35 @@ def test_the_supervisor_follows_the_figures_to_their_dossiers(screen: str, brows
         journey(page, live_server.url, province, tmp_path, phone=screen == "phone")
     finally:
         context.close()
+
+
+def test_a_running_period_counts_as_overdue_only_what_is_past_due_now() -> None:
+    """The report's "pending at the end, overdue" and the index's 2.1 denominator, for a period not over yet: a
+    dossier due later in the period is not (yet) overdue; once past due, it is. Its index list links the dossier
+    only for those who may open it."""
+    world = World()
+    supervisor = get_user_model().objects.create_user("giamsat", password=PASSWORD)
+    Membership.objects.create(user=supervisor, agency=world.center, role="supervisor")
+    now = timezone.now()
+    quarter = periods.period_of("quarter", timezone.localdate(now))
+    if now + timedelta(hours=2) >= quarter.end or now - timedelta(hours=1) < quarter.start:
+        pytest.skip("the quarter ends or starts within the hour")
+    dossier = act(world, receive(world, now - timedelta(minutes=30)), "transfer", "tiepnhan",
+                  now - timedelta(minutes=20))
+    province = scope_for_province(world.commune.unit.parent)
+
+    def overdue() -> tuple[int, int]:
+        counted = reports.report(province, quarter).total.figures.pending_overdue
+        return counted, DossierFact.objects.filter(index.overdue_q(province.agency_ids, quarter)).count()
+
+    DossierFact.objects.filter(dossier_id=dossier.pk).update(due_at=now + timedelta(hours=1))
+    assert overdue() == (0, 0)
+    DossierFact.objects.filter(dossier_id=dossier.pk).update(due_at=now - timedelta(hours=1))
+    assert overdue() == (1, 1)
+    link = f'href="/workspace/dossiers/{dossier.code}/"'
+    url = f"/workspace/thong-ke/chi-so/2.1/?ky={quarter.key}&phia=denominator"
+    for user, linked in ((supervisor, False), (world.users["lanhdao"], True)):
+        client = Client()
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert dossier.code in page and (link in page) is linked, user.username

@@ -419,6 +419,7 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
     ended_by = dict(EndedBy.choices)
     outcomes = dict(Outcome.choices)
     start, end = period.start, period.end
+    due_by = min(end, timezone.now())  # as figure_filters: while the period runs, overdue is past due now
     received, carried = _("received"), _("carried over")
     handled, refused, withdrawn = _("handled"), _("refused"), _("withdrawn")
     overdue, waiting, on_time = _("pending, overdue"), _("pending, waiting for a supplement"), _("pending")
@@ -439,7 +440,7 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
             place = handled if row[10] in HANDLED else refused if row[10] == EndedBy.REFUSED else withdrawn
         elif row[10] == EndedBy.SUPPLEMENT and row[9] is not None and row[9] < end:
             place = waiting
-        elif row[8] is not None and row[8] < end:
+        elif row[8] is not None and row[8] < due_by:
             place = overdue
         else:
             place = on_time
