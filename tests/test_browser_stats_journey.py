@@ -170,6 +170,7 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     line.locator("td a").first.click()
     page.wait_for_url("**/thong-ke/danh-sach/**")
     assert codes(page) == province.overdue["chuyenvien"]
+    assert page.locator("h1 #officer").inner_text() == f"{officer.last_name} {officer.first_name}"  # whose
     wide_enough(page, phone)
 
     # the quarter's report, exported to XLSX
