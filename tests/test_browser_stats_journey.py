@@ -208,7 +208,8 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     numerator = timeliness.locator("td").nth(2)
     denominator = timeliness.locator("td").nth(3)
     assert numerator.inner_text().strip() == str(len(province.on_time))  # the late one is not on time
-    assert denominator.inner_text().strip() == str(len(province.on_time) + 1 + len(province.overdue_codes))
+    ended = len(province.on_time) + 1  # and the late one
+    assert denominator.inner_text().strip() == str(ended + len(province.overdue_codes))  # and the overdue ones
     if not phone:
         assert links_open(page, base, "#index") > 2
     numerator.locator("a").click()
@@ -225,7 +226,7 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     page.wait_for_url("**/thong-ke/chi-so/?**")
     denominator.locator("a").click()
     page.wait_for_url("**/chi-so/2.1/**")
-    assert page.locator('[data-figure="count"]').inner_text().strip() == denominator_text(province)
+    assert page.locator('[data-figure="count"]').inner_text().strip() == str(ended + len(province.overdue_codes))
     page.go_back()
     page.wait_for_url("**/thong-ke/chi-so/?**")
 
@@ -235,10 +236,6 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     assert page.locator("#index").inner_text() == figures
     assert page.locator("#breakdown").inner_text() == breakdown
     assert not problems, problems
-
-
-def denominator_text(province: Province) -> str:
-    return str(len(province.on_time) + 1 + len(province.overdue_codes))
 
 
 @pytest.mark.browser
