@@ -29,6 +29,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -312,6 +313,14 @@ def officer_name(user: Any) -> str:
     if user is None:
         return ""
     return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
+def officer_label(officer: int) -> str:
+    """Whose dossiers a list filtered by ``officer`` (a user's id; ``0``: assigned to nobody) shows, for its title."""
+    if not officer:
+        return str(_("Not assigned"))
+    user = get_user_model().objects.filter(pk=officer).only("username", "first_name", "last_name").first()
+    return officer_name(user)
 
 
 def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None = None) -> Iterator[dict[str, Any]]:

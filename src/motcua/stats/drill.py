@@ -9,7 +9,7 @@ agency and dates (never its sender); a rating's score, agency and date.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Channel, OnlineLevel, ProcedureVersion
+from motcua.dossiers import selectors as dossier_selectors
+from motcua.dossiers.actors import Actor
 from motcua.feedback.models import PetitionKind, PetitionStatus, Rating, RatingChannel
 from motcua.stats import index
 from motcua.stats.models import DossierFact, Outcome
@@ -193,3 +195,9 @@ def cells(found: Drill, row: dict[str, Any]) -> list[Any]:
                 value = str(choices(value).label)
         out.append(value)
     return out
+
+
+def openable(codes: Iterable[str], actor: Actor) -> set[str]:
+    """The dossiers of ``codes`` whose page ``actor`` may open (``dossiers.selectors.visible``): a supervisor
+    counts dossiers they may not open, whose codes are listed without a link."""
+    return set(dossier_selectors.visible(actor).filter(code__in=list(codes)).values_list("code", flat=True))

@@ -153,10 +153,11 @@ def ended_q(agency_ids: Iterable[int], period: Period) -> Q:
 
 def overdue_q(agency_ids: Iterable[int], period: Period) -> Q:
     """Facts of dossiers not ended at the period's end that were already past due then (2.1): received before the
-    end, not withdrawn."""
+    end, not withdrawn. While the period runs, past due now: a dossier still within its time is not counted
+    against it before its due date comes."""
     end = period.end
-    return Q(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=end, withdrawn=False) \
-        & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
+    return Q(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=min(end, timezone.now()),
+             withdrawn=False) & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
 
 
 def unhappy_q() -> Q:

@@ -33,6 +33,7 @@ from typing import Any
 
 from django.db.models import Case, Count, DateField, DateTimeField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -215,6 +216,7 @@ def figure_filters(period: Period) -> dict[str, Q]:
     """What a fact of :func:`in_report` must be to count in each figure (the report's definitions, in one place:
     the counts and the lists of dossiers behind them both read these)."""
     end = period.end
+    due_by = min(end, timezone.now())  # while the period runs, overdue is past due now, not by its end
     now_in = Q(received_on__gte=period.first)
     finished = Q(finish__lt=end)
     handled = finished & Q(ended_by__in=HANDLED)
@@ -237,8 +239,8 @@ def figure_filters(period: Period) -> dict[str, Q]:
         "withdrawn": finished & ~Q(ended_by__in=FINISHING),
         "pending": pending,
         "pending_supplement": pending & waiting,
-        "pending_overdue": pending & ~waiting & Q(due_at__lt=end),
-        "pending_on_time": pending & ~waiting & ~Q(due_at__lt=end),
+        "pending_overdue": pending & ~waiting & Q(due_at__lt=due_by),
+        "pending_on_time": pending & ~waiting & ~Q(due_at__lt=due_by),
     }
 
 
@@ -417,6 +419,7 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
     ended_by = dict(EndedBy.choices)
     outcomes = dict(Outcome.choices)
     start, end = period.start, period.end
+    due_by = min(end, timezone.now())  # as figure_filters: while the period runs, overdue is past due now
     received, carried = _("received"), _("carried over")
     handled, refused, withdrawn = _("handled"), _("refused"), _("withdrawn")
     overdue, waiting, on_time = _("pending, overdue"), _("pending, waiting for a supplement"), _("pending")
@@ -437,7 +440,7 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
             place = handled if row[10] in HANDLED else refused if row[10] == EndedBy.REFUSED else withdrawn
         elif row[10] == EndedBy.SUPPLEMENT and row[9] is not None and row[9] < end:
             place = waiting
-        elif row[8] is not None and row[8] < end:
+        elif row[8] is not None and row[8] < due_by:
             place = overdue
         else:
             place = on_time

@@ -106,6 +106,7 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
     query.pop("format", None)
     return render(request, "workspace/stats/board_dossiers.html", {
         "actor": actor, "label": label, "unit": chosen[0] if key else None, "rows": found[:PAGE_SIZE],
+        "officer": board.officer_label(officer) if officer is not None else "",
         "page": number, "has_next": len(found) > PAGE_SIZE, "query": query.urlencode(),
     })
 

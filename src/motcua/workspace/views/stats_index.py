@@ -97,8 +97,10 @@ def drill(request: HttpRequest, code: str) -> HttpResponseBase:
     row = result.row(code)
     listing = Paginator(found.rows, PAGE_SIZE).get_page(request.GET.get("trang"))
     lines = [drills.cells(found, r) for r in listing.object_list]
+    seen = drills.openable([line[0] for line in lines], actor_of(request)) if found.kind == "dossiers" else set()
     return render(request, "workspace/stats/drill.html", {
-        "actor": actor_of(request), "row": row, "found": found, "listing": listing, "lines": lines,
+        "actor": actor_of(request), "row": row, "found": found, "listing": listing,
+        "lines": [(line, line[0] in seen) for line in lines],
         "chosen": chosen, "period": period,
         "numerator": side == "numerator", "dossiers": found.kind == "dossiers",
         "procedures": found.kind == "procedures", "petitions": found.kind == "petitions",
