@@ -321,9 +321,8 @@ class _Maker:
             if handling and role == Role.PROCESSING and not supplemented and rng.random() < 0.07:
                 supplemented = True
                 asked = start + timedelta(minutes=rng.randint(20, 120))
-                if asked > self.now or asked > self.cal.add_working_days(dossier.received_at, 3):
-                    pass
-                else:
+                window = self.cal.add_working_days(dossier.received_at or start, 3)  # asked within 3 working days
+                if asked <= min(self.now, window):
                     self.act(code, "request_supplement", self.actor(agency, role), asked,
                              missing=[{"document": "Bản sao giấy tờ tùy thân", "reason": "Bản chụp không rõ"}])
                     self.story.supplements += 1
