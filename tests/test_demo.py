@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
-from zeal import zeal_ignore
 
 from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.catalog.models import Field, ProcedureVersion
@@ -25,8 +24,7 @@ def demo(db: Any, settings: Any, demo_pki_dir: Any) -> None:
     # its own PKI directory: never the one the session's `demo_pki` fixture serves (whose certificates other
     # tests check by name), whatever order the tests run in
     settings.MOTCUA_PKI_DIR = demo_pki_dir
-    with zeal_ignore():  # the demo's history calls the services once per dossier, as requests would, in one loop
-        call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0, without_history=True)  # the history: tests/test_demo_history.py
 
 
 def test_demo_province_is_complete(demo: None) -> None:
@@ -48,7 +46,7 @@ def test_demo_province_is_complete(demo: None) -> None:
 
 def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
     counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count())
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0, without_history=True)
     assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count()) == counts
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200

@@ -47,7 +47,7 @@ class DemoReport:
     seals: int = 0
 
 
-def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoReport:
+def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: bool = True) -> DemoReport:
     report = DemoReport()
     demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
     progress("1/6 administrative units (34 provinces, 3,321 communes)…")
@@ -83,6 +83,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
     for username, name in report.signers:
         progress(f"      {username} ({name})")
 
+    if not history:
+        return report
     progress("6/6 four months of history: dossiers taken through the real services, so the boards and the index "
              "have figures…")
     story = load_history(progress=progress)
