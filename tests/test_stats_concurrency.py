@@ -4,12 +4,14 @@ racing a rebuild."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from motcua.core.calendar import VN_TZ
 from motcua.dossiers import services as dossier_services
@@ -95,6 +97,38 @@ def test_a_refresh_racing_a_rebuild_does_not_count_twice() -> None:
         late = receive(world, START + timedelta(minutes=5))
     results = at_once(2, lambda i: services.refresh([late.pk]) if i else services.rebuild())
     assert not [r for r in results if isinstance(r, Exception)], results
+    assert DailyRollup.objects.get().received == 2
+    incremental = tables()
+    assert rebuilt() == incremental
+
+
+def test_an_action_during_a_rebuild_does_not_wait_for_it_and_the_catch_up_makes_it_good() -> None:
+    world = World()
+    receive(world, START)
+    services.catch_up()
+    holding, release = threading.Event(), threading.Event()
+
+    def rebuilding() -> None:  # a long rebuild holds its lock
+        try:
+            with transaction.atomic():
+                services._lock_against_rebuild(exclusive=True)  # noqa: SLF001 - what rebuild() takes
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=rebuilding)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        started = time.monotonic()
+        late = receive(world, START + timedelta(minutes=5))  # its refresh runs after the commit, here
+        assert time.monotonic() - started < 10
+        assert not DossierFact.objects.filter(pk=late.pk).exists()  # left to the catch-up
+    finally:
+        release.set()
+        thread.join(30)
+    assert services.catch_up() == 1
     assert DailyRollup.objects.get().received == 2
     incremental = tables()
     assert rebuilt() == incremental
