@@ -10,10 +10,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
+from motcua.dossiers import events as dossier_events
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import EventKind
 from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
 from motcua.signing.models import Purpose
@@ -301,4 +304,19 @@ def test_a_digitally_signed_result_is_an_electronic_result_and_a_hand_signed_one
     fact = fact_of(dossier)
     assert fact.electronic_result and fact.ended_by == EndedBy.HANDLED
     assert rolled(day=date(2026, 11, 16))["electronic_result"] == 1
+    assert_rebuild_agrees()
+
+
+def test_a_batch_of_events_recorded_together_refreshes_its_dossiers_in_one_build() -> None:
+    """``events.record_many`` (a carrier's batch of updates) sends one ``events_recorded`` for the batch: every
+    dossier of it has its facts built from its last event, and the roll-up still equals a rebuild."""
+    world = World()
+    first, second = receive(world), receive(world, MONDAY + timedelta(minutes=5))
+    with transaction.atomic():
+        locked = list(Dossier.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk"))
+        dossier_events.record_many([(d, EventKind.SHIPMENT, {"actor": "carrier", "at": MONDAY + timedelta(hours=1),
+                                                             "data": {"status": "test"}}) for d in locked],
+                                   notify=False)
+    for dossier in Dossier.objects.filter(pk__in=[first.pk, second.pk]):
+        assert DossierFact.objects.get(pk=dossier.pk).event_count == dossier.event_count
     assert_rebuild_agrees()

@@ -8,10 +8,16 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from motcua.dossiers.signals import event_recorded
+from motcua.dossiers.signals import event_recorded, events_recorded
 from motcua.stats import services
 
 
 @receiver(event_recorded, dispatch_uid="stats_refresh")
 def refresh_facts(sender: Any, dossier: Any, event: Any, **kwargs: Any) -> None:
     services.refresh([dossier.pk])
+
+
+@receiver(events_recorded, dispatch_uid="stats_refresh_many")
+def refresh_batch(sender: Any, dossiers: list[Any], events: list[Any], **kwargs: Any) -> None:
+    """A batch of events (a carrier's updates): their dossiers refreshed together, in one build."""
+    services.refresh({dossier.pk for dossier in dossiers})
