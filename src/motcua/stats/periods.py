@@ -70,9 +70,23 @@ def period_of(kind: str, day: date) -> Period:
     raise BadPeriod("bad_period", _("Unknown kind of period: %(kind)s."), {"kind": kind[:20]}, "period")
 
 
+# the years a period may fall in: the one-stop records start long after 2000, and a date past 2100 is a typo
+# (and a period at the calendar's edges would overflow its end)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _check_year(year: int, key: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadPeriod("period_out_of_range", _("%(key)s is outside the years %(first)s–%(last)s that reports "
+                                                 "cover."), {"key": key[:30], "first": FIRST_YEAR,
+                                                             "last": LAST_YEAR}, "period")
+
+
 def between(first: date, last: date) -> Period:
     """A custom period from ``first`` to ``last`` (inclusive; swapped when given the wrong way round)."""
     first, last = min(first, last), max(first, last)
+    _check_year(first.year, first.isoformat())
+    _check_year(last.year, last.isoformat())
     return Period(f"{first.isoformat()}..{last.isoformat()}", "custom", first, last)
 
 
@@ -96,8 +110,9 @@ def parse(key: str, *, default: str = "month", today: date | None = None) -> Per
         match = pattern.match(key)
         if not match:
             continue
+        numbers = [int(g) for g in match.groups()]
+        _check_year(numbers[0], key)
         try:
-            numbers = [int(g) for g in match.groups()]
             if kind == "day":
                 return period_of("day", date(*numbers))
             if kind == "week":
@@ -107,7 +122,7 @@ def parse(key: str, *, default: str = "month", today: date | None = None) -> Per
             if kind == "month":
                 return period_of("month", date(numbers[0], numbers[1], 1))
             return period_of("year", date(numbers[0], 1, 1))
-        except ValueError:
+        except (ValueError, OverflowError):
             break
     raise BadPeriod("bad_period", _("%(key)s is not a period: write 2026-11 (a month), 2026-Q4 (a quarter), 2026 "
                                     "(a year), 2026-W47 (a week) or 2026-11-25 (a day)."), {"key": key[:20]}, "period")
