@@ -56,8 +56,7 @@ def record(
         raise dossier_changed(dossier.code, dossier.status)
     if revision is not None:
         dossier.revision = revision + 1
-    if notify:
-        send_on_commit(dossier, event)
+    send_on_commit(dossier, event, notify)
     return event
 
 
@@ -95,7 +94,6 @@ def record_many(entries: Sequence[tuple[Dossier, EventKind, Mapping[str, Any]]],
     Event.objects.bulk_create(events)
     if update_rows(list(heads.values()), ["event_count", "last_hash"]) != len(heads):
         raise dossier_changed(events[0].dossier.code, events[0].dossier.status)
-    if notify:
-        for event in events:
-            send_on_commit(event.dossier, event)
+    for event in events:
+        send_on_commit(event.dossier, event, notify)
     return events

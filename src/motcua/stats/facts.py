@@ -30,6 +30,7 @@ from motcua.geo.models import AdministrativeUnit
 from motcua.stats.models import DossierFact, EndedBy, Outcome, StepFact
 
 ENDING = {Status.RESULT_READY: EndedBy.HANDLED, Status.RETURNED: EndedBy.RETURNED, Status.REFUSED: EndedBy.REFUSED}
+STOPPED = (Status.SUPPLEMENT_REQUESTED, Status.PAUSED)  # the legal clock stands still (the citizen's time)
 HANDLING_ROLES = (Role.PROCESSING, Role.LEADER, Role.SIGNER)
 
 
@@ -118,25 +119,42 @@ def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | No
     apologized = any(e.action == EventKind.APOLOGIZE for e in log)
     paid_online = any(e.action == EventKind.PAYMENT and (e.data or {}).get("gateway")
                       and not (e.data or {}).get("refund_due") for e in log)
-    ended_at, ended_by = None, ""
+    ended_at: datetime | None = None
+    ended_by = ""
+    # the due date as it stood when handling ended (a pause after the result was ready moves the dossier's own)
+    due_at = dossier.due_at
+    state: dict[str, Any] = {}
+    # the working time the clock stood still after acceptance: the citizen's supplement, pauses
+    still = 0
+    still_since: datetime | None = None
     if received_at is not None:
         for e in log:
-            if e.to_status in ENDING and e.at >= received_at:
+            state.update(e.changes or {})
+            if e.at < received_at:
+                continue
+            stopped = e.to_status in STOPPED
+            if stopped and still_since is None:
+                still_since = e.at
+            elif not stopped and still_since is not None:
+                still += cal.working_seconds_between(still_since, e.at)
+                still_since = None
+            if e.to_status in ENDING:
                 ended_at, ended_by = e.at, ENDING[Status(e.to_status)]
+                due_at = _when(state.get("due_at"))
                 break
         if ended_at is None and dossier.status == Status.SUPPLEMENT_REQUESTED and supplements == 1:
+            # waiting for its only supplement: ended on the request date (the clock stopped there)
             ended_at, ended_by = dossier.supplement_requested_at, EndedBy.SUPPLEMENT
+            if still_since is not None and ended_at is not None and still_since < ended_at:
+                still += cal.working_seconds_between(still_since, ended_at)
     outcome = ""
     if ended_at is not None and received_at is not None:
-        if ended_by == EndedBy.REFUSED and dossier.due_at is None:
-            outcome = Outcome.ON_TIME
-        elif dossier.due_at is None or apologized or supplements > 1:
-            outcome = Outcome.LATE
-        else:
-            outcome = deadlines.judge(ended_at, dossier.due_at)
+        # an apology or more than one supplement request is late whatever the dates (the index's rules)
+        outcome = (Outcome.LATE if due_at is None or apologized or supplements > 1
+                   else deadlines.judge(ended_at, due_at))
     handling_days = None
     if ended_at is not None and received_at is not None:
-        seconds = cal.working_seconds_between(received_at, ended_at)
+        seconds = max(0, cal.working_seconds_between(received_at, ended_at) - still)
         handling_days = (Decimal(seconds) / Decimal(cal.seconds_per_day)).quantize(Decimal("0.01"))
     agency = responsible_agency(dossier)
     unit, province = agencies.get(agency, (None, None))
@@ -146,7 +164,7 @@ def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | No
         agency_id=agency, receiving_agency_id=dossier.receiving_agency_id, unit_id=unit, province_id=province,
         channel=dossier.channel, full_online_eligible=dossier.version.online_level == OnlineLevel.FULL,
         status=dossier.status, submitted_at=dossier.submitted_at,
-        received_at=received_at, received_on=_local_date(received_at), due_at=dossier.due_at,
+        received_at=received_at, received_on=_local_date(received_at), due_at=due_at,
         ended_at=ended_at, ended_on=_local_date(ended_at), ended_by=ended_by, outcome=outcome,
         closed_at=dossier.closed_at, withdrawn=dossier.status == Status.WITHDRAWN,
         supplements=supplements, apologized=apologized, handling_days=handling_days,
@@ -160,29 +178,44 @@ def _when(value: Any) -> datetime | None:
 
 
 def _steps(dossier: Dossier, log: list[Event], cal: WorkingCalendar) -> list[StepFact]:
-    """The visits of workflow steps, from the ``changes`` of each event (``dossiers.audit.PROJECTED``)."""
+    """The visits of workflow steps, replayed from the ``changes`` of each event (``dossiers.audit.PROJECTED``).
+
+    A visit begins when the dossier enters a step (``step_started_at`` set: a transfer, forward, approval,
+    sending back, the complete supplement's return) or moves to another agency at the same step (an
+    inter-agency transfer), and ends at the next such event, at a supplement request (the citizen's time is no
+    step's) or when the dossier closes. Its due date follows the dossier's step due date (a resumed pause moves
+    it); its officer is the last one assigned during the visit, else who moved the dossier on."""
     visits: list[StepFact] = []
     current: StepFact | None = None
+    state: dict[str, Any] = {}
     for event in log:
         changes = event.changes or {}
-        if current is not None and "assignee_id" in changes and changes["assignee_id"]:
+        state.update(changes)
+        if current is not None and changes.get("assignee_id"):
             current.officer_id = changes["assignee_id"]
         entered = _when(changes.get("step_started_at"))
         closing = event.to_status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN)
-        if current is not None and (entered is not None or closing):
+        suspended = event.action == EventKind.REQUEST_SUPPLEMENT
+        moved = (current is not None and entered is None and "current_agency_id" in changes
+                 and changes["current_agency_id"] != current.agency_id)
+        if current is not None and (entered is not None or closing or suspended or moved):
             current.ended_at = event.at
             if current.officer_id is None and event.actor_id is not None:
                 current.officer_id = event.actor_id
             if current.due_at is not None:
                 current.outcome = deadlines.judge(event.at, current.due_at)
             current = None
-        if entered is not None and not closing:
-            index = event.to_step if event.to_step is not None else dossier.step_index
-            step = dossier.plan[index] if 0 <= index < len(dossier.plan) else {}
-            current = StepFact(
-                dossier_id=dossier.pk, visit=len(visits), step=index, name=step.get("name", "")[:500],
-                role=step.get("role", ""), agency_id=changes.get("current_agency_id", step.get("agency")),
-                started_at=entered, due_at=_when(changes.get("step_due_at")),
-            )
-            visits.append(current)
+        elif current is not None and "step_due_at" in changes:
+            current.due_at = _when(changes["step_due_at"])
+        if closing or (entered is None and not moved):
+            continue
+        index = int(state.get("step_index") or 0)
+        step = dossier.plan[index] if 0 <= index < len(dossier.plan) else {}
+        current = StepFact(
+            dossier_id=dossier.pk, visit=len(visits), step=index, name=str(step.get("name", ""))[:500],
+            role=state.get("current_role") or step.get("role", ""),
+            agency_id=state.get("current_agency_id", step.get("agency")),
+            started_at=entered if entered is not None else event.at, due_at=_when(state.get("step_due_at")),
+        )
+        visits.append(current)
     return visits

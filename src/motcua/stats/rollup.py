@@ -96,11 +96,14 @@ def delta(old: Iterable[DossierFact | None], new: Iterable[DossierFact | None]) 
 
 
 def apply(changes: Mapping[Key, Counter[str]]) -> None:
-    """Add ``changes`` to the roll-up rows (created when missing); inside the caller's transaction."""
+    """Add ``changes`` to the roll-up rows (created when missing, deleted when they fall back to zero, as a
+    rebuild would not make them); inside the caller's transaction."""
     for (agency, procedure, day), counts in sorted(changes.items()):
         updates = {column: F(column) + n for column, n in counts.items()}
         rows = DailyRollup.objects.filter(agency_id=agency, procedure_id=procedure, day=day)
         if rows.update(**updates):
+            if any(n < 0 for n in counts.values()):
+                rows.filter(**dict.fromkeys(COLUMNS, 0)).delete()
             continue
         try:
             with transaction.atomic():  # a savepoint: another process may have created the row meanwhile

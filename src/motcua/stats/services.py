@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from motcua.dossiers import deadlines
 from motcua.dossiers.models import Dossier, Event
@@ -15,6 +15,15 @@ from motcua.stats import facts, rollup
 from motcua.stats.models import Cursor, DailyRollup, DossierFact, StepFact
 
 CATCH_UP = "events"
+# PostgreSQL advisory lock: refreshes share it, a rebuild takes it alone (a refresh that read a fact the rebuild
+# was replacing would otherwise add its delta to the rebuilt roll-up a second time)
+REBUILD_LOCK = 0x5374617473  # "Stats"
+
+
+def _lock_against_rebuild(exclusive: bool = False) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [REBUILD_LOCK])
 
 
 def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
@@ -24,8 +33,11 @@ def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        # lock the dossiers: two refreshes of one dossier (the action's and the catch-up's) take turns
-        heads = dict(Dossier.objects.select_for_update().filter(pk__in=ids).values_list("pk", "event_count"))
+        _lock_against_rebuild()
+        # lock the dossiers (in one order: no deadlock between two refreshes of overlapping sets): two refreshes of
+        # one dossier (the action's and the catch-up's) take turns
+        heads = dict(Dossier.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                     .values_list("pk", "event_count"))
         old = {f.pk: f for f in DossierFact.objects.filter(pk__in=ids)}
         stale = [pk for pk in ids if force or pk not in heads or pk not in old
                  or old[pk].event_count != heads[pk]]
@@ -58,9 +70,10 @@ def catch_up(*, batch: int = 500, progress: Callable[[str], None] = lambda line:
 
 def rebuild(*, batch: int = 2000, progress: Callable[[str], None] = lambda line: None) -> tuple[int, int]:
     """Drop the facts and the roll-up and build them again from the event logs; returns (facts, roll-up rows)."""
-    last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    ids = list(Dossier.objects.order_by("pk").values_list("pk", flat=True))
     with transaction.atomic():
+        _lock_against_rebuild(exclusive=True)
+        last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        ids = list(Dossier.objects.order_by("pk").values_list("pk", flat=True))
         StepFact.objects.all().delete()
         DossierFact.objects.all().delete()
         DailyRollup.objects.all().delete()
