@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.portal.views import catalog, mine, verify, wizard
+from motcua.portal.views import catalog, figures, mine, verify, wizard
 
 app_name = "portal"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("co-quan/<str:code>/", catalog.agency_detail, name="agency"),
     path("co-quan/<str:code>/danh-muc-in/", catalog.agency_print, name="agency_print"),
     path("tra-cuu/", catalog.track, name="track"),
+    path("so-lieu/", figures.figures, name="figures"),
     path("xac-thuc/", verify.verify, name="verify"),
     path("xac-thuc/<str:code>/", verify.verify_code, name="verify_code"),
     path("healthz", catalog.healthz, name="healthz"),

@@ -172,3 +172,28 @@ class Cursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_event_id}"
+
+
+class IndexVersion(models.Model):
+    """One version of the service-quality index's configuration (Decision 766/QĐ-TTg and the portal's reading of
+    it): its groups with their maxima, its rows (code, the named formula of ``stats.index.FORMULAS``, max and
+    threshold) and its bands. A period is scored by the version in effect on the period's first day (earlier
+    versions differed; the portal changed its weights in 2024–2025)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    effective_from = models.DateField(_("effective from"), unique=True)
+    groups = models.JSONField(_("groups"), default=list, help_text=_('[{"code": "1", "key": "CKMB", "max": 18}, …]'))
+    rows = models.JSONField(_("rows"), default=list, help_text=_(
+        '[{"code": "1.1", "formula": "procedures_published_on_time", "max": 6, "threshold": null}, …]: a threshold '
+        "(percent) gives full points at or above it, rate × max ÷ threshold below; none: rate × max. A row of max 0 "
+        "is shown, not scored."))
+    bands = models.JSONField(_("bands"), default=list, help_text=_('[{"min": 90, "band": "excellent"}, …]'))
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("version of the service-quality index")
+        verbose_name_plural = _("versions of the service-quality index")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.effective_from:%d/%m/%Y})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.dossiers.actors import Actor
@@ -26,6 +27,9 @@ class Scope:
     agency_ids: frozenset[int]
     province_ids: frozenset[int]  # the provinces seen whole
     unit_ids: frozenset[int]  # the communes seen whole
+    key: str = ""  # as written in a URL: p<unit> a province, u<unit> a commune, d<agency> a department, a<agency>
+    label: str = ""
+    kind: str = ""  # province, unit, department, agency (empty: a user's whole scope)
 
     def __bool__(self) -> bool:
         return bool(self.agency_ids)
@@ -56,3 +60,115 @@ def scope_of(actor: Actor) -> Scope:
         agencies |= set(Agency.objects.filter(Q(unit_id__in=provinces) | Q(unit__parent_id__in=provinces)
                                               | Q(unit_id__in=units)).values_list("pk", flat=True))
     return Scope(frozenset(agencies), frozenset(provinces), frozenset(units))
+
+
+# --- scopes of one province, commune, department or agency (the index's choices and breakdowns) ---------------
+
+def scope_for_province(unit: AdministrativeUnit) -> Scope:
+    """Every agency of the province ``unit`` and of its communes."""
+    ids = Agency.objects.filter(Q(unit=unit) | Q(unit__parent=unit)).values_list("pk", flat=True)
+    return Scope(frozenset(ids), frozenset({unit.pk}), frozenset(), f"p{unit.pk}", unit.name, "province")
+
+
+def scope_for_unit(unit: AdministrativeUnit) -> Scope:
+    """Every agency of the commune ``unit`` (its one-stop department, People's Committee, post points)."""
+    ids = Agency.objects.filter(unit=unit).values_list("pk", flat=True)
+    return Scope(frozenset(ids), frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit")
+
+
+def _descendants(root: Agency, among: list[Agency] | None = None) -> set[int]:
+    """``root`` and the agencies under it in the same administrative unit (a commune's one-stop department may
+    hang under the province's service center: it belongs to its commune, not to the center). ``among``: the
+    agencies to look in, already read (else they are read, one query a level)."""
+    found = {root.pk}
+    frontier = {root.pk}
+    while frontier:
+        if among is None:
+            below = set(Agency.objects.filter(parent_id__in=frontier, unit_id=root.unit_id)
+                        .values_list("pk", flat=True))
+        else:
+            below = {a.pk for a in among if a.parent_id in frontier and a.unit_id == root.unit_id}
+        frontier = below - found
+        found |= frontier
+    return found
+
+
+def scope_for_department(agency: Agency) -> Scope:
+    """A provincial department (or the service center) and the agencies under it."""
+    return Scope(frozenset(_descendants(agency)), frozenset(), frozenset(), f"d{agency.pk}", agency.name,
+                 "department")
+
+
+def scope_for_agency(agency: Agency) -> Scope:
+    return Scope(frozenset({agency.pk}), frozenset(), frozenset(), f"a{agency.pk}", agency.name, "agency")
+
+
+def parts_of(scope: Scope) -> list[Scope]:
+    """What ``scope`` breaks down into, so a supervisor sees who is behind: a province into its communes and its
+    departments (the province-level agencies without a province-level parent, each with those under it); a
+    commune into its agencies; a department into itself and the agencies under it."""
+    agencies = list(Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit").order_by("name"))
+    if scope.kind in ("unit", "department", "agency"):
+        return [scope_for_agency(a) for a in agencies] if len(agencies) > 1 else []
+    by_pk = {a.pk: a for a in agencies}
+    parts: list[Scope] = []
+    units: dict[int, AdministrativeUnit] = {}
+    for agency in agencies:
+        if agency.unit.kind == AdministrativeUnit.Kind.PROVINCE:
+            parent = by_pk.get(agency.parent_id) if agency.parent_id else None
+            if parent is None or parent.unit_id != agency.unit_id:
+                ids = frozenset(_descendants(agency, agencies))
+                parts.append(Scope(ids, frozenset(), frozenset(), f"d{agency.pk}", agency.name, "department"))
+        else:
+            units[agency.unit_id] = agency.unit
+    for unit in sorted(units.values(), key=lambda u: u.name):
+        ids = frozenset(a.pk for a in agencies if a.unit_id == unit.pk)
+        parts.append(Scope(ids, frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit"))
+    return parts
+
+
+def choices_of(scope: Scope) -> list[Scope]:
+    """The scopes a user with ``scope`` may choose: their whole scope (each province seen whole, else each commune
+    seen whole, else the departments), then its parts."""
+    first: list[Scope] = []
+    for unit in AdministrativeUnit.objects.filter(pk__in=scope.province_ids).order_by("name"):
+        first.append(scope_for_province(unit))
+    if not first:
+        for unit in AdministrativeUnit.objects.filter(pk__in=scope.unit_ids).order_by("name"):
+            first.append(scope_for_unit(unit))
+    if not first and scope:
+        first.append(Scope(scope.agency_ids, frozenset(), frozenset(), "", str(_("All my agencies")), "all"))
+    seen = {s.key for s in first}
+    out = list(first)
+    for whole in first:
+        for part in parts_of(whole):
+            if part.key not in seen and part.agency_ids <= scope.agency_ids:
+                out.append(part)
+                seen.add(part.key)
+    return out
+
+
+def choose(scope: Scope, key: str) -> Scope | None:
+    """The scope written ``key`` if it lies within ``scope`` (else None); empty: the first choice."""
+    options = choices_of(scope)
+    if not key:
+        return options[0] if options else None
+    for option in options:
+        if option.key == key:
+            return option
+    kind, number = key[:1], key[1:]
+    if not number.isdigit():
+        return None
+    found: Scope | None = None
+    if kind == "a":
+        agency = Agency.objects.filter(pk=int(number)).first()
+        found = scope_for_agency(agency) if agency else None
+    elif kind == "d":
+        agency = Agency.objects.filter(pk=int(number)).first()
+        found = scope_for_department(agency) if agency else None
+    elif kind == "u":
+        unit = AdministrativeUnit.objects.filter(pk=int(number)).first()
+        found = scope_for_unit(unit) if unit else None
+    if found is None or not found.agency_ids or not found.agency_ids <= scope.agency_ids:
+        return None
+    return found

@@ -63,5 +63,6 @@ urlpatterns = [
     # statistics and supervision (issue 13): leaders and supervisors, scoped (stats.scope)
     path("thong-ke/", stats_board.page, name="stats_board"),
     path("thong-ke/chi-so/", stats_index.page, name="stats_index"),
+    path("thong-ke/chi-so/<str:code>/", stats_index.drill, name="stats_index_drill"),
     path("thong-ke/bao-cao/", stats_reports.page, name="stats_report"),
 ]

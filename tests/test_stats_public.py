@@ -1,0 +1,51 @@
+"""The public figures of the service-quality index (issue 13, item 5): each unit's index, band and on-time rate,
+and no personal data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from motcua.stats import public
+from tests.factories import APPLICANT, MONDAY, World, at, petition, rating, receive, returned, through_processing
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_public_page_shows_each_unit_and_no_personal_data(client: Client) -> None:
+    world = World()
+    early = returned(world, receive(world))
+    late = through_processing(world, receive(world, MONDAY + timedelta(minutes=1)), at(26, 9))
+    petition(world, now=at(17, 9))
+    rating(world.commune, score=1, dossier=early, now=at(20, 10))
+    tables = public.figures(date(2026, 11, 27))
+    assert [t.province for t in tables] == ["Quảng Ninh"]
+    lines = {line.label: line for line in tables[0].lines}
+    ward = lines["Phường Hà Tu"]
+    assert ward.cells[0].on_time is not None and ward.cells[0].on_time == 50  # November: one of two on time
+    assert ward.cells[0].band
+    assert world.justice.name in lines
+    page = client.get("/so-lieu/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Phường Hà Tu" in html and 'data-band="' in html
+    for secret in (APPLICANT["name"], APPLICANT["id_number"], APPLICANT["phone"], early.code, late.code,
+                   "Nguyễn Văn An", world.users["tiepnhan"].username):
+        assert secret not in html
+    assert "/so-lieu/" in client.get("/").content.decode()  # linked from the portal's footer
+
+
+def test_the_public_page_costs_the_same_queries_for_few_or_many_dossiers(client: Client) -> None:
+    world = World()
+    returned(world, receive(world))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/so-lieu/").status_code == 200
+    for minute in range(4):
+        receive(world, MONDAY + timedelta(minutes=10 + minute))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/so-lieu/").status_code == 200
+    assert len(many) == len(few)
