@@ -51,7 +51,7 @@ PG = ["-h", "127.0.0.1", "-U", "postgres"]
 TZ = "Asia/Ho_Chi_Minh"
 DEPARTMENTS = 8  # specialized agencies made per province (beside its service center)
 STEP_DAYS = 90  # StepFact rows for the dossiers received in the last 90 days
-OVERDUE_PAGE = 50
+PAGE = 50  # a drill-down list's page
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -425,7 +425,8 @@ def _plan(queryset: Any, lines: int) -> list[str]:
 
 
 def reads(runs: int, plan_lines: int) -> dict[str, Any]:
-    """Time the index, the boards and the drill-down lists; returns rows to print and the plans."""
+    """Time the index, the boards and the drill-down lists (the real ``stats.index``, ``stats.board`` and
+    ``stats.drill`` when they exist, else the same queries written here); returns rows to print and the plans."""
     from django.db.models import Count, Q, Sum
     from django.utils import timezone
 
@@ -445,127 +446,155 @@ def reads(runs: int, plan_lines: int) -> dict[str, Any]:
     quarter = periods.period_of("quarter", today).previous()  # the last whole quarter
     month = periods.period_of("month", today)
 
-    # the busiest province (most agencies), and a second one for a second cold figure; its busiest commune
+    def timed(label: str, work: Callable[[], Any], note: Callable[[], str] = lambda: "") -> None:
+        first, warm = _timed(work, runs)
+        flag = "" if max(first, warm) < 1 else "  ← over 1 s"
+        rows.append((label, f"first {_ms(first)} · warm {_ms(warm)}{note()}{flag}"))
+
+    def plan(label: str, queryset: Any) -> None:
+        if plan_lines:
+            plans[label] = _plan(queryset, plan_lines)
+
+    # the two provinces with most communes, and the busiest commune of the first
     counts = (Agency.objects.filter(unit__parent__isnull=False).values("unit__parent_id")
               .annotate(n=Count("pk")).order_by("-n", "unit__parent_id"))
-    provinces = [row["unit__parent_id"] for row in counts[:2]]
+    province_units = list(AdministrativeUnit.objects.filter(pk__in=[r["unit__parent_id"] for r in counts[:2]]))
+    province_units.sort(key=lambda u: [r["unit__parent_id"] for r in counts[:2]].index(u.pk))
 
-    def scope_of_province(province: int) -> Scope:
-        agencies = frozenset(Agency.objects.filter(Q(unit_id=province) | Q(unit__parent_id=province))
-                             .values_list("pk", flat=True))
-        return Scope(agencies, frozenset({province}), frozenset())
+    def province_scope(unit: AdministrativeUnit) -> Scope:
+        ids = frozenset(Agency.objects.filter(Q(unit=unit) | Q(unit__parent=unit)).values_list("pk", flat=True))
+        return Scope(ids, frozenset({unit.pk}), frozenset())
 
-    scopes = [scope_of_province(p) for p in provinces]
-    scope = scopes[0]
-    # (from the roll-up: the facts have no index on the province or the unit)
-    facts_in = DailyRollup.objects.filter(agency_id__in=sorted(scope.agency_ids)).aggregate(n=Sum("received"))["n"]
-    commune = (DailyRollup.objects.filter(agency_id__in=sorted(scope.agency_ids), day__gte=quarter.first,
-                                          agency__unit__parent_id=provinces[0])
-               .values("agency__unit_id").annotate(n=Sum("received")).order_by("-n").first() or {}
-               ).get("agency__unit_id")
-    unit_agencies = sorted(Agency.objects.filter(unit_id=commune).values_list("pk", flat=True))
-    unit_scope = Scope(frozenset(unit_agencies), frozenset(), frozenset({commune}) if commune else frozenset())
-    name = AdministrativeUnit.objects.filter(pk=provinces[0]).values_list("name", flat=True).first()
-    rows.append(("province timed", f"{name}: {len(scope.agency_ids):,} agencies, {facts_in:,} dossiers in 3 years; "
-                                   f"period {quarter.key}"))
+    from motcua.stats import scope as scopes
+
+    make_province: Callable[[Any], Scope] = getattr(scopes, "scope_for_province", province_scope)
+    provinces = [make_province(u) for u in province_units]
+    scope = provinces[0]
+    ids = sorted(scope.agency_ids)
+    received = DailyRollup.objects.filter(agency_id__in=ids).aggregate(n=Sum("received"))["n"] or 0
+    commune_id = (DailyRollup.objects.filter(agency_id__in=ids, day__gte=quarter.first,
+                                             agency__unit__parent_id=province_units[0].pk)
+                  .values("agency__unit_id").annotate(n=Sum("received")).order_by("-n").first() or {}
+                  ).get("agency__unit_id")
+    commune_unit = AdministrativeUnit.objects.get(pk=commune_id)
+    commune = Scope(frozenset(Agency.objects.filter(unit=commune_unit).values_list("pk", flat=True)), frozenset(),
+                    frozenset({commune_unit.pk}))
+    if hasattr(scopes, "scope_for_unit"):
+        commune = scopes.scope_for_unit(commune_unit)
+    rows.append(("province timed", f"{province_units[0].name}: {len(ids):,} agencies, {received:,} dossiers "
+                                   f"received in 3 years; period {quarter.key}; commune {commune_unit.name}"))
 
     # 1. the province index for a quarter
-    def rollup_sums(s: Scope) -> Any:
-        return (DailyRollup.objects.filter(agency_id__in=sorted(s.agency_ids), day__gte=quarter.first,
-                                           day__lte=quarter.last)
-                .values("agency_id").annotate(**{f"s_{c}": Sum(c) for c in COLUMNS}).order_by("agency_id"))
-
-    def open_past_due(s: Scope, period: Any) -> Any:
-        end = period.end
-        return (DossierFact.objects.filter(agency_id__in=sorted(s.agency_ids), received_at__lt=end, due_at__lt=end)
-                .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end))
-                .exclude(withdrawn=True, closed_at__lt=end)
-                .values("agency_id").annotate(n=Count("pk")).order_by("agency_id"))
-
     try:
-        from motcua.stats import index as real_index  # type: ignore[attr-defined]
-
-        compute = getattr(real_index, "compute", None)
+        from motcua.stats import index
     except ImportError:
-        compute = None
-    if compute is not None:
-        for n, s in enumerate(scopes):
-            first, warm = _timed(lambda s=s: compute(s, quarter), runs)
-            rows.append((f"index.compute(province {n + 1}, {quarter.key})", f"first {_ms(first)} · warm {_ms(warm)}"))
-    for n, s in enumerate(scopes):
-        first, warm = _timed(lambda s=s: list(rollup_sums(s)), runs)
-        rows.append((f"index: roll-up summed per agency (province {n + 1})", f"first {_ms(first)} · warm {_ms(warm)}"))
-        first, warm = _timed(lambda s=s: list(open_past_due(s, quarter)), runs)
-        rows.append((f"index: open past due at the quarter's end (province {n + 1})",
-                     f"first {_ms(first)} · warm {_ms(warm)}"))
-    plans["index: roll-up summed per agency"] = _plan(rollup_sums(scope), plan_lines)
-    plans["index: open past due at the quarter's end"] = _plan(open_past_due(scope, quarter), plan_lines)
-    # a year: the heaviest period the index pages offer
-    year = periods.period_of("year", quarter.first)
-    first, warm = _timed(lambda: list(DailyRollup.objects.filter(
-        agency_id__in=sorted(scope.agency_ids), day__gte=year.first, day__lte=year.last).values("agency_id")
-        .annotate(**{f"s_{c}": Sum(c) for c in COLUMNS})), runs)
-    rows.append((f"index: roll-up summed per agency, year {year.key} (province 1)",
-                 f"first {_ms(first)} · warm {_ms(warm)}"))
+        index = None  # type: ignore[assignment]
+    if index is not None:
+        for n, s in enumerate(provinces):
+            timed(f"index.compute(province {n + 1}, {quarter.key})", lambda s=s: index.compute(s, quarter))
+        parts = getattr(scopes, "parts_of", lambda s: [])(scope)
+        timed(f"index page: compute_many(province + its {len(parts)} parts, {quarter.key})",
+              lambda: index.compute_many([scope, *parts], quarter))
+        year = periods.period_of("year", quarter.first)
+        timed(f"index.compute(province 1, the year {year.key})", lambda: index.compute(scope, year))
+        plan("index: the roll-up summed per agency (stats.index.gather)",
+             DailyRollup.objects.filter(agency_id__in=ids, day__gte=quarter.first, day__lte=quarter.last)
+             .values("agency_id").annotate(**{f"s_{c}": Sum(c) for c in COLUMNS}))
+        plan("index: dossiers open past due at the quarter's end (stats.index.overdue_open)",
+             index.overdue_open(ids, quarter).values("agency_id").annotate(n=Count("pk")))
+        plan("index: ended in the quarter, satisfied (stats.index.ended_facts)",
+             index.ended_facts(ids, quarter).values("agency_id")
+             .annotate(total=Count("pk"), happy=Count("pk", filter=~index.unhappy_q())))
+    else:
+        def rollup_sums(s: Scope) -> Any:
+            return (DailyRollup.objects.filter(agency_id__in=sorted(s.agency_ids), day__gte=quarter.first,
+                                               day__lte=quarter.last)
+                    .values("agency_id").annotate(**{f"s_{c}": Sum(c) for c in COLUMNS}).order_by("agency_id"))
 
-    # 2. a unit's live board: open, overdue, due within 2 working days per agency; today's and the month's figures
-    soon = deadlines.calendar().add_working_days(now, 2)
+        def open_past_due(s: Scope) -> Any:
+            end = quarter.end
+            return (DossierFact.objects.filter(agency_id__in=sorted(s.agency_ids), received_at__lt=end,
+                                               due_at__lt=end, withdrawn=False)
+                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end))
+                    .values("agency_id").annotate(n=Count("pk")).order_by("agency_id"))
 
-    def live(agencies: list[int]) -> Any:
-        return (Dossier.objects.filter(current_agency_id__in=agencies, closed_at__isnull=True)
-                .exclude(status="draft").values("current_agency_id")
-                .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)),
-                          due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lte=soon)))
-                .order_by("current_agency_id"))
+        for n, s in enumerate(provinces):
+            timed(f"index (equivalent): roll-up summed per agency (province {n + 1})",
+                  lambda s=s: list(rollup_sums(s)))
+            timed(f"index (equivalent): open past due at the quarter's end (province {n + 1})",
+                  lambda s=s: list(open_past_due(s)))
+        plan("index: the roll-up summed per agency", rollup_sums(scope))
+        plan("index: open past due at the quarter's end", open_past_due(scope))
 
-    def month_sums(agencies: list[int]) -> Any:
-        return (DailyRollup.objects.filter(agency_id__in=agencies, day__gte=month.first, day__lte=today)
-                .values("day").annotate(received=Sum("received"), ended=Sum("ended"), late=Sum("late"))
-                .order_by("day"))
-
-    board = None
+    # 2. a unit's live board
     try:
-        from motcua.stats import board as real_board  # type: ignore[attr-defined]
-
-        board = getattr(real_board, "compute", None) or getattr(real_board, "board", None)
+        from motcua.stats import board
     except ImportError:
-        board = None
+        board = None  # type: ignore[assignment]
     if board is not None:
-        for label, s in (("commune", unit_scope), ("province 1", scope)):
-            try:
-                first, warm = _timed(lambda s=s: board(s, now=now), runs)
-                rows.append((f"board.{board.__name__}({label})", f"first {_ms(first)} · warm {_ms(warm)}"))
-            except Exception as error:  # noqa: BLE001 - another signature: say so, time the equivalents below
-                rows.append((f"board.{board.__name__}({label})", f"not called: {error}"))
-                break
-    for label, agencies in (("commune", unit_agencies), ("province 1", sorted(scope.agency_ids))):
-        first, warm = _timed(lambda a=agencies: (list(live(a)), list(month_sums(a))), runs)
-        rows.append((f"board: open / overdue / due soon + the month per day ({label})",
-                     f"first {_ms(first)} · warm {_ms(warm)}"))
-    plans["board: open / overdue / due soon (province)"] = _plan(live(sorted(scope.agency_ids)), plan_lines)
-    plans["board: the month per day (province)"] = _plan(month_sums(sorted(scope.agency_ids)), plan_lines)
+        for label, s in (("commune", commune), ("province 1", scope)):
+            timed(f"board.board(units_of({label}))", lambda s=s: board.board(board.units_of(s), now))
+        plan("board: the live columns (province)",
+             Dossier.objects.filter(closed_at__isnull=True, current_agency_id__in=ids).exclude(status="draft")
+             .values("current_agency_id", "procedure_id")
+             .annotate(**{c: Count("pk", filter=board.live_q(c, now)) for c in board.LIVE}).order_by())
+    else:
+        soon = deadlines.calendar().add_working_days(now, 2)
 
-    # 3. drill-down pages: the first 50 (and the count) of a unit's overdue dossiers; of a province's late ones
-    def overdue_page(agencies: list[int]) -> Any:
-        return (Dossier.objects.filter(deadlines.overdue_q(now), current_agency_id__in=agencies)
-                .select_related("version", "receiving_agency", "current_agency", "assignee")
-                .order_by("due_at", "pk"))
+        def live(agencies: list[int]) -> Any:
+            return (Dossier.objects.filter(current_agency_id__in=agencies, closed_at__isnull=True)
+                    .exclude(status="draft").values("current_agency_id")
+                    .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)),
+                              due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lte=soon)))
+                    .order_by("current_agency_id"))
 
-    def late_page(s: Scope) -> Any:
-        return (DossierFact.objects.filter(agency_id__in=sorted(s.agency_ids), ended_on__gte=quarter.first,
-                                           ended_on__lte=quarter.last, outcome="late")
-                .order_by("ended_on", "dossier_id"))
+        def month_sums(agencies: list[int]) -> Any:
+            return (DailyRollup.objects.filter(agency_id__in=agencies, day__gte=month.first, day__lte=today)
+                    .values("day").annotate(received=Sum("received"), ended=Sum("ended"), late=Sum("late"))
+                    .order_by("day"))
 
-    for label, agencies in (("commune", unit_agencies), ("province 1", sorted(scope.agency_ids))):
-        first, warm = _timed(lambda a=agencies: (list(overdue_page(a)[:OVERDUE_PAGE]), overdue_page(a).count()), runs)
-        rows.append((f"drill-down: overdue dossiers, page 1 of 50 + count ({label})",
-                     f"first {_ms(first)} · warm {_ms(warm)} ({overdue_page(agencies).count():,} in all)"))
-    first, warm = _timed(lambda: (list(late_page(scope)[:OVERDUE_PAGE]), late_page(scope).count()), runs)
-    rows.append((f"drill-down: late in {quarter.key}, page 1 of 50 + count (province 1)",
-                 f"first {_ms(first)} · warm {_ms(warm)} ({late_page(scope).count():,} in all)"))
-    plans["drill-down: overdue page (province)"] = _plan(overdue_page(sorted(scope.agency_ids))[:OVERDUE_PAGE],
-                                                          plan_lines)
-    plans["drill-down: late in the quarter page (province)"] = _plan(late_page(scope)[:OVERDUE_PAGE], plan_lines)
+        for label, s in (("commune", commune), ("province 1", scope)):
+            agencies = sorted(s.agency_ids)
+            timed(f"board (equivalent): open / overdue / due soon + the month per day ({label})",
+                  lambda a=agencies: (list(live(a)), list(month_sums(a))))
+        plan("board: open / overdue / due soon (province)", live(ids))
+
+    # 3. drill-down pages: the first 50 and the count
+    def overdue(agencies: list[int]) -> Any:
+        if board is not None:
+            return board.drill(agencies, "overdue", now)
+        return Dossier.objects.filter(deadlines.overdue_q(now), current_agency_id__in=agencies).order_by("due_at",
+                                                                                                          "pk")
+
+    for label, s in (("commune", commune), ("province 1", scope)):
+        agencies = sorted(s.agency_ids)
+        timed(f"drill: a unit's overdue dossiers, page 1 of {PAGE} + count ({label})",
+              lambda a=agencies: (list(overdue(a)[:PAGE]), overdue(a).count()),
+              lambda a=agencies: f" ({overdue(a).count():,} in all)")
+    plan("drill: a unit's overdue dossiers, page 1 (province)", overdue(ids)[:PAGE])
+    try:
+        from motcua.stats import drill as drills
+    except ImportError:
+        drills = None  # type: ignore[assignment]
+    if drills is not None:
+        for code, side in (("2.1", "numerator"), ("2.1", "denominator"), ("3.1", "numerator")):
+            def page(code: str = code, side: str = side) -> Any:
+                found = drills.drill(code, side, scope, quarter)
+                return list(found.rows[:PAGE]), found.count()
+
+            timed(f"drill: index row {code} {side}, page 1 of {PAGE} + count (province 1)", page,
+                  lambda code=code, side=side: f" ({drills.drill(code, side, scope, quarter).count():,} in all)")
+        plan("drill: index row 2.1 denominator, page 1 (province)",
+             drills.drill("2.1", "denominator", scope, quarter).rows[:PAGE])
+    else:
+        def late(s: Scope) -> Any:
+            return (DossierFact.objects.filter(agency_id__in=sorted(s.agency_ids), ended_on__gte=quarter.first,
+                                               ended_on__lte=quarter.last, outcome="late")
+                    .order_by("ended_on", "dossier_id"))
+
+        timed(f"drill (equivalent): late in {quarter.key}, page 1 of {PAGE} + count (province 1)",
+              lambda: (list(late(scope)[:PAGE]), late(scope).count()))
+        plan("drill: late in the quarter, page 1 (province)", late(scope)[:PAGE])
     return out
 
 
@@ -596,10 +625,10 @@ def child_reads(size: int, runs: int, generate_first: bool, migrate: bool, check
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    call_command("migrate", verbosity=0)  # a database generated earlier, or copied from the template, is brought up
     if migrate:
         from motcua.demo import load_demo
 
-        call_command("migrate", verbosity=0)
         load_demo()
     if generate_first:
         started = time.perf_counter()
@@ -633,10 +662,10 @@ def child_actions(lifecycles: int, ready: bool) -> None:
     from motcua.stats.models import DossierFact
     from motcua.stats.receivers import refresh_facts
 
+    call_command("migrate", verbosity=0)
     if not ready:
         from motcua.demo import load_demo
 
-        call_command("migrate", verbosity=0)
         load_demo()
     # the signal the facts follow: every event (``event_recorded``), or the notified ones (``dossier_changed``)
     signal = getattr(signals, "event_recorded", signals.dossier_changed)

@@ -118,6 +118,10 @@ class StepFact(models.Model):
         indexes = [
             models.Index(fields=["agency", "started_at"], name="stepfact_agency"),
             models.Index(fields=["officer", "started_at"], name="stepfact_officer"),
+            # the board's steps handed on today and the bottlenecks' steps finished in a week
+            models.Index(fields=["agency", "ended_at"], name="stepfact_ended"),
+            # the steps open now past their step deadline (the board's worst step)
+            models.Index(fields=["agency", "due_at"], name="stepfact_open", condition=models.Q(ended_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -197,3 +201,25 @@ class IndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from:%d/%m/%Y})"
+
+
+class DigestKind(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class DigestSent(models.Model):
+    """A supervision digest mailed to one leader or supervisor for one day or week (``stats.digests``): never
+    sent twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=DigestKind.choices)
+    period = models.CharField(max_length=20)  # the period's key: 2026-11-25, 2026-W47
+    sent_at = models.DateTimeField()
+    overdue = models.PositiveIntegerField(default=0)  # the overdue dossiers it named
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "period"], name="unique_digest")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.period}"

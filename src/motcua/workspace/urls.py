@@ -62,6 +62,9 @@ urlpatterns = [
     path("shipments/<int:pk>/retry/", shipments.retry, name="retry_shipment"),
     # statistics and supervision (issue 13): leaders and supervisors, scoped (stats.scope)
     path("thong-ke/", stats_board.page, name="stats_board"),
+    path("thong-ke/danh-sach/", stats_board.dossiers, name="stats_dossiers"),
+    path("thong-ke/tre-han/", stats_board.late, name="stats_late"),
+    path("thong-ke/tuan/", stats_board.week, name="stats_week"),
     path("thong-ke/chi-so/", stats_index.page, name="stats_index"),
     path("thong-ke/chi-so/<str:code>/", stats_index.drill, name="stats_index_drill"),
     path("thong-ke/bao-cao/", stats_reports.page, name="stats_report"),

@@ -15,10 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 from motcua.core.web import HtmxHttpRequest
 from motcua.dossiers import deadlines, selectors
 from motcua.dossiers.models import Dossier
+from motcua.stats import board
 from motcua.workspace.selectors import queue_rows
 from motcua.workspace.views.base import actor_of
 
 PAGE_SIZE = 25
+# the queue tab each inbox counter opens (none for the dossiers waiting for the applicant's supplement)
+COUNTER_QUEUES = {"new": "todo", "in_progress": "mine", "due_soon": "due_soon", "overdue": "overdue"}
 
 
 def _rows(dossiers: list[Dossier], now: datetime) -> list[dict[str, Any]]:
@@ -47,6 +50,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         number = 1
     now = timezone.now()
     rows: list[Dossier] = []
+    counters: list[tuple[str, object, int, str]] = []
+    if actor.roles and not request.htmx:
+        counts = board.inbox_counters(actor, now)
+        counters = [(key, label, counts[key], COUNTER_QUEUES.get(key, "")) for key, label in board.INBOX.items()]
     if actor.roles:
         # one row more than a page says whether there is a next page, without counting the whole queue
         rows = queue_rows(actor, name, now, start=(number - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)
@@ -57,6 +64,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         "rows": _rows(rows[:PAGE_SIZE], now),
         "page": number,
         "has_next": len(rows) > PAGE_SIZE,
+        "counters": counters,
     }
     template = "workspace/_queue.html" if request.htmx and not request.htmx.history_restore_request else (
         "workspace/home.html")

@@ -1,0 +1,360 @@
+"""Supervision (issue 13): the officers' inbox counters, the live board per unit and procedure, and the lists of
+dossiers behind every number of it.
+
+The board reads, per column, the table that answers it in a constant number of queries:
+
+- the *live* columns (in progress on time / behind the step deadline, overdue, waiting for a supplement, for
+  return or the fee, paused) count the open dossiers where they are now: ``Dossier.current_agency``, over the
+  partial index ``dossier_queue`` (open dossiers only);
+- *received today* counts the dossiers accepted today by their responsible agency: ``DossierFact.received_on``
+  (index ``fact_received``);
+- *handed on today* counts the workflow steps finished today: ``StepFact.ended_at`` (index ``stepfact_ended``);
+- *returned today* counts the results handed back today at the receiving point: ``Dossier.returned_at``
+  (index ``dossier_front``).
+
+*Overdue* here is an open dossier past its legal due date while its clock runs (received, in progress, awaiting
+signature): a dossier waiting for the applicant (supplement, fee, result to collect) or paused is counted in its
+own column, so that the columns of a row add up to its open dossiers.
+
+A *unit* of the board is, for a province supervisor, a commune (all its agencies) or a provincial agency; for a
+commune leader or a department, each agency of their scope (``stats.scope``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from motcua.agencies.models import Agency
+from motcua.catalog.models import ProcedureVersion
+from motcua.core.calendar import VN_TZ, WorkingCalendar
+from motcua.dossiers import deadlines
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.models import Dossier, DossierAgency
+from motcua.dossiers.selectors import PERSONAL_DATA_ROLES, applicant_data
+from motcua.dossiers.statuses import PauseKind, Status
+from motcua.geo.models import AdministrativeUnit
+from motcua.stats.models import DossierFact, Outcome, StepFact
+from motcua.stats.scope import Scope
+
+# statuses in which the legal clock runs and the agency is the one to act
+RUNNING = (Status.SUBMITTED, Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_SIGNATURE)
+
+COLUMNS: dict[str, Any] = {
+    "received": _("Received today"),
+    "handed_on": _("Handed on today"),
+    "on_time": _("In progress, on time"),
+    "behind_step": _("Behind the step deadline"),
+    "overdue": _("Overdue"),
+    "supplement": _("Waiting for a supplement"),
+    "return_fee": _("Waiting for return or fee"),
+    "returned": _("Returned today"),
+    "paused": _("Paused"),
+}
+LIVE = ("on_time", "behind_step", "overdue", "supplement", "return_fee", "paused")
+# the drill lists beyond the board's columns: a late officer's finished steps
+EXTRA_LISTS: dict[str, Any] = {"late_steps": _("Steps finished late")}
+
+
+def start_of_day(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(VN_TZ).date(), time.min, VN_TZ)
+
+
+def live_q(column: str, now: datetime) -> Q:
+    """The open dossiers of a live column (each open dossier is in exactly one)."""
+    overdue = Q(due_at__lt=now)
+    running = Q(status__in=RUNNING)
+    financial = Q(status=Status.PAUSED, pause_kind=PauseKind.FINANCIAL)
+    if column == "on_time":
+        return running & ~overdue & (Q(step_due_at__isnull=True) | Q(step_due_at__gte=now))
+    if column == "behind_step":
+        return running & ~overdue & Q(step_due_at__lt=now)
+    if column == "overdue":
+        return running & overdue
+    if column == "supplement":
+        return Q(status=Status.SUPPLEMENT_REQUESTED)
+    if column == "return_fee":
+        return Q(status=Status.RESULT_READY) | financial
+    if column == "paused":
+        return Q(status=Status.PAUSED) & ~financial
+    raise KeyError(column)
+
+
+def days_between(cal: WorkingCalendar, start: datetime | None, end: datetime | None) -> Decimal | None:
+    """Working days from ``start`` to ``end`` (one decimal), None without both."""
+    if start is None or end is None or end <= start:
+        return None if start is None or end is None else Decimal("0.0")
+    return (Decimal(cal.working_seconds_between(start, end)) / Decimal(cal.seconds_per_day)).quantize(Decimal("0.1"))
+
+
+# --- the officer's inbox counters ------------------------------------------------------------------------------
+
+INBOX: dict[str, Any] = {
+    "new": _("New"),
+    "in_progress": _("In progress"),
+    "due_soon": _("Due within 3 working days"),
+    "overdue": _("Overdue"),
+    "supplement": _("Waiting for supplement"),
+}
+DUE_SOON_DAYS = 3
+
+
+def inbox_counters(actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """What waits for the officer, in one query: held at one of their agencies for a role they hold there (and
+    not assigned to someone else) or assigned to them; *new* ones nobody has taken up yet."""
+    now = now or timezone.now()
+    held = Q(pk__in=[])
+    for agency, roles in actor.roles.items():
+        held |= Q(current_agency_id=agency, current_role__in=sorted(roles))
+    mine = Q(assignee_id=actor.user_id) if actor.user_id is not None else Q(pk__in=[])
+    base = Dossier.objects.filter(closed_at__isnull=True).exclude(status=Status.DRAFT).filter(
+        (held & (Q(assignee__isnull=True) | mine)) | mine)
+    limit = deadlines.calendar().add_working_days(now, DUE_SOON_DAYS)
+    counts = base.aggregate(
+        new=Count("pk", filter=Q(assignee__isnull=True) & Q(status__in=RUNNING)),
+        in_progress=Count("pk", filter=mine & Q(status__in=RUNNING)),
+        due_soon=Count("pk", filter=Q(status__in=RUNNING, due_at__gte=now, due_at__lte=limit)),
+        overdue=Count("pk", filter=deadlines.overdue_q(now)),
+        supplement=Count("pk", filter=Q(status=Status.SUPPLEMENT_REQUESTED)),
+    )
+    return {key: counts[key] or 0 for key in INBOX}
+
+
+# --- units -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    key: str  # "u<administrative unit id>" (a commune seen whole) or "a<agency id>"
+    name: str
+    agency_ids: list[int] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    procedures: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    worst_procedure: str = ""
+    worst_step: str = ""
+    worst_step_count: int = 0
+
+    @property
+    def cells(self) -> list[tuple[str, int]]:
+        """The counts in the board's column order."""
+        return [(c, self.counts[c]) for c in COLUMNS]
+
+    @property
+    def open(self) -> int:
+        return sum(self.counts[c] for c in LIVE)
+
+    @property
+    def overdue_share(self) -> float | None:
+        return self.counts["overdue"] / self.open if self.open else None
+
+    @property
+    def overdue_percent(self) -> str:
+        share = self.overdue_share
+        return "—" if share is None else f"{share * 100:.0f}%"
+
+
+def units_of(scope: Scope) -> list[Unit]:
+    """The board's rows for ``scope``: communes and provincial agencies for a province, agencies otherwise."""
+    rows = Agency.objects.filter(pk__in=scope.agency_ids).values_list(
+        "pk", "name", "unit_id", "unit__name", "unit__kind").order_by("unit__name", "name")
+    units: dict[str, Unit] = {}
+    for pk, name, unit_id, unit_name, kind in rows:
+        if scope.province_ids and kind != AdministrativeUnit.Kind.PROVINCE:
+            key, label = f"u{unit_id}", unit_name
+        else:
+            key, label = f"a{pk}", name
+        units.setdefault(key, Unit(key, label)).agency_ids.append(pk)
+    return list(units.values())
+
+
+def unit_in(scope: Scope, key: str) -> Unit | None:
+    return next((u for u in units_of(scope) if u.key == key), None)
+
+
+# --- the board -----------------------------------------------------------------------------------------------------
+
+
+def _count_into(units: list[Unit], rows: Iterable[tuple[int | None, int, str, int]]) -> None:
+    """Add ``(agency, procedure, column, n)`` rows to their units."""
+    by_agency = {a: u for u in units for a in u.agency_ids}
+    for agency, procedure, column, n in rows:
+        unit = by_agency.get(agency) if agency is not None else None
+        if unit is None or not n:
+            continue
+        unit.counts[column] += n
+        unit.procedures[procedure][column] += n
+
+
+def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
+    """Count every column for ``units`` (in five queries whatever their number), with each unit's worst
+    procedure (most overdue, then most behind) and worst step (most open steps past their step deadline);
+    sorted by overdue share, highest first."""
+    now = now or timezone.now()
+    agencies = [a for u in units for a in u.agency_ids]
+    today = start_of_day(now)
+    live = Dossier.objects.filter(closed_at__isnull=True, current_agency_id__in=agencies).exclude(
+        status=Status.DRAFT).values("current_agency_id", "procedure_id").annotate(
+        **{c: Count("pk", filter=live_q(c, now)) for c in LIVE}).values_list(
+        "current_agency_id", "procedure_id", *LIVE).order_by()
+    _count_into(units, ((r[0], r[1], c, n) for r in live for c, n in zip(LIVE, r[2:], strict=True)))
+    received = DossierFact.objects.filter(agency_id__in=agencies, received_on=today.date()).values_list(
+        "agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
+    _count_into(units, ((a, p, "received", n) for a, p, n in received))
+    returned = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
+                                      returned_at__gte=today).values_list(
+        "receiving_agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
+    _count_into(units, ((a, p, "returned", n) for a, p, n in returned))
+    handed = StepFact.objects.filter(agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values_list(
+        "agency_id", "dossier__procedure_id").annotate(n=Count("pk")).order_by()
+    _count_into(units, ((a, p, "handed_on", n) for a, p, n in handed))
+    steps = StepFact.objects.filter(agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now).values_list(
+        "agency_id", "name").annotate(n=Count("pk")).order_by()
+    by_agency = {a: u for u in units for a in u.agency_ids}
+    step_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for agency, name, n in steps:
+        step_counts[by_agency[agency].key][name] += n
+    names = procedure_names({p for u in units for p in u.procedures})
+    for unit in units:
+        if unit.procedures:
+            worst = max(unit.procedures.items(), key=lambda item: (item[1]["overdue"], item[1]["behind_step"]))
+            if worst[1]["overdue"] or worst[1]["behind_step"]:
+                unit.worst_procedure = names.get(worst[0], "")
+        if step_counts[unit.key]:
+            unit.worst_step, unit.worst_step_count = step_counts[unit.key].most_common(1)[0]
+    return sorted(units, key=lambda u: (-(u.overdue_share or 0), -u.counts["overdue"], u.name))
+
+
+def procedure_names(ids: Iterable[int]) -> dict[int, str]:
+    """``code – name`` of each procedure, the name of its latest version."""
+    names: dict[int, str] = {}
+    for pk, code, name in ProcedureVersion.objects.filter(procedure_id__in=set(ids)).order_by(
+            "procedure_id", "-number").values_list("procedure_id", "procedure__code", "name_vi"):
+        names.setdefault(pk, f"{code} – {name}")
+    return names
+
+
+def totals(units: list[Unit]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for unit in units:
+        total.update(unit.counts)
+    return total
+
+
+def total_cells(units: list[Unit]) -> list[tuple[str, int]]:
+    total = totals(units)
+    return [(c, total[c]) for c in COLUMNS]
+
+
+def procedure_rows(unit: Unit) -> list[dict[str, Any]]:
+    """A unit's counts per procedure (after :func:`board`), most overdue first."""
+    names = procedure_names(unit.procedures)
+    rows = [{"id": pk, "name": names.get(pk, str(pk)), "counts": counts, "cells": [(c, counts[c]) for c in COLUMNS]}
+            for pk, counts in unit.procedures.items()]
+    return sorted(rows, key=lambda r: (-r["counts"]["overdue"], -r["counts"]["behind_step"], r["name"]))
+
+
+# --- the dossiers behind a number ---------------------------------------------------------------------------------
+
+
+def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | None = None,
+          officer: int | None = None) -> QuerySet[Dossier]:
+    """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer)."""
+    today = start_of_day(now)
+    if column in LIVE:
+        found = Dossier.objects.filter(live_q(column, now), closed_at__isnull=True, current_agency_id__in=agencies)
+    elif column == "received":
+        found = Dossier.objects.filter(pk__in=DossierFact.objects.filter(
+            agency_id__in=agencies, received_on=today.date()).values("pk"))
+    elif column == "returned":
+        found = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
+                                       returned_at__gte=today)
+    elif column == "handed_on":
+        found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
+            agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values("dossier_id"))
+    else:
+        raise KeyError(column)
+    if procedure is not None:
+        found = found.filter(procedure_id=procedure)
+    if officer is not None:
+        found = found.filter(assignee_id=officer or None) if officer else found.filter(assignee__isnull=True)
+    return found.order_by("due_at", "pk")
+
+
+LIST_FIELDS = ("code", "status", "pause_kind", "applicant_kind", "applicant_name", "applicant_id_number",
+               "applicant_phone", "applicant_email", "applicant_address", "delivery_address", "due_at",
+               "step_due_at", "apology_due_at", "received_at", "returned_at", "plan", "step_index",
+               "procedure__code", "version__name_vi", "current_agency__name", "assignee__username",
+               "assignee__first_name", "assignee__last_name")
+
+
+def with_access(found: QuerySet[Dossier], actor: Actor) -> QuerySet[Dossier]:
+    """``found`` with what a list row reads, and whether ``actor`` sees each dossier (``seen``: the dossier page
+    and the applicant's name, as ``dossiers.selectors.visible`` and ``applicant_data`` allow) and its personal
+    data whole (``whole``: ``dossiers.selectors.sees_personal_data``)."""
+    involved = DossierAgency.objects.filter(dossier=OuterRef("pk"))
+    return found.select_related("procedure", "version", "current_agency", "assignee").only(*LIST_FIELDS).annotate(
+        seen=Exists(involved.filter(agency_id__in=sorted(actor.agencies_with()))),
+        whole=Exists(involved.filter(agency_id__in=sorted(actor.agencies_with(*PERSONAL_DATA_ROLES)))),
+    )
+
+
+def officer_name(user: Any) -> str:
+    if user is None:
+        return ""
+    return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
+def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None = None) -> Iterator[dict[str, Any]]:
+    """A list row per dossier (of :func:`with_access`): the applicant's name only where the actor sees the
+    dossier, the working days of delay of an overdue one."""
+    cal = cal or deadlines.calendar()
+    for d in dossiers:
+        step = d.current_step or {}
+        overdue = d.due_at is not None and d.due_at < now and d.status not in (Status.RETURNED, Status.REFUSED,
+                                                                              Status.WITHDRAWN)
+        yield {
+            "code": d.code, "seen": getattr(d, "seen", False), "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
+            "status": d.get_status_display(), "agency": d.current_agency.name if d.current_agency else "",
+            "step": step.get("name", "") if d.returned_at is None else "",
+            "officer": officer_name(d.assignee), "received_at": d.received_at, "due_at": d.due_at,
+            "days_late": days_between(cal, d.due_at, now) if overdue else None,
+            "applicant": applicant_data(d, whole=getattr(d, "whole", False))["name"] if getattr(d, "seen", False)
+            else "",
+        }
+
+
+def late_steps(agencies: list[int], start: datetime, end: datetime, *, officer: int | None = None
+               ) -> QuerySet[StepFact]:
+    """The workflow steps finished late over ``[start, end)`` at these agencies (by one officer)."""
+    found = StepFact.objects.filter(agency_id__in=agencies, outcome=Outcome.LATE, ended_at__gte=start,
+                                    ended_at__lt=end)
+    if officer is not None:
+        found = found.filter(officer_id=officer) if officer else found.filter(officer__isnull=True)
+    return found.select_related("dossier__procedure", "dossier__version", "agency", "officer").order_by(
+        "-ended_at", "pk")
+
+
+def step_rows(steps: Iterable[StepFact], cal: WorkingCalendar | None = None) -> Iterator[dict[str, Any]]:
+    """A list row per late step (no applicant data: the step is what is late)."""
+    cal = cal or deadlines.calendar()
+    for s in steps:
+        yield {
+            "code": s.dossier.code, "seen": False, "procedure_code": s.dossier.procedure.code,
+            "procedure": s.dossier.version.name_vi, "status": s.get_outcome_display(),
+            "agency": s.agency.name if s.agency else "", "step": s.name, "officer": officer_name(s.officer),
+            "received_at": s.started_at, "due_at": s.due_at, "days_late": days_between(cal, s.due_at, s.ended_at),
+            "applicant": "",
+        }
+
+
+def week_start(now: datetime) -> datetime:
+    day = now.astimezone(VN_TZ).date()
+    return datetime.combine(day - timedelta(days=day.weekday()), time.min, VN_TZ)

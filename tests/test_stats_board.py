@@ -1,0 +1,238 @@
+"""Supervision (issue 13): the officers' inbox counters, the live board per unit and procedure, every number's list
+of dossiers (and its exports), the late lists, the bottlenecks and the ranking — scoped, and flat in queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from motcua.agencies.models import Membership
+from motcua.dossiers import services as dossier_services
+from motcua.dossiers.models import Dossier
+from motcua.stats import board, services, supervision
+from motcua.stats.scope import scope_of
+from tests.factories import APPLICANT, World, act, pay, receive, through_processing
+
+pytestmark = pytest.mark.django_db
+
+CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.H22-\d{6}-\d{4}")
+
+
+def supervisor(world: World) -> Any:
+    user = get_user_model().objects.create_user("giamsat", password="x", last_name="Giám", first_name="sát",
+                                                email="giamsat@example.vn")
+    Membership.objects.create(user=user, agency=world.center, role="supervisor")
+    world.users["giamsat"] = user
+    return user
+
+
+def refresh() -> None:
+    """What the end of each action's transaction does (the tests' transaction never commits)."""
+    services.refresh(Dossier.objects.values_list("pk", flat=True), force=True)
+
+
+class States:
+    """One dossier in each state of the board, at the Hà Tu ward, acted on at ``now``; and one overdue dossier of
+    the Department of Justice."""
+
+    def __init__(self, world: World, now: datetime) -> None:
+        self.now = now
+        t = now - timedelta(minutes=30)
+        self.fresh = receive(world, t)  # at the one-stop reception step: on time, received today
+        self.moved = act(world, receive(world, t), "transfer", "tiepnhan", t)  # step 1 handed on today
+        self.behind = act(world, receive(world, t), "transfer", "tiepnhan", t)
+        Dossier.objects.filter(pk=self.behind.pk).update(step_due_at=now - timedelta(hours=1))
+        self.late = act(world, receive(world, t), "transfer", "tiepnhan", t)
+        self.late = act(world, self.late, "assign", "lanhdao", t, assignee="chuyenvien")
+        Dossier.objects.filter(pk=self.late.pk).update(due_at=now - timedelta(days=2))
+        self.supplement = act(world, receive(world, t), "request_supplement", "tiepnhan", t,
+                              missing=[{"document": "Tờ khai", "reason": "thiếu chữ ký"}])
+        self.ready = through_processing(world, receive(world, t), t)
+        back = through_processing(world, receive(world, t), t)
+        pay(back, world.actor("tiepnhan"), t)
+        self.back = act(world, back, "return_result", "tiepnhan", t + timedelta(minutes=5), delivery="counter",
+                        recipient="Nguyễn Văn An")
+        self.paused = act(world, act(world, receive(world, t), "transfer", "tiepnhan", t), "pause", "chuyenvien", t,
+                          kind="other", reason="Chờ xác minh")
+        self.fee = act(world, act(world, receive(world, t), "transfer", "tiepnhan", t), "pause", "chuyenvien", t,
+                       kind="financial", reason="Chờ nộp thuế")
+        justice, _ = dossier_services.create_dossier(actor=world.actor("tiepnhan.tinh"), now=t, data={
+            "procedure": "2.000488", "channel": "counter", "applicant": APPLICANT,
+            "components": [{"order": 1, "originals": 1}]})
+        self.justice = act(world, justice, "transfer", "tiepnhan.tinh", t)
+        Dossier.objects.filter(pk=self.justice.pk).update(due_at=now - timedelta(days=1))
+        refresh()
+
+
+@pytest.fixture
+def states(world: World) -> States:
+    supervisor(world)
+    return States(world, timezone.now())
+
+
+def ward_key(world: World) -> str:
+    return f"u{world.commune.unit_id}"
+
+
+EXPECTED = {  # column → the States attributes counted in it, at the ward
+    "on_time": {"fresh", "moved"},
+    "behind_step": {"behind"},
+    "overdue": {"late"},
+    "supplement": {"supplement"},
+    "return_fee": {"ready", "fee"},
+    "paused": {"paused"},
+    "returned": {"back"},
+}
+
+
+def test_the_board_counts_every_column_and_each_list_has_exactly_those_dossiers(world: World, states: States
+                                                                                 ) -> None:
+    units = {u.key: u for u in board.board(board.units_of(scope_of(world.actor("giamsat"))), states.now)}
+    ward = units[ward_key(world)]
+    justice = units[f"a{world.justice.pk}"]
+    received = {"fresh", "moved", "behind", "late", "supplement", "ready", "back", "paused", "fee"}
+    for column, names in EXPECTED.items():
+        assert ward.counts[column] == len(names), column
+        found = set(board.drill(ward.agency_ids, column, states.now).values_list("code", flat=True))
+        assert found == {getattr(states, n).code for n in names}, column
+    assert ward.counts["received"] == len(received)
+    assert set(board.drill(ward.agency_ids, "received", states.now).values_list("code", flat=True)) == {
+        getattr(states, n).code for n in received}
+    handed = set(board.drill(ward.agency_ids, "handed_on", states.now).values_list("code", flat=True))
+    assert states.moved.code in handed and states.fresh.code not in handed
+    assert ward.counts["handed_on"] >= len(handed)
+    assert justice.counts["overdue"] == 1 and justice.open == 1
+    # the units most overdue (in share) come first, each with its worst procedure
+    ordered = list(units)
+    assert ordered[0] == f"a{world.justice.pk}"
+    assert "2.000488" in justice.worst_procedure
+    assert "1.000894" in ward.worst_procedure
+    # per procedure, the same counts
+    rows = board.procedure_rows(ward)
+    assert len(rows) == 1 and rows[0]["counts"]["overdue"] == 1
+
+
+def test_the_officers_inbox_counters(world: World, states: States) -> None:
+    counts = board.inbox_counters(world.actor("chuyenvien"), states.now)
+    # held at the committee's processing step: moved, behind, paused, fee (unassigned) and late (assigned)
+    assert counts["overdue"] == 1
+    assert counts["in_progress"] == 1  # the late one, assigned to chuyenvien
+    assert counts["new"] == 2  # moved and behind, not taken up (paused ones wait)
+    reception = board.inbox_counters(world.actor("tiepnhan"), states.now)
+    assert reception["supplement"] == 1 and reception["new"] == 1  # fresh is new at the reception step
+
+
+def test_the_home_page_shows_the_counters(world: World, states: States) -> None:
+    client = Client()
+    client.force_login(world.users["chuyenvien"])
+    page = client.get(reverse("workspace:home")).content.decode()
+    assert 'id="inbox-counters"' in page and 'data-counter="overdue"' in page
+
+
+def test_scopes_commune_leader_province_supervisor_and_officer(world: World, states: States) -> None:
+    leader = Client()
+    leader.force_login(world.users["lanhdao"])
+    page = leader.get(reverse("workspace:stats_board")).content.decode()
+    assert f'data-unit="a{world.committee.pk}"' in page and f'data-unit="a{world.justice.pk}"' not in page
+    listed = leader.get(reverse("workspace:stats_dossiers") + "?col=overdue").content.decode()
+    assert states.late.code in listed and states.justice.code not in listed
+    assert leader.get(reverse("workspace:stats_dossiers") + f"?unit=a{world.justice.pk}&col=overdue"
+                      ).status_code == 404
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    page = chief.get(reverse("workspace:stats_board") + f"?unit={ward_key(world)}").content.decode()
+    assert f'data-unit="{ward_key(world)}"' in page and f'data-unit="a{world.justice.pk}"' in page
+    assert 'id="unit-procedures"' in page
+    listed = chief.get(reverse("workspace:stats_dossiers") + "?col=overdue").content.decode()
+    assert states.late.code in listed and states.justice.code in listed
+    officer = Client()
+    officer.force_login(world.users["chuyenvien"])
+    for name in ("stats_board", "stats_dossiers", "stats_late", "stats_week"):
+        response = officer.get(reverse(f"workspace:{name}") + "?col=overdue")
+        assert response.status_code == 403, name
+
+
+def test_a_list_names_the_applicant_only_for_those_who_see_the_dossier(world: World, states: States) -> None:
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    # the center is involved in the Justice dossier only: the supervisor sees its applicant's name there
+    page = chief.get(reverse("workspace:stats_dossiers") + f"?unit={ward_key(world)}&col=overdue").content.decode()
+    assert states.late.code in page and APPLICANT["name"] not in page
+    assert APPLICANT["id_number"] not in page
+    # the commune's leader handles the ward's dossiers: the name shows (never the ID number on a list)
+    leader = Client()
+    leader.force_login(world.users["lanhdao"])
+    page = leader.get(reverse("workspace:stats_dossiers") + "?col=overdue").content.decode()
+    assert states.late.code in page and APPLICANT["name"] in page and APPLICANT["id_number"] not in page
+
+
+def test_exports_of_a_list(world: World, states: States) -> None:
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    url = reverse("workspace:stats_dossiers") + f"?unit={ward_key(world)}&col=return_fee"
+    response = chief.get(url + "&format=csv")
+    body = b"".join(response.streaming_content).decode()
+    assert states.ready.code in body and states.fee.code in body and states.late.code not in body
+    response = chief.get(url + "&format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_late_by_officer_and_the_weekly_pages(world: World, states: States) -> None:
+    units = board.units_of(scope_of(world.actor("giamsat")))
+    period = supervision.week(states.now)
+    rows = {r["officer_id"]: r for r in supervision.late_by_officer(units, states.now, period)}
+    mine = rows[world.users["chuyenvien"].pk]
+    assert mine["overdue"] == 1 and mine["days_late"] is not None and mine["days_late"] > 0
+    assert rows[0]["overdue"] == 1  # the Justice dossier, not assigned
+    ranking = supervision.ranking(units, states.now, period)
+    ward = next(r for r in ranking if r["unit"].key == ward_key(world))
+    assert ward["ended"] >= 2 and ward["overdue"] == 1
+    found = supervision.bottlenecks(units, states.now, period)
+    assert found["steps"] and found["agencies"]
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    page = chief.get(reverse("workspace:stats_late")).content.decode()
+    assert f'data-officer="{world.users["chuyenvien"].pk}"' in page
+    listed = chief.get(reverse("workspace:stats_dossiers") +
+                       f"?col=overdue&officer={world.users['chuyenvien'].pk}").content.decode()
+    assert set(CODE.findall(listed)) == {states.late.code}
+    assert chief.get(reverse("workspace:stats_week")).status_code == 200
+
+
+def _queries(client: Client, url: str) -> tuple[int, str]:
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def test_query_budgets_of_the_board_and_a_list(world: World) -> None:
+    supervisor(world)
+    now = timezone.now()
+    made = [receive(world, now - timedelta(minutes=10))]
+    refresh()
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    urls = [reverse("workspace:stats_board") + f"?unit={ward_key(world)}",
+            reverse("workspace:stats_dossiers") + "?col=on_time",
+            reverse("workspace:stats_late"), reverse("workspace:stats_week")]
+    before = {url: _queries(chief, url) for url in urls}
+    assert made[0].code in before[urls[1]][1]
+    for _ in range(49):
+        made.append(act(world, receive(world, now - timedelta(minutes=10)), "transfer", "tiepnhan",
+                        now - timedelta(minutes=5)))
+    refresh()
+    for url in urls:
+        count, page = _queries(chief, url)
+        assert count == before[url][0], f"{url}: {before[url][0]} queries for 1 dossier, {count} for 50"
+    assert len(set(CODE.findall(_queries(chief, urls[1])[1]))) == 50
