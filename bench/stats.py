@@ -381,6 +381,50 @@ def generate(size: int, progress: Callable[[str], None]) -> list[tuple[str, floa
     return timings
 
 
+def feedback(progress: Callable[[str], None]) -> list[tuple[str, float]]:
+    """Ratings (8 % of the ended dossiers, mostly satisfied) and petitions (0.1 % of the dossiers, most answered)
+    of the synthetic dossiers, when there are none yet: the index's satisfaction rows read them."""
+    from django.db import connection
+
+    from motcua.feedback.models import Petition, Rating
+
+    timings: list[tuple[str, float]] = []
+    if Rating.objects.filter(dossier__code__startswith="BS-").exists():
+        return timings
+    started = time.perf_counter()
+    with connection.cursor() as c:
+        c.execute("SET session_replication_role = replica")
+        c.execute("SET maintenance_work_mem = '512MB'")
+        c.execute("SET max_parallel_workers_per_gather = 0")
+        with Unindexed(c, "feedback_rating"):
+            _insert(c, Rating, {
+                "score": "CASE WHEN r < 0.5 THEN 5 WHEN r < 0.75 THEN 4 WHEN r < 0.87 THEN 3 WHEN r < 0.95 THEN 2 "
+                         "ELSE 1 END",
+                "channel": "CASE WHEN (r * 1000)::int % 2 = 0 THEN 'account' ELSE 'receipt_qr' END",
+                "dossier_id": "f.dossier_id", "agency_id": "f.agency_id",
+                "created_at": "coalesce(f.closed_at, f.ended_at) + interval '1 hour'",
+            }, """FROM (SELECT f.*, random() AS r FROM stats_dossierfact f
+                        WHERE f.ended_at IS NOT NULL AND f.code LIKE 'BS-%%'
+                        AND hashtext(f.code) %% 100 < 8) f""")
+        with Unindexed(c, "feedback_petition"):
+            _insert(c, Petition, {
+                "code": "'BP-' || f.dossier_id", "kind": "CASE WHEN r < 0.8 THEN 'feedback' ELSE 'petition' END",
+                "subject": "'Phản ánh về hồ sơ'", "body": "'Nội dung phản ánh'", "agency_id": "f.agency_id",
+                "dossier_code": "f.code", "sender_name": "'Người phản ánh'", "sender_phone": "'0912345678'",
+                "status": "CASE WHEN r < 0.9 THEN 'answered' ELSE 'received' END",
+                "answer": "CASE WHEN r < 0.9 THEN 'Trả lời' ELSE '' END",
+                "answered_at": "CASE WHEN r < 0.9 THEN f.received_at + interval '4 days' END",
+                "created_at": "f.received_at + interval '2 days'",
+            }, """FROM (SELECT f.*, random() AS r FROM stats_dossierfact f
+                        WHERE f.received_at IS NOT NULL AND f.received_at < now() - interval '5 days'
+                        AND f.code LIKE 'BS-%%' AND hashtext(f.code) %% 1000 = 7) f""")
+        c.execute("VACUUM ANALYZE feedback_rating")
+        c.execute("VACUUM ANALYZE feedback_petition")
+    timings.append(("ratings (8 % of the ended) and petitions (0.1 %)", time.perf_counter() - started))
+    progress(f"  {timings[-1][0]}: {timings[-1][1]:.1f} s")
+    return timings
+
+
 def check_sample(count: int = 300) -> str:
     """Rebuild a sample of the synthetic dossiers' facts with ``facts.build_many`` and compare the columns the
     roll-up reads with the SQL-made rows (no events: only the columns read from the dossier row can agree)."""
@@ -637,6 +681,7 @@ def child_reads(size: int, runs: int, generate_first: bool, migrate: bool, check
         rows.append(("made: in all", f"{time.perf_counter() - started:,.1f} s"))
     else:
         rows.append(("made", "reused the database generated earlier"))
+    rows += [(f"made: {label}", f"{seconds:,.1f} s") for label, seconds in feedback(progress)]
     rows += sizes()
     if check:
         rows.append(("check: facts.build_many on 300 sampled dossiers", check_sample()))
