@@ -14,7 +14,7 @@ from django.db import migrations
 
 INDEXES = {
     "fact_due_covering": ("CREATE INDEX IF NOT EXISTS fact_due_covering ON stats_dossierfact "
-                          "(agency_id, due_at) INCLUDE (received_at, ended_at, withdrawn)", True),
+                          "(agency_id, due_at) INCLUDE (received_at, ended_at, withdrawn, dossier_id)", True),
     "rollup_agency_day": ("CREATE INDEX IF NOT EXISTS rollup_agency_day ON stats_dailyrollup (agency_id, day)", False),
 }
 
