@@ -630,6 +630,17 @@ def reads(runs: int, plan_lines: int) -> dict[str, Any]:
                   lambda code=code, side=side: f" ({drills.drill(code, side, scope, quarter).count():,} in all)")
         plan("drill: index row 2.1 denominator, page 1 (province)",
              drills.drill("2.1", "denominator", scope, quarter).rows[:PAGE])
+        if hasattr(drills, "_ended") and hasattr(drills, "_overdue"):
+            # a proposal: the ended OR the overdue facts as a UNION of two index-bounded sets of ids (an OR of the
+            # two makes one bitmap of every fact of the scope's history)
+            def union() -> Any:
+                ended = DossierFact.objects.filter(drills._ended(ids, quarter)).values("pk")
+                late = DossierFact.objects.filter(drills._overdue(ids, quarter)).values("pk")
+                return DossierFact.objects.filter(pk__in=ended.union(late)).order_by("received_at", "pk")
+
+            timed(f"proposal: drill 2.1 denominator as a UNION, page 1 of {PAGE} + count (province 1)",
+                  lambda: (list(union()[:PAGE]), union().count()), lambda: f" ({union().count():,} in all)")
+            plan("proposal: drill 2.1 denominator as a UNION, page 1 (province)", union()[:PAGE])
     else:
         def late(s: Scope) -> Any:
             return (DossierFact.objects.filter(agency_id__in=sorted(s.agency_ids), ended_on__gte=quarter.first,
