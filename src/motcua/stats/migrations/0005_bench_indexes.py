@@ -5,6 +5,9 @@
 #   row 2.1) are sought among all of a scope's facts due before the period's end; with ``fact_due`` alone that is a
 #   heap visit per fact of the scope's whole history (1.3-2.9 s for a province of 450,000 dossiers, the bitmap
 #   going lossy). Covering, the count is an index-only scan. PostgreSQL only (INCLUDE); SQLite keeps ``fact_due``.
+# - ``fact_ended_covering``: the dossiers whose handling ended in a period, counted per agency with the satisfied
+#   ones (``stats.index.ended_facts``: a petition names the code, a rating the dossier) and counted for the
+#   drill-downs: an index-only scan instead of a heap visit per dossier (35,000 for a province's quarter).
 # - ``rollup_agency_day``: a scope's roll-up rows of a period (``stats.index.gather``, the reports): the unique
 #   (agency, procedure, day) and (day, agency) indexes bound neither the agencies and the days together, so the
 #   planner read every roll-up row of the scope's agencies (3 years) to keep a quarter's.
@@ -15,6 +18,8 @@ from django.db import migrations
 INDEXES = {
     "fact_due_covering": ("CREATE INDEX IF NOT EXISTS fact_due_covering ON stats_dossierfact "
                           "(agency_id, due_at) INCLUDE (received_at, ended_at, withdrawn, dossier_id)", True),
+    "fact_ended_covering": ("CREATE INDEX IF NOT EXISTS fact_ended_covering ON stats_dossierfact "
+                            "(agency_id, ended_on) INCLUDE (outcome, dossier_id, code, received_at)", True),
     "rollup_agency_day": ("CREATE INDEX IF NOT EXISTS rollup_agency_day ON stats_dailyrollup (agency_id, day)", False),
 }
 
