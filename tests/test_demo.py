@@ -24,7 +24,7 @@ def demo(db: Any, settings: Any, demo_pki_dir: Any) -> None:
     # its own PKI directory: never the one the session's `demo_pki` fixture serves (whose certificates other
     # tests check by name), whatever order the tests run in
     settings.MOTCUA_PKI_DIR = demo_pki_dir
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0, without_history=True)  # the history: tests/test_demo_history.py
 
 
 def test_demo_province_is_complete(demo: None) -> None:
@@ -46,7 +46,7 @@ def test_demo_province_is_complete(demo: None) -> None:
 
 def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
     counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count())
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0, without_history=True)
     assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count()) == counts
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200

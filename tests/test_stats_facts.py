@@ -16,9 +16,11 @@ from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
+from motcua.signing.models import Purpose
 from motcua.stats import rollup, services
 from motcua.stats.models import DailyRollup, DossierFact, EndedBy, Outcome, StepFact
 from tests.factories import MONDAY, World, act, at, issue, pay, pdf_bytes, receive, returned, through_processing
+from tests.pki import DEMO_PIN, DemoPki
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -283,4 +285,20 @@ def test_a_supplement_request_ends_the_step_visit_and_an_inter_agency_transfer_s
     assert visits[1].ended_at == at(16, 14) and visits[1].outcome == Outcome.EARLY  # not the citizen's 4 days
     assert visits[2].started_at == at(20, 9) and visits[2].ended_at == at(20, 10)
     assert visits[3].due_at == visits[2].due_at and visits[3].ended_at is None
+    assert_rebuild_agrees()
+
+
+def test_a_digitally_signed_result_is_an_electronic_result_and_a_hand_signed_one_is_not(
+        demo_pki: DemoPki, media: Path) -> None:
+    world = World(signed_results=True)
+    demo_pki.identity("lanhdao", user=world.users["lanhdao"])
+    demo_pki.identity("ubnd-haiha", purpose=Purpose.SEAL, agency=world.committee)
+    dossier = act(world, receive(world), "transfer", "tiepnhan", at(16, 10))
+    dossier = act(world, dossier, "forward", "chuyenvien", at(16, 11))
+    dossier = act(world, dossier, "approve", "lanhdao", at(16, 14))
+    dossier = dossier_services.issue_result(dossier.code, actor=world.actor("lanhdao"), pin=DEMO_PIN,
+                                            file=io.BytesIO(pdf_bytes()), name="kq.pdf", now=at(16, 15))
+    fact = fact_of(dossier)
+    assert fact.electronic_result and fact.ended_by == EndedBy.HANDLED
+    assert rolled(day=date(2026, 11, 16))["electronic_result"] == 1
     assert_rebuild_agrees()

@@ -21,6 +21,7 @@ from motcua.accounts.models import Citizen
 from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
 from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog
+from motcua.demo.history import load_history
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
 from motcua.postal.demo import load_postal_demo
@@ -46,21 +47,21 @@ class DemoReport:
     seals: int = 0
 
 
-def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoReport:
+def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: bool = True) -> DemoReport:
     report = DemoReport()
     demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
-    progress("1/5 administrative units (34 provinces, 3,321 communes)…")
+    progress("1/6 administrative units (34 provinces, 3,321 communes)…")
     units = load_units()
     progress(f"    {units.created} created, {units.updated} updated, {units.merges} merges recorded")
 
-    progress("2/5 agencies, counters and demo staff…")
+    progress("2/6 agencies, counters and demo staff…")
     with transaction.atomic():
         report.agencies = _load_agencies(demo["agencies"])
         report.staff = _load_staff(demo["staff"])
         report.citizens = _load_citizens(DEMO_CITIZENS)
     progress(f"    {report.agencies} agencies, {len(report.staff)} staff accounts")
 
-    progress("3/5 procedure catalogue…")
+    progress("3/6 procedure catalogue…")
     catalog = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
     report.catalog = import_catalog(catalog, progress=lambda line: progress(f"    {line}"))
     progress(
@@ -68,19 +69,29 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None) -> DemoRep
         f"{report.catalog.unchanged} unchanged"
     )
 
-    progress("4/5 which service points receive which procedures, which agencies process them…")
+    progress("4/6 which service points receive which procedures, which agencies process them…")
     for line in load_postal_demo(password=DEMO_PASSWORD):  # before the links: it offers home pickup
         progress(f"    {line}")
     report.assignments = _assign_procedures()
     _assign_processing_agencies(demo.get("processing_agencies", {}))
     progress(f"    {report.assignments} procedure–agency links")
 
-    progress("5/5 demo digital signatures: a PKI (root, agency CA, OCSP, CRL, timestamps) and specimen images…")
+    progress("5/6 demo digital signatures: a PKI (root, agency CA, OCSP, CRL, timestamps) and specimen images…")
     report.signers, report.seals = _load_signing(demo["staff"])
     progress(f"    in {settings.MOTCUA_PKI_DIR}, served by `motcua pki_serve` at {settings.MOTCUA_PKI_URL}")
     progress(f"    {report.seals} agency seals and the system seal; these accounts sign results with PIN {DEMO_PIN}:")
     for username, name in report.signers:
         progress(f"      {username} ({name})")
+
+    if not history:
+        return report
+    progress("6/6 four months of history: dossiers taken through the real services, so the boards and the index "
+             "have figures…")
+    story = load_history(progress=progress)
+    if story is not None:
+        progress(f"    {story.received} received, {story.returned} returned, {story.open} open "
+                 f"({story.overdue} overdue), {story.supplements} supplements, {story.paid_online} paid online, "
+                 f"{story.rated} ratings")
     return report
 
 

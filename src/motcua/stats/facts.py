@@ -6,6 +6,11 @@ first of: result ready (handled), result returned, refused. A dossier waiting fo
 counts as ended on the request date; one that comes back from it starts again (its due date restarts from zero,
 ``dossiers.deadlines``). Early / on time / late is ``deadlines.judge`` of that end against the due date, except
 that an apology or more than one supplement request is late whatever the dates (``deadlines.timeliness``).
+
+The due date judged is the one in force *when handling ended* (replayed from the events' ``changes``: a pause
+after the result was ready must not move it). The handling time (``handling_days``) is the working time from
+acceptance to that end less the time the clock stood still (the citizen's supplement, pauses). Nothing here
+depends on the moment it runs: a fact is a function of its dossier's log, so a refresh and a rebuild agree.
 """
 
 from __future__ import annotations

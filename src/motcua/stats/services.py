@@ -16,14 +16,23 @@ from motcua.stats.models import Cursor, DailyRollup, DossierFact, StepFact
 
 CATCH_UP = "events"
 # PostgreSQL advisory lock: refreshes share it, a rebuild takes it alone (a refresh that read a fact the rebuild
-# was replacing would otherwise add its delta to the rebuilt roll-up a second time)
+# was replacing would otherwise add its delta to the rebuilt roll-up a second time). A refresh does not wait for a
+# rebuild (it runs after an action, in the request): it leaves its dossier to the next catch-up, which starts
+# from the last event the rebuild read.
 REBUILD_LOCK = 0x5374617473  # "Stats"
 
 
-def _lock_against_rebuild(exclusive: bool = False) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def _lock_against_rebuild(exclusive: bool = False, wait: bool = False) -> bool:
+    """Take the rebuild lock (a rebuild: waiting for the refreshes under way; ``wait``: a refresh waiting for a
+    rebuild); False if a refresh may not run now."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: one writer at a time
+    with connection.cursor() as cursor:
+        if exclusive or wait:
             cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [REBUILD_LOCK])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [REBUILD_LOCK])
+        return bool(cursor.fetchone()[0])
 
 
 def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
@@ -33,7 +42,8 @@ def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        _lock_against_rebuild()
+        if not _lock_against_rebuild():
+            return 0  # a rebuild is under way; the next catch-up refreshes these
         # lock the dossiers (in one order: no deadlock between two refreshes of overlapping sets): two refreshes of
         # one dossier (the action's and the catch-up's) take turns
         heads = dict(Dossier.objects.select_for_update().filter(pk__in=ids).order_by("pk")
@@ -58,13 +68,18 @@ def catch_up(*, batch: int = 500, progress: Callable[[str], None] = lambda line:
     cursor, _ = Cursor.objects.get_or_create(name=CATCH_UP)
     done = 0
     while True:
-        rows = list(Event.objects.filter(pk__gt=cursor.last_event_id).order_by("pk")
-                    .values_list("pk", "dossier_id")[: batch * 4])
+        start = cursor.last_event_id
+        rows = list(Event.objects.filter(pk__gt=start).order_by("pk").values_list("pk", "dossier_id")[: batch * 4])
         if not rows:
             return done
-        done += refresh({dossier for _, dossier in rows})
-        cursor.last_event_id = rows[-1][0]
-        cursor.save(update_fields=["last_event_id"])
+        with transaction.atomic():  # after a rebuild under way, from where it left the cursor
+            _lock_against_rebuild(wait=True)
+            cursor.refresh_from_db()
+            if cursor.last_event_id != start:  # a rebuild (or another catch-up) moved it meanwhile
+                continue
+            done += refresh({dossier for _, dossier in rows})
+            cursor.last_event_id = rows[-1][0]
+            cursor.save(update_fields=["last_event_id"])
         progress(f"… {done} dossiers refreshed (event {cursor.last_event_id})")
 
 

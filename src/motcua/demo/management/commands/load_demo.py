@@ -12,10 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", default="", help="the address the site is served at, for the links printed "
                             "(default: MOTCUA_PUBLIC_URL, else http://127.0.0.1:8000)")
+        parser.add_argument("--without-history", action="store_true",
+                            help="skip the four months of demo dossiers (demo.history)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         site = (options["url"] or site_root() or "http://127.0.0.1:8000").rstrip("/")
-        report = load_demo(progress=self.stdout.write)
+        report = load_demo(progress=self.stdout.write, history=not options["without_history"])
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo accounts / Tài khoản thử nghiệm (password / mật khẩu: "
                                              f"{DEMO_PASSWORD})"))
