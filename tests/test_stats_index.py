@@ -3,6 +3,7 @@ denominator and score, null rows with their reasons, drill-downs equal to the nu
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,8 @@ from motcua.feedback.models import PetitionKind
 from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
 from motcua.stats import drill, index, scope
+from motcua.stats.admin import IndexVersionForm
+from motcua.stats.models import IndexVersion
 from motcua.stats.periods import parse
 from tests.factories import (
     APPLICANT,
@@ -195,6 +198,11 @@ def test_scopes_and_their_parts(world: World) -> None:
     assert scope.choose(leader, "") is not None and scope.choose(leader, "").key == f"u{ward.pk}"
     assert scope.choose(leader, f"p{whole.province_ids and next(iter(whole.province_ids))}") is None
     assert scope.choose(leader, f"d{world.justice.pk}") is None
+    department = scope.scope_of(world.actor("kyso.tuphap"))
+    mine = scope.choose(department, "")
+    assert mine is not None and mine.agency_ids == {world.justice.pk}
+    assert [p.key for p in scope.parts_of(mine)] == [f"d{world.justice.pk}"]
+    assert scope.choose(department, f"u{ward.pk}") is None
 
 
 def test_the_page_for_a_commune_leader_and_403_for_an_officer(world: World, media: Any) -> None:
@@ -208,6 +216,7 @@ def test_the_page_for_a_commune_leader_and_403_for_an_officer(world: World, medi
     html = page.content.decode()
     assert "thong-ke/chi-so/2.1/" in html
     assert world.justice.name not in html  # another level's department is not a choice
+    assert client.get("/workspace/thong-ke/chi-so/?ky=2026-13").status_code == 400
     drill_page = client.get("/workspace/thong-ke/chi-so/2.1/?ky=2026-11&phia=denominator")
     assert drill_page.status_code == 200
     export = client.get("/workspace/thong-ke/chi-so/2.1/?ky=2026-11&phia=denominator&xuat=csv")
@@ -252,3 +261,57 @@ def test_the_api_gives_the_index_of_a_scope_the_user_may_see(world: World, media
     assert client.get("/api/v1/stats/index", {"period": "2026-13"}).status_code == 400
     client.force_login(world.users["chuyenvien"])
     assert client.get("/api/v1/stats/index").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_period_is_scored_by_the_version_in_effect_on_its_first_day() -> None:
+    seeded = IndexVersion.objects.get()  # the data migration's, from index_766.json
+    assert seeded.rows == index.seed_config().rows and seeded.name == index.seed_config().name
+    rows = [{**r, "max": 26 if r["code"] == "2.1" else r["max"]} for r in seeded.rows if r["code"] != "1.4"]
+    groups = [{**g, "max": 26 if g["code"] == "2" else g["max"] - (6 if g["code"] == "1" else 0)}
+              for g in seeded.groups]
+    IndexVersion.objects.create(name="2026", effective_from="2026-12-01", groups=groups, rows=rows,
+                                      bands=seeded.bands)
+    assert index.config_for(parse("2026-11")).name == seeded.name
+    assert index.config_for(parse("2026-12")).name == "2026"
+    assert index.config_for(parse("2026-Q4")).name == seeded.name  # the quarter starts in October
+    world = World()
+    result = index.compute(province(world), parse("2026-12"))
+    assert result.row("1.4") is None and result.row("2.1") is not None and result.row("2.1").max == 26
+    assert result.maximum == 100
+
+
+def test_the_drill_down_page_costs_the_same_queries_for_one_dossier_or_many(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["lanhdao"])
+    returned(world, receive(world))
+    url = "/workspace/thong-ke/chi-so/2.1/?ky=2026-Q4&phia=denominator"
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for minute in range(5):
+        receive(world, MONDAY + timedelta(minutes=20 + minute))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.status_code == 200 and page.content.decode().count("/workspace/dossiers/") == 6
+    assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_versions_and_refuses_an_unknown_formula(admin_client: Client) -> None:
+    seeded = IndexVersion.objects.get()
+    assert admin_client.get("/admin/stats/indexversion/").status_code == 200
+    assert admin_client.get(f"/admin/stats/indexversion/{seeded.pk}/change/").status_code == 200
+    rows = [{**r, "formula": "guesswork"} if r["code"] == "1.1" else r for r in seeded.rows]
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(rows),
+                                  "bands": json.dumps(seeded.bands)})
+    assert not form.is_valid() and "guesswork" in str(form.errors)
+    heavier = [{**r, "max": 7} if r["code"] == "1.1" else r for r in seeded.rows]
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(heavier),
+                                  "bands": json.dumps(seeded.bands)})
+    assert not form.is_valid()
+    form = IndexVersionForm(data={"name": "x", "legal_basis": "", "effective_from": "2027-01-01",
+                                  "groups": json.dumps(seeded.groups), "rows": json.dumps(seeded.rows),
+                                  "bands": json.dumps(seeded.bands)})
+    assert form.is_valid(), form.errors

@@ -4,6 +4,7 @@ and no personal data."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -11,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from motcua.stats import public
+from tests.browsing import fits
 from tests.factories import APPLICANT, MONDAY, World, at, petition, rating, receive, returned, through_processing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,3 +51,24 @@ def test_the_public_page_costs_the_same_queries_for_few_or_many_dossiers(client:
     with CaptureQueriesContext(connection) as many:
         assert client.get("/so-lieu/").status_code == 200
     assert len(many) == len(few)
+
+
+@pytest.mark.browser
+def test_the_index_and_the_public_figures_fit_a_phone(phone: Any, live_server: Any, settings: Any,
+                                                      tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    world = World()
+    returned(world, receive(world))
+    through_processing(world, receive(world, MONDAY + timedelta(minutes=1)), at(26, 9))
+    phone.goto(live_server.url + "/so-lieu/")
+    assert phone.locator("h1").inner_text() and fits(phone)
+    phone.goto(live_server.url + "/workspace/thong-ke/chi-so/?ky=2026-11")
+    phone.wait_for_url("**/workspace/login/**")
+    phone.locator("#id_username").fill("lanhdao")
+    phone.locator("#id_password").fill("motcua-demo")
+    phone.locator("#id_password").press("Enter")
+    phone.wait_for_url("**/workspace/thong-ke/chi-so/**")
+    assert phone.locator('#index tr[data-row="2.1"]').is_visible() and fits(phone)
+    phone.locator('#index tr[data-row="2.1"] a').last.click()
+    phone.wait_for_url("**/chi-so/2.1/**")
+    assert phone.locator('[data-figure="count"]').inner_text() == "2" and fits(phone)

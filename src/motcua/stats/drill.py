@@ -95,16 +95,6 @@ def _received(ids: list[int], period: Period) -> Q:
     return Q(agency_id__in=ids, received_on__gte=period.first, received_on__lte=period.last)
 
 
-def _ended(ids: list[int], period: Period) -> Q:
-    return Q(agency_id__in=ids, ended_on__gte=period.first, ended_on__lte=period.last) & ~Q(outcome="")
-
-
-def _overdue(ids: list[int], period: Period) -> Q:
-    end = period.end
-    return Q(agency_id__in=ids, received_at__lt=end, due_at__lt=end, withdrawn=False) \
-        & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
-
-
 def drill(code: str, side: str, scope: Scope, period: Period) -> Drill:
     """The queryset behind row ``code``'s ``side`` (numerator or denominator) for ``scope`` and ``period``."""
     config = index.config_for(period)
@@ -117,13 +107,13 @@ def drill(code: str, side: str, scope: Scope, period: Period) -> Drill:
     if name in RECEIVED_ROWS:
         return _dossiers(_received(ids, period) & COLUMN_Q[RECEIVED_ROWS[name][0 if numerator else 1]])
     if name in ENDED_ROWS:
-        return _dossiers(_ended(ids, period) & COLUMN_Q[ENDED_ROWS[name][0 if numerator else 1]])
+        return _dossiers(index.ended_q(ids, period) & COLUMN_Q[ENDED_ROWS[name][0 if numerator else 1]])
     if name == "handled_on_time":
         if numerator:
-            return _dossiers(_ended(ids, period) & Q(outcome__in=(Outcome.EARLY, Outcome.ON_TIME)))
-        return _dossiers(_ended(ids, period) | _overdue(ids, period))
+            return _dossiers(index.ended_q(ids, period) & Q(outcome__in=(Outcome.EARLY, Outcome.ON_TIME)))
+        return _dossiers(index.ended_q(ids, period) | index.overdue_q(ids, period))
     if name == "handling_satisfaction":
-        q = _ended(ids, period)
+        q = index.ended_q(ids, period)
         rows = DossierFact.objects.filter(q)
         if numerator:
             rows = rows.exclude(index.unhappy_q())

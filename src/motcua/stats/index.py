@@ -25,7 +25,7 @@ How each row is read (our reading of the portal's rows; the law gives the names,
   *3.2 offered full online* (shown): online level "full". *4.1 fee procedures offered for online payment*: among
   those with a fee above zero, those submitted online (partial or full online service: the portal takes the fee
   through the payment gateway). *4.2 with online payment transactions*: among the same, those with at least one
-  dossier of the scope paid online in the period.
+  dossier of the scope received in the period and paid online (the roll-up's ``paid_online``).
 - **6.1 petitions handled on time**: answered within 15 working days of their receipt (the first answer: a
   revision does not move it; ``PetitionEvent``). The denominator: petitions first answered in the period plus
   those still unanswered at its end whose 15 days had run out by then.
@@ -40,8 +40,9 @@ How each row is read (our reading of the portal's rows; the law gives the names,
   population database: ``stats.facts.source_available``) are ``None`` with the reason, never 0.
 
 The total: the points of the scored rows that could be computed, out of the maximum of those rows
-(``available``); ``score100`` is that rate on 100 and gives the band. "x of 100 points could be computed" is said
-wherever the total is shown.
+(``available``); ``score100`` is that rate on 100 and gives the band (none while the timeliness row has no
+figure: a unit with no dossier to judge is not banded on its catalogue alone). "x of 100 points could be
+computed" is said wherever the total is shown.
 """
 
 from __future__ import annotations
@@ -145,22 +146,17 @@ def _day_of(period: Period) -> date:
     return min(period.last, timezone.localdate())
 
 
-def overdue_open(agency_ids: Iterable[int], period: Period) -> Any:
-    """The facts of dossiers not ended at the period's end that were already past due then (2.1)."""
+def ended_q(agency_ids: Iterable[int], period: Period) -> Q:
+    """Facts of dossiers whose handling ended in the period (as the roll-up's ended-side columns count them)."""
+    return Q(agency_id__in=list(agency_ids), ended_on__gte=period.first, ended_on__lte=period.last) & ~Q(outcome="")
+
+
+def overdue_q(agency_ids: Iterable[int], period: Period) -> Q:
+    """Facts of dossiers not ended at the period's end that were already past due then (2.1): received before the
+    end, not withdrawn."""
     end = period.end
-    return (DossierFact.objects.filter(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=end,
-                                       withdrawn=False)
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end)))
-
-
-def ended_facts(agency_ids: Iterable[int], period: Period) -> Any:
-    return DossierFact.objects.filter(agency_id__in=list(agency_ids), ended_on__gte=period.first,
-                                      ended_on__lte=period.last).exclude(outcome="")
-
-
-def received_facts(agency_ids: Iterable[int], period: Period) -> Any:
-    return DossierFact.objects.filter(agency_id__in=list(agency_ids), received_on__gte=period.first,
-                                      received_on__lte=period.last)
+    return Q(agency_id__in=list(agency_ids), received_at__lt=end, due_at__lt=end, withdrawn=False) \
+        & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
 
 
 def unhappy_q() -> Q:
@@ -208,9 +204,9 @@ def gather(agency_ids: Iterable[int], period: Period, *, cal: WorkingCalendar | 
     data.paid_procedures = {(a, p) for a, p in DailyRollup.objects.filter(agency_id__in=ids, **days)
                             .values("agency_id", "procedure_id").annotate(n=Sum("paid_online")).filter(n__gt=0)
                             .values_list("agency_id", "procedure_id")}
-    data.overdue_open = Counter(dict(overdue_open(ids, period).values("agency_id").annotate(n=Count("pk"))
-                                     .values_list("agency_id", "n")))
-    for agency, total, happy in (ended_facts(ids, period).values("agency_id")
+    overdue = DossierFact.objects.filter(overdue_q(ids, period)).values("agency_id").annotate(n=Count("pk"))
+    data.overdue_open = Counter(dict(overdue.values_list("agency_id", "n")))
+    for agency, total, happy in (DossierFact.objects.filter(ended_q(ids, period)).values("agency_id")
                                  .annotate(total=Count("pk"), happy=Count("pk", filter=~unhappy_q()))
                                  .values_list("agency_id", "total", "happy")):
         data.ended_facts[agency], data.satisfied_facts[agency] = total, happy
@@ -521,8 +517,11 @@ class IndexResult:
 
     @property
     def score100(self) -> Decimal | None:
-        """The points on 100, over the points that could be computed (None when none could)."""
-        if not self.available:
+        """The points on 100, over the points that could be computed. None when none could, or when the
+        timeliness row could not (no dossier ended or was overdue in the period: a unit with nothing to judge
+        gets no score and no band from its catalogue rows alone)."""
+        on_time = self.on_time
+        if not self.available or (on_time is not None and on_time.score is None):
             return None
         return (self.points * HUNDRED / self.available).quantize(CENT, ROUND_HALF_UP)
 
