@@ -19,7 +19,9 @@ from motcua.agencies.models import Membership
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.stats import board, services, supervision
+from motcua.stats.models import Outcome, StepFact
 from motcua.stats.scope import scope_of
+from tests.browsing import fits
 from tests.factories import APPLICANT, World, act, pay, receive, through_processing
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +48,15 @@ class States:
 
     def __init__(self, world: World, now: datetime) -> None:
         self.now = now
-        t = now - timedelta(minutes=30)
+        today = board.start_of_day(now)
+        t = max(now - timedelta(minutes=30), today + (now - today) / 2)  # today, whatever the hour
         self.fresh = receive(world, t)  # at the one-stop reception step: on time, received today
         self.moved = act(world, receive(world, t), "transfer", "tiepnhan", t)  # step 1 handed on today
         self.behind = act(world, receive(world, t), "transfer", "tiepnhan", t)
         Dossier.objects.filter(pk=self.behind.pk).update(step_due_at=now - timedelta(hours=1))
         self.late = act(world, receive(world, t), "transfer", "tiepnhan", t)
         self.late = act(world, self.late, "assign", "lanhdao", t, assignee="chuyenvien")
-        Dossier.objects.filter(pk=self.late.pk).update(due_at=now - timedelta(days=2))
+        Dossier.objects.filter(pk=self.late.pk).update(due_at=now - timedelta(days=7))  # late even over a holiday
         self.supplement = act(world, receive(world, t), "request_supplement", "tiepnhan", t,
                               missing=[{"document": "Tờ khai", "reason": "thiếu chữ ký"}])
         self.ready = through_processing(world, receive(world, t), t)
@@ -104,6 +107,8 @@ def test_the_board_counts_every_column_and_each_list_has_exactly_those_dossiers(
         assert ward.counts[column] == len(names), column
         found = set(board.drill(ward.agency_ids, column, states.now).values_list("code", flat=True))
         assert found == {getattr(states, n).code for n in names}, column
+    # the live columns of a row add up to its open dossiers
+    assert ward.open == Dossier.objects.filter(closed_at__isnull=True, current_agency_id__in=ward.agency_ids).count()
     assert ward.counts["received"] == len(received)
     assert set(board.drill(ward.agency_ids, "received", states.now).values_list("code", flat=True)) == {
         getattr(states, n).code for n in received}
@@ -236,3 +241,61 @@ def test_query_budgets_of_the_board_and_a_list(world: World) -> None:
         count, page = _queries(chief, url)
         assert count == before[url][0], f"{url}: {before[url][0]} queries for 1 dossier, {count} for 50"
     assert len(set(CODE.findall(_queries(chief, urls[1])[1]))) == 50
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_board_on_a_phone(phone: Any, live_server: Any, world: World) -> None:
+    """giamsat opens the board on a phone, opens a unit's overdue dossiers: nothing wider than the screen."""
+    supervisor(world)
+    now = timezone.now()
+    late = act(world, receive(world, now - timedelta(hours=1)), "transfer", "tiepnhan", now - timedelta(hours=1))
+    Dossier.objects.filter(pk=late.pk).update(due_at=now - timedelta(days=1))
+    refresh()
+    client = Client()
+    client.force_login(world.users["giamsat"])
+    phone.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                "url": live_server.url}])
+    phone.goto(live_server.url + reverse("workspace:stats_board"))
+    assert fits(phone)
+    link = phone.locator(f'tr[data-unit="{ward_key(world)}"] td[data-col="overdue"] a')
+    box = link.bounding_box()
+    assert box is not None and box["height"] >= 40  # a finger's target
+    link.click()
+    phone.wait_for_url("**/thong-ke/danh-sach/**")
+    assert late.code in phone.locator("#dossiers").inner_text()
+    assert fits(phone)
+    for name in ("stats_late", "stats_week"):
+        phone.goto(live_server.url + reverse(f"workspace:{name}"))
+        assert fits(phone), name
+
+
+def test_worst_step_late_steps_and_bottlenecks_lead_to_their_dossiers(world: World, states: States) -> None:
+    now = states.now
+    StepFact.objects.filter(dossier_id=states.behind.pk, ended_at__isnull=True).update(
+        due_at=now - timedelta(hours=1))
+    first = StepFact.objects.get(dossier_id=states.moved.pk, visit=0)
+    StepFact.objects.filter(pk=first.pk).update(outcome=Outcome.LATE, due_at=first.ended_at - timedelta(hours=3))
+    units = {u.key: u for u in board.board(board.units_of(scope_of(world.actor("giamsat"))), now)}
+    ward = units[ward_key(world)]
+    step = StepFact.objects.get(dossier_id=states.behind.pk, ended_at__isnull=True)
+    assert (ward.worst_step, ward.worst_step_count) == (step.name, 1)
+    assert list(board.drill(ward.agency_ids, "steps_behind", now).values_list("code", flat=True)) == [
+        states.behind.code]
+    period = supervision.week(now)
+    found = supervision.bottlenecks(list(units.values()), now, period)
+    worst = found["steps"][0]
+    assert (worst.agency_id, worst.step, worst.this["late"]) == (first.agency_id, first.name, 1)
+    assert any(b.open_late == 1 and b.agency_id == step.agency_id for b in found["agencies"])
+    officer = world.users["tiepnhan"].pk
+    rows = {r["officer_id"]: r for r in supervision.late_by_officer(list(units.values()), now, period)}
+    assert rows[officer]["late_steps"] == 1
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    listed = chief.get(reverse("workspace:stats_dossiers") + f"?col=late_steps&officer={officer}").content.decode()
+    assert set(CODE.findall(listed)) == {states.moved.code}
+    listed = chief.get(reverse("workspace:stats_dossiers") +
+                       f"?agency={step.agency_id}&col=steps_behind").content.decode()
+    assert set(CODE.findall(listed)) == {states.behind.code}
+    page = chief.get(reverse("workspace:stats_week")).content.decode()
+    assert f"agency={first.agency_id}&amp;col=late_steps" in page

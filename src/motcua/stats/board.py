@@ -60,7 +60,9 @@ COLUMNS: dict[str, Any] = {
     "paused": _("Paused"),
 }
 LIVE = ("on_time", "behind_step", "overdue", "supplement", "return_fee", "paused")
-# the drill lists beyond the board's columns: a late officer's finished steps
+# the drill lists beyond the board's columns: the dossiers whose current step is past its step deadline (the
+# worst step, the bottlenecks: overdue ones included), and a late officer's or agency's finished steps
+STEPS_BEHIND: dict[str, Any] = {"steps_behind": _("Open steps past their deadline")}
 EXTRA_LISTS: dict[str, Any] = {"late_steps": _("Steps finished late")}
 
 
@@ -175,10 +177,6 @@ def units_of(scope: Scope) -> list[Unit]:
     return list(units.values())
 
 
-def unit_in(scope: Scope, key: str) -> Unit | None:
-    return next((u for u in units_of(scope) if u.key == key), None)
-
-
 # --- the board -----------------------------------------------------------------------------------------------------
 
 
@@ -266,7 +264,8 @@ def procedure_rows(unit: Unit) -> list[dict[str, Any]]:
 
 def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | None = None,
           officer: int | None = None) -> QuerySet[Dossier]:
-    """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer)."""
+    """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer:
+    ``officer=0`` for those assigned to nobody)."""
     today = start_of_day(now)
     if column in LIVE:
         found = Dossier.objects.filter(live_q(column, now), closed_at__isnull=True, current_agency_id__in=agencies)
@@ -276,6 +275,9 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
     elif column == "returned":
         found = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
                                        returned_at__gte=today)
+    elif column in STEPS_BEHIND:
+        found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
+            agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now).values("dossier_id"))
     elif column == "handed_on":
         found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
             agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values("dossier_id"))
@@ -284,7 +286,7 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
     if procedure is not None:
         found = found.filter(procedure_id=procedure)
     if officer is not None:
-        found = found.filter(assignee_id=officer or None) if officer else found.filter(assignee__isnull=True)
+        found = found.filter(assignee_id=officer) if officer else found.filter(assignee__isnull=True)
     return found.order_by("due_at", "pk")
 
 
@@ -318,16 +320,16 @@ def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None
     cal = cal or deadlines.calendar()
     for d in dossiers:
         step = d.current_step or {}
+        seen = bool(getattr(d, "seen", False))
         overdue = d.due_at is not None and d.due_at < now and d.status not in (Status.RETURNED, Status.REFUSED,
                                                                               Status.WITHDRAWN)
         yield {
-            "code": d.code, "seen": getattr(d, "seen", False), "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
+            "code": d.code, "seen": seen, "procedure_code": d.procedure.code, "procedure": d.version.name_vi,
             "status": d.get_status_display(), "agency": d.current_agency.name if d.current_agency else "",
             "step": step.get("name", "") if d.returned_at is None else "",
             "officer": officer_name(d.assignee), "received_at": d.received_at, "due_at": d.due_at,
             "days_late": days_between(cal, d.due_at, now) if overdue else None,
-            "applicant": applicant_data(d, whole=getattr(d, "whole", False))["name"] if getattr(d, "seen", False)
-            else "",
+            "applicant": applicant_data(d, whole=bool(getattr(d, "whole", False)))["name"] if seen else "",
         }
 
 

@@ -208,6 +208,10 @@ def _steps(dossier: Dossier, log: list[Event], cal: WorkingCalendar) -> list[Ste
         if current is not None and changes.get("assignee_id"):
             current.officer_id = changes["assignee_id"]
         entered = _when(changes.get("step_started_at"))
+        if entered is None and current is not None and "step_index" in changes:
+            # moved on at the very moment its step began (received and transferred at once): the start time did
+            # not change, so only the step index says a new step began
+            entered = event.at
         closing = event.to_status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN)
         suspended = event.action == EventKind.REQUEST_SUPPLEMENT
         moved = (current is not None and entered is None and "current_agency_id" in changes

@@ -108,6 +108,7 @@ def _step_figures(agencies: list[int], period: Period, by: tuple[str, ...]) -> d
 
 @dataclass
 class Bottleneck:
+    agency_id: int
     agency: str
     step: str = ""
     this: dict[str, Any] = field(default_factory=dict)
@@ -136,7 +137,7 @@ def bottlenecks(units: list[board.Unit], now: datetime, period: Period, *, limit
     out: dict[str, list[Bottleneck]] = {}
     for kind, by in (("steps", ("agency_id", "name")), ("agencies", ("agency_id",))):
         this, last = _step_figures(agencies, period, by), _step_figures(agencies, before, by)
-        found = [Bottleneck(names.get(key[0], ""), key[1] if len(key) > 1 else "", this.get(key, {}),
+        found = [Bottleneck(key[0], names.get(key[0], ""), key[1] if len(key) > 1 else "", this.get(key, {}),
                             last.get(key, {}), open_late[key])
                  for key in set(this) | {k for k in open_late if len(k) == len(by)}]
         found.sort(key=lambda b: (-(b.this.get("late") or 0), -b.open_late, -(b.this.get("avg") or 0)))

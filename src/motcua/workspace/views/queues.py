@@ -20,8 +20,9 @@ from motcua.workspace.selectors import queue_rows
 from motcua.workspace.views.base import actor_of
 
 PAGE_SIZE = 25
-# the queue tab each inbox counter opens (none for the dossiers waiting for the applicant's supplement)
-COUNTER_QUEUES = {"new": "todo", "in_progress": "mine", "due_soon": "due_soon", "overdue": "overdue"}
+# the queue tab each inbox counter opens, where the tab holds the counter's dossiers (none for the supplement ones,
+# nor for the 3 working days of due soon, whose tab looks 2 ahead)
+COUNTER_QUEUES = {"new": "todo", "in_progress": "mine", "overdue": "overdue"}
 
 
 def _rows(dossiers: list[Dossier], now: datetime) -> list[dict[str, Any]]:

@@ -68,6 +68,11 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
     if not chosen:
         raise Http404
     agencies = [a for u in chosen for a in u.agency_ids]
+    agency = int_or_none(request.GET.get("agency"))
+    if agency is not None:  # one agency of the unit (the bottlenecks' rows)
+        if agency not in agencies:
+            raise Http404
+        agencies = [agency]
     column = request.GET.get("col", "")
     procedure, officer = int_or_none(request.GET.get("procedure")), int_or_none(request.GET.get("officer"))
     if column in board.EXTRA_LISTS:
@@ -78,8 +83,8 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
 
         def make_rows(found: Any) -> Any:
             return board.step_rows(found)
-    elif column in board.COLUMNS:
-        label = board.COLUMNS[column]
+    elif column in board.COLUMNS or column in board.STEPS_BEHIND:
+        label = {**board.COLUMNS, **board.STEPS_BEHIND}[column]
         source = board.with_access(board.drill(agencies, column, now, procedure=procedure, officer=officer), actor)
 
         def make_rows(found: Any) -> Any:
