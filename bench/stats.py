@@ -544,11 +544,15 @@ def reads(runs: int, plan_lines: int) -> dict[str, Any]:
         plan("index: the roll-up summed per agency (stats.index.gather)",
              DailyRollup.objects.filter(agency_id__in=ids, day__gte=quarter.first, day__lte=quarter.last)
              .values("agency_id").annotate(**{f"s_{c}": Sum(c) for c in COLUMNS}))
-        plan("index: dossiers open past due at the quarter's end (stats.index.overdue_open)",
-             index.overdue_open(ids, quarter).values("agency_id").annotate(n=Count("pk")))
-        plan("index: ended in the quarter, satisfied (stats.index.ended_facts)",
-             index.ended_facts(ids, quarter).values("agency_id")
-             .annotate(total=Count("pk"), happy=Count("pk", filter=~index.unhappy_q())))
+        if hasattr(index, "overdue_q"):
+            overdue_open = DossierFact.objects.filter(index.overdue_q(ids, quarter))
+            ended = DossierFact.objects.filter(index.ended_q(ids, quarter))
+        else:  # the first version of stats.index
+            overdue_open, ended = index.overdue_open(ids, quarter), index.ended_facts(ids, quarter)
+        plan("index: dossiers open past due at the quarter's end (stats.index.overdue_q)",
+             overdue_open.values("agency_id").annotate(n=Count("pk")))
+        plan("index: ended in the quarter, satisfied (stats.index.ended_q, unhappy_q)",
+             ended.values("agency_id").annotate(total=Count("pk"), happy=Count("pk", filter=~index.unhappy_q())))
     else:
         def rollup_sums(s: Scope) -> Any:
             return (DailyRollup.objects.filter(agency_id__in=sorted(s.agency_ids), day__gte=quarter.first,
@@ -630,12 +634,12 @@ def reads(runs: int, plan_lines: int) -> dict[str, Any]:
                   lambda code=code, side=side: f" ({drills.drill(code, side, scope, quarter).count():,} in all)")
         plan("drill: index row 2.1 denominator, page 1 (province)",
              drills.drill("2.1", "denominator", scope, quarter).rows[:PAGE])
-        if hasattr(drills, "_ended") and hasattr(drills, "_overdue"):
+        if hasattr(index, "ended_q") and hasattr(index, "overdue_q"):
             # a proposal: the ended OR the overdue facts as a UNION of two index-bounded sets of ids (an OR of the
             # two makes one bitmap of every fact of the scope's history)
             def union() -> Any:
-                ended = DossierFact.objects.filter(drills._ended(ids, quarter)).values("pk")
-                late = DossierFact.objects.filter(drills._overdue(ids, quarter)).values("pk")
+                ended = DossierFact.objects.filter(index.ended_q(ids, quarter)).values("pk")
+                late = DossierFact.objects.filter(index.overdue_q(ids, quarter)).values("pk")
                 return DossierFact.objects.filter(pk__in=ended.union(late)).order_by("received_at", "pk")
 
             timed(f"proposal: drill 2.1 denominator as a UNION, page 1 of {PAGE} + count (province 1)",
