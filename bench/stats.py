@@ -468,6 +468,34 @@ def _plan(queryset: Any, lines: int) -> list[str]:
     return [line[:150] for line in plan[:lines]] + ([*keep] if len(plan) > lines else [])
 
 
+def _statements(work: Callable[[], Any]) -> list[str]:
+    """The SQL statements of one (warm) run of ``work``, slowest first: milliseconds and the statement's start."""
+    import re
+
+    from django.db import connection
+
+    spent: list[tuple[float, str]] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append((time.perf_counter() - started, re.sub(r"\s+", " ", sql)))
+
+    work()
+    started = time.perf_counter()
+    with connection.execute_wrapper(wrapper):
+        work()
+    total = time.perf_counter() - started
+    in_sql = sum(t for t, _ in spent)
+    lines = [f"{total * 1000:,.0f} ms in all: {len(spent)} statements {in_sql * 1000:,.0f} ms, "
+             f"Python {(total - in_sql) * 1000:,.0f} ms"]
+    for seconds, sql in sorted(spent, reverse=True)[:8]:
+        lines.append(f"{seconds * 1000:8.1f} ms  {sql[:130]}")
+    return lines
+
+
 def reads(runs: int, plan_lines: int) -> dict[str, Any]:
     """Time the index, the boards and the drill-down lists (the real ``stats.index``, ``stats.board`` and
     ``stats.drill`` when they exist, else the same queries written here); returns rows to print and the plans."""
@@ -654,6 +682,14 @@ def reads(runs: int, plan_lines: int) -> dict[str, Any]:
         timed(f"drill (equivalent): late in {quarter.key}, page 1 of {PAGE} + count (province 1)",
               lambda: (list(late(scope)[:PAGE]), late(scope).count()))
         plan("drill: late in the quarter, page 1 (province)", late(scope)[:PAGE])
+    # where the time goes: each SQL statement of one index.compute and one board, by time (warm)
+    if index is not None:
+        out["breakdown"] = {
+            f"index.compute(province 1, {quarter.key})": _statements(lambda: index.compute(scope, quarter)),
+        }
+        if board is not None:
+            out["breakdown"]["board.board(province 1)"] = _statements(lambda: board.board(board.units_of(scope), now))
+
     # the same heaviest reads with the session tuned as settings could tune it (OPTIONS "-c jit=off -c work_mem=32MB"):
     # the planner's JIT costs ~250 ms on the satisfied-count query, and 4 MB bitmaps go lossy over a province
     from django.db import connection
@@ -719,7 +755,8 @@ def child_reads(size: int, runs: int, generate_first: bool, migrate: bool, check
     if check:
         rows.append(("check: facts.build_many on 300 sampled dossiers", check_sample()))
     result = reads(runs, plan_lines)
-    print(json.dumps({"rows": rows + result["rows"], "plans": result["plans"]}))
+    print(json.dumps({"rows": rows + result["rows"], "plans": result["plans"],
+                      "breakdown": result.get("breakdown", {})}))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -920,6 +957,9 @@ def main() -> None:
                 for label, plan in result["plans"].items():
                     print(f"-- EXPLAIN (ANALYZE, BUFFERS) {label}")
                     print("\n".join(f"   {line}" for line in plan))
+                for label, lines in result.get("breakdown", {}).items():
+                    print(f"-- where the time goes: {label}")
+                    print("\n".join(f"   {line}" for line in lines))
         if "actions" in parts:
             copy = ["--migrate"]
             if postgres:
