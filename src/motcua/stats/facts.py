@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 
 from motcua.agencies.models import Agency, Role
 from motcua.catalog.models import OnlineLevel
@@ -57,34 +58,30 @@ def build_many(dossier_ids: Iterable[int], *, calendar: WorkingCalendar | None =
     built = Built()
     if not ids:
         return built
-    cal = calendar or deadlines.calendar()
-    dossiers = list(Dossier.objects.filter(pk__in=ids).exclude(status=Status.DRAFT)
-                    .select_related("version"))
+    cal = calendar or cast(WorkingCalendar, _LazyCalendar())
+    # one query for the dossiers and what the side tables say of them (digitized, reused, certified, signed result)
+    digitizations = Digitization.objects.filter(attachment__dossier_id=OuterRef("pk"))
+    dossiers = list(Dossier.objects.filter(pk__in=ids).exclude(status=Status.DRAFT).select_related("version")
+                    .annotate(has_digitized=Exists(digitizations),
+                              has_reused=Exists(digitizations.filter(Q(reused_from__isnull=False)
+                                                                     | Q(reused_document_id__isnull=False))),
+                              has_certified=Exists(Certification.objects.filter(dossier_id=OuterRef("pk"))),
+                              has_signed=Exists(IssuedResult.objects.filter(dossier_id=OuterRef("pk"), signed=True))))
     if not dossiers:
         return built
     ids = [d.pk for d in dossiers]
     events: dict[int, list[Event]] = defaultdict(list)
     for event in Event.objects.filter(dossier_id__in=ids).order_by("dossier_id", "seq"):
         events[event.dossier_id].append(event)
-    digitized: set[int] = set()
-    reused: set[int] = set()
-    for dossier_id, reused_from, reused_doc in Digitization.objects.filter(
-            attachment__dossier_id__in=ids).values_list("attachment__dossier_id", "reused_from_id",
-                                                        "reused_document_id"):
-        digitized.add(dossier_id)
-        if reused_from is not None or reused_doc is not None:
-            reused.add(dossier_id)
-    certified = set(Certification.objects.filter(dossier_id__in=ids).values_list("dossier_id", flat=True))
-    signed = set(IssuedResult.objects.filter(dossier_id__in=ids, signed=True).values_list("dossier_id", flat=True))
     agencies = _agencies({d.receiving_agency_id for d in dossiers} | {a for d in dossiers for a in _plan_agencies(d)})
     portal, population = source_available("portal"), source_available("population")
     for dossier in dossiers:
         log = events[dossier.pk]
         fact = _fact(dossier, log, agencies, cal)
-        fact.digitized = dossier.pk in digitized
-        fact.reused = dossier.pk in reused
-        fact.certified = dossier.pk in certified
-        fact.electronic_result = dossier.pk in signed
+        fact.digitized = dossier.has_digitized
+        fact.reused = dossier.has_reused
+        fact.certified = dossier.has_certified
+        fact.electronic_result = dossier.has_signed
         if not portal:
             fact.synced = fact.store_synced = None
         if not population:
@@ -92,6 +89,18 @@ def build_many(dossier_ids: Iterable[int], *, calendar: WorkingCalendar | None =
         built.facts.append(fact)
         built.steps.extend(_steps(dossier, log, cal))
     return built
+
+
+class _LazyCalendar:
+    """The working calendar, read (one query) when a dossier first needs it: most refreshes need none."""
+
+    def __init__(self) -> None:
+        self._calendar: WorkingCalendar | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._calendar is None:
+            self._calendar = deadlines.calendar()
+        return getattr(self._calendar, name)
 
 
 def _plan_agencies(dossier: Dossier) -> list[int]:

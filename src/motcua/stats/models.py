@@ -201,6 +201,8 @@ class IndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from:%d/%m/%Y})"
+
+
 class DigestKind(models.TextChoices):
     DAILY = "daily", _("Daily")
     WEEKLY = "weekly", _("Weekly")
