@@ -112,6 +112,8 @@ def test_concurrent_writers_on_sqlite_wait_instead_of_failing(served: dict[str, 
                                            key=f"serve-test-{index}")
         return status, json.loads(answer)
 
+    with sqlite3.connect(served["data_dir"] / "motcua.sqlite3") as db:  # the demo's history is there already
+        before = db.execute("SELECT COUNT(*) FROM dossiers_dossier").fetchone()[0]
     with ThreadPoolExecutor(WRITERS) as pool:
         results = list(pool.map(submit, range(WRITERS)))
     assert [status for status, _ in results] == [201] * WRITERS, results
@@ -120,10 +122,17 @@ def test_concurrent_writers_on_sqlite_wait_instead_of_failing(served: dict[str, 
     assert numbers == list(range(numbers[0], numbers[0] + WRITERS))  # no gap, no duplicate
     with sqlite3.connect(served["data_dir"] / "motcua.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT COUNT(*) FROM dossiers_dossier").fetchone()[0] == WRITERS
+        assert db.execute("SELECT COUNT(*) FROM dossiers_dossier").fetchone()[0] == before + WRITERS
     audit = subprocess.run([*MOTCUA, "verify_audit", "--quiet"], env=served["env"], capture_output=True, text=True,
                            timeout=120)
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    # the requests left the reporting facts to the statistics follower (MOTCUA_STATS_REFRESH=follow): it has them
+    # within seconds
+    deadline = time.monotonic() + 30
+    with sqlite3.connect(served["data_dir"] / "motcua.sqlite3") as db:
+        while db.execute("SELECT COUNT(*) FROM stats_dossierfact").fetchone()[0] < before + WRITERS:
+            assert time.monotonic() < deadline, "the follower did not build the facts"
+            time.sleep(0.5)
 
 
 def test_the_tracking_limit_holds_across_worker_processes(served: dict[str, Any]) -> None:
@@ -140,11 +149,13 @@ def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str
     server: subprocess.Popen[bytes] = served["server"]
     children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
     short_lived = [pid for pid in children if any(
-        task in Path(f"/proc/{pid}/cmdline").read_bytes() for task in (b"seal_chains", b"poll_shipments"))]
-    # gunicorn's master, the task worker, the demo PKI (MOTCUA_DEMO, `load_demo` made it) and the carrier simulator;
-    # a seal_chains --if-due or a poll_shipments may be running too
+        task in Path(f"/proc/{pid}/cmdline").read_bytes()
+        for task in (b"seal_chains", b"poll_shipments", b"send_digests"))]
+    # gunicorn's master, the task worker, the statistics follower, the demo PKI (MOTCUA_DEMO, `load_demo` made it)
+    # and the carrier simulator; a seal_chains --if-due, a poll_shipments or a send_digests may be running too
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if pid not in short_lived]
-    assert len(commands) == 4 and sum(b"carrier_sim" in command for command in commands) == 1, commands
+    assert len(commands) == 5 and sum(b"carrier_sim" in command for command in commands) == 1, commands
+    assert sum(b"refresh_stats" in command for command in commands) == 1, commands
     server.send_signal(signal.SIGTERM)
     assert server.wait(30) == 0
     time.sleep(0.5)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -358,9 +359,18 @@ MOTCUA_POSTAGE = int(os.environ.get("MOTCUA_POSTAGE", "22000"))
 MOTCUA_SHIPMENT_POLL_MINUTES = float(os.environ.get("MOTCUA_SHIPMENT_POLL_MINUTES", "30"))
 
 # --- Statistics and supervision (motcua.stats) -----------------------------------------------------------------
-# The reporting facts are refreshed after each action; `motcua refresh_stats` catches up with what was missed
-# (`motcua serve` runs it every MOTCUA_STATS_REFRESH_MINUTES) and checks the digests every MOTCUA_DIGEST_CHECK_MINUTES.
-MOTCUA_STATS_REFRESH_MINUTES = float(os.environ.get("MOTCUA_STATS_REFRESH_MINUTES", "1"))
+# Who refreshes the reporting facts after an event (stats.services): "immediate" — the action's own request, after
+# its commit (any process without a follower: runserver, the tests); "follow" — the follower process
+# (`motcua refresh_stats --follow`), which catches up with the event log every MOTCUA_STATS_FOLLOW_SECONDS, so that
+# actions pay nothing for the figures. `motcua serve` starts the follower and sets "follow" for its web processes.
+MOTCUA_STATS_REFRESH = os.environ.get("MOTCUA_STATS_REFRESH", "immediate").strip().lower()
+if MOTCUA_STATS_REFRESH not in ("immediate", "follow"):
+    raise ImproperlyConfigured("MOTCUA_STATS_REFRESH must be 'immediate' or 'follow'")
+MOTCUA_STATS_FOLLOW_SECONDS = float(os.environ.get("MOTCUA_STATS_FOLLOW_SECONDS", "2"))
+# The catch-up reads again this many events before its cursor: an event numbered before another but committed
+# after it is not passed over.
+MOTCUA_STATS_RECHECK_EVENTS = int(os.environ.get("MOTCUA_STATS_RECHECK_EVENTS", "1000"))
+# `motcua serve` checks the leaders' digests every MOTCUA_DIGEST_CHECK_MINUTES.
 MOTCUA_DIGEST_CHECK_MINUTES = float(os.environ.get("MOTCUA_DIGEST_CHECK_MINUTES", "10"))
 # The leaders' digests: daily at this local hour (working days), weekly on Monday at the same hour.
 MOTCUA_DIGEST_HOUR = int(os.environ.get("MOTCUA_DIGEST_HOUR", "7"))

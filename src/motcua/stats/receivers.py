@@ -1,23 +1,32 @@
 """After each committed event (``event_recorded``: every event, whether the applicant hears of it or not),
-refresh its dossier's facts (``stats.services.refresh``). A failure is logged by ``dossiers.signals`` and made
-good by the next ``motcua refresh_stats`` (``services.catch_up``)."""
+refresh its dossier's facts (``stats.services.refresh``) when ``MOTCUA_STATS_REFRESH`` is ``immediate``; with
+``follow`` the follower process does it (``motcua refresh_stats --follow``, started by ``motcua serve``). A failure
+is logged by ``dossiers.signals`` and made good by the next catch-up (``services.catch_up``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.dispatch import receiver
 
 from motcua.dossiers.signals import event_recorded, events_recorded
 from motcua.stats import services
 
 
+def immediate() -> bool:
+    """Whether the request refreshes the facts itself (``MOTCUA_STATS_REFRESH``; else the follower does)."""
+    return settings.MOTCUA_STATS_REFRESH == "immediate"
+
+
 @receiver(event_recorded, dispatch_uid="stats_refresh")
 def refresh_facts(sender: Any, dossier: Any, event: Any, **kwargs: Any) -> None:
-    services.refresh([dossier.pk])
+    if immediate():
+        services.refresh([dossier.pk])
 
 
 @receiver(events_recorded, dispatch_uid="stats_refresh_many")
 def refresh_batch(sender: Any, dossiers: list[Any], events: list[Any], **kwargs: Any) -> None:
     """A batch of events (a carrier's updates): their dossiers refreshed together, in one build."""
-    services.refresh({dossier.pk for dossier in dossiers})
+    if immediate():
+        services.refresh({dossier.pk for dossier in dossiers})

@@ -1,19 +1,29 @@
-"""Keeping the reporting model up to date: :func:`refresh` after events (incremental), :func:`catch_up` for what
-the immediate refresh missed (a process that died between the action's commit and its refresh), and
-:func:`rebuild` from scratch (``motcua rebuild_stats``). All three build the facts with ``stats.facts.build_many``.
+"""Keeping the reporting model up to date: :func:`refresh` of the dossiers an event touched (incremental),
+:func:`catch_up` with the event log since the last time (what a refresh did not do), :func:`follow` (catch up
+every few seconds: ``motcua refresh_stats --follow``), and :func:`rebuild` from scratch (``motcua rebuild_stats``).
+All of them build the facts with ``stats.facts.build_many``.
+
+Who refreshes (``MOTCUA_STATS_REFRESH``): ``immediate`` — each action's request, after its commit (what a process
+without a follower needs: ``runserver``, the tests); ``follow`` — the follower process that ``motcua serve`` starts,
+so that an action pays nothing for the figures (they follow within ``MOTCUA_STATS_FOLLOW_SECONDS``).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from motcua.dossiers import deadlines
 from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import Status
 from motcua.stats import facts, rollup
 from motcua.stats.models import Cursor, DailyRollup, DossierFact, StepFact
 
+log = logging.getLogger(__name__)
 CATCH_UP = "events"
 # PostgreSQL advisory lock: refreshes share it, a rebuild takes it alone (a refresh that read a fact the rebuild
 # was replacing would otherwise add its delta to the rebuilt roll-up a second time). A refresh does not wait for a
@@ -63,24 +73,58 @@ def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
     return len(stale)
 
 
-def catch_up(*, batch: int = 500, progress: Callable[[str], None] = lambda line: None) -> int:
-    """Refresh the dossiers of every event recorded since the last catch-up (``Cursor``); returns how many."""
+def stale(dossier_ids: Iterable[int]) -> list[int]:
+    """Which of these dossiers have facts behind their log (or none), read without locking anything (two queries):
+    the catch-up then refreshes only those, under their locks."""
+    ids = set(dossier_ids)
+    heads = dict(Dossier.objects.filter(pk__in=ids).exclude(status=Status.DRAFT).values_list("pk", "event_count"))
+    built = dict(DossierFact.objects.filter(pk__in=ids).values_list("pk", "event_count"))
+    gone = (ids - set(heads)) & set(built)  # a draft (or a deleted dossier) with a fact: refreshed away
+    return sorted({pk for pk, count in heads.items() if built.get(pk) != count} | gone)
+
+
+def catch_up(*, batch: int = 500, progress: Callable[[str], None] = lambda line: None,
+             recheck: int | None = None) -> int:
+    """Refresh the dossiers of every event recorded since the last catch-up (``Cursor``); returns how many.
+
+    The last ``recheck`` events before the cursor are read again (``MOTCUA_STATS_RECHECK_EVENTS``): an event
+    numbered before another but committed after it (two transactions at once) would otherwise be passed over.
+    Reading them again costs two queries; only dossiers whose facts are behind are refreshed."""
+    recheck = settings.MOTCUA_STATS_RECHECK_EVENTS if recheck is None else recheck
     cursor, _ = Cursor.objects.get_or_create(name=CATCH_UP)
+    start = max(0, cursor.last_event_id - recheck)
     done = 0
     while True:
-        start = cursor.last_event_id
         rows = list(Event.objects.filter(pk__gt=start).order_by("pk").values_list("pk", "dossier_id")[: batch * 4])
         if not rows:
             return done
-        with transaction.atomic():  # after a rebuild under way, from where it left the cursor
+        behind = stale({dossier for _, dossier in rows})
+        last = rows[-1][0]
+        with transaction.atomic():  # not while a rebuild runs: it sets the cursor where it read the log
             _lock_against_rebuild(wait=True)
-            cursor.refresh_from_db()
-            if cursor.last_event_id != start:  # a rebuild (or another catch-up) moved it meanwhile
-                continue
-            done += refresh({dossier for _, dossier in rows})
-            cursor.last_event_id = rows[-1][0]
-            cursor.save(update_fields=["last_event_id"])
-        progress(f"… {done} dossiers refreshed (event {cursor.last_event_id})")
+            if behind:
+                done += refresh(behind)
+            Cursor.objects.filter(name=CATCH_UP, last_event_id__lt=last).update(last_event_id=last)
+        start = last
+        if behind:
+            progress(f"… {done} dossiers refreshed (event {last})")
+
+
+def follow(*, interval: float, stop: Callable[[], bool], progress: Callable[[str], None] = lambda line: None
+           ) -> int:
+    """Catch up with the event log every ``interval`` seconds until ``stop()`` (``motcua refresh_stats --follow``,
+    which ``motcua serve`` runs: the actions then leave the refresh to it). Returns the dossiers refreshed."""
+    done = 0
+    while not stop():
+        try:
+            done += catch_up(progress=progress)
+        except DatabaseError as exc:  # a locked database, a dropped connection: tried again at the next turn
+            log.warning("reporting facts catch-up failed, retrying: %s", exc)
+            close_old_connections()
+        deadline = time.monotonic() + interval
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(min(0.2, interval))
+    return done
 
 
 def rebuild(*, batch: int = 2000, progress: Callable[[str], None] = lambda line: None) -> tuple[int, int]:

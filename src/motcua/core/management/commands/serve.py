@@ -7,8 +7,9 @@ stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with t
 a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``), and the carrier
 simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here. Every few minutes
 short-lived jobs run: ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback),
-``seal_chains --if-due`` seals the event log, ``refresh_stats`` catches the reporting facts up with the log and
-``send_digests --if-due`` e-mails the leaders' daily and weekly digests.
+``seal_chains --if-due`` seals the event log and ``send_digests --if-due`` e-mails the leaders' daily and weekly
+digests. The statistics follower (``refresh_stats --follow``) keeps the reporting facts up with the event log, so
+that the web processes (``MOTCUA_STATS_REFRESH=follow``) leave the refresh of the figures to it.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ class Command(BaseCommand):
                             help="do not poll the carrier for shipments without news (run `motcua poll_shipments` "
                                  "elsewhere).")
         parser.add_argument("--no-stats", action="store_true",
-                            help="do not refresh the reporting facts or send the leaders' digests (run `motcua "
-                                 "refresh_stats` and `motcua send_digests --if-due` elsewhere).")
+                            help="do not start the reporting facts' follower nor send the leaders' digests (the "
+                                 "requests then refresh the facts themselves; run `motcua send_digests --if-due` "
+                                 "elsewhere).")
         parser.add_argument("--no-seal", action="store_true",
                             help="do not seal the event log's chain heads (run `motcua seal_chains --if-due` "
                                  "elsewhere).")
@@ -76,10 +78,16 @@ class Command(BaseCommand):
         if options["access_log"]:
             server += ["--access-logfile", "-"]
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        env = dict(os.environ)
+        if not options["no_stats"]:
+            # the reporting facts' follower: the actions leave the refresh of the figures to it (stats.services)
+            env["MOTCUA_STATS_REFRESH"] = "follow"
+            follower = [python, "-m", "motcua.cli", "refresh_stats", "--follow", "-v", "0"]
+            children.append(("statistics follower", subprocess.Popen(follower, env=env)))  # noqa: S603
         if not options["no_task_worker"]:
             worker = [python, "-m", "motcua.cli", "db_worker", "--queue-name", "*", "--no-reload", "-v", "0"]
-            children.append(("task worker", subprocess.Popen(worker)))  # noqa: S603 - our own interpreter
-        children.append(("gunicorn", subprocess.Popen(server)))  # noqa: S603 - our own interpreter
+            children.append(("task worker", subprocess.Popen(worker, env=env)))  # noqa: S603 - our own interpreter
+        children.append(("gunicorn", subprocess.Popen(server, env=env)))  # noqa: S603 - our own interpreter
         # The demo PKI's OCSP responder, CRLs and timestamp authority (`load_demo` made it), so that `make run`
         # signs for real; it is a helper: if it stops (e.g. its port is taken), the site goes on without it.
         helpers: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -115,15 +123,13 @@ class Command(BaseCommand):
         # short-lived periodic jobs, one at a time each (a failure is printed and tried again at the next turn):
         # the event log's chain heads sealed when due (dossiers.seals; the first check waits for the demo PKI, whose
         # timestamp authority signs the seal), shipments without news polled (first after a minute: the site up),
-        # the reporting facts caught up with the event log, and the leaders' digests sent when due
+        # and the leaders' digests sent when due
         pki_wait = (_wait_seconds(settings.MOTCUA_PKI_URL)
                     if any(name == "demo PKI" for name, _child in helpers) else 0.0)
         jobs = [job for job in (
             Periodic("seal", ["seal_chains", "--if-due"], settings.MOTCUA_SEAL_CHECK_MINUTES, pki_wait,
                      not options["no_seal"]),
             Periodic("poll", ["poll_shipments"], settings.MOTCUA_SHIPMENT_POLL_MINUTES, 60, not options["no_poll"]),
-            Periodic("stats", ["refresh_stats"], settings.MOTCUA_STATS_REFRESH_MINUTES, 30,
-                     not options["no_stats"]),
             Periodic("digests", ["send_digests", "--if-due"], settings.MOTCUA_DIGEST_CHECK_MINUTES, 90,
                      not options["no_stats"]),
         ) if job.enabled]
