@@ -22,3 +22,12 @@ def header_link(page: Any, selector: str) -> None:
     if toggle.is_visible():
         toggle.click()
     page.locator(f"#mc-menu {selector}").first.click()
+
+
+def workspace_link(page: Any, selector: str) -> None:
+    """Click a link of the staff workspace's navigation, opening its menu first where it is folded (phones)."""
+    toggle = page.locator("#mc-ws-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        page.locator("#mc-ws-menu.show").wait_for()
+    page.locator(f"#mc-ws-menu {selector}").first.click()

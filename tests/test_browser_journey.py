@@ -27,7 +27,7 @@ from motcua.dossiers.models import Attachment, Dossier
 from motcua.dossiers.statuses import Status
 from motcua.feedback.models import Rating
 from motcua.payments.models import Payment
-from tests.browsing import PHONE, fits, header_link
+from tests.browsing import PHONE, fits, header_link, workspace_link
 from tests.factories import CENTER, build_hatu, pdf_bytes
 from tests.test_browser_portal import serious_violations
 
@@ -290,7 +290,7 @@ def test_a_citizen_goes_from_sign_up_to_rating_the_service(
     assert Attachment.objects.filter(dossier__code=full, kind="supplement").count() == 1
 
     # 7. staff accept it and take it through the workflow, to the signed result returned electronically
-    officer.locator('nav[aria-label] a[href="/workspace/"]').last.click()
+    workspace_link(officer, 'a[href="/workspace/"]')
     officer.wait_for_url(re.compile(r".*/workspace/(\?.*)?$"))
     open_from_queue(officer, full)
     act(officer, "receive")

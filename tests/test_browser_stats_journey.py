@@ -27,7 +27,7 @@ from motcua.stats import index, periods, reports, services
 from motcua.stats.models import DossierFact
 from motcua.stats.reports import COLUMNS
 from motcua.stats.scope import scope_for_province
-from tests.browsing import PHONE, fits
+from tests.browsing import PHONE, fits, workspace_link
 from tests.factories import APPLICANT, MONDAY, World, act, at, pay, receive, returned, through_processing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -129,7 +129,7 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     page.locator("#id_password").fill(PASSWORD)
     page.locator("#id_password").press("Enter")
     page.wait_for_url(re.compile(r"/workspace/$"))
-    page.locator('nav a[href="/workspace/thong-ke/"]').first.click()
+    workspace_link(page, 'a[href="/workspace/thong-ke/"]')
     page.wait_for_url("**/workspace/thong-ke/")
     wide_enough(page, phone)
 
@@ -174,7 +174,7 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     wide_enough(page, phone)
 
     # the quarter's report, exported to XLSX
-    page.locator('nav a[href="/workspace/thong-ke/bao-cao/"]').click()
+    workspace_link(page, 'a[href="/workspace/thong-ke/bao-cao/"]')
     page.wait_for_url("**/thong-ke/bao-cao/**")
     page.locator("#ky").fill(QUARTER)
     page.locator("#report-form button").click()
@@ -195,7 +195,7 @@ def journey(page: Any, base: str, province: Province, tmp_path: Path, *, phone: 
     assert total["pending_overdue"] == len(province.overdue_codes)
 
     # the index of the quarter: six groups, every number leads to as many dossiers
-    page.locator('nav a[href="/workspace/thong-ke/chi-so/"]').click()
+    workspace_link(page, 'a[href="/workspace/thong-ke/chi-so/"]')
     page.wait_for_url("**/thong-ke/chi-so/**")
     page.locator("#ky").fill(QUARTER)
     page.locator("#index-choice button").click()

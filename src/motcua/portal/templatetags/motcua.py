@@ -76,3 +76,24 @@ def holds(actor: Any, roles: str) -> bool:
     if not hasattr(actor, "agencies_with"):
         return True
     return bool(actor.agencies_with(*[role.strip() for role in roles.split(",") if role.strip()]))
+
+
+@register.simple_tag
+def nav_here(path: str, *links: Any) -> dict[str, str]:
+    """Which link of a navigation the page at ``path`` comes under, of ``links`` given as href, label, href, label…:
+    the one sharing the most leading path segments with ``path``, the shortest on a tie (``/workspace/`` for a
+    dossier's page, ``/workspace/thong-ke/`` for the board's lists). ``{"href": …, "label": …}``, empty if none."""
+    parts = [part for part in str(path).split("/") if part]
+    here, best = {"href": "", "label": ""}, (0, 0)
+    for href, label in zip(links[::2], links[1::2], strict=False):
+        segments = [part for part in str(href).split("/") if part]
+        shared = 0
+        for mine, theirs in zip(parts, segments, strict=False):
+            if mine != theirs:
+                break
+            shared += 1
+        if shared == 0 or shared < len(segments) - 1:  # all its segments but perhaps the last
+            continue
+        if (shared, -len(segments)) > best:
+            here, best = {"href": str(href), "label": str(label)}, (shared, -len(segments))
+    return here
