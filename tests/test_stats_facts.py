@@ -21,7 +21,7 @@ from motcua.payments import services as payment_services
 from motcua.payments.gateways.sandbox import SandboxGateway
 from motcua.signing.models import Purpose
 from motcua.stats import rollup, services
-from motcua.stats.models import DailyRollup, DossierFact, EndedBy, Outcome, StepFact
+from motcua.stats.models import Cursor, DailyRollup, DossierFact, EndedBy, Outcome, StepFact
 from tests.factories import MONDAY, World, act, at, issue, pay, pdf_bytes, receive, returned, through_processing
 from tests.pki import DEMO_PIN, DemoPki
 
@@ -319,4 +319,26 @@ def test_a_batch_of_events_recorded_together_refreshes_its_dossiers_in_one_build
                                    notify=False)
     for dossier in Dossier.objects.filter(pk__in=[first.pk, second.pk]):
         assert DossierFact.objects.get(pk=dossier.pk).event_count == dossier.event_count
+    assert_rebuild_agrees()
+
+
+def test_in_follow_mode_actions_leave_the_facts_to_the_catch_up_which_rereads_events_behind_its_cursor(
+        settings: Any) -> None:
+    """``MOTCUA_STATS_REFRESH=follow`` (what ``motcua serve`` sets): an action builds no fact; the follower's catch-up
+    does. An event numbered before the cursor but committed after it (set here by moving the cursor past it) is
+    found again by the re-read window, and only without the window is it passed over."""
+    settings.MOTCUA_STATS_REFRESH = "follow"
+    world = World()
+    dossier = receive(world)
+    assert not DossierFact.objects.filter(pk=dossier.pk).exists()
+    assert services.catch_up() == 1
+    assert fact_of(dossier).event_count == dossier.event_count
+    act(world, dossier, "transfer", "tiepnhan", MONDAY + timedelta(hours=1))
+    last = Cursor.objects.get(name=services.CATCH_UP).last_event_id
+    Cursor.objects.filter(name=services.CATCH_UP).update(last_event_id=last + 1000)  # as if passed over
+    assert services.catch_up(recheck=0) == 0
+    assert services.catch_up(recheck=2000) == 1
+    dossier.refresh_from_db()
+    assert fact_of(dossier).event_count == dossier.event_count
+    assert services.catch_up(recheck=2000) == 0  # nothing behind: nothing rebuilt
     assert_rebuild_agrees()
