@@ -113,6 +113,8 @@ def _medians(agencies: list[int], period: Period) -> dict[tuple[Any, ...], float
     for n, (agency, name, started, ended) in enumerate(found.iterator(chunk_size=5000)):
         if n >= MEDIAN_ROWS:
             return {}
+        if ended is None:  # never: the steps finished in the period
+            continue
         hours = (ended - started).total_seconds() / 3600
         waits[(agency, name)].append(hours)
         waits[(agency,)].append(hours)
@@ -185,7 +187,8 @@ def rate_figures(agencies: list[int], period: Period) -> dict[int, Counter[str]]
     counts = {"ended": Count("pk", filter=ended), "early": Count("pk", filter=ended & Q(outcome=Outcome.EARLY)),
               "on_time": Count("pk", filter=ended & Q(outcome=Outcome.ON_TIME)),
               "late": Count("pk", filter=ended & Q(outcome=Outcome.LATE)), "past_due": Count("pk", filter=past_due)}
-    for row in DossierFact.objects.filter(ended | past_due).values("agency_id").annotate(**counts).order_by():
+    found: Any = DossierFact.objects.filter(ended | past_due).values("agency_id").annotate(**counts).order_by()
+    for row in found:
         out[row["agency_id"]].update({key: row[key] for key in counts})
     return out
 
