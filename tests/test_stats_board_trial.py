@@ -168,6 +168,7 @@ def test_the_command_says_who_has_no_address_and_the_demo_leaders_have_one(world
     "workspace:stats_dossiers?col=unknown", "workspace:stats_dossiers?col=overdue&xuat=pdf",
     "workspace:stats_dossiers?col=overdue&procedure=1x", "workspace:stats_late?week=2026-W99",
     "workspace:stats_late?unit=%3Cb%3E", "workspace:stats_week?week=2026-11",
+    "workspace:stats_dossiers?col=overdue&step=Ky",
 ])
 def test_bad_input_is_a_400_page_with_its_reason(world: World, url: str) -> None:
     supervisor(world)

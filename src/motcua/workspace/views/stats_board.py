@@ -127,6 +127,8 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
     agency, procedure = _number(request, "agency"), _number(request, "procedure")
     officer = _number(request, "officer")
     step = request.GET.get("step") or None
+    if step is not None and column not in board.STEPS_BEHIND and column not in board.EXTRA_LISTS:
+        raise BadInput("bad_step", _("Only the lists of steps can be narrowed to one step."))
     if agency is not None:  # one agency of the unit (the bottlenecks' rows)
         if agency not in agencies:
             raise Http404
