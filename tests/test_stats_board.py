@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from motcua.agencies.models import Membership
+from motcua.dossiers import deadlines
+from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import Dossier
 from motcua.stats import board, services, supervision
@@ -130,10 +132,30 @@ def test_the_officers_inbox_counters(world: World, states: States) -> None:
     counts = board.inbox_counters(world.actor("chuyenvien"), states.now)
     # held at the committee's processing step: moved, behind, paused, fee (unassigned) and late (assigned)
     assert counts["overdue"] == 1
-    assert counts["in_progress"] == 1  # the late one, assigned to chuyenvien
+    assert counts["mine"] == 1  # the late one, assigned to chuyenvien
     assert counts["new"] == 2  # moved and behind, not taken up (paused ones wait)
     reception = board.inbox_counters(world.actor("tiepnhan"), states.now)
     assert reception["supplement"] == 1 and reception["new"] == 1  # fresh is new at the reception step
+
+
+def test_each_linked_inbox_counter_counts_exactly_its_queue_tab(world: World, states: States) -> None:
+    """The trial: "due within 3 days" opened a tab of 2; "New 0" opened "To act on" listing 17."""
+    Dossier.objects.filter(pk=states.moved.pk).update(due_at=states.now + timedelta(hours=2))
+    Dossier.objects.filter(pk=states.fresh.pk).update(
+        due_at=deadlines.calendar().add_working_days(states.now, dossier_selectors.DUE_SOON_DAYS + 1))
+    for name in ("chuyenvien", "tiepnhan", "lanhdao"):
+        actor = world.actor(name)
+        counts = board.inbox_counters(actor, states.now)
+        for key in board.INBOX_QUEUES:
+            assert counts[key] == dossier_selectors.queue(actor, key, states.now).count(), (name, key)
+            assert board.INBOX[key] == dossier_selectors.QUEUES[key]
+    assert board.inbox_counters(world.actor("chuyenvien"), states.now)["due_soon"] >= 1
+    assert str(dossier_selectors.DUE_SOON_DAYS) in str(dossier_selectors.QUEUES["due_soon"])
+    client = Client()
+    client.force_login(world.users["chuyenvien"])
+    page = client.get(reverse("workspace:home")).content.decode()
+    links = dict(re.findall(r'data-counter="(\w+)".*?(?:href="[^"]*\?queue=(\w+)"|</li>)', page, re.S))
+    assert links == {"new": "", "mine": "mine", "due_soon": "due_soon", "overdue": "overdue", "supplement": ""}
 
 
 def test_the_home_page_shows_the_counters(world: World, states: States) -> None:

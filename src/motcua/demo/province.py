@@ -125,6 +125,8 @@ def _load_staff(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         )
         if created:
             user.set_password(DEMO_PASSWORD)
+        if row.get("email") and not user.email:  # the leaders' and supervisors' digests go there
+            user.email = row["email"]
         user.is_superuser = bool(row["is_superuser"])
         user.save()
         for membership in row["memberships"]:

@@ -25,6 +25,7 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAccess, DossierAgency, Event
 from motcua.dossiers.statuses import OPEN, EventKind, Status
 
+DUE_SOON_DAYS = 2  # the "due soon" queue tab and the inbox counter of the same name (its label says the number)
 QUEUES = {
     "todo": _("To act on"),
     "mine": _("Assigned to me"),
@@ -51,27 +52,32 @@ def _held(actor: Actor) -> Q:
     return query
 
 
+def queue_q(actor: Actor, name: str, now: datetime) -> Q:
+    """The filter of the queue tab ``name`` (``todo``, ``mine``, ``due_soon``, ``overdue``): the tabs and the inbox
+    counters (``stats.board.inbox_counters``) count the same dossiers."""
+    if name == "mine":
+        return Q(assignee_id=actor.user_id, closed_at__isnull=True) if actor.user_id is not None else Q(pk__in=[])
+    if name == "overdue":
+        return deadlines.overdue_q(now) & Q(current_agency_id__in=sorted(actor.agencies_with()))
+    held = Q(_held(actor), closed_at__isnull=True) & ~Q(status=Status.DRAFT) & (
+        Q(assignee__isnull=True) | Q(assignee_id=actor.user_id))
+    if name == "todo":
+        return held
+    if name == "due_soon":
+        return held & Q(due_at__gte=now, due_at__lte=deadlines.calendar().add_working_days(now, DUE_SOON_DAYS))
+    raise KeyError(name)
+
+
 def queue(actor: Actor, name: str, now: datetime | None = None) -> QuerySet[Dossier]:
     now = now or timezone.now()
     base = Dossier.objects.select_related("version", "receiving_agency", "current_agency", "assignee")
-    if name == "mine":
-        return base.filter(assignee_id=actor.user_id, closed_at__isnull=True).order_by("due_at", "pk")
+    if name in ("todo", "mine", "due_soon", "overdue"):
+        return base.filter(queue_q(actor, name, now)).order_by("due_at", "pk")
     if name == "returned_today":
         start = datetime.combine(timezone.localdate(now), datetime.min.time(), VN_TZ)
         front = actor.agencies_with(Role.RECEPTION, Role.POSTAL)
         return base.filter(receiving_agency_id__in=front, status=Status.RETURNED, returned_at__gte=start).order_by(
             "-returned_at")
-    held = base.filter(_held(actor), closed_at__isnull=True).exclude(status=Status.DRAFT).filter(
-        Q(assignee__isnull=True) | Q(assignee_id=actor.user_id)
-    )
-    if name == "todo":
-        return held.order_by("due_at", "pk")
-    if name == "due_soon":
-        limit = deadlines.calendar().add_working_days(now, 2)
-        return held.filter(due_at__gte=now, due_at__lte=limit).order_by("due_at", "pk")
-    if name == "overdue":
-        agencies = sorted(actor.agencies_with())
-        return base.filter(deadlines.overdue_q(now), current_agency_id__in=agencies).order_by("due_at", "pk")
     raise NotFound("unknown_queue", _("There is no queue called %(name)s."), {"name": name[:30]})
 
 

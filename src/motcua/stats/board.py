@@ -34,13 +34,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from motcua.agencies.models import Agency
+from motcua.agencies.models import Agency, Membership
 from motcua.catalog.models import ProcedureVersion
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier, DossierAgency
-from motcua.dossiers.selectors import PERSONAL_DATA_ROLES, applicant_data
+from motcua.dossiers.selectors import PERSONAL_DATA_ROLES, QUEUES, applicant_data, queue_q
 from motcua.dossiers.statuses import PauseKind, Status
 from motcua.geo.models import AdministrativeUnit
 from motcua.stats.models import DossierFact, Outcome, StepFact
@@ -91,6 +91,14 @@ def live_q(column: str, now: datetime) -> Q:
     raise KeyError(column)
 
 
+def open_steps_behind(agencies: list[int], now: datetime) -> QuerySet[StepFact]:
+    """The open steps past their step deadline of running dossiers (the clock runs: a result waiting for its
+    applicant or a supplement asked for is not the agency's delay): the board's *why*, the bottlenecks' *open
+    and behind now* and the ``steps_behind`` list count these."""
+    return StepFact.objects.filter(agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now,
+                                   dossier__closed_at__isnull=True, dossier__status__in=RUNNING)
+
+
 def days_between(cal: WorkingCalendar, start: datetime | None, end: datetime | None) -> Decimal | None:
     """Working days from ``start`` to ``end`` (one decimal), None without both."""
     if start is None or end is None or end <= start:
@@ -102,31 +110,28 @@ def days_between(cal: WorkingCalendar, start: datetime | None, end: datetime | N
 
 INBOX: dict[str, Any] = {
     "new": _("New"),
-    "in_progress": _("In progress"),
-    "due_soon": _("Due within 3 working days"),
-    "overdue": _("Overdue"),
+    "mine": QUEUES["mine"],
+    "due_soon": QUEUES["due_soon"],
+    "overdue": QUEUES["overdue"],
     "supplement": _("Waiting for supplement"),
 }
-DUE_SOON_DAYS = 3
+# the counters that count exactly the dossiers of the queue tab of the same name (the home page links them to it)
+INBOX_QUEUES = ("mine", "due_soon", "overdue")
 
 
 def inbox_counters(actor: Actor, now: datetime | None = None) -> dict[str, int]:
-    """What waits for the officer, in one query: held at one of their agencies for a role they hold there (and
-    not assigned to someone else) or assigned to them; *new* ones nobody has taken up yet."""
+    """What waits for the officer, in one query: *new*: held at one of their agencies for a role they hold there,
+    running and taken up by nobody yet; *mine*, *due soon*, *overdue*: the dossiers of the queue tabs of these names
+    (``dossiers.selectors.queue_q``); *supplement*: held or assigned to them, waiting for the applicant."""
     now = now or timezone.now()
-    held = Q(pk__in=[])
-    for agency, roles in actor.roles.items():
-        held |= Q(current_agency_id=agency, current_role__in=sorted(roles))
-    mine = Q(assignee_id=actor.user_id) if actor.user_id is not None else Q(pk__in=[])
-    base = Dossier.objects.filter(closed_at__isnull=True).exclude(status=Status.DRAFT).filter(
-        (held & (Q(assignee__isnull=True) | mine)) | mine)
-    limit = deadlines.calendar().add_working_days(now, DUE_SOON_DAYS)
+    held = queue_q(actor, "todo", now)
+    mine = queue_q(actor, "mine", now)
+    tabs = {name: queue_q(actor, name, now) for name in INBOX_QUEUES}
+    base = Dossier.objects.filter(held | mine | tabs["overdue"])
     counts = base.aggregate(
-        new=Count("pk", filter=Q(assignee__isnull=True) & Q(status__in=RUNNING)),
-        in_progress=Count("pk", filter=mine & Q(status__in=RUNNING)),
-        due_soon=Count("pk", filter=Q(status__in=RUNNING, due_at__gte=now, due_at__lte=limit)),
-        overdue=Count("pk", filter=deadlines.overdue_q(now)),
-        supplement=Count("pk", filter=Q(status=Status.SUPPLEMENT_REQUESTED)),
+        new=Count("pk", filter=held & Q(assignee__isnull=True, status__in=RUNNING)),
+        supplement=Count("pk", filter=(held | mine) & Q(status=Status.SUPPLEMENT_REQUESTED)),
+        **{name: Count("pk", filter=q) for name, q in tabs.items()},
     )
     return {key: counts[key] or 0 for key in INBOX}
 
@@ -142,8 +147,12 @@ class Unit:
     counts: Counter[str] = field(default_factory=Counter)
     procedures: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     worst_procedure: str = ""
-    worst_step: str = ""
+    worst_step: str = ""  # the step (of one procedure) with most running dossiers past its step deadline
     worst_step_count: int = 0
+    worst_step_procedure: int | None = None
+    worst_step_procedure_code: str = ""
+    worst_step_officer: str = ""  # who holds most of them (assigned), and how many
+    worst_step_officer_count: int = 0
 
     @property
     def cells(self) -> list[tuple[str, int]]:
@@ -153,6 +162,11 @@ class Unit:
     @property
     def open(self) -> int:
         return sum(self.counts[c] for c in LIVE)
+
+    @property
+    def in_progress(self) -> int:
+        """Open and handled by the agencies (not waiting for the applicant: a supplement, the fee, the result)."""
+        return sum(self.counts[c] for c in ("on_time", "behind_step", "overdue", "paused"))
 
     @property
     def overdue_share(self) -> float | None:
@@ -214,20 +228,37 @@ def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
     handed = StepFact.objects.filter(agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values_list(
         "agency_id", "dossier__procedure_id").annotate(n=Count("pk")).order_by()
     _count_into(units, ((a, p, "handed_on", n) for a, p, n in handed))
-    steps = StepFact.objects.filter(agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now).values_list(
-        "agency_id", "name").annotate(n=Count("pk")).order_by()
+    steps = open_steps_behind(agencies, now).values_list(
+        "agency_id", "dossier__procedure_id", "name", "dossier__assignee_id").annotate(n=Count("pk")).order_by()
     by_agency = {a: u for u in units for a in u.agency_ids}
-    step_counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for agency, name, n in steps:
-        step_counts[by_agency[agency].key][name] += n
-    names = procedure_names({p for u in units for p in u.procedures})
+    step_counts: dict[str, Counter[tuple[int, str]]] = defaultdict(Counter)
+    holders: dict[tuple[str, int, str], Counter[int]] = defaultdict(Counter)
+    for agency, procedure, name, assignee, n in steps:
+        key = by_agency[agency].key
+        step_counts[key][(procedure, name)] += n
+        if assignee is not None:
+            holders[(key, procedure, name)][assignee] += n
+    names = procedure_names({p for u in units for p in u.procedures} | {
+        p for counts in step_counts.values() for p, _name in counts})
+    worst_holders: dict[str, tuple[int, int]] = {}
     for unit in units:
+        if not (unit.counts["overdue"] or unit.counts["behind_step"]):
+            continue  # nothing late: no cause to show
         if unit.procedures:
             worst = max(unit.procedures.items(), key=lambda item: (item[1]["overdue"], item[1]["behind_step"]))
             if worst[1]["overdue"] or worst[1]["behind_step"]:
                 unit.worst_procedure = names.get(worst[0], "")
         if step_counts[unit.key]:
-            unit.worst_step, unit.worst_step_count = step_counts[unit.key].most_common(1)[0]
+            (procedure, name), unit.worst_step_count = step_counts[unit.key].most_common(1)[0]
+            unit.worst_step, unit.worst_step_procedure = name, procedure
+            unit.worst_step_procedure_code = names.get(procedure, "").split(" – ")[0]
+            if holders[(unit.key, procedure, name)]:
+                worst_holders[unit.key] = holders[(unit.key, procedure, name)].most_common(1)[0]
+    people = officer_names({pk for pk, _n in worst_holders.values()})
+    for unit in units:
+        if unit.key in worst_holders:
+            pk, unit.worst_step_officer_count = worst_holders[unit.key]
+            unit.worst_step_officer = people.get(pk, "")
     return sorted(units, key=lambda u: (-(u.overdue_share or 0), -u.counts["overdue"], u.name))
 
 
@@ -264,9 +295,9 @@ def procedure_rows(unit: Unit) -> list[dict[str, Any]]:
 
 
 def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | None = None,
-          officer: int | None = None) -> QuerySet[Dossier]:
+          officer: int | None = None, step: str | None = None) -> QuerySet[Dossier]:
     """The dossiers counted in ``column`` for these agencies (and one procedure, or assigned to one officer:
-    ``officer=0`` for those assigned to nobody)."""
+    ``officer=0`` for those assigned to nobody; for ``steps_behind``, at the step named ``step``)."""
     today = start_of_day(now)
     if column in LIVE:
         found = Dossier.objects.filter(live_q(column, now), closed_at__isnull=True, current_agency_id__in=agencies)
@@ -277,8 +308,10 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
         found = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
                                        returned_at__gte=today)
     elif column in STEPS_BEHIND:
-        found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
-            agency_id__in=agencies, ended_at__isnull=True, due_at__lt=now).values("dossier_id"))
+        behind = open_steps_behind(agencies, now)
+        if step is not None:
+            behind = behind.filter(name=step)
+        found = Dossier.objects.filter(pk__in=behind.values("dossier_id"))
     elif column == "handed_on":
         found = Dossier.objects.filter(pk__in=StepFact.objects.filter(
             agency_id__in=agencies, ended_at__gte=today, ended_at__lte=now).values("dossier_id"))
@@ -307,6 +340,21 @@ def with_access(found: QuerySet[Dossier], actor: Actor) -> QuerySet[Dossier]:
         seen=Exists(involved.filter(agency_id__in=sorted(actor.agencies_with()))),
         whole=Exists(involved.filter(agency_id__in=sorted(actor.agencies_with(*PERSONAL_DATA_ROLES)))),
     )
+
+
+def officer_names(ids: Iterable[int]) -> dict[int, str]:
+    """The names of these users (one query, none without any)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {user.pk: officer_name(user) for user in get_user_model().objects.filter(pk__in=ids).only(
+        "username", "first_name", "last_name")}
+
+
+def officer_in_scope(officer: int, agencies: Iterable[int]) -> bool:
+    """Whether the user ``officer`` is (or was) a member of one of these agencies: a list by officer names only
+    officers of the viewer's scope."""
+    return Membership.objects.filter(user_id=officer, agency_id__in=list(agencies)).exists()
 
 
 def officer_name(user: Any) -> str:
@@ -342,11 +390,13 @@ def rows(dossiers: Iterable[Dossier], now: datetime, cal: WorkingCalendar | None
         }
 
 
-def late_steps(agencies: list[int], start: datetime, end: datetime, *, officer: int | None = None
-               ) -> QuerySet[StepFact]:
-    """The workflow steps finished late over ``[start, end)`` at these agencies (by one officer)."""
+def late_steps(agencies: list[int], start: datetime, end: datetime, *, officer: int | None = None,
+               step: str | None = None) -> QuerySet[StepFact]:
+    """The workflow steps finished late over ``[start, end)`` at these agencies (by one officer, of one name)."""
     found = StepFact.objects.filter(agency_id__in=agencies, outcome=Outcome.LATE, ended_at__gte=start,
                                     ended_at__lt=end)
+    if step is not None:
+        found = found.filter(name=step)
     if officer is not None:
         found = found.filter(officer_id=officer) if officer else found.filter(officer__isnull=True)
     return found.select_related("dossier__procedure", "dossier__version", "agency", "officer").order_by(

@@ -28,15 +28,16 @@ from django.utils import timezone, translation
 
 from motcua.agencies.models import Membership
 from motcua.core.calendar import VN_TZ
-from motcua.core.web import public_url
+from motcua.core.web import public_url, site_root
 from motcua.dossiers import deadlines
 from motcua.dossiers.actors import Actor
-from motcua.stats import board
+from motcua.stats import board, supervision
 from motcua.stats.models import DailyRollup, DigestKind, DigestSent
 from motcua.stats.periods import Period, period_of
 from motcua.stats.scope import SUPERVISING, scope_of
 
 logger = logging.getLogger(__name__)
+DEFAULT_SITE = "http://127.0.0.1:8000"  # as load_demo's default
 NAMED = 50  # the overdue dossiers named in one digest (the rest are counted, the board lists them)
 
 
@@ -89,7 +90,15 @@ class Digest:
         return {"kind": self.kind, "daily": self.kind == DigestKind.DAILY, "period": self.period,
                 "units": self.units, "figures": self.figures, "overdue": self.overdue,
                 "overdue_total": self.overdue_total, "more": self.overdue_total - len(self.overdue),
-                "board_url": public_url(reverse("workspace:stats_board"))}
+                "board_url": board_url()}
+
+
+def board_url() -> str:
+    """The board's absolute address for a mail client: ``MOTCUA_PUBLIC_URL``, else the request being served,
+    else the development server's (the digests run outside any request: ``check --deploy`` asks for the
+    setting)."""
+    path = reverse("workspace:stats_board")
+    return public_url(path) if site_root() else DEFAULT_SITE + path
 
 
 def build(actor: Actor, kind: str, period: Period, now: datetime) -> Digest | None:
@@ -100,10 +109,13 @@ def build(actor: Actor, kind: str, period: Period, now: datetime) -> Digest | No
     units = board.board(board.units_of(scope), now)
     agencies = [a for u in units for a in u.agency_ids]
     sums = DailyRollup.objects.filter(agency_id__in=agencies, day__gte=period.first, day__lte=period.last).aggregate(
-        received=Sum("received"), ended=Sum("ended"), early=Sum("early"), on_time=Sum("on_time"), late=Sum("late"))
-    figures: dict[str, Any] = {key: value or 0 for key, value in sums.items()}
-    figures["percent"] = (f"{(figures['early'] + figures['on_time']) / figures['ended'] * 100:.0f}%"
-                          if figures["ended"] else "—")
+        received=Sum("received"))
+    handled: Counter[str] = Counter()
+    for counts in supervision.rate_figures(agencies, period).values():
+        handled.update(counts)
+    figures: dict[str, Any] = {"received": sums["received"] or 0, **supervision.with_rate(handled)}
+    # the index's 2.1: open dossiers past due at the period's end count against the rate
+    figures["percent"] = "—" if figures["rate"] is None else f"{figures['rate'] * 100:.0f}%"
     totals: Counter[str] = board.totals(units)
     figures["open_overdue"] = totals["overdue"]
     found = board.drill(agencies, "overdue", now).select_related("procedure", "version", "current_agency",
@@ -139,6 +151,13 @@ def send(user: Any, kind: str, period: Period, now: datetime) -> bool:
         record.overdue = digest.overdue_total
         record.save(update_fields=["overdue"])
     return True
+
+
+def without_address() -> int:
+    """How many active users hold an active leader or supervisor membership but have no email (no digest)."""
+    users = Membership.objects.filter(role__in=SUPERVISING, is_active=True, agency__is_active=True,
+                                      user__is_active=True, user__email="").values("user_id")
+    return get_user_model().objects.filter(pk__in=users).count()
 
 
 def send_due(now: datetime | None = None, *, if_due: bool = False, users: Iterable[Any] | None = None) -> int:

@@ -20,9 +20,6 @@ from motcua.workspace.selectors import queue_rows
 from motcua.workspace.views.base import actor_of
 
 PAGE_SIZE = 25
-# the queue tab each inbox counter opens, where the tab holds the counter's dossiers (none for the supplement ones,
-# nor for the 3 working days of due soon, whose tab looks 2 ahead)
-COUNTER_QUEUES = {"new": "todo", "in_progress": "mine", "overdue": "overdue"}
 
 
 def _rows(dossiers: list[Dossier], now: datetime) -> list[dict[str, Any]]:
@@ -54,7 +51,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     counters: list[tuple[str, object, int, str]] = []
     if actor.roles and not request.htmx:
         counts = board.inbox_counters(actor, now)
-        counters = [(key, label, counts[key], COUNTER_QUEUES.get(key, "")) for key, label in board.INBOX.items()]
+        # a counter links to the queue tab listing exactly its dossiers, where there is one
+        counters = [(key, label, counts[key], key if key in board.INBOX_QUEUES else "")
+                    for key, label in board.INBOX.items()]
     if actor.roles:
         # one row more than a page says whether there is a next page, without counting the whole queue
         rows = queue_rows(actor, name, now, start=(number - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)

@@ -15,3 +15,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sent = digests.send_due(if_due=options["if_due"])
         self.stdout.write(f"{sent} digests sent.")
+        missing = digests.without_address()
+        if missing:
+            self.stdout.write(f"{missing} leaders and supervisors have no e-mail address: no digest for them.")
+        if not digests.recipients():
+            self.stdout.write("Nobody to send to: give the leaders and supervisors an e-mail address.")
