@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from html import unescape
 from decimal import Decimal
+from html import unescape
 from types import SimpleNamespace
 from typing import Any
 
@@ -190,6 +190,9 @@ def test_bad_input_on_the_index_pages(world: World) -> None:
     garbage = client.get(INDEX, {"pham-vi": "garbage"})
     assert garbage.status_code == 400 and "garbage" in garbage.content.decode()
     assert client.get(INDEX, {"pham-vi": f"d{world.justice.pk}"}).status_code == 403  # known, not his
+    api = client.get("/api/v1/stats/index", {"scope": "garbage"})
+    assert api.status_code == 400 and api.json()["error"] == "unknown_scope"
+    assert client.get("/api/v1/stats/index", {"scope": f"d{world.justice.pk}"}).status_code == 403
     for url in (INDEX, f"{INDEX}2.1/"):
         answer = client.get(url, {"ky": "2026-11", "xuat": "pdf"})
         assert answer.status_code == 400 and answer["Content-Type"].startswith("text/plain"), url

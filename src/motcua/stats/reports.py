@@ -383,7 +383,8 @@ def charts_of(report: Report) -> list[charts.Chart]:
     out.append(charts.line(
         "chart-trend", _("Handled early or on time, the last twelve months (%)"),
         [m.month.label for m in report.trend],
-        [charts.Series(_("On time among dossiers handled (%)"), [m.rate for m in report.trend], charts.ON_TIME)], percent=True))
+        [charts.Series(_("On time among dossiers handled (%)"), [m.rate for m in report.trend], charts.ON_TIME)],
+        percent=True))
     return out
 
 

@@ -4,7 +4,6 @@ petitions, ratings) behind it (``stats.drill``), the band, and the index of each
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -34,24 +33,16 @@ ON_TIME_INDEX_NOTE = _lazy(
     "in the period and those still open but already overdue at its end. The one-stop report's rate (on time "
     "among dossiers handled) leaves the open ones out, so it is higher when dossiers are overdue.")
 KINDS = ("month", "quarter", "year")
-SCOPE_KEY = re.compile(r"[puda][0-9]{1,10}")
-
-
-class UnknownScope(Exception):
-    pass
-
-
 def _chosen(request: HttpRequest, *, period_key: str | None = None) -> tuple[scope.Scope, list[scope.Scope], Period]:
     """The scope asked (``pham-vi``) within the user's (403 otherwise; a key that is no scope at all:
-    :class:`UnknownScope`), the choices, and the period (``ky``: BadPeriod)."""
+    ``scope.UnknownScope``), the choices, and the period (``ky``: BadPeriod)."""
     actor = actor_of(request)
     mine = scope.scope_of(actor)
     if not mine:
         raise PermissionDenied
     choices = scope.choices_of(mine)
     key = request.GET.get("pham-vi", "")
-    if key and not SCOPE_KEY.fullmatch(key):
-        raise UnknownScope(key)
+    scope.check_key(key)
     chosen = next((c for c in choices if c.key == key), None) if key else (choices[0] if choices else None)
     if chosen is None:
         chosen = scope.choose(mine, key)
@@ -65,9 +56,8 @@ def _query(chosen: scope.Scope, period: Period, **more: str) -> str:
     return urlencode({"ky": period.key, "pham-vi": chosen.key, **more})
 
 
-def unknown_scope(key: str) -> HttpResponse:
-    return HttpResponse(_("Unknown scope %(key)s: choose one from the list.") % {"key": key[:20]}, status=400,
-                        content_type="text/plain; charset=utf-8")
+def unknown_scope(error: scope.UnknownScope) -> HttpResponse:
+    return HttpResponse(error.text(), status=400, content_type="text/plain; charset=utf-8")
 
 
 @require_safe
@@ -79,8 +69,8 @@ def page(request: HttpRequest) -> HttpResponseBase:
     error = ""
     try:
         chosen, choices, period = _chosen(request)
-    except UnknownScope as unknown:
-        return unknown_scope(str(unknown))
+    except scope.UnknownScope as unknown:
+        return unknown_scope(unknown)
     except BadPeriod as exc:  # shown on the page, the index of this month below it
         error = exc.text()
         chosen, choices, period = _chosen(request, period_key="")
@@ -139,8 +129,8 @@ def drill(request: HttpRequest, code: str) -> HttpResponseBase:
         return bad_format()
     try:
         chosen, _choices, period = _chosen(request)
-    except UnknownScope as unknown:
-        return unknown_scope(str(unknown))
+    except scope.UnknownScope as unknown:
+        return unknown_scope(unknown)
     except BadPeriod as error:
         return refusal(request, error)
     side = request.GET.get("phia", "denominator")
@@ -155,7 +145,8 @@ def drill(request: HttpRequest, code: str) -> HttpResponseBase:
         found.rows = found.rows.none()
     if fmt:
         rows = (drills.cells(found, r) for r in found.rows.iterator(chunk_size=2000))
-        return export(fmt, f"chi-so-{code}-{side}-{period.key}", found.header, rows, sheet=f"{code} {_('numerator') if side == 'numerator' else _('denominator')}")
+        sheet = f"{code} {_('numerator') if side == 'numerator' else _('denominator')}"
+        return export(fmt, f"chi-so-{code}-{side}-{period.key}", found.header, rows, sheet=sheet)
     listing = Paginator(found.rows, PAGE_SIZE).get_page(request.GET.get("trang"))
     lines = [drills.cells(found, r) for r in listing.object_list]
     seen = drills.openable([line[0] for line in lines], actor_of(request)) if found.kind == "dossiers" else set()
