@@ -69,6 +69,7 @@ def _number(value: Any) -> float | None:
 @router.get("/index", response={200: IndexOut, **ERRORS}, operation_id="get_service_quality_index",
             summary="The service-quality index (Decision 766) of a scope and a period")
 def get_index(request: HttpRequest, params: Query[IndexQuery]) -> dict[str, Any]:
+    scope.check_key(params.scope)  # 400: no scope at all; 403: a scope outside the user's
     mine = scope.scope_of(Actor.for_user(request.user))
     chosen = scope.choose(mine, params.scope) if mine else None
     if chosen is None:

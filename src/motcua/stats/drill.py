@@ -83,6 +83,8 @@ class Drill:
     rows: QuerySet[Any]  # of dicts (``values``): what the page and the export show
     header: tuple[Any, ...]
     fields: tuple[str, ...]
+    missing: dict[int, str] | None = None  # 1.3: version pk → the items of the full content it lacks
+
 
     def count(self) -> int:
         return self.rows.count()
@@ -176,9 +178,14 @@ def _procedures(name: str, numerator: bool, data: index.Data, scope: Scope) -> D
         chosen = [p for p in mine if PROCEDURE_TESTS[name](p)]
     else:
         chosen = mine
-    versions = (ProcedureVersion.objects.filter(pk__in=[p.version_id for p in chosen])
-                .order_by("procedure__code").values(*PROCEDURE_FIELDS))
-    return Drill("procedures", versions, PROCEDURE_HEADER, PROCEDURE_FIELDS)
+    versions = ProcedureVersion.objects.filter(pk__in=[p.version_id for p in chosen]).order_by("procedure__code")
+    if name == "procedures_full_content":  # what each lacks: the reason a procedure is not in the numerator
+        missing = {p.version_id: ", ".join(str(index.CONTENT_ITEMS[m]) for m in p.missing) for p in chosen}
+        return Drill("procedures", versions.values(*PROCEDURE_FIELDS, "pk"),
+                     (*PROCEDURE_HEADER, _("Missing from the full content")), (*PROCEDURE_FIELDS, "missing"),
+                     missing)
+    return Drill("procedures", versions.values(*PROCEDURE_FIELDS), PROCEDURE_HEADER, PROCEDURE_FIELDS)
+
 
 CHOICES: dict[str, Any] = {"outcome": Outcome, "kind": PetitionKind, "status": PetitionStatus,
                            "online_level": OnlineLevel, "channel": RatingChannel}
@@ -188,6 +195,9 @@ def cells(found: Drill, row: dict[str, Any]) -> list[Any]:
     """A row of ``found`` as the cells shown and exported: choices by their label."""
     out = []
     for name in found.fields:
+        if name == "missing" and found.missing is not None:
+            out.append(found.missing.get(row["pk"], ""))
+            continue
         value = row[name]
         choices = CHOICES.get(name)
         if choices is not None and value:

@@ -45,11 +45,22 @@ def cell(value: Any) -> Any:
     return str(value)
 
 
-def export(fmt: str, filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> HttpResponseBase:
-    """``rows`` (any iterable, consumed once) as ``filename.csv`` or ``filename.xlsx`` under ``header``."""
+def export(fmt: str, filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]],
+           sheet: Any = "") -> HttpResponseBase:
+    """``rows`` (any iterable, consumed once) as ``filename.csv`` or ``filename.xlsx`` under ``header``; ``sheet``
+    names the XLSX worksheet (what it holds; "Sheet1" when empty)."""
     if fmt == "xlsx":
-        return _xlsx(filename, header, rows)
+        return _xlsx(filename, header, rows, sheet_title(sheet))
     return _csv(filename, header, rows)
+
+
+SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def sheet_title(title: Any) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``, not starting or ending with
+    an apostrophe."""
+    return str(title or "").translate(SHEET_FORBIDDEN).strip().strip("'")[:31].strip()
 
 
 def _csv(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
@@ -80,12 +91,12 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _xlsx(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> FileResponse:
+def _xlsx(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]], sheet_name: str = "") -> FileResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when the response is done
     book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False,
                                        "default_date_format": "dd/mm/yyyy", "strings_to_formulas": False,
                                        "strings_to_urls": False, "strings_to_numbers": False})
-    sheet = book.add_worksheet()
+    sheet = book.add_worksheet(sheet_name or None)
     bold = book.add_format({"bold": True})
     when = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
     sheet.write_row(0, 0, [str(h) for h in header], bold)

@@ -17,11 +17,14 @@ How each row is read (our reading of the portal's rows; the law gives the names,
   scored.
 - **Procedure rows** read the catalogue: the procedures whose receiving or processing agency is in the scope, each
   by its version in force on the period's last day (today for the current period).
-  *1.1 published on time*: the version was entered in the catalogue no later than the day it took effect (a
-  procedure's first version is the catalogue as taken over, counted as published). *1.2 updated and made public
+  *1.1 published on time*: the version names its announcing decision (a procedure is published by the decision
+  announcing it: without one it is not published, as 1.2 and 1.3 read it) and was entered in the catalogue no
+  later than the day it took effect (a procedure's first version is the catalogue as taken over: entered on
+  time, but still published only if its decision is named). *1.2 updated and made public
   on time*: among the new versions (number > 1) taking effect in the period, those entered by their effective
   date and naming their announcing decision. *1.3 full content*: the announcing decision, the legal basis, a
-  deadline, at least one component, one result, one workflow step and the fee list (even "free") are all filled.
+  deadline, at least one component, one result, one workflow step and the fee list (even "free") are all filled;
+  the drill-down lists, for each procedure, the items missing (``ProcedureRow.missing``, :data:`CONTENT_ITEMS`).
   *3.2 offered full online* (shown): online level "full". *4.1 fee procedures offered for online payment*: among
   those with a fee above zero, those submitted online (partial or full online service: the portal takes the fee
   through the payment gateway). *4.2 with online payment transactions*: among the same, those with at least one
@@ -95,6 +98,20 @@ GROUPS: dict[str, Promise] = {
     "MDSH": _("Digitization"),
     "MDHL": _("Satisfaction"),
 }
+# the names of the versions seeded (index_766.json), shown translated; another version shows its name as stored
+VERSION_LABELS: dict[str, Promise] = {
+    "766/2022 as the national portal publishes it (2025)": _("766/2022 as the national portal publishes it (2025)"),
+}
+# the items of a procedure's full content (1.3): the field of a versions_in_force() row → what it is called
+CONTENT_ITEMS: dict[str, Promise] = {
+    "decision_no": _("announcing decision"),
+    "legal_basis": _("legal basis"),
+    "processing_days": _("deadline"),
+    "has_components": _("components"),
+    "has_results": _("result"),
+    "has_steps": _("workflow steps"),
+    "has_fees": _("fee list"),
+}
 BANDS: dict[str, Promise] = {
     "excellent": _("Excellent"), "good": _("Good"), "fair": _("Fair"), "average": _("Average"), "weak": _("Weak"),
 }
@@ -112,6 +129,12 @@ class ProcedureRow:
     full_online: bool
     online: bool
     has_fee: bool
+    missing: tuple[str, ...] = ()  # the keys of CONTENT_ITEMS not filled (1.3)
+
+
+def version_label(name: str) -> str:
+    """A configuration's name as shown: the seeded one translated, another as stored."""
+    return str(VERSION_LABELS.get(name, name))
 
 
 @dataclass
@@ -178,11 +201,11 @@ def versions_in_force(day: date) -> Any:
 def _procedure_row(version: dict[str, Any], agencies: set[int]) -> ProcedureRow:
     """``version``: a row of :func:`versions_in_force` ``.values()``."""
     entered = version["created_at"].astimezone(VN_TZ).date()
-    full = all(version[name] for name in ("decision_no", "legal_basis", "processing_days", "has_components",
-                                          "has_results", "has_steps", "has_fees"))
+    missing = tuple(name for name in CONTENT_ITEMS if not version[name])
     return ProcedureRow(
         procedure_id=version["procedure_id"], version_id=version["pk"], agencies=agencies,
-        on_time=version["number"] == 1 or entered <= version["effective_from"], full_content=full,
+        on_time=bool(version["decision_no"]) and (version["number"] == 1 or entered <= version["effective_from"]),
+        full_content=not missing, missing=missing,
         full_online=version["online_level"] == OnlineLevel.FULL,
         online=version["online_level"] != OnlineLevel.NONE, has_fee=bool(version["has_paid_fee"]),
     )
@@ -602,7 +625,7 @@ def evaluate(config: Config, data: Data, scope: Scope) -> IndexResult:
                             figure.numerator, figure.denominator, ratio, score, figure.reason, formula.unit,
                             formula.drill))
         groups.append(Group(g["code"], g["key"], str(GROUPS.get(g["key"], g["key"])), Decimal(str(g["max"])), rows))
-    return IndexResult(scope, data.period, config.name, groups, config.bands)
+    return IndexResult(scope, data.period, version_label(config.name), groups, config.bands)
 
 
 def compute_many(scopes: Sequence[Scope], period: Period) -> list[IndexResult]:

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from motcua.agencies.models import Agency
 from motcua.catalog.models import Channel, Field
+from motcua.dossiers.statuses import Status
 from motcua.geo.models import AdministrativeUnit
 from motcua.stats import charts
 from motcua.stats.models import DailyRollup, DossierFact, EndedBy, Outcome
@@ -107,7 +108,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("early", gettext_lazy("Early"), gettext_lazy("Handled")),
     ("on_time", gettext_lazy("On time"), gettext_lazy("Handled")),
     ("late", gettext_lazy("Late"), gettext_lazy("Handled")),
-    ("on_time_rate", gettext_lazy("Early or on time (%)"), gettext_lazy("Handled")),
+    ("on_time_rate", gettext_lazy("On time among dossiers handled (%)"), gettext_lazy("Handled")),
     ("pending", gettext_lazy("Pending"), gettext_lazy("Pending at the end")),
     ("pending_on_time", gettext_lazy("Within time"), gettext_lazy("Pending at the end")),
     ("pending_overdue", gettext_lazy("Overdue"), gettext_lazy("Pending at the end")),
@@ -335,6 +336,10 @@ class Drill:
     limit: int
 
 
+class UnknownUnit(LookupError):
+    """A unit (``don-vi``) that is not one of the scope's."""
+
+
 def drill(scope: Scope, period: Period, figure: str, row: str, unit: str = "", *, limit: int = 200) -> Drill | None:
     """The dossiers behind one number of the report (the first ``limit`` of them, and how many there are): what
     ``figure`` (a column) of ``row`` counts. None for an unknown figure or row."""
@@ -344,6 +349,8 @@ def drill(scope: Scope, period: Period, figure: str, row: str, unit: str = "", *
     where = row_filter(row, of_agency)
     if figure not in headings or where is None:
         return None
+    if unit and unit not in set(of_agency.values()):
+        raise UnknownUnit(unit)
     agencies = agencies_of(scope, unit, of_agency)
     facts = in_report(agencies, period).filter(filters[figure] & where)
     rows = list(fact_rows(agencies, period, where=filters[figure] & where, limit=limit))
@@ -376,7 +383,8 @@ def charts_of(report: Report) -> list[charts.Chart]:
     out.append(charts.line(
         "chart-trend", _("Handled early or on time, the last twelve months (%)"),
         [m.month.label for m in report.trend],
-        [charts.Series(_("Early or on time (%)"), [m.rate for m in report.trend], charts.ON_TIME)], percent=True))
+        [charts.Series(_("On time among dossiers handled (%)"), [m.rate for m in report.trend], charts.ON_TIME)],
+        percent=True))
     return out
 
 
@@ -410,6 +418,15 @@ FACT_COLUMNS = ("code", "procedure__code", "dossier__version__name_vi", "field__
                 "reused", "electronic_result", "finish")
 
 
+FLAGS = tuple(i for i, name in enumerate(FACT_COLUMNS)
+              if name in ("withdrawn", "apologized", "has_fee", "paid_online", "digitized", "reused",
+                          "electronic_result"))
+ON_TIME_NOTE = gettext_lazy(
+    "On time among dossiers handled: the dossiers handled early or on time among those handled in the period. The "
+    "service-quality index (row 2.1) also counts against the period the open dossiers already overdue at its end, "
+    "so its rate is lower when dossiers are overdue.")
+
+
 def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q | None = None,
               limit: int | None = None, chunk: int = 500) -> Iterator[list[Any]]:
     """One row per dossier the report of ``period`` counts (those of one number only: ``where``, a
@@ -423,6 +440,8 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
     received, carried = _("received"), _("carried over")
     handled, refused, withdrawn = _("handled"), _("refused"), _("withdrawn")
     overdue, waiting, on_time = _("pending, overdue"), _("pending, waiting for a supplement"), _("pending")
+    statuses = dict(Status.choices)
+    yes = _("Yes")
     facts = in_report(agency_ids, period)
     if where is not None:
         facts = facts.filter(where)
@@ -435,6 +454,9 @@ def fact_rows(agency_ids: frozenset[int] | set[int], period: Period, *, where: Q
         values[6] = channels.get(values[6], values[6])
         values[10] = ended_by.get(values[10], values[10])
         values[11] = outcomes.get(values[11], values[11])
+        values[12] = statuses.get(values[12], values[12])
+        for flag in FLAGS:
+            values[flag] = yes if values[flag] else ""
         values.append(received if values[7] >= start else carried)
         if finish is not None and finish < end:
             place = handled if row[10] in HANDLED else refused if row[10] == EndedBy.REFUSED else withdrawn

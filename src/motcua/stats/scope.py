@@ -10,16 +10,34 @@ Staff without a leader or supervisor role see nothing here (their own queues are
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from motcua.agencies.models import Agency, AgencyKind, Role
+from motcua.core.errors import MotCuaError
 from motcua.dossiers.actors import Actor
 from motcua.geo.models import AdministrativeUnit
 
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
+KEY = re.compile(r"[puda][0-9]{1,10}")  # p<unit> a province, u<unit> a commune, d<agency> a department, a<agency>
+
+
+class UnknownScope(MotCuaError):
+    """A scope key that is no scope at all (a known scope outside the user's is a PermissionDenied)."""
+
+    status = 400
+
+
+def check_key(key: str) -> None:
+    """Raise :class:`UnknownScope` unless ``key`` is empty or written as a scope key."""
+    if key and not KEY.fullmatch(key):
+        raise UnknownScope("unknown_scope", gettext_lazy(
+            "Unknown scope %(key)s: write p<id> (a province), u<id> (a commune), d<id> (a department) or a<id> (an "
+            "agency), or choose one from the list."), {"key": key[:20]}, "scope")
 
 
 @dataclass(frozen=True)

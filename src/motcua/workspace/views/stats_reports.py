@@ -13,12 +13,14 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseBase, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from motcua.dossiers.actors import Actor
+from motcua.stats import drill as drills
 from motcua.stats import exports, periods, reports
 from motcua.stats.scope import Scope, scope_of
 from motcua.workspace.views.base import actor_of
@@ -26,16 +28,22 @@ from motcua.workspace.views.base import actor_of
 KINDS = ("month", "quarter", "year", "custom")
 
 
-def _day(value: str | None) -> date | None:
+def _day(value: str | None, name: str) -> date | None:
+    """A date of the custom period (``tu``, ``den``: 2026-11-03); a BadPeriod error for anything else."""
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        return None
+        raise periods.BadPeriod(
+            "bad_date", gettext_lazy("%(value)s is not a date: write it as 2026-11-03 (year-month-day)."),
+            {"value": value[:20] if value else ""}, name) from None
 
 
 def _period(request: HttpRequest) -> periods.Period:
-    first, last = _day(request.GET.get("tu")), _day(request.GET.get("den"))
-    if first and last:
+    first, last = _day(request.GET.get("tu"), "tu"), _day(request.GET.get("den"), "den")
+    if first or last:
+        if not (first and last):
+            raise periods.BadPeriod("bad_date", gettext_lazy("A period from one day to another needs both days."),
+                                    {}, "tu")
         return periods.between(first, last)
     period = periods.parse(request.GET.get("ky", ""), default="month")
     if period.kind not in KINDS:  # a week or a day: the report is monthly at the finest; the custom form does days
@@ -57,16 +65,25 @@ def page(request: HttpRequest) -> HttpResponseBase:
         error, period = exc.text(), periods.parse("", default="month")
     unit = request.GET.get("don-vi", "")
     fmt = request.GET.get("xuat", "")
+    if fmt and fmt not in exports.FORMATS:
+        return bad_format()
     figure, row = request.GET.get("so", ""), request.GET.get("hang", "")
     if figure and not error:
-        return _drill(request, actor, scope, period, unit, figure, row, fmt)
+        try:
+            return _drill(request, actor, scope, period, unit, figure, row, fmt)
+        except reports.UnknownUnit:
+            return HttpResponse(unknown_unit(unit), status=400, content_type="text/plain; charset=utf-8")
     report = reports.report(scope, period, unit)
-    if fmt in exports.FORMATS and not error:
+    if unit and report.unit is None and not error:
+        error = unknown_unit(unit)
+    if fmt and not error:
         slug = f"{period.key}-{report.unit.key}" if report.unit else period.key
         if request.GET.get("bang") == "ho-so":
             ids = reports.agencies_of(scope, report.unit.key if report.unit else "")
-            return exports.export(fmt, f"ho-so-{slug}", reports.facts_header(), reports.fact_rows(ids, period))
-        return exports.export(fmt, f"bao-cao-{slug}", reports.export_header(), reports.export_rows(report))
+            return exports.export(fmt, f"ho-so-{slug}", reports.facts_header(), reports.fact_rows(ids, period),
+                                  sheet=_("Dossiers"))
+        return exports.export(fmt, f"bao-cao-{slug}", reports.export_header(), reports.export_rows(report),
+                              sheet=_("Report"))
     here = _here(request)
     if not error and "ky" not in here and "tu" not in here:
         here["ky"] = period.key
@@ -84,8 +101,18 @@ def page(request: HttpRequest) -> HttpResponseBase:
         "sections": [(_("By unit"), _("Unit"), report.by_unit, "units"),
                      (_("By channel"), _("Channel"), report.by_channel, "channels"),
                      (_("By field"), _("Field"), report.by_field, "fields")],
-        "query": here.urlencode(),
+        "query": here.urlencode(), "on_time_note": reports.ON_TIME_NOTE,
     }, status=400 if error else 200)
+
+
+def unknown_unit(unit: str) -> str:
+    return _("%(unit)s is not a unit of your scope: choose one from the list.") % {"unit": unit[:20]}
+
+
+def bad_format() -> HttpResponse:
+    """An export format other than CSV or XLSX: a plain 400 saying which there are."""
+    return HttpResponse(_("Unknown export format: write xuat=csv (CSV) or xuat=xlsx (XLSX)."), status=400,
+                        content_type="text/plain; charset=utf-8")
 
 
 def _here(request: HttpRequest) -> QueryDict:
@@ -105,13 +132,17 @@ def _drill(request: HttpRequest, actor: Actor, scope: Scope, period: periods.Per
         filters = reports.figure_filters(period)
         if figure not in filters or where is None:
             raise Http404
+        if unit and unit not in set(of_agency.values()):
+            raise reports.UnknownUnit(unit)
         ids = reports.agencies_of(scope, unit, of_agency)
-        return exports.export(fmt, f"ho-so-{period.key}-{figure}", reports.facts_header(),
-                              reports.fact_rows(ids, period, where=filters[figure] & where))
+        return exports.export(fmt, f"ho-so-{period.key}-{figure}-{row}", reports.facts_header(),
+                              reports.fact_rows(ids, period, where=filters[figure] & where), sheet=_("Dossiers"))
     found = reports.drill(scope, period, figure, row, unit)
     if found is None:
         raise Http404
+    openable = drills.openable([r[0] for r in found.rows], actor)  # the others are listed without a link
     return render(request, "workspace/stats/report_drill.html", {
         "actor": actor, "period": period, "drill": found, "header": reports.facts_header(),
+        "lines": [(r, r[0] in openable) for r in found.rows],
         "query": _here(request).urlencode(), "back": _here(request).urlencode(),
     })
