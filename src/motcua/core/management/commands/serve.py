@@ -15,18 +15,18 @@ that the web processes (``MOTCUA_STATS_REFRESH=follow``) leave the refresh of th
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from motcua.core.stopping import Stopping
 
 
 def default_workers() -> int:
@@ -109,16 +109,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
+            + ("" if options["no_stats"] else " and the statistics follower")
             + "".join(f" and the {name}" for name, _child in helpers) + " (Ctrl-C stops them all).")
 
-        stopping = False
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        stopping = Stopping()
         ended = ""
         # short-lived periodic jobs, one at a time each (a failure is printed and tried again at the next turn):
         # the event log's chain heads sealed when due (dossiers.seals; the first check waits for the demo PKI, whose

@@ -1,10 +1,9 @@
-import signal
-from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from motcua.core.stopping import Stopping
 from motcua.stats import services
 
 
@@ -24,18 +23,11 @@ class Command(BaseCommand):
             done = services.catch_up(batch=options["batch"], progress=self.stdout.write)
             self.stdout.write(self.style.SUCCESS(f"{done} dossier facts refreshed."))
             return
-        stopping = False
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        stopping = Stopping()
         interval = options["interval"] or settings.MOTCUA_STATS_FOLLOW_SECONDS
         if options["verbosity"] > 0:
             self.stdout.write(f"Following the event log every {interval:g} s (Ctrl-C stops).")
         progress = self.stdout.write if options["verbosity"] > 1 else (lambda line: None)
-        done = services.follow(interval=interval, stop=lambda: stopping, progress=progress)
+        done = services.follow(interval=interval, stop=stopping.__bool__, progress=progress)
         if options["verbosity"] > 0:
             self.stdout.write(f"{done} dossier facts refreshed.")
