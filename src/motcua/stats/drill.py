@@ -115,7 +115,11 @@ def drill(code: str, side: str, scope: Scope, period: Period) -> Drill:
     if name == "handled_on_time":
         if numerator:
             return _dossiers(index.ended_q(ids, period) & Q(outcome__in=(Outcome.EARLY, Outcome.ON_TIME)))
-        return _dossiers(index.ended_q(ids, period) | index.overdue_q(ids, period))
+        # a UNION of the two sets, each read through its own index: an OR of the two conditions would scan the
+        # scope's whole history (bench/stats.py, 10M dossiers: 4.8 s as an OR, 0.67 s as a UNION)
+        ended = DossierFact.objects.filter(index.ended_q(ids, period)).values("pk")
+        overdue = DossierFact.objects.filter(index.overdue_q(ids, period)).values("pk")
+        return _dossiers(Q(pk__in=ended.union(overdue)))
     if name == "handling_satisfaction":
         q = index.ended_q(ids, period)
         rows = DossierFact.objects.filter(q)
