@@ -385,3 +385,10 @@ def test_chart_specs_are_json_with_a_table_fallback(world: World) -> None:
     assert units["options"]["indexAxis"] == "y" and [d["data"] for d in units["data"]["datasets"]] == [[1], [0], [1]]
     trend = made["chart-trend"]
     assert trend.spec["options"]["scales"]["y"]["max"] == 100 and len(trend.table["rows"]) == 12
+
+
+def test_the_drill_page_shows_times_in_vietnam_time(world: World) -> None:
+    """The dossier received on 3 Nov at 09:00 (Vietnam time, 02:00 UTC) is listed at 09:00, not at 02:00."""
+    page = client_for(world).get(reverse(URL), {"ky": "2026-11", "so": "pending_overdue", "hang": "total"})
+    text = page.content.decode()
+    assert "09:00" in text and "02:00" not in text

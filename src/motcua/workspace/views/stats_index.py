@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from motcua.core.middleware import refusal
@@ -27,8 +27,8 @@ from motcua.workspace.views.base import actor_of
 from motcua.workspace.views.stats_reports import bad_format
 
 PAGE_SIZE = 50
-ON_TIME_INDEX = _lazy("On time, counting overdue open dossiers (row 2.1, %)")
-ON_TIME_INDEX_NOTE = _lazy(
+ON_TIME_INDEX = gettext_lazy("On time, counting overdue open dossiers (row 2.1, %)")
+ON_TIME_INDEX_NOTE = gettext_lazy(
     "On time, counting overdue open dossiers (row 2.1): the dossiers handled early or on time among those handled "
     "in the period and those still open but already overdue at its end. The one-stop report's rate (on time "
     "among dossiers handled) leaves the open ones out, so it is higher when dossiers are overdue.")
@@ -92,8 +92,9 @@ def by_score(units: list[tuple[scope.Scope, index.IndexResult]]) -> list[tuple[s
     return sorted(units, key=lambda u: (u[1].score100 is None, u[1].score100 or Decimal(0), u[0].label))
 
 
-EXPORT_HEADER = (_lazy("Group"), _lazy("Row"), _lazy("Indicator"), _lazy("Numerator"), _lazy("Denominator"),
-                 _lazy("Rate (%) or days"), _lazy("Score"), _lazy("Maximum"), _lazy("Reason"))
+EXPORT_HEADER = (gettext_lazy("Group"), gettext_lazy("Row"), gettext_lazy("Indicator"), gettext_lazy("Numerator"),
+                 gettext_lazy("Denominator"), gettext_lazy("Rate (%) or days"), gettext_lazy("Score"),
+                 gettext_lazy("Maximum"), gettext_lazy("Reason"))
 
 
 def _table(result: index.IndexResult, units: list[tuple[scope.Scope, index.IndexResult]]) -> Iterator[list[Any]]:

@@ -79,6 +79,11 @@ class Command(BaseCommand):
             server += ["--access-logfile", "-"]
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         env = dict(os.environ)
+        host, _sep, port = options["bind"].rpartition(":")
+        site = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"  # noqa: S104 - a comparison
+        if settings.DEMO_MODE and not settings.PUBLIC_BASE_URL:
+            # the trial's links in e-mails and SMS (digests, notifications) lead to the site served here
+            env["MOTCUA_PUBLIC_URL"] = site
         if not options["no_stats"]:
             # the reporting facts' follower: the actions leave the refresh of the figures to it (stats.services)
             env["MOTCUA_STATS_REFRESH"] = "follow"
@@ -99,8 +104,6 @@ class Command(BaseCommand):
         carrier = urlsplit(settings.MOTCUA_CARRIER_URL)
         if settings.DEMO_MODE and carrier.hostname in ("127.0.0.1", "localhost"):
             # the carrier simulator plays the post (orders, waybills, webhooks to this site, sometimes failing)
-            host, _sep, port = options["bind"].rpartition(":")
-            site = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"  # noqa: S104 - a comparison
             sim = [python, "-m", "motcua.cli", "carrier_sim", "--bind", f"{carrier.hostname}:{carrier.port or 80}",
                    "--webhook", f"{site}/postal/carrier/webhook", "--speed", "1", "--failure-rate", "0.05"]
             helpers.append(("carrier simulator", subprocess.Popen(sim)))  # noqa: S603 - our own interpreter
@@ -141,7 +144,7 @@ class Command(BaseCommand):
                         f"{name} ended (exit status {child.returncode}): results cannot be sent by post. / "
                         "Trình mô phỏng bưu chính đã dừng: không gửi kết quả qua bưu điện được."))
             for job in jobs:
-                job.tick(python)
+                job.tick(python, env)
             time.sleep(0.2)
         children += [(job.name, job.process) for job in jobs if job.process is not None and job.process.poll() is None]
         for _name, child in children + helpers:
@@ -166,11 +169,11 @@ class Periodic:
         self.next = time.monotonic() + first
         self.process: subprocess.Popen[bytes] | None = None
 
-    def tick(self, python: str) -> None:
+    def tick(self, python: str, env: dict[str, str]) -> None:
         if self.process is not None and self.process.poll() is not None:
             self.process = None
         if self.process is None and time.monotonic() >= self.next:
-            self.process = subprocess.Popen([python, "-m", "motcua.cli", *self.argv])  # noqa: S603
+            self.process = subprocess.Popen([python, "-m", "motcua.cli", *self.argv], env=env)  # noqa: S603
             self.next = time.monotonic() + self.every
 
 

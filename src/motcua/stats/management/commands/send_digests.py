@@ -20,3 +20,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{missing} leaders and supervisors have no e-mail address: no digest for them.")
         if not digests.recipients():
             self.stdout.write("Nobody to send to: give the leaders and supervisors an e-mail address.")
+        elif not sent:
+            why = " or are not due yet (MOTCUA_DIGEST_HOUR)." if options["if_due"] else "."
+            self.stdout.write(f"Each digest is sent once: those of this day and week were sent already{why}")
