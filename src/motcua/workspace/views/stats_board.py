@@ -156,7 +156,7 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
         keys = ("code", "procedure_code", "procedure", "status", "agency", "step", "officer", "received_at",
                 "due_at", "days_late", "applicant")
         rows = ([r[k] for k in keys] for r in make_rows(source.iterator(chunk_size=2000)))
-        return exports.export(fmt, f"ho-so-{column}", header, rows)
+        return exports.export(fmt, f"ho-so-{column}", header, rows, sheet=label)
     number = max(1, int_or_none(request.GET.get("page")) or 1)
     found = list(make_rows(source[(number - 1) * PAGE_SIZE:number * PAGE_SIZE + 1]))
     query = request.GET.copy()
