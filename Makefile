@@ -99,7 +99,7 @@ bench-smoke: install-test messages-compiled
 		createdb -h 127.0.0.1 -U postgres $(BENCH_DB)_demo; \
 		export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_demo MOTCUA_DATA_DIR=$$(mktemp -d); \
 		PYTHONPATH=$$PWD/src $(BIN)/python -m motcua.cli migrate --noinput -v 0; \
-		PYTHONPATH=$$PWD/src $(BIN)/python -m motcua.cli load_demo > /dev/null; \
+		PYTHONPATH=$$PWD/src $(BIN)/python -m motcua.cli load_demo --without-history > /dev/null; \
 		rm -rf "$$MOTCUA_DATA_DIR"; unset DATABASE_URL MOTCUA_DATA_DIR; \
 		export MOTCUA_BENCH_DB=$(BENCH_DB) MOTCUA_BENCH_TEMPLATE=$(BENCH_DB)_demo; \
 		status=0; \

@@ -124,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB}"
         where = "PostgreSQL"
     t0 = time.perf_counter()
-    for step in ([] if TEMPLATE and not args.sqlite else (["migrate", "--noinput", "-v", "0"], ["load_demo"])):
+    setup = (["migrate", "--noinput", "-v", "0"], ["load_demo", "--without-history"])
+    for step in ([] if TEMPLATE and not args.sqlite else setup):
         subprocess.run([*MOTCUA, *step], env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
                            text=True).stdout.strip()

@@ -239,7 +239,7 @@ def child(lifecycles: int, dossiers: int, ready: bool) -> None:
     setup_test_environment()
     if not ready:
         call_command("migrate", verbosity=0)
-        load_demo()
+        load_demo(history=False)  # the province and catalogue; the benchmark makes its own dossiers
     floor.install()
     # the one-stop steps are measured here, without the leader's signature (bench/signing.py measures signing):
     # the procedures issue unsigned results, as a version with `unsigned_results_allowed` does

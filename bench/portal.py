@@ -122,7 +122,7 @@ def prepare(users: int, drafts_per_user: int, ready: bool, static: bool) -> dict
     t0 = time.perf_counter()
     if not ready:
         call_command("migrate", verbosity=0)
-        load_demo()
+        load_demo(history=False)  # the province and catalogue; the benchmark makes its own dossiers
     if static:
         call_command("collectstatic", "--noinput", verbosity=0)
     print(f"  migrate, load_demo, collectstatic: {time.perf_counter() - t0:.0f} s", flush=True)

@@ -744,7 +744,7 @@ def child_reads(size: int, runs: int, generate_first: bool, migrate: bool, check
     if migrate:
         from motcua.demo import load_demo
 
-        load_demo()
+        load_demo(history=False)  # the province and catalogue; the benchmark makes its own dossiers
     if generate_first:
         started = time.perf_counter()
         timings = generate(size, progress)
@@ -783,7 +783,7 @@ def child_actions(lifecycles: int, ready: bool) -> None:
     if not ready:
         from motcua.demo import load_demo
 
-        load_demo()
+        load_demo(history=False)  # the province and catalogue; the benchmark makes its own dossiers
     # the signal the facts follow: every event (``event_recorded``), or the notified ones (``dossier_changed``)
     signal = getattr(signals, "event_recorded", signals.dossier_changed)
     ProcedureVersion.objects.update(unsigned_results_allowed=True)  # as bench/lifecycle.py: signing is not measured
