@@ -25,11 +25,13 @@ from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, DossierAccess, DossierAgency, Event
 from motcua.dossiers.statuses import OPEN, EventKind, Status
 
-DUE_SOON_DAYS = 2  # the "due soon" queue tab and the inbox counter of the same name (its label says the number)
+# the "due soon" queue tab and the inbox counter of the same name (its label says the number): issue 13's
+# "due soon (≤ 3 working days)"
+DUE_SOON_DAYS = 3
 QUEUES = {
     "todo": _("To act on"),
     "mine": _("Assigned to me"),
-    "due_soon": _("Due within 2 working days"),
+    "due_soon": _("Due within 3 working days"),
     "overdue": _("Overdue"),
     "returned_today": _("Returned today"),
 }
