@@ -3,10 +3,12 @@ of dossiers (and its exports), the late lists, the bottlenecks and the ranking â
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -321,3 +323,23 @@ def test_worst_step_late_steps_and_bottlenecks_lead_to_their_dossiers(world: Wor
     assert set(CODE.findall(listed)) == {states.behind.code}
     page = chief.get(reverse("workspace:stats_week")).content.decode()
     assert f"agency={first.agency_id}&amp;col=late_steps" in page
+
+
+def test_the_board_the_late_lists_and_the_ranking_export_what_they_show(world: World, states: States) -> None:
+    """Each view exports: the board (a row per unit, or per procedure of a unit), the late lists by officer and the
+    week's ranking, in CSV and XLSX; the figures are the page's."""
+    chief = Client()
+    chief.force_login(world.users["giamsat"])
+    units = board.board(board.units_of(scope_of(world.actor("giamsat"))), timezone.now())
+    ward = next(u for u in units if u.key == ward_key(world))
+    body = b"".join(chief.get(reverse("workspace:stats_board") + "?xuat=csv").streaming_content).decode("utf-8-sig")
+    line = next(row for row in body.splitlines() if row.startswith(ward.name))
+    assert line.split(",")[1:] == [str(n) for _c, n in ward.cells]
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(
+        chief.get(reverse("workspace:stats_board") + f"?unit={ward.key}&xuat=xlsx").streaming_content)))
+    assert book.active.max_row == 1 + len(board.procedure_rows(ward))
+    for name in ("workspace:stats_late", "workspace:stats_week"):
+        exported = chief.get(reverse(name) + "?xuat=csv")
+        assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
+        assert len(b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()) >= 2
+    assert chief.get(reverse("workspace:stats_week") + "?xuat=pdf").status_code == 400

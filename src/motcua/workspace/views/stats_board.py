@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,6 +80,15 @@ def _supervisor(request: HttpRequest) -> tuple[Actor, Scope]:
     return actor, scope
 
 
+def _format(request: HttpRequest) -> str:
+    """The export asked for (``?xuat=`` or ``?format=``: csv or xlsx), empty for the page; else a 400."""
+    fmt = request.GET.get("xuat", "") or request.GET.get("format", "")
+    if fmt and fmt not in exports.FORMATS:
+        raise BadInput("bad_format", _("“%(value)s” is not an export format: choose %(formats)s."),
+                       {"value": fmt[:10], "formats": ", ".join(exports.FORMATS)})
+    return fmt
+
+
 def _week(request: HttpRequest, now: datetime) -> periods.Period:
     period = periods.parse(request.GET.get("week", ""), default="week", today=now.astimezone(VN_TZ).date())
     if period.kind != "week":
@@ -91,12 +100,21 @@ def _week(request: HttpRequest, now: datetime) -> periods.Period:
 @require_safe
 @login_required
 @refusing
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: HttpRequest) -> HttpResponseBase:
     """The board: a row per unit, sorted by overdue share; ``?unit=`` opens one unit per procedure."""
     actor, scope = _supervisor(request)
     now = timezone.now()
+    fmt = _format(request)
     units = board.board(board.units_of(scope), now)
     opened = _unit(request, units)
+    if fmt:  # the table on the page: a row per unit, or per procedure of the unit opened
+        header = [_("Procedure") if opened else _("Unit"), *board.COLUMNS.values()]
+        if opened:
+            rows: Any = ([r["name"], *(n for _c, n in r["cells"])] for r in board.procedure_rows(opened))
+        else:
+            rows = ([u.name, *(n for _c, n in u.cells)] for u in units)
+        return exports.export(fmt, f"bang-giam-sat-{opened.key if opened else 'tong'}", header, rows,
+                              sheet=opened.name if opened else _("Supervision"))
     return render(request, "workspace/stats/board.html", {
         "actor": actor, "units": units, "totals": board.total_cells(units), "columns": board.COLUMNS.items(),
         "opened": opened, "procedures": board.procedure_rows(opened) if opened else [], "now": now,
@@ -118,10 +136,7 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
     if column not in board.COLUMNS and column not in board.STEPS_BEHIND and column not in board.EXTRA_LISTS:
         raise BadInput("bad_column", _("“%(value)s” is not a list of the board: choose a number on the board."),
                        {"value": column[:30]})
-    fmt = request.GET.get("xuat", "") or request.GET.get("format", "")
-    if fmt and fmt not in exports.FORMATS:
-        raise BadInput("bad_format", _("“%(value)s” is not an export format: choose %(formats)s."),
-                       {"value": fmt[:10], "formats": ", ".join(exports.FORMATS)})
+    fmt = _format(request)
     chosen = [unit] if unit is not None else units
     agencies = [a for u in chosen for a in u.agency_ids]
     agency, procedure = _number(request, "agency"), _number(request, "procedure")
@@ -173,31 +188,45 @@ def dossiers(request: HttpRequest) -> HttpResponseBase:
 @require_safe
 @login_required
 @refusing
-def late(request: HttpRequest) -> HttpResponse:
+def late(request: HttpRequest) -> HttpResponseBase:
     """The late lists by officer: overdue open dossiers assigned to each, and the steps they finished late."""
     actor, scope = _supervisor(request)
     now = timezone.now()
     week = _week(request, now)
     units = board.units_of(scope)
     unit = _unit(request, units)
+    fmt = _format(request)
     chosen = [unit] if unit is not None else units
+    rows = supervision.late_by_officer(chosen, now, week)
+    if fmt:
+        header = [_("Officer"), _("Overdue open dossiers"), _("Oldest: working days late"),
+                  _("Steps finished late (%(week)s)") % {"week": week.label}]
+        return exports.export(fmt, f"tre-han-{week.key}", header,
+                              ([r["name"] or _("Not assigned"), r["overdue"], r["days_late"], r["late_steps"]]
+                               for r in rows), sheet=_("Late by officer"))
     return render(request, "workspace/stats/board_late.html", {
-        "actor": actor, "week": week, "units": units, "unit": unit.key if unit is not None else "",
-        "rows": supervision.late_by_officer(chosen, now, week),
+        "actor": actor, "week": week, "units": units, "unit": unit.key if unit is not None else "", "rows": rows,
     })
 
 
 @require_safe
 @login_required
 @refusing
-def week(request: HttpRequest) -> HttpResponse:
+def week(request: HttpRequest) -> HttpResponseBase:
     """The week's bottlenecks (steps and agencies, against last week) and the ranking of the units."""
     actor, scope = _supervisor(request)
     now = timezone.now()
     period = _week(request, now)
+    fmt = _format(request)
     units = board.units_of(scope)
+    ranking = supervision.ranking(units, now, period)
+    if fmt:  # the ranking of the units
+        header = ["#", _("Unit"), _("Ended"), _("Early"), _("On time"), _("Late"), _("Open, past due"),
+                  _("On-time rate"), _("Last week"), _("Overdue open now")]
+        return exports.export(fmt, f"xep-hang-{period.key}", header, (
+            [r["place"], r["unit"].name, r["ended"], r["early"], r["on_time"], r["late"], r["past_due"], r["percent"],
+             r["last_percent"], r["overdue"]] for r in ranking), sheet=_("Ranking of units"))
     return render(request, "workspace/stats/board_week.html", {
         "actor": actor, "week": period, "previous": period.previous(),
-        "bottlenecks": supervision.bottlenecks(units, now, period),
-        "ranking": supervision.ranking(units, now, period),
+        "bottlenecks": supervision.bottlenecks(units, now, period), "ranking": ranking,
     })
