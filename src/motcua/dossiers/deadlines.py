@@ -81,14 +81,18 @@ def judge(finished: datetime, due: datetime) -> str:
 
 
 def timeliness(dossier: Dossier, finished: datetime) -> str:
-    """A dossier's timeliness at return: :func:`judge`, except that an apology or more than one supplement
-    request makes it late whatever the dates (as the service-quality index counts it)."""
-    due = dossier.due_at
-    if (
-        due is None
-        or dossier.apology_due_at is not None
-        or dossier.supplements_at_reception + dossier.supplements_after_acceptance > 1
-    ):
+    """A dossier's timeliness at return (:func:`index_timeliness` of its due date, apology and supplements)."""
+    return index_timeliness(
+        finished, dossier.due_at, apologized=dossier.apology_due_at is not None,
+        supplements=dossier.supplements_at_reception + dossier.supplements_after_acceptance,
+    )
+
+
+def index_timeliness(finished: datetime, due: datetime | None, *, apologized: bool, supplements: int) -> str:
+    """:func:`judge`, except that an apology or more than one supplement request makes it late whatever the dates
+    (as the service-quality index counts it); the one place of that rule (the dossier at return, the reporting
+    facts replayed from the log)."""
+    if due is None or apologized or supplements > 1:
         return Timeliness.LATE
     return judge(finished, due)
 

@@ -33,7 +33,7 @@ from motcua.dossiers import deadlines
 from motcua.dossiers.models import Certification, Digitization, Dossier, Event, IssuedResult
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
-from motcua.stats.models import DossierFact, EndedBy, Outcome, StepFact
+from motcua.stats.models import DossierFact, EndedBy, StepFact
 
 ENDING = {Status.RESULT_READY: EndedBy.HANDLED, Status.RETURNED: EndedBy.RETURNED, Status.REFUSED: EndedBy.REFUSED}
 STOPPED = (Status.SUPPLEMENT_REQUESTED, Status.PAUSED)  # the legal clock stands still (the citizen's time)
@@ -163,9 +163,7 @@ def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | No
                 still += cal.working_seconds_between(still_since, ended_at)
     outcome = ""
     if ended_at is not None and received_at is not None:
-        # an apology or more than one supplement request is late whatever the dates (the index's rules)
-        outcome = (Outcome.LATE if due_at is None or apologized or supplements > 1
-                   else deadlines.judge(ended_at, due_at))
+        outcome = deadlines.index_timeliness(ended_at, due_at, apologized=apologized, supplements=supplements)
     handling_days = None
     if ended_at is not None and received_at is not None:
         seconds = max(0, cal.working_seconds_between(received_at, ended_at) - still)
