@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "motcua.notifications",
     "motcua.feedback",
     "motcua.postal",
+    "motcua.integrations",
     "motcua.stats",
     "motcua.workspace",
     "motcua.api",
@@ -438,3 +439,32 @@ MOTCUA_SIGNING_TIMEOUT = float(os.environ.get("MOTCUA_SIGNING_TIMEOUT", "10"))
 MOTCUA_PKCS11_MODULE = os.environ.get("MOTCUA_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 # ... and the seconds a remote signing service (Cloud Signature Consortium API) has to answer one request.
 MOTCUA_CSC_TIMEOUT_SECONDS = int(os.environ.get("MOTCUA_CSC_TIMEOUT_SECONDS", "30"))
+
+# --- integrations: the outbox and the outside systems (docs/interconnection.md) --------------------------------
+# The outbox worker (`motcua deliver_outbox --follow`, run by `motcua serve`) claims up to a batch per system with a
+# lease of MOTCUA_OUTBOX_LEASE_SECONDS (a worker that dies leaves it to run out), retries a failure after
+# MOTCUA_OUTBOX_RETRY_SECONDS, each next wait twice longer (at most an hour), and gives up after
+# MOTCUA_OUTBOX_MAX_ATTEMPTS (administrators see it and send it again); with nothing due it waits
+# MOTCUA_OUTBOX_FOLLOW_SECONDS.
+MOTCUA_OUTBOX_LEASE_SECONDS = float(os.environ.get("MOTCUA_OUTBOX_LEASE_SECONDS", "60"))
+MOTCUA_OUTBOX_RETRY_SECONDS = float(os.environ.get("MOTCUA_OUTBOX_RETRY_SECONDS", "10"))
+MOTCUA_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("MOTCUA_OUTBOX_MAX_ATTEMPTS", "10"))
+MOTCUA_OUTBOX_FOLLOW_SECONDS = float(os.environ.get("MOTCUA_OUTBOX_FOLLOW_SECONDS", "0.5"))
+# The national public service portal (DVCQG): its API through the gateway (OAuth2 client credentials). Default: the
+# portal simulator (`motcua portal_sim`), which `motcua serve` starts in demo mode. Empty URL: no sync.
+MOTCUA_DVCQG_URL = os.environ.get("MOTCUA_DVCQG_URL", "http://127.0.0.1:8030" if DEMO_MODE else "").rstrip("/")
+MOTCUA_DVCQG_CLIENT_ID = os.environ.get("MOTCUA_DVCQG_CLIENT_ID", "motcua-sim")
+MOTCUA_DVCQG_CLIENT_SECRET = os.environ.get("MOTCUA_DVCQG_CLIENT_SECRET", "motcua-sim-secret")
+MOTCUA_DVCQG_TIMEOUT = float(os.environ.get("MOTCUA_DVCQG_TIMEOUT", "10"))
+# The national population database (identity checks and prefill). Default: the population simulator
+# (`motcua population_sim`), started by `motcua serve` in demo mode. Empty URL: no checks.
+MOTCUA_POPULATION_URL = os.environ.get("MOTCUA_POPULATION_URL",
+                                       "http://127.0.0.1:8040" if DEMO_MODE else "").rstrip("/")
+MOTCUA_POPULATION_CLIENT_ID = os.environ.get("MOTCUA_POPULATION_CLIENT_ID", "motcua-sim")
+MOTCUA_POPULATION_CLIENT_SECRET = os.environ.get("MOTCUA_POPULATION_CLIENT_SECRET", "motcua-sim-secret")
+MOTCUA_POPULATION_TIMEOUT = float(os.environ.get("MOTCUA_POPULATION_TIMEOUT", "5"))
+# This instance among the peers (other provinces' MotCua): its code (the province code by default), its private
+# signing key (Ed25519, PEM; made under var/ by `motcua peer_keys` when missing) — peers know its public key.
+MOTCUA_INSTANCE_CODE = os.environ.get("MOTCUA_INSTANCE_CODE", "")
+MOTCUA_PEER_KEY_FILE = Path(os.environ.get("MOTCUA_PEER_KEY_FILE", "") or DATA_DIR / "peer_key.pem")
+MOTCUA_PEER_TIMEOUT = float(os.environ.get("MOTCUA_PEER_TIMEOUT", "10"))

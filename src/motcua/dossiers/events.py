@@ -21,7 +21,7 @@ from motcua.dossiers import audit
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.errors import dossier_changed
 from motcua.dossiers.models import Dossier, Event
-from motcua.dossiers.signals import send_many_on_commit, send_on_commit
+from motcua.dossiers.signals import send_many_on_commit, send_on_commit, send_written
 from motcua.dossiers.statuses import EventKind
 
 
@@ -56,6 +56,7 @@ def record(
         raise dossier_changed(dossier.code, dossier.status)
     if revision is not None:
         dossier.revision = revision + 1
+    send_written([(dossier, event)])
     send_on_commit(dossier, event, notify)
     return event
 
@@ -94,5 +95,6 @@ def record_many(entries: Sequence[tuple[Dossier, EventKind, Mapping[str, Any]]],
     Event.objects.bulk_create(events)
     if update_rows(list(heads.values()), ["event_count", "last_hash"]) != len(heads):
         raise dossier_changed(events[0].dossier.code, events[0].dossier.status)
+    send_written([(event.dossier, event) for event in events])
     send_many_on_commit([(event.dossier, event) for event in events], notify)
     return events

@@ -1,6 +1,9 @@
 """``dossier_changed``: sent once a dossier's transaction has committed, for every event it recorded that the
 applicant hears of (``record(notify=True)``); ``event_recorded``: sent likewise for every event, told or not (the
-reporting facts follow the whole log: ``stats.receivers``).
+reporting facts follow the whole log: ``stats.receivers``); ``event_written``: sent for every event *inside* its
+transaction, before the commit (``pairs``: ``[(dossier, event), …]``), for what must be written with the event or
+not at all — the outbox of messages to outside systems (``integrations.receivers``). A receiver of
+``event_written`` that raises rolls the action back.
 
 Receivers (notifications, the data warehouse…) run after the commit, so they never see a change that was rolled
 back, and a failing receiver cannot undo the action. Arguments: ``dossier`` (the row as saved), ``event``.
@@ -19,6 +22,13 @@ dossier_changed = Signal()
 event_recorded = Signal()
 # ``record_many``'s batch (a carrier's updates): one signal for all its events, ``dossiers`` and ``events`` in order
 events_recorded = Signal()
+event_written = Signal()
+
+
+def send_written(pairs: list[tuple[Any, Any]]) -> None:
+    """``event_written`` for events just written, in the caller's transaction (errors propagate)."""
+    if pairs and event_written.receivers:
+        event_written.send(sender=type(pairs[0][0]), pairs=pairs)
 
 
 def _send(dossier: Any, event: Any, notify: bool = True) -> None:

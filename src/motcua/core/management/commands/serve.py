@@ -55,6 +55,8 @@ class Command(BaseCommand):
                             help="do not start the reporting facts' follower nor send the leaders' digests (the "
                                  "requests then refresh the facts themselves; run `motcua send_digests --if-due` "
                                  "elsewhere).")
+        parser.add_argument("--no-outbox", action="store_true",
+                            help="do not start the outbox worker (run `motcua deliver_outbox --follow` elsewhere).")
         parser.add_argument("--no-seal", action="store_true",
                             help="do not seal the event log's chain heads (run `motcua seal_chains --if-due` "
                                  "elsewhere).")
@@ -89,6 +91,10 @@ class Command(BaseCommand):
             env["MOTCUA_STATS_REFRESH"] = "follow"
             follower = [python, "-m", "motcua.cli", "refresh_stats", "--follow", "-v", "0"]
             children.append(("statistics follower", subprocess.Popen(follower, env=env)))  # noqa: S603
+        if not options["no_outbox"]:
+            # the outbox worker: what leaves for the outside systems (national portal, peers), retried with backoff
+            sender = [python, "-m", "motcua.cli", "deliver_outbox", "--follow", "-v", "0"]
+            children.append(("outbox worker", subprocess.Popen(sender, env=env)))  # noqa: S603
         if not options["no_task_worker"]:
             worker = [python, "-m", "motcua.cli", "db_worker", "--queue-name", "*", "--no-reload", "-v", "0"]
             children.append(("task worker", subprocess.Popen(worker, env=env)))  # noqa: S603 - our own interpreter
@@ -113,6 +119,7 @@ class Command(BaseCommand):
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
             + ("" if options["no_stats"] else " and the statistics follower")
+            + ("" if options["no_outbox"] else " and the outbox worker")
             + "".join(f" and the {name}" for name, _child in helpers) + " (Ctrl-C stops them all).")
 
         stopping = Stopping()

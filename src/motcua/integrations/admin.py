@@ -1,0 +1,53 @@
+"""Administrators see what left MotCua and what did not (pending, failed), send failed messages again, and edit
+the code mappings of each outside system."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from motcua.integrations import outbox
+from motcua.integrations.models import CodeMapping, InboxMessage, OutboxMessage
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "system", "target", "kind", "key", "status", "attempts", "next_attempt_at",
+                    "delivered_at")
+    list_filter = ("status", "system", "kind")
+    search_fields = ("key", "target", "dossier__code")
+    list_select_related = ("dossier",)
+    date_hierarchy = "created_at"
+    actions = ["replay_selected"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Send the selected failed or pending messages again"), permissions=["change"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        done = outbox.replay(queryset)
+        self.message_user(request, ngettext("%(count)d message queued again.", "%(count)d messages queued again.",
+                                            done) % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "sender", "kind", "message_id", "dossier")
+    list_filter = ("sender", "kind")
+    search_fields = ("message_id", "dossier__code")
+    readonly_fields = [f.name for f in InboxMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(CodeMapping)
+class CodeMappingAdmin(admin.ModelAdmin):
+    list_display = ("system", "kind", "local_code", "remote_code", "remote_name")
+    list_filter = ("system", "kind")
+    search_fields = ("local_code", "remote_code", "remote_name")

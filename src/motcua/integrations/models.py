@@ -1,0 +1,118 @@
+"""What leaves MotCua for an outside system, and what comes in from one (DESIGN.md §4, ``integrations``).
+
+:class:`OutboxMessage`: one message to deliver to one outside system (the national portal, a peer instance…),
+written in the same transaction as the event that causes it (``integrations.receivers``), delivered by the outbox
+worker (``motcua deliver_outbox``) with retries and backoff; a message is never lost when a process dies (a claim
+is a lease that runs out) and never delivered twice to a receiver that honours its key (``key`` is sent with it).
+:class:`InboxMessage`: one message received from a peer, kept by its sender's id so that a replay is refused.
+:class:`CodeMapping`: our codes (statuses, channels, procedures, units) in each outside system's codes.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class System(models.TextChoices):
+    """The outside systems MotCua talks to. A peer instance is ``peer``; which one is the message's ``target``."""
+
+    PORTAL = "portal", _("National public service portal")
+    STORE = "store", _("Citizens' national document store")
+    POPULATION = "population", _("National population database")
+    PEER = "peer", _("Another province's MotCua")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    system = models.CharField(_("system"), max_length=20, choices=System.choices)
+    target = models.CharField(_("recipient"), max_length=40, blank=True)  # a peer's code; empty for a national one
+    kind = models.CharField(_("kind"), max_length=40)  # what the system's handler is asked to do
+    # messages of one (system, target, ordering) go out in id order: a later one waits for an earlier undelivered one
+    ordering = models.CharField(_("order group"), max_length=80, blank=True)
+    key = models.CharField(_("idempotency key"), max_length=120)
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=OutboxStatus.choices,
+                              default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a worker's lease; expired: another may take it
+    last_error = models.TextField(_("last error"), blank=True)
+    response = models.JSONField(_("answer"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        constraints = [models.UniqueConstraint(fields=["system", "target", "key"], name="unique_outbox_key")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["system", "target", "ordering", "id"], name="outbox_order",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["dossier", "system"], name="outbox_dossier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}{':' + self.target if self.target else ''} {self.kind} {self.key}"
+
+
+class InboxMessage(models.Model):
+    """A message a peer sent us, kept by (sender, message id): the same id again is a replay, answered with what
+    the first one got and never applied twice."""
+
+    sender = models.CharField(_("sender"), max_length=40)
+    message_id = models.CharField(_("message id"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=40)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    result = models.JSONField(_("answer"), default=dict, blank=True)
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("incoming message")
+        verbose_name_plural = _("incoming messages")
+        constraints = [models.UniqueConstraint(fields=["sender", "message_id"], name="unique_inbox_message")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.kind} {self.message_id}"
+
+
+class MappingKind(models.TextChoices):
+    STATUS = "status", _("Dossier status")
+    CHANNEL = "channel", _("Channel")
+    PROCEDURE = "procedure", _("Procedure")
+    UNIT = "unit", _("Administrative unit or agency")
+    DELIVERY = "delivery", _("Result delivery")
+    APPLICANT = "applicant", _("Applicant kind")
+
+
+class CodeMapping(models.Model):
+    """Our code for something, in an outside system's code (editable in the admin): one table for all systems,
+    one row per (system, kind, local code). Missing rows fall back to the defaults each system's module knows."""
+
+    system = models.CharField(_("system"), max_length=20, choices=System.choices)
+    kind = models.CharField(_("what"), max_length=20, choices=MappingKind.choices)
+    local_code = models.CharField(_("our code"), max_length=80)
+    remote_code = models.CharField(_("their code"), max_length=80)
+    remote_name = models.CharField(_("their name"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("code mapping")
+        verbose_name_plural = _("code mappings")
+        ordering = ["system", "kind", "local_code"]
+        constraints = [models.UniqueConstraint(fields=["system", "kind", "local_code"], name="unique_code_mapping")]
+        indexes = [models.Index(fields=["system", "kind", "remote_code"], name="mapping_remote")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.kind}: {self.local_code} → {self.remote_code}"
