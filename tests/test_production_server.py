@@ -154,7 +154,9 @@ def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str
     # gunicorn's master, the task worker, the statistics follower, the demo PKI (MOTCUA_DEMO, `load_demo` made it)
     # and the carrier simulator; a seal_chains --if-due, a poll_shipments or a send_digests may be running too
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if pid not in short_lived]
-    assert len(commands) == 6 and sum(b"deliver_outbox" in command for command in commands) == 1 and sum(b"carrier_sim" in command for command in commands) == 1, commands
+    assert len(commands) == 6, commands
+    assert sum(b"deliver_outbox" in command for command in commands) == 1, commands
+    assert sum(b"carrier_sim" in command for command in commands) == 1, commands
     assert sum(b"refresh_stats" in command for command in commands) == 1, commands
     server.send_signal(signal.SIGTERM)
     assert server.wait(30) == 0
