@@ -165,7 +165,8 @@ def _api(bf: BoundaryWorld, username: str = "tiepnhan") -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(bf.users[username])}")
 
 
-BODY = {"procedure": MARRIAGE, "channel": "counter", "applicant": APPLICANT, "components": [{"order": 1, "originals": 1}]}
+BODY = {"procedure": MARRIAGE, "channel": "counter", "applicant": APPLICANT,
+        "components": [{"order": 1, "originals": 1}]}
 
 
 def test_the_api_accepts_and_checks_the_competent_commune(bf: BoundaryWorld) -> None:
