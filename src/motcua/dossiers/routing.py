@@ -66,11 +66,11 @@ class RoutingError(MotCuaError):
     status = 422
 
 
-def province_of(unit: AdministrativeUnit | None) -> AdministrativeUnit | None:
-    """The province a unit belongs to (itself for a province)."""
+def province_of(unit: AdministrativeUnit | None) -> int | None:
+    """The id of the province a unit belongs to (its own for a province), without reading the province."""
     if unit is None:
         return None
-    return unit if unit.is_province or unit.parent_id is None else unit.parent
+    return unit.pk if unit.is_province or unit.parent_id is None else unit.parent_id
 
 
 def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: str) -> AdministrativeUnit | None:
@@ -90,7 +90,7 @@ def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: st
     if not code.isdigit() or len(code) != 5:
         raise RoutingError("invalid_unit_code", _("%(code)s is not a commune code (5 digits)."),
                            {"code": code[:20]}, "competent_unit")
-    unit = AdministrativeUnit.objects.select_related("parent").filter(code=code).first()
+    unit = AdministrativeUnit.objects.filter(code=code).first()
     if unit is None or not unit.is_active:
         try:
             unit = resolve_unit(code)  # merged away: the commune that replaced it
@@ -105,13 +105,14 @@ def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: st
     if unit.is_province or unit.kind == AdministrativeUnit.Kind.DISTRICT:
         raise RoutingError("not_a_commune", _("%(unit)s is not a commune or ward; choose a commune."),
                            {"unit": unit.name}, "competent_unit")
-    here = province_of(receiving.unit)
-    there = province_of(unit)
-    if here is not None and there is not None and here.pk != there.pk:
+    here, there = province_of(receiving.unit), province_of(unit)
+    if here is not None and there is not None and here != there:
+        names = dict(AdministrativeUnit.objects.filter(pk__in=(here, there)).values_list("pk", "name"))
         raise RoutingError(
             "unit_of_another_province",
             _("%(unit)s is in %(other)s, not in %(province)s: a dossier is received regardless of boundaries only "
-              "inside its province."), {"unit": unit.name, "other": there.name, "province": here.name},
+              "inside its province."), {"unit": unit.name, "other": names.get(there, ""),
+                                        "province": names.get(here, "")},
             "competent_unit")
     if (not version.boundary_free and receiving.kind == AgencyKind.COMMUNE_ONE_STOP
             and receiving.unit_id is not None and unit.pk != receiving.unit_id):
@@ -133,7 +134,7 @@ def competent_communes(version: ProcedureVersion, point: Agency | None) -> list[
         is_active=True, agencies__kind=AgencyKind.PEOPLE_COMMITTEE, agencies__is_active=True)
     province = province_of(point.unit) if point is not None else None
     if province is not None:
-        units = units.filter(parent=province)
+        units = units.filter(parent_id=province)
     return list(units.distinct().order_by("name"))
 
 

@@ -138,7 +138,9 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         try:
             services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point,
                                   handin=handin, pickup=pickup,
-                                  competent_unit=str(source.get("competent_unit", "")).strip())
+                                  # a post without the field (an older page) keeps the commune already chosen
+                                  competent_unit=str(source.get("competent_unit",
+                                                                draft.data.get("competent_unit", ""))).strip())
         except MotCuaError as exc:
             errors, status = FormErrors.of(exc), exc.status
         else:
