@@ -142,6 +142,20 @@ def test_the_counter_form_asks_for_the_competent_commune_of_this_province(bf: Bo
     assert response.status_code == 302, response.content.decode()[:3000]
     dossier = Dossier.objects.get(applicant_id_number="022190004321")
     assert dossier.competent_unit == bf.cao_xanh and dossier.receiving_agency == bf.commune
+    page = officer.get(response["Location"]).content.decode()  # the receiving officer reads it, and sees where
+    assert 'id="competent-commune"' in page and "Phường Cao Xanh" in page
+
+
+def test_a_provincial_center_must_name_the_competent_commune(bf: BoundaryWorld) -> None:
+    with pytest.raises(MotCuaError) as caught:
+        dossier_services.create_dossier(actor=bf.actor("tiepnhan.tinh"), now=MONDAY, data={
+            "procedure": MARRIAGE, "channel": "counter", "applicant": APPLICANT,
+            "components": [{"order": 1, "originals": 1}]})
+    assert caught.value.code == "competent_unit_required"
+    dossier, _new = dossier_services.create_dossier(actor=bf.actor("tiepnhan.tinh"), now=MONDAY, data={
+        "procedure": MARRIAGE, "channel": "counter", "applicant": APPLICANT, "competent_unit": CAO_XANH,
+        "components": [{"order": 1, "originals": 1}]})
+    assert {step["agency"] for step in dossier.plan[1:-1]} == {bf.cao_xanh_committee.pk}
 
 
 def test_the_counter_form_keeps_what_was_typed_when_the_commune_is_refused(bf: BoundaryWorld) -> None:

@@ -86,6 +86,10 @@ def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: st
     if version.level != Level.COMMUNE:
         return None
     if not code:
+        if version.boundary_free and (receiving.unit is None or receiving.unit.is_province):
+            raise RoutingError("competent_unit_required",
+                               _("Choose the competent commune: %(agency)s serves the whole province."),
+                               {"agency": receiving.name}, "competent_unit")
         return receiving.unit
     if not code.isdigit() or len(code) != 5:
         raise RoutingError("invalid_unit_code", _("%(code)s is not a commune code (5 digits)."),
