@@ -17,6 +17,7 @@ from motcua.portal.models import Draft
 from tests.boundary import CAO_XANH, DISSOLVED, ELSEWHERE, MERGED, BoundaryWorld
 from tests.browsing import fits
 from tests.factories import MARRIAGE, citizen_user, pdf_bytes
+from tests.test_browser_portal import serious_violations
 
 HA_TU_POINT = "000.01.20.H22"
 
@@ -118,12 +119,12 @@ def test_on_a_phone_the_citizen_searches_and_picks_the_competent_commune(
     phone.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
                                 "url": live_server.url}])
     phone.goto(live_server.url + "/thu-tuc-khong-phu-thuoc-dia-gioi/")
-    assert fits(phone)
+    assert fits(phone) and serious_violations(phone) == []
     phone.locator(f"a[href='/thu-tuc/{MARRIAGE}/']").click()
     phone.locator("#submit-online").click()
     phone.locator("#start").click()
     phone.wait_for_url("**/details/")
-    assert fits(phone)
+    assert fits(phone) and serious_violations(phone) == []
     select = phone.locator("#competent_unit")
     assert select.input_value() == "06652"  # the commune of the account's address
     phone.locator("#competent_unit_search").fill("cao xanh")  # typed without accents, on the phone's keyboard
