@@ -156,6 +156,12 @@ def test_a_provincial_center_must_name_the_competent_commune(bf: BoundaryWorld) 
         "procedure": MARRIAGE, "channel": "counter", "applicant": APPLICANT, "competent_unit": CAO_XANH,
         "components": [{"order": 1, "originals": 1}]})
     assert {step["agency"] for step in dossier.plan[1:-1]} == {bf.cao_xanh_committee.pk}
+    officer = Client()
+    officer.force_login(bf.users["tiepnhan.tinh"])
+    with translation.override("en"):
+        checklist = officer.get(reverse("workspace:receive_checklist"), {
+            "point": bf.center.identifier_code, "procedure": MARRIAGE}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="">Choose a commune</option>' in checklist and f'value="{CAO_XANH}"' in checklist
 
 
 def test_the_counter_form_keeps_what_was_typed_when_the_commune_is_refused(bf: BoundaryWorld) -> None:
