@@ -43,6 +43,7 @@ def test_the_history_is_a_living_province_with_bai_chay_behind(demo: None) -> No
     facts = DossierFact.objects
     assert facts.filter(supplements__gte=1).exists() and facts.filter(apologized=True).exists()
     assert facts.filter(paid_online=True).exists() and facts.filter(digitized=True).exists()
+    assert 10 <= facts.filter(across_boundary=True).count() < facts.count() / 5  # received regardless of boundary
     assert Rating.objects.exists() and Petition.objects.filter(answered_at__isnull=False).exists()
     # every event log is intact and the facts are what a rebuild makes
     assert list(verify_all()) == []

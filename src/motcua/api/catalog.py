@@ -38,7 +38,8 @@ def _item(request: HttpRequest, v: ProcedureVersion) -> dict[str, object]:
 @router.get("", response={200: ProcedurePage, **PUBLIC_ERRORS}, operation_id="list_procedures",
             summary="Search procedures")
 def list_procedures(request: HttpRequest, params: Query[ProcedureSearch]) -> dict[str, object]:
-    filters = SearchFilters(q=params.q, field=params.field, level=params.level, agency=params.agency)
+    filters = SearchFilters(q=params.q, field=params.field, level=params.level, agency=params.agency,
+                            boundary_free=params.boundary_free)
     versions = search_procedures(filters)
     page = list(versions[params.offset : params.offset + params.limit])
     # Counted only when the page is full or offset; the count runs on the search index alone. (A window

@@ -178,6 +178,8 @@ class ProcedureSearch(BaseModel):
     field: str = Field("", description="field code")
     level: Annotated[str, one_of(["", *Level.values])] = ""
     agency: str = Field("", description="identifier code of a receiving agency")
+    boundary_free: bool = Field(False, description="only procedures received regardless of administrative "
+                                "boundaries (any service point of the province)")
     limit: Integer = Field(20, ge=1, le=100)
     offset: Integer = Field(0, ge=0, le=100_000)
 

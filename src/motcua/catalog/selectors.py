@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency
-from motcua.catalog.models import Field, Level, ProcedureVersion, Status
+from motcua.catalog.models import Field, Level, Procedure, ProcedureVersion, Status
 from motcua.core.calendar import FIRST_YEAR, LAST_YEAR, OutsideCalendar, WorkingCalendar, calendar_for
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.core.text import search_terms
@@ -28,6 +28,7 @@ class SearchFilters:
     field: str = ""
     level: str = ""
     agency: str = ""
+    boundary_free: bool = False  # only the procedures any service point of the province receives
 
     def validate(self) -> SearchFilters:
         if len(self.q) > MAX_QUERY_LENGTH:
@@ -71,6 +72,8 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
         versions = versions.filter(level=filters.level)
     if filters.agency:
         versions = versions.filter(procedure__agencies__identifier_code=filters.agency)
+    if filters.boundary_free:
+        versions = versions.filter(boundary_free=True)
     versions = versions.defer(*LIST_DEFERRED).prefetch_related("fees")
     if not terms:
         return versions.order_by("field__name_vi", "name_vi")
@@ -83,8 +86,17 @@ def search_procedures(filters: SearchFilters, *, on: date | None = None) -> Quer
 
 
 def procedures_received_at(agency: Agency) -> QuerySet[ProcedureVersion]:
-    """The procedures in force that ``agency`` receives, as a search would list them."""
-    return search_procedures(SearchFilters()).filter(procedure__agencies=agency)
+    """The procedures in force that ``agency`` receives, as a search would list them: those it is listed for, and
+    every boundary-free one (any service point of the province receives them, DESIGN.md §3)."""
+    listed = Procedure.objects.filter(agencies=agency).values("pk")
+    return search_procedures(SearchFilters()).filter(Q(procedure__in=listed) | Q(boundary_free=True))
+
+
+def boundary_free_procedures(field: str = "") -> QuerySet[ProcedureVersion]:
+    """The public list of boundary-free procedures in force (any service point of the province receives them and
+    routes them to the competent agency), by field then name; ``field`` (a field code) narrows it."""
+    return search_procedures(SearchFilters(field=field, boundary_free=True)).order_by(
+        "field__name_vi", "name_vi")
 
 
 def procedure_version(code: str, *, on: date | None = None) -> ProcedureVersion:

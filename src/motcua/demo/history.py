@@ -38,7 +38,7 @@ from pypdf import PdfWriter
 
 from motcua.accounts.models import Citizen, CitizenKind
 from motcua.agencies.models import Agency, Membership, Role
-from motcua.catalog.models import ProcedureVersion
+from motcua.catalog.models import Level, ProcedureVersion
 from motcua.core.calendar import VN_TZ, WorkingCalendar
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import deadlines
@@ -161,6 +161,8 @@ class _Maker:
             version.unsigned_results_allowed = True
         self.citizens = self._citizens()
         self.apologized = False
+        self.commune_units: list[str] = []  # the demo communes' codes (boundary-free reception, :meth:`elsewhere`)
+        self.eligible = 0
 
     # --- who works where -----------------------------------------------------------------------------------
 
@@ -242,7 +244,8 @@ class _Maker:
 
     def run(self, progress: Callable[[str], None]) -> None:
         centers = {a.identifier_code: a for a in Agency.objects.filter(
-            identifier_code__in=[*COMMUNES, PROVINCE_CENTER])}
+            identifier_code__in=[*COMMUNES, PROVINCE_CENTER]).select_related("unit")}
+        self.commune_units = [centers[c].unit.code for c in COMMUNES if c in centers and centers[c].unit]
         arrivals = self.arrivals()
         progress(f"    {len(arrivals)} dossiers over the last {DAYS} days…")
         for index, (moment, center, code, slowness) in enumerate(arrivals, start=1):
@@ -284,13 +287,25 @@ class _Maker:
             dossier, _ = dossier_services.create_dossier(
                 actor=front, now=moment,
                 data={"procedure": version.procedure.code, "channel": "counter", "applicant": applicant,
-                      "components": components, "receiving_agency": center.identifier_code})
+                      "components": components, "receiving_agency": center.identifier_code,
+                      "competent_unit": self.elsewhere(center, version)})
             if rng.random() < 0.3:
                 dossier_services.attach(dossier.code, actor=front, file=io.BytesIO(self.scan), name="ban-quet.pdf",
                                         kind="scan", component=1, now=moment + timedelta(minutes=5))
                 self.story.digitized += 1
         self.story.received += 1
         self.walk(dossier, moment, slowness, citizen)
+
+    def elsewhere(self, center: Agency, version: ProcedureVersion) -> str:
+        """Every eighth counter dossier of a boundary-free commune-level procedure is for another commune (filed
+        near the applicant's work: received regardless of boundary, DESIGN.md §3); empty: the point's own."""
+        if not (version.boundary_free and version.level == Level.COMMUNE) or center.unit is None:
+            return ""
+        self.eligible += 1
+        others = [code for code in self.commune_units if code != center.unit.code]
+        if self.eligible % 8 or not others:
+            return ""
+        return others[self.eligible // 8 % len(others)]
 
     def walk(self, dossier: Dossier, moment: datetime, slowness: float, citizen: Any) -> None:
         """Step after step of its plan until its result is returned, or until the next step would be after now."""

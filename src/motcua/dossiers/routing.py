@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.catalog.models import Level, ProcedureVersion
-from motcua.core.errors import MotCuaError
+from motcua.core.errors import MotCuaError, NotFound
 from motcua.geo.models import AdministrativeUnit
+from motcua.geo.services import resolve_unit
 
 FRONT_ROLES = {Role.RECEPTION, Role.POSTAL}
 
@@ -65,12 +66,86 @@ class RoutingError(MotCuaError):
     status = 422
 
 
-def competent_unit(version: ProcedureVersion, receiving: Agency, chosen: AdministrativeUnit | None) -> Any:
+def province_of(unit: AdministrativeUnit | None) -> int | None:
+    """The id of the province a unit belongs to (its own for a province), without reading the province."""
+    if unit is None:
+        return None
+    return unit.pk if unit.is_province or unit.parent_id is None else unit.parent_id
+
+
+def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: str) -> AdministrativeUnit | None:
+    """The competent commune of a dossier of ``version`` received at ``receiving``, from the ``code`` typed at
+    reception or in the wizard (empty: the receiving point's own commune).
+
+    Checked at the boundary (DESIGN.md §3, boundary-free reception inside a province): a commune code that exists,
+    of the receiving point's province; a commune merged away resolves to the commune that replaced it
+    (``geo.services.resolve_unit``), one that resolves to nothing is refused. A commune one-stop point takes a
+    dossier for another commune only for a boundary-free procedure; a provincial center or a post point serves
+    every commune. A province-level procedure has no competent commune: its processing agency handles it."""
+    code = (code or "").strip()
     if version.level != Level.COMMUNE:
         return None
-    if chosen is not None:
-        return chosen
-    return receiving.unit
+    if not code:
+        if version.boundary_free and (receiving.unit is None or receiving.unit.is_province):
+            raise RoutingError("competent_unit_required",
+                               _("Choose the competent commune: %(agency)s serves the whole province."),
+                               {"agency": receiving.name}, "competent_unit")
+        return receiving.unit
+    if not code.isdigit() or len(code) != 5:
+        raise RoutingError("invalid_unit_code", _("%(code)s is not a commune code (5 digits)."),
+                           {"code": code[:20]}, "competent_unit")
+    unit = AdministrativeUnit.objects.filter(code=code).first()
+    if unit is None or not unit.is_active:
+        try:
+            unit = resolve_unit(code)  # merged away: the commune that replaced it
+        except NotFound:
+            if unit is None:
+                raise RoutingError("unknown_unit", _("No commune has the code %(code)s."), {"code": code},
+                                   "competent_unit") from None
+            raise RoutingError(
+                "unit_dissolved",
+                _("%(unit)s no longer exists and no commune is recorded as replacing it; choose the commune that "
+                  "handles its area now."), {"unit": unit.name}, "competent_unit") from None
+    if unit.is_province or unit.kind == AdministrativeUnit.Kind.DISTRICT:
+        raise RoutingError("not_a_commune", _("%(unit)s is not a commune or ward; choose a commune."),
+                           {"unit": unit.name}, "competent_unit")
+    here, there = province_of(receiving.unit), province_of(unit)
+    if here is not None and there is not None and here != there:
+        names = dict(AdministrativeUnit.objects.filter(pk__in=(here, there)).values_list("pk", "name"))
+        raise RoutingError(
+            "unit_of_another_province",
+            _("%(unit)s is in %(other)s, not in %(province)s: a dossier is received regardless of boundaries only "
+              "inside its province."), {"unit": unit.name, "other": names.get(there, ""),
+                                        "province": names.get(here, "")},
+            "competent_unit")
+    if (not version.boundary_free and receiving.kind == AgencyKind.COMMUNE_ONE_STOP
+            and receiving.unit_id is not None and unit.pk != receiving.unit_id):
+        raise RoutingError(
+            "not_boundary_free",
+            _("Procedure %(code)s is not received regardless of boundaries: %(agency)s receives it only for "
+              "%(unit)s."), {"code": version.procedure.code, "agency": receiving.name,
+                             "unit": receiving.unit.name if receiving.unit else ""}, "competent_unit")
+    return unit
+
+
+def competent_communes(version: ProcedureVersion, point: Agency | None) -> list[AdministrativeUnit]:
+    """The communes one may pick as competent for ``version`` at ``point`` (the counter's list, the wizard's): for
+    a boundary-free commune-level procedure, the existing communes of the point's province with a People's
+    Committee to route the dossier to; none otherwise (the commune follows from the point)."""
+    if not (version.boundary_free and version.level == Level.COMMUNE):
+        return []
+    units = AdministrativeUnit.objects.filter(
+        is_active=True, agencies__kind=AgencyKind.PEOPLE_COMMITTEE, agencies__is_active=True)
+    province = province_of(point.unit) if point is not None else None
+    if province is not None:
+        units = units.filter(parent_id=province)
+    return list(units.distinct().order_by("name"))
+
+
+def across_boundary(receiving_unit_id: int | None, competent_unit_id: int | None) -> bool:
+    """A dossier *received regardless of boundary*: received at a point of another unit than its competent
+    commune (a commune-level dossier; a province-level one has no competent commune)."""
+    return competent_unit_id is not None and receiving_unit_id != competent_unit_id
 
 
 def handling_agency(version: ProcedureVersion, unit: AdministrativeUnit | None) -> Agency:

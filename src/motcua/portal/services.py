@@ -23,7 +23,7 @@ from motcua.accounts.decorators import citizen_of
 from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog import eforms, fees
-from motcua.catalog.models import Channel, Delivery, ProcedureVersion
+from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import MotCuaError, ValidationFailed, from_pydantic
 from motcua.core.files import atomic_with_files
@@ -39,6 +39,7 @@ from motcua.dossiers.machine import authorize
 from motcua.dossiers.models import AlertSubject, AttachmentKind, Dossier
 from motcua.dossiers.schema import Applicant
 from motcua.dossiers.statuses import EventKind
+from motcua.geo.models import AdministrativeUnit
 from motcua.portal.models import DRAFT_DAYS, Draft, DraftFile
 from motcua.portal.selectors import missing_items
 from motcua.postal import rules as postal_rules
@@ -81,10 +82,31 @@ def start(*, owner: Any, code: str) -> Draft:
     points = receiving_points(version)
     point = points[0] if len(points) == 1 else _nearest(points, citizen.address if citizen else "")
     delivery = Delivery.ELECTRONIC if Delivery.ELECTRONIC in version.result_delivery else version.result_delivery[0]
+    home = _commune_in(competent_communes(version, point or (points[0] if points else None)),
+                       citizen.address if citizen else "")
     return Draft.objects.create(owner=owner, version=version, data={
         "applicant": applicant, "form": {}, "receiving_agency": point.identifier_code if point else "",
+        "competent_unit": home.code if home else "",
         "delivery": delivery, "delivery_address": citizen.address if citizen else "", "exemptions": [],
     })
+
+
+def competent_communes(version: ProcedureVersion, point: Agency | None) -> list[AdministrativeUnit]:
+    """The communes the wizard offers as competent (a boundary-free commune-level procedure: any commune of the
+    province; none otherwise: the chosen point's commune handles it)."""
+    return routing.competent_communes(version, point)
+
+
+def asks_commune(version: ProcedureVersion) -> bool:
+    """The wizard asks which commune is competent: the procedure is boundary-free and handled by a commune."""
+    return version.boundary_free and version.level == Level.COMMUNE
+
+
+def _commune_in(units: list[AdministrativeUnit], address: str) -> AdministrativeUnit | None:
+    """The commune or ward named in an address, if exactly one of ``units`` is (the wizard's default)."""
+    folded = f" {fold(address)} "
+    found = [u for u in units if f" {fold(u.name)} " in folded]
+    return found[0] if len(found) == 1 else None
 
 
 def _nearest(points: list[Agency], address: str) -> Agency | None:
@@ -115,7 +137,7 @@ def _check_open(draft: Draft) -> None:
 
 
 def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any], receiving_agency: str,
-                 handin: str = HANDIN_ONLINE, pickup: dict[str, str] | None = None) -> None:
+                 handin: str = HANDIN_ONLINE, pickup: dict[str, str] | None = None, competent_unit: str = "") -> None:
     """Keep what was typed, then check it; raises :class:`ValidationFailed` with every error.
 
     The applicant is the account holder (``dossiers.services.own_applicant``, the rule ``create_dossier``
@@ -125,6 +147,7 @@ def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any
     if holder is not None:
         applicant = dossier_services.own_applicant(applicant, holder)
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency,
+                  "competent_unit": competent_unit.strip()[:20],
                   "handin": handin if handin == HANDIN_PICKUP else HANDIN_ONLINE,
                   "pickup": {key: str(value).strip()[:500] for key, value in (pickup or {}).items()
                              if key in PICKUP_KEYS}}
@@ -153,11 +176,36 @@ def details_errors(draft: Draft) -> list[MotCuaError]:
         except ValidationFailed as exc:
             errors.extend(exc.errors)
         return errors
-    codes = {a.identifier_code for a in receiving_points(draft.version)}
-    if data.get("receiving_agency") not in codes:
+    points = {a.identifier_code: a for a in receiving_points(draft.version)}
+    point = points.get(data.get("receiving_agency") or "")
+    if point is None:
         errors.append(MotCuaError("receiving_agency_required", _("Choose the one-stop point to send the dossier to."),
                                   location="receiving_agency"))
+    errors.extend(commune_errors(draft, point))
     return errors
+
+
+def commune_errors(draft: Draft, point: Agency | None) -> list[MotCuaError]:
+    """The competent commune of a boundary-free commune-level procedure: chosen, and one the dossier can go to
+    from ``point`` (``dossiers.routing.choose_competent_unit``: of this province, existing; a merged commune
+    stands for its successor, which :func:`save_details` then keeps)."""
+    if not asks_commune(draft.version):
+        return []
+    code = str(draft.data.get("competent_unit") or "")
+    if not code:
+        return [MotCuaError("competent_unit_required",
+                            _("Choose the commune whose People's Committee handles your dossier."),
+                            location="competent_unit")]
+    if point is None:
+        return []
+    try:
+        unit = routing.choose_competent_unit(draft.version, point, code)
+    except MotCuaError as exc:
+        return [exc]
+    if unit is not None and unit.code != code:  # merged away: keep the commune that replaced it
+        draft.data = {**draft.data, "competent_unit": unit.code}
+        draft.save(update_fields=["data"])
+    return []
 
 
 # --- home pickup: the post collects the papers at the applicant's address (``postal``) ---------------------------
@@ -314,6 +362,7 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
         payload = {
             "procedure": draft.version.procedure.code, "channel": Channel.ONLINE,
             "receiving_agency": data["receiving_agency"], "applicant": {"kind": "person", **data["applicant"]},
+            "competent_unit": data.get("competent_unit", "") if asks_commune(draft.version) else "",
             "components": sorted([{"order": f.order, "originals": 0, "copies": 1, "received": True} for f in files]
                                  + [{"order": i, "originals": 0, "copies": 0, "received": True} for i in eform],
                                  key=lambda item: item["order"]),

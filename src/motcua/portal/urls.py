@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", catalog.home, name="home"),
     path("thu-tuc/", catalog.procedure_search, name="search"),
+    path("thu-tuc-khong-phu-thuoc-dia-gioi/", catalog.boundary_free, name="boundary_free"),
     path("thu-tuc/<str:code>/", catalog.procedure_detail, name="procedure"),
     path("thu-tuc/<str:code>/qr.png", catalog.procedure_qr, name="procedure_qr"),
     path("co-quan/", catalog.agency_list, name="agencies"),

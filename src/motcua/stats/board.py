@@ -9,6 +9,9 @@ The board reads, per column, the table that answers it in a constant number of q
 - *received today* counts the dossiers accepted today by their responsible agency: ``DossierFact.received_on``
   (index ``fact_received``);
 - *handed on today* counts the workflow steps finished today: ``StepFact.ended_at`` (index ``stepfact_ended``);
+- *received today for another unit* counts the dossiers accepted today at a service point of the unit for
+  another competent commune (received regardless of boundary, DESIGN.md §3): ``DossierFact.across_boundary``,
+  by the *receiving* agency;
 - *returned today* counts the results handed back today at the receiving point: ``Dossier.returned_at``
   (index ``dossier_front``).
 
@@ -59,6 +62,7 @@ COLUMNS: dict[str, Any] = {
     "return_fee": _("Waiting for return or fee"),
     "returned": _("Returned today"),
     "paused": _("Paused"),
+    "across_boundary": _("Received today for another unit (regardless of boundary)"),
 }
 LIVE = ("on_time", "behind_step", "overdue", "supplement", "return_fee", "paused")
 # the drill lists beyond the board's columns: the dossiers whose current step is past its step deadline (the
@@ -207,7 +211,7 @@ def _count_into(units: list[Unit], rows: Iterable[tuple[int | None, int, str, in
 
 
 def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
-    """Count every column for ``units`` (in five queries whatever their number), with each unit's worst
+    """Count every column for ``units`` (in six queries whatever their number), with each unit's worst
     procedure (most overdue, then most behind) and worst step (most open steps past their step deadline);
     sorted by overdue share, highest first."""
     now = now or timezone.now()
@@ -221,6 +225,9 @@ def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
     received = DossierFact.objects.filter(agency_id__in=agencies, received_on=today.date()).values_list(
         "agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
     _count_into(units, ((a, p, "received", n) for a, p, n in received))
+    across = _across_today(agencies, today).values_list(
+        "receiving_agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
+    _count_into(units, ((a, p, "across_boundary", n) for a, p, n in across))
     returned = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
                                       returned_at__gte=today).values_list(
         "receiving_agency_id", "procedure_id").annotate(n=Count("pk")).order_by()
@@ -260,6 +267,12 @@ def board(units: list[Unit], now: datetime | None = None) -> list[Unit]:
             pk, unit.worst_step_officer_count = worst_holders[unit.key]
             unit.worst_step_officer = people.get(pk, "")
     return sorted(units, key=lambda u: (-(u.overdue_share or 0), -u.counts["overdue"], u.name))
+
+
+def _across_today(agencies: list[int], today: datetime) -> QuerySet[DossierFact]:
+    """The facts of the dossiers accepted today at these agencies for another competent commune."""
+    return DossierFact.objects.filter(receiving_agency_id__in=agencies, received_on=today.date(),
+                                      across_boundary=True)
 
 
 def procedure_names(ids: Iterable[int]) -> dict[int, str]:
@@ -304,6 +317,8 @@ def drill(agencies: list[int], column: str, now: datetime, *, procedure: int | N
     elif column == "received":
         found = Dossier.objects.filter(pk__in=DossierFact.objects.filter(
             agency_id__in=agencies, received_on=today.date()).values("pk"))
+    elif column == "across_boundary":
+        found = Dossier.objects.filter(pk__in=_across_today(agencies, today).values("pk"))
     elif column == "returned":
         found = Dossier.objects.filter(receiving_agency_id__in=agencies, status=Status.RETURNED,
                                        returned_at__gte=today)

@@ -29,7 +29,7 @@ from django.db.models import Exists, OuterRef, Q
 from motcua.agencies.models import Agency, Role
 from motcua.catalog.models import OnlineLevel
 from motcua.core.calendar import VN_TZ, WorkingCalendar
-from motcua.dossiers import deadlines
+from motcua.dossiers import deadlines, routing
 from motcua.dossiers.models import Certification, Digitization, Dossier, Event, IssuedResult
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
@@ -174,7 +174,9 @@ def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | No
         dossier_id=dossier.pk, code=dossier.code, event_count=dossier.event_count,
         procedure_id=dossier.procedure_id, field_id=dossier.version.field_id,
         agency_id=agency, receiving_agency_id=dossier.receiving_agency_id, unit_id=unit, province_id=province,
-        channel=dossier.channel, full_online_eligible=dossier.version.online_level == OnlineLevel.FULL,
+        channel=dossier.channel, across_boundary=routing.across_boundary(
+            agencies.get(dossier.receiving_agency_id, (None, None))[0], dossier.competent_unit_id),
+        full_online_eligible=dossier.version.online_level == OnlineLevel.FULL,
         status=dossier.status, submitted_at=dossier.submitted_at,
         received_at=received_at, received_on=_local_date(received_at), due_at=due_at,
         ended_at=ended_at, ended_on=_local_date(ended_at), ended_by=ended_by, outcome=outcome,

@@ -56,6 +56,8 @@ class DossierFact(models.Model):
     unit = models.ForeignKey("geo.AdministrativeUnit", null=True, on_delete=models.CASCADE, related_name="+")
     province = models.ForeignKey("geo.AdministrativeUnit", null=True, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=20)
+    # received regardless of boundary: at a point of another unit than its competent commune (DESIGN.md §3)
+    across_boundary = models.BooleanField(default=False)
     full_online_eligible = models.BooleanField(default=False)  # its procedure offers the full online service
     status = models.CharField(max_length=30)
 

@@ -1,16 +1,20 @@
 """The public figures of the service-quality index (issue 13, item 5): each commune's and each provincial
 department's index on 100, its band and its rate of dossiers handled early or on time, for the current and the
-previous month and quarter. Figures only: no name of an applicant or officer, no dossier code."""
+previous month and quarter; and the dossiers received regardless of administrative boundaries (DESIGN.md §3)
+among all those received. Figures only: no name of an applicant or officer, no dossier code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from django.db.models import Count, Q
 
 from motcua.agencies.models import Agency
 from motcua.geo.models import AdministrativeUnit
 from motcua.stats import index
+from motcua.stats.models import DossierFact
 from motcua.stats.periods import Period, period_of
 from motcua.stats.scope import Scope, parts_of, scope_for_province
 
@@ -36,6 +40,15 @@ class Table:
     province: str
     periods: list[Period]
     lines: list[Line]
+    # dossiers received regardless of boundary (at a point of another unit than their competent commune), and
+    # all the dossiers received, one per period
+    across: list[int] = field(default_factory=list)
+    received: list[int] = field(default_factory=list)
+
+    @property
+    def boundary_rows(self) -> list[tuple[Period, int, int]]:
+        """(period, received regardless of boundary, all received), one row per period."""
+        return list(zip(self.periods, self.across, self.received, strict=False))
 
 
 def _cell(result: index.IndexResult) -> Cell:
@@ -63,5 +76,14 @@ def figures(today: date) -> list[Table]:
         columns = [index.compute_many(parts, period) for period in chosen]
         lines = [Line(part.label, part.kind, [_cell(column[i]) for column in columns])
                  for i, part in enumerate(parts)]
-        tables.append(Table(unit.name, chosen, lines))
+        across, received = received_across(unit, chosen)
+        tables.append(Table(unit.name, chosen, lines, across, received))
     return tables
+
+
+def received_across(province: AdministrativeUnit, chosen: list[Period]) -> tuple[list[int], list[int]]:
+    """Per period, the province's dossiers received regardless of boundary and all those received (one query)."""
+    counts = DossierFact.objects.filter(province=province).aggregate(**{
+        f"{name}{i}": Count("pk", filter=Q(received_on__gte=p.first, received_on__lte=p.last, **extra))
+        for i, p in enumerate(chosen) for name, extra in (("a", {"across_boundary": True}), ("r", {}))})
+    return ([counts[f"a{i}"] or 0 for i in range(len(chosen))], [counts[f"r{i}"] or 0 for i in range(len(chosen))])

@@ -12,10 +12,11 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from motcua.agencies.models import Agency, AgencyKind, Counter, Membership, Role
+from motcua.agencies.models import Agency, Counter, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
-from motcua.catalog.models import Level, ProcedureVersion
+from motcua.catalog.models import ProcedureVersion
 from motcua.demo import AGENCIES_FILE
+from motcua.dossiers import routing
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Attachment, Dossier, DossierComponent
@@ -87,14 +88,10 @@ def counters(point: Agency) -> list[Counter]:
     return list(point.counters.all())
 
 
-def competent_units(version: ProcedureVersion) -> list[AdministrativeUnit]:
+def competent_units(version: ProcedureVersion, point: Agency | None = None) -> list[AdministrativeUnit]:
     """The communes an officer may pick as competent for a procedure received anywhere (``boundary_free``) and
-    handled by a commune; none otherwise (the unit follows from the point)."""
-    if not (version.boundary_free and version.level == Level.COMMUNE):
-        return []
-    return list(AdministrativeUnit.objects.filter(
-        agencies__kind=AgencyKind.PEOPLE_COMMITTEE, agencies__is_active=True
-    ).distinct().order_by("name"))
+    handled by a commune, in ``point``'s province; none otherwise (the unit follows from the point)."""
+    return routing.competent_communes(version, point)
 
 
 # --- the dossier page ------------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from motcua.dossiers.services.actions import missing_components, take_action
 from motcua.dossiers.services.applicant import check_applicant, own_applicant
 from motcua.dossiers.services.base import now_or, validate
 from motcua.dossiers.statuses import EventKind, Status
-from motcua.geo.models import AdministrativeUnit
 
 
 def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
@@ -184,13 +183,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False)
         if counter is None:
             raise MotCuaError("unknown_counter", _("%(agency)s has no counter number %(number)s."),
                               {"agency": agency.name, "number": data.counter}, "counter")
-    chosen_unit = None
-    if data.competent_unit:
-        chosen_unit = AdministrativeUnit.objects.filter(code=data.competent_unit).first()
-        if chosen_unit is None:
-            raise MotCuaError("unknown_unit", _("No administrative unit has the code %(code)s."),
-                              {"code": data.competent_unit[:20]}, "competent_unit")
-    unit = routing.competent_unit(version, agency, chosen_unit)
+    # a boundary-free procedure's competent commune, checked (province, existence, merges): DESIGN.md §3
+    unit = routing.choose_competent_unit(version, agency, data.competent_unit)
     plan = routing.plan(version, agency, unit)
     applicant = data.applicant
     dossier = Dossier(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -20,6 +22,7 @@ from motcua.catalog.models import Level, ProcedureVersion
 from motcua.catalog.models import Status as CatalogStatus
 from motcua.catalog.selectors import (
     SearchFilters,
+    boundary_free_procedures,
     due_at,
     fields_in_use,
     procedure_version,
@@ -51,6 +54,7 @@ def procedure_search(request: HtmxHttpRequest) -> HttpResponse:
         field=request.GET.get("field", ""),
         level=request.GET.get("level", ""),
         agency=request.GET.get("agency", ""),
+        boundary_free=request.GET.get("boundary_free") == "1",
     )
     error: MotCuaError | None = None
     page = None
@@ -69,6 +73,26 @@ def procedure_search(request: HtmxHttpRequest) -> HttpResponse:
     }
     template = "portal/_results.html" if request.htmx else "portal/search.html"
     return render(request, template, context, status=400 if error else 200)
+
+
+@require_safe
+def boundary_free(request: HttpRequest) -> HttpResponse:
+    """The public list of procedures received regardless of administrative boundaries (any service point of the
+    province receives them; the competent agency handles them), by field; ``?field=`` narrows it. No personal
+    data: the catalogue only."""
+    field = request.GET.get("field", "")
+    error: MotCuaError | None = None
+    groups: list[tuple[Any, list[ProcedureVersion]]] = []
+    try:
+        for version in boundary_free_procedures(field):
+            if not groups or groups[-1][0] != version.field:
+                groups.append((version.field, []))
+            groups[-1][1].append(version)
+    except MotCuaError as exc:
+        error = exc
+    return render(request, "portal/boundary_free.html", {
+        "groups": groups, "count": sum(len(g[1]) for g in groups), "field": field, "error": error,
+        "fields": fields_in_use()}, status=400 if error else 200)
 
 
 def _version_or_404(code: str) -> ProcedureVersion:

@@ -137,7 +137,10 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         handin, pickup = _pickup_values(source)
         try:
             services.save_details(draft=draft, applicant=applicant, form=form, receiving_agency=point,
-                                  handin=handin, pickup=pickup)
+                                  handin=handin, pickup=pickup,
+                                  # a post without the field (an older page) keeps the commune already chosen
+                                  competent_unit=str(source.get("competent_unit",
+                                                                draft.data.get("competent_unit", ""))).strip())
         except MotCuaError as exc:
             errors, status = FormErrors.of(exc), exc.status
         else:
@@ -149,10 +152,21 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         {"f": f, "value": (draft.data.get("form") or {}).get(f.name, ""), "errs": errors.fields.get(f"form_{f.name}")}
         for f in eforms.fields_of(draft.version)
     ]
+    points = services.receiving_points(draft.version)
     context = _context(draft, "details", errors=errors, fields=fields,
-                       points=services.receiving_points(draft.version), applicant=draft.data.get("applicant") or {},
-                       holder=identity_of(request.user), **_pickup_context(draft))
+                       points=points, applicant=draft.data.get("applicant") or {},
+                       holder=identity_of(request.user), **_pickup_context(draft), **_commune_context(draft, points))
     return render(request, "portal/wizard/details.html", context, status=status)
+
+
+def _commune_context(draft: Draft, points: list[Any]) -> dict[str, Any]:
+    """The competent commune asked for a boundary-free commune-level procedure (any point receives it; this
+    commune's People's Committee handles it)."""
+    if not services.asks_commune(draft.version):
+        return {"asks_commune": False}
+    chosen = next((p for p in points if p.identifier_code == draft.data.get("receiving_agency")), None)
+    return {"asks_commune": True,
+            "communes": services.competent_communes(draft.version, chosen or (points[0] if points else None))}
 
 
 def _pickup_context(draft: Draft) -> dict[str, Any]:
@@ -249,14 +263,16 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return redirect("portal:my_dossier", code=dossier.code)
     problems = services.all_errors(draft)
     given = selectors.given_files(draft)
+    point = next((a for a in services.receiving_points(draft.version)
+                  if a.identifier_code == draft.data.get("receiving_agency")), None)
+    communes = services.competent_communes(draft.version, point) if services.asks_commune(draft.version) else []
     context = _context(
         draft, "review", errors=errors, problems=[(name, label, problems[name]) for name, label in STEPS
                                                   if problems.get(name)],
         quote=services.quote(draft),
         fields=eforms.display(eforms.fields_of(draft.version), draft.data.get("form") or {}, get_language() or "vi"),
         documents=[(i, c, given.get(i)) for i, c in enumerate(services.components(draft), start=1)],
-        point=next((a for a in services.receiving_points(draft.version)
-                    if a.identifier_code == draft.data.get("receiving_agency")), None),
+        point=point, commune=next((u for u in communes if u.code == draft.data.get("competent_unit")), None),
         by_pickup=services.by_pickup(draft), pickup=draft.data.get("pickup") or {},
         delivery_label=YOUR_DELIVERY.get(draft.data.get("delivery", ""), ""),
     )

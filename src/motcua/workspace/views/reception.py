@@ -92,7 +92,7 @@ def _checklist_context(
         "channels": [(c, Channel(c).label) for c in channels],
         "deliveries": [(d, Delivery(d).label) for d in version.result_delivery],
         "counters": selectors.counters(point),
-        "units": selectors.competent_units(version),
+        "units": selectors.competent_units(version, point),
         "values": values if values is not None else {},
         "errors": errors,
     }
