@@ -137,7 +137,7 @@ COMMUNE_DECISIONS = {
 COMMUNE_DECISION = "Nghị quyết của Ủy ban Thường vụ Quốc hội về việc sắp xếp các đơn vị hành chính cấp xã năm 2025"
 _OLD_KINDS = {"Phường": AdministrativeUnit.Kind.WARD, "Xã": AdministrativeUnit.Kind.COMMUNE,
               "Thị trấn": AdministrativeUnit.Kind.TOWNSHIP}
-_PREFIX = re.compile(r"^(phuong|xa|thi tran|dac khu) ")
+KIND_PREFIX = re.compile(r"^(phuong|xa|thi tran|dac khu) ")
 
 
 def _key(name: str) -> str:
@@ -269,11 +269,11 @@ def _standing(unit: AdministrativeUnit, on: date | None) -> list[AdministrativeU
 
 
 def _old_code_by_name(name: str, province: str) -> str:
-    wanted = _PREFIX.sub("", fold(name))
+    wanted = KIND_PREFIX.sub("", fold(name))
     found: dict[str, UnitMerge] = {}
     for merge in UnitMerge.objects.filter(old_province_code=province_code(int(province)) if province.isdigit()
                                           else province):
-        if _PREFIX.sub("", fold(merge.old_name)) == wanted or fold(merge.old_name) == fold(name):
+        if KIND_PREFIX.sub("", fold(merge.old_name)) == wanted or fold(merge.old_name) == fold(name):
             found.setdefault(merge.old_code, merge)
     if not found:
         raise NotFound("old_unit_not_found", _("No old unit of province %(province)s was called %(name)s."),

@@ -21,6 +21,7 @@ from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.core.errors import MotCuaError
 from motcua.dossiers.actors import Actor
 from motcua.geo.models import AdministrativeUnit
+from motcua.geo.services import absorbed_units
 
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
 KEY = re.compile(r"[puda][0-9]{1,10}")  # p<unit> a province, u<unit> a commune, d<agency> a department, a<agency>
@@ -75,8 +76,10 @@ def scope_of(actor: Actor) -> Scope:
                 frontier = set(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - agencies
                 agencies |= frontier
     if provinces or units:
+        # a commune's figures include those of the communes merged into it (``merge_units``), so that they run on
+        # across the merge; a province's already do (the merged communes keep their province)
         agencies |= set(Agency.objects.filter(Q(unit_id__in=provinces) | Q(unit__parent_id__in=provinces)
-                                              | Q(unit_id__in=units)).values_list("pk", flat=True))
+                                              | Q(unit_id__in=absorbed_units(units))).values_list("pk", flat=True))
     return Scope(frozenset(agencies), frozenset(provinces), frozenset(units))
 
 
@@ -89,8 +92,9 @@ def scope_for_province(unit: AdministrativeUnit) -> Scope:
 
 
 def scope_for_unit(unit: AdministrativeUnit) -> Scope:
-    """Every agency of the commune ``unit`` (its one-stop department, People's Committee, post points)."""
-    ids = Agency.objects.filter(unit=unit).values_list("pk", flat=True)
+    """Every agency of the commune ``unit`` (its one-stop department, People's Committee, post points), and those of
+    the communes merged into it, closed or not: the commune's reports run on across a merge."""
+    ids = Agency.objects.filter(unit_id__in=absorbed_units({unit.pk})).values_list("pk", flat=True)
     return Scope(frozenset(ids), frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit")
 
 

@@ -40,12 +40,14 @@ from motcua.agencies.models import Agency, Membership
 from motcua.catalog.models import Procedure
 from motcua.core.bulk import update_rows
 from motcua.core.errors import MotCuaError
+from motcua.dossiers import audit
 from motcua.dossiers.events import record_many
 from motcua.dossiers.models import CertificationCounter, Dossier, DossierAgency, ResultCounter
 from motcua.dossiers.statuses import EventKind
 from motcua.geo.models import AdministrativeUnit, UnitMerge
 
 ACTOR = "merge_units"
+MOVED = ("current_agency_id", "receiving_agency_id", "plan", "competent_unit_id")
 BATCH = 500
 
 
@@ -213,7 +215,7 @@ class Plan:
 
 def plan(decision: Decision) -> Plan:
     """What :func:`apply` would do, read only."""
-    units = AdministrativeUnit.objects.in_bulk({c for m in decision.merges for c in [*m.old, m.into] if c},
+    units = AdministrativeUnit.objects.select_related("parent").in_bulk({c for m in decision.merges for c in [*m.old, m.into] if c},
                                                field_name="code")
     out = Plan(decision, [], [m.new for m in decision.merges if m.new])
     for merge in decision.merges:
@@ -360,6 +362,7 @@ def _reroute(old: AdministrativeUnit, successor: AdministrativeUnit, closed: dic
         entries = []
         access = []
         for dossier in chunk:
+            before = audit.snapshot(dossier, MOVED)
             before_current, before_receiving = dossier.current_agency_id, dossier.receiving_agency_id
             if dossier.current_agency_id in target:
                 dossier.current_agency_id = target[dossier.current_agency_id].pk
@@ -381,9 +384,8 @@ def _reroute(old: AdministrativeUnit, successor: AdministrativeUnit, closed: dic
             if moved_from is not None and moved_to is not None:
                 data |= {"from_agency": names[moved_from].identifier_code, "from_agency_name": names[moved_from].name,
                          "to_agency": moved_to.identifier_code, "to_agency_name": moved_to.name}
-            changes = {}
-            if dossier.current_agency_id != before_current:
-                changes["current_agency_id"] = dossier.current_agency_id
+            # what changed, as every event carries it: the log alone rebuilds the row (``audit.verify_dossier``)
+            changes = {name: value for name, value in audit.snapshot(dossier, MOVED).items() if value != before[name]}
             entries.append((dossier, EventKind.REROUTE, {
                 "actor": ACTOR, "at": now, "note": decision.legal_basis, "data": data, "changes": changes,
             }))
