@@ -59,6 +59,8 @@ def load_units(
     """
     report = LoadReport()
     existing = {u.code: u for u in AdministrativeUnit.objects.all()}
+    # units merged away in this database (``merge_units``) stay merged: reloading does not bring them back
+    merged = set(UnitMerge.objects.filter(old_unit__isnull=False).values_list("old_unit_id", flat=True))
 
     def upsert(code: str, name: str, kind: str, parent: AdministrativeUnit | None) -> AdministrativeUnit:
         unit = existing.get(code)
@@ -66,6 +68,8 @@ def load_units(
             unit = AdministrativeUnit.objects.create(code=code, name=name, kind=kind, parent=parent)
             existing[code] = unit
             report.created += 1
+        elif unit.pk in merged:
+            pass
         elif (unit.name, unit.kind, unit.parent_id, unit.is_active) != (name, kind, parent and parent.pk, True):
             unit.name, unit.kind, unit.parent, unit.is_active = name, kind, parent, True
             unit.save()
