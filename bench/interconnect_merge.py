@@ -84,8 +84,10 @@ def run(size: int, tmp: Path) -> list[tuple[str, str]]:
 
     lines: list[str] = []
     started = time.perf_counter()
-    done = apply(decision, progress=lines.append)
-    merged = time.perf_counter() - started
+    with transaction.atomic():  # apply's own: split the transaction from what runs once it commits
+        done = apply(decision, progress=lines.append)
+        inside = time.perf_counter() - started
+    merged = time.perf_counter() - started  # with the commit and its hooks (the reporting facts refreshed)
 
     assert done.dossiers == total, done.dossiers
     assert Dossier.objects.filter(pk__in=[d.pk for d in copies], current_agency=target).count() == size
@@ -94,7 +96,8 @@ def run(size: int, tmp: Path) -> list[tuple[str, str]]:
         ("open dossiers in the merged commune", f"{total:,}"),
         ("setup (demo province, bulk dossiers)", f"{setup:.1f} s"),
         ("dry run (read + plan)", f"{planned * 1000:.0f} ms"),
-        ("merge (one transaction)", f"{merged:.2f} s"),
+        ("merge: the transaction", f"{inside:.2f} s"),
+        ("merge: with the commit's hooks (facts)", f"{merged:.2f} s"),
         ("per dossier", f"{merged / total * 1000:.2f} ms"),
         ("dossiers per second", f"{total / merged:,.0f}"),
     ]
