@@ -215,8 +215,8 @@ class Plan:
 
 def plan(decision: Decision) -> Plan:
     """What :func:`apply` would do, read only."""
-    units = AdministrativeUnit.objects.select_related("parent").in_bulk({c for m in decision.merges for c in [*m.old, m.into] if c},
-                                               field_name="code")
+    named = {c for m in decision.merges for c in [*m.old, m.into] if c}
+    units = AdministrativeUnit.objects.select_related("parent").in_bulk(named, field_name="code")
     out = Plan(decision, [], [m.new for m in decision.merges if m.new])
     for merge in decision.merges:
         successor = units.get(merge.into)
