@@ -7,6 +7,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -168,7 +169,7 @@ def load_commune_merges(*, provinces: set[str] | None = None) -> int:
     """
     data = _mapping_files()
     mapping = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
-    with sqlite3.connect(data / "dataset.db") as db:
+    with closing(sqlite3.connect(data / "dataset.db")) as db:
         legacy = {
             f"{province_key}_{district_key}_{ward_key}": (code, ward, kind, district, province_code)
             for province_key, district_key, ward_key, code, ward, kind, district, province_code in db.execute(
@@ -178,7 +179,7 @@ def load_commune_merges(*, provinces: set[str] | None = None) -> int:
         province_codes = dict(db.execute("SELECT DISTINCT provinceKey, provinceCode FROM admin_units"))
     wanted = {key: code for key, code in province_codes.items() if provinces is None or code in provinces}
     new_units = {
-        (unit.parent.code, _key(unit.name)): unit
+        (unit.parent.code if unit.parent else "", _key(unit.name)): unit
         for unit in AdministrativeUnit.objects.filter(parent__code__in=wanted.values()).select_related("parent")
     }
 

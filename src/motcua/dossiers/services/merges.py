@@ -47,6 +47,7 @@ from motcua.dossiers.statuses import EventKind
 from motcua.geo.models import AdministrativeUnit, UnitMerge
 
 ACTOR = "merge_units"
+PROVINCIAL = (AdministrativeUnit.Kind.PROVINCE, AdministrativeUnit.Kind.CITY)
 MOVED = ("current_agency_id", "receiving_agency_id", "plan", "competent_unit_id")
 BATCH = 500
 
@@ -142,7 +143,7 @@ def read_decision(path: Path) -> Decision:
 
 
 def _check(decision: Decision) -> None:
-    named = {c for m in decision.merges for c in [*m.old, m.into] if c}
+    named = {c for m in decision.merges for c in [*m.old, m.into, m.new.parent if m.new else ""] if c}
     units = AdministrativeUnit.objects.in_bulk(named | {m.new.code for m in decision.merges if m.new},
                                                field_name="code")
     seen: set[str] = set()
@@ -151,10 +152,16 @@ def _check(decision: Decision) -> None:
             raise MergeError("merge_new_unit_exists",
                              _("A unit with the code %(code)s already exists: it cannot be created."),
                              {"code": merge.new.code})
-        for code in [*merge.old, merge.into]:
+        for code in [*merge.old, merge.into, merge.new.parent if merge.new else ""]:
             if code and code not in units:
                 raise MergeError("merge_unknown_unit", _("No administrative unit has the code %(code)s."),
                                  {"code": code})
+        provincial = (units[merge.into].is_province if merge.into else
+                      merge.new is not None and merge.new.kind in PROVINCIAL)
+        for code in merge.old:
+            if units[code].is_province != provincial:
+                raise MergeError("merge_level_mismatch", _("%(name)s (%(code)s) and its successor are not of the "
+                                 "same level (province, commune)."), {"name": units[code].name, "code": code})
         if merge.into and not units[merge.into].is_active:
             raise MergeError("merge_successor_gone", _("%(name)s (%(code)s) no longer exists: merge into its "
                              "successor."), {"name": units[merge.into].name, "code": merge.into})
@@ -266,7 +273,10 @@ def apply(decision: Decision, *, progress: Callable[[str], None] = lambda line: 
           now: datetime | None = None) -> Applied:
     """Carry out ``decision`` (read with :func:`read_decision`) in one transaction."""
     now = now or timezone.now()
-    _check(decision)  # again, under the transaction: a concurrent merge of the same units is refused
+    # the units named, locked: a concurrent merge of the same units waits, then is refused by the check
+    list(AdministrativeUnit.objects.select_for_update().filter(
+        code__in={c for m in decision.merges for c in [*m.old, m.into] if c}).order_by("pk"))
+    _check(decision)
     done = Applied()
     the_plan = plan(decision)
     successors: dict[str, AdministrativeUnit] = {}
