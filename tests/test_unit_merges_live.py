@@ -21,11 +21,12 @@ from motcua.dossiers.services.merges import Decision, MergeSpec, apply
 from motcua.dossiers.statuses import EventKind
 from motcua.geo.models import AdministrativeUnit, UnitMerge
 from motcua.geo.services import resolve_old_unit, resolve_unit
+from motcua.stats import board, reports
 from motcua.stats import services as stats_services
 from motcua.stats.index import ended_q
 from motcua.stats.models import DossierFact
 from motcua.stats.periods import between
-from motcua.stats.scope import scope_for_unit
+from motcua.stats.scope import parts_of, scope_for_province, scope_for_unit
 from tests.factories import MONDAY, World, act, receive, returned
 
 pytestmark = pytest.mark.django_db
@@ -204,6 +205,16 @@ def test_reports_run_on_across_the_merge(merged: Merged) -> None:
     scope = scope_for_unit(merged.haphong)
     assert merged.world.commune.pk in scope.agency_ids and merged.world.committee.pk in scope.agency_ids
     assert DossierFact.objects.filter(ended_q(scope.agency_ids, period)).count() == handled_at_hatu
+    # the province's board, reports and breakdown show Hà Tu's agencies under Hà Phong, in one row
+    province = scope_for_province(merged.hatu.parent)
+    old_agencies = {merged.world.commune.pk, merged.world.committee.pk, merged.world.post.pk}
+    rows = {unit.key: set(unit.agency_ids) for unit in board.units_of(province)}
+    assert f"u{merged.hatu.pk}" not in rows and rows[f"u{merged.haphong.pk}"] >= old_agencies
+    of_agency, lines = reports.units_of(province)
+    assert {of_agency[a] for a in old_agencies} == {f"u{merged.haphong.pk}"}
+    assert [line.label for line in lines].count("Phường Hà Phong") == 1
+    part = next(p for p in parts_of(province) if p.key == f"u{merged.haphong.pk}")
+    assert part.agency_ids >= old_agencies and part.label == "Phường Hà Phong"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

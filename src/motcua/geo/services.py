@@ -304,6 +304,22 @@ def absorbed_units(unit_ids: Iterable[int]) -> set[int]:
     return found
 
 
+def live_successors() -> dict[int, tuple[int, str]]:
+    """Unit merged away by a live merge (``motcua merge_units``) → the unit standing for it now (id, name), however
+    long the chain: the row a report shows its history under. One query."""
+    step = {old: (new, name) for old, new, name in UnitMerge.objects.filter(old_unit__isnull=False)
+            .order_by("effective_date").values_list("old_unit_id", "new_unit_id", "new_unit__name")}
+    out = {}
+    for old in step:
+        new, name = step[old]
+        seen = {old}
+        while new in step and new not in seen:
+            seen.add(new)
+            new, name = step[new]
+        out[old] = (new, name)
+    return out
+
+
 def resolve_unit(code: str, *, on: date | None = None) -> AdministrativeUnit:
     """The unit that stands today (or ``on`` a date) for ``code``, following merges as far as they go.
 

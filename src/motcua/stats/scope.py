@@ -21,7 +21,7 @@ from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.core.errors import MotCuaError
 from motcua.dossiers.actors import Actor
 from motcua.geo.models import AdministrativeUnit
-from motcua.geo.services import absorbed_units
+from motcua.geo.services import absorbed_units, live_successors
 
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
 KEY = re.compile(r"[puda][0-9]{1,10}")  # p<unit> a province, u<unit> a commune, d<agency> a department, a<agency>
@@ -134,7 +134,9 @@ def parts_of(scope: Scope) -> list[Scope]:
         return [scope_for_agency(a) for a in agencies] if len(agencies) > 1 else []
     by_pk = {a.pk: a for a in agencies}
     parts: list[Scope] = []
-    units: dict[int, AdministrativeUnit] = {}
+    units: dict[int, str] = {}
+    commune_agencies: dict[int, set[int]] = {}
+    merged = live_successors()  # a merged commune's agencies are part of the commune it became
     for agency in agencies:
         if agency.unit.kind == AdministrativeUnit.Kind.PROVINCE:
             parent = by_pk.get(agency.parent_id) if agency.parent_id else None
@@ -142,10 +144,12 @@ def parts_of(scope: Scope) -> list[Scope]:
                 ids = frozenset(_descendants(agency, agencies))
                 parts.append(Scope(ids, frozenset(), frozenset(), f"d{agency.pk}", agency.name, "department"))
         else:
-            units[agency.unit_id] = agency.unit
-    for unit in sorted(units.values(), key=lambda u: u.name):
-        ids = frozenset(a.pk for a in agencies if a.unit_id == unit.pk)
-        parts.append(Scope(ids, frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit"))
+            unit_id, name = merged.get(agency.unit_id, (agency.unit_id, agency.unit.name))
+            units[unit_id] = name
+            commune_agencies.setdefault(unit_id, set()).add(agency.pk)
+    for unit_id, name in sorted(units.items(), key=lambda u: u[1]):
+        parts.append(Scope(frozenset(commune_agencies[unit_id]), frozenset(), frozenset({unit_id}), f"u{unit_id}",
+                           name, "unit"))
     return parts
 
 
