@@ -26,6 +26,12 @@ class AdministrativeUnit(models.Model):
         related_name="children",
     )
     is_active = models.BooleanField(_("in existence"), default=True)
+    successor = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="absorbed",
+        help_text=_("For a unit merged away in this database (merge_units): the unit standing for it now, at the end "
+                    "of the chain of merges; its reports count under that unit."),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -294,30 +294,10 @@ def _old_code_by_name(name: str, province: str) -> str:
 
 def absorbed_units(unit_ids: Iterable[int]) -> set[int]:
     """These units and every unit merged into them by a live merge (``motcua merge_units``), however long the
-    chain: the units whose history a report on them includes."""
-    found = set(unit_ids)
-    frontier = set(found)
-    while frontier:
-        frontier = set(UnitMerge.objects.filter(new_unit_id__in=frontier, old_unit__isnull=False)
-                       .values_list("old_unit_id", flat=True)) - found
-        found |= frontier
-    return found
-
-
-def live_successors() -> dict[int, tuple[int, str]]:
-    """Unit merged away by a live merge (``motcua merge_units``) → the unit standing for it now (id, name), however
-    long the chain: the row a report shows its history under. One query."""
-    step = {old: (new, name) for old, new, name in UnitMerge.objects.filter(old_unit__isnull=False)
-            .order_by("effective_date").values_list("old_unit_id", "new_unit_id", "new_unit__name")}
-    out = {}
-    for old in step:
-        new, name = step[old]
-        seen = {old}
-        while new in step and new not in seen:
-            seen.add(new)
-            new, name = step[new]
-        out[old] = (new, name)
-    return out
+    chain: the units whose history a report on them includes (one query; in a query, filter on
+    ``unit__successor`` instead)."""
+    ids = set(unit_ids)
+    return ids | set(AdministrativeUnit.objects.filter(successor_id__in=ids).values_list("pk", flat=True))
 
 
 def resolve_unit(code: str, *, on: date | None = None) -> AdministrativeUnit:

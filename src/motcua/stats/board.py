@@ -43,7 +43,6 @@ from motcua.dossiers.models import Dossier, DossierAgency
 from motcua.dossiers.selectors import PERSONAL_DATA_ROLES, QUEUES, applicant_data, queue_q
 from motcua.dossiers.statuses import PauseKind, Status
 from motcua.geo.models import AdministrativeUnit
-from motcua.geo.services import live_successors
 from motcua.stats.models import DossierFact, Outcome, StepFact
 from motcua.stats.scope import Scope
 
@@ -182,11 +181,12 @@ class Unit:
 def units_of(scope: Scope) -> list[Unit]:
     """The board's rows for ``scope``: communes and provincial agencies for a province, agencies otherwise."""
     rows = Agency.objects.filter(pk__in=scope.agency_ids).values_list(
-        "pk", "name", "unit_id", "unit__name", "unit__kind").order_by("unit__name", "name")
+        "pk", "name", "unit_id", "unit__name", "unit__kind", "unit__successor_id", "unit__successor__name",
+    ).order_by("unit__name", "name")
     units: dict[str, Unit] = {}
-    merged = live_successors()  # a merged commune's agencies count under the commune it became
-    for pk, name, unit_id, unit_name, kind in rows:
-        unit_id, unit_name = merged.get(unit_id, (unit_id, unit_name))
+    for pk, name, unit_id, unit_name, kind, successor_id, successor_name in rows:
+        if successor_id is not None:  # a merged commune's agencies count under the commune it became
+            unit_id, unit_name = successor_id, successor_name
         if scope.province_ids and kind != AdministrativeUnit.Kind.PROVINCE:
             key, label = f"u{unit_id}", unit_name
         else:

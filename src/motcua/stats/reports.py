@@ -41,7 +41,6 @@ from motcua.agencies.models import Agency
 from motcua.catalog.models import Channel, Field
 from motcua.dossiers.statuses import Status
 from motcua.geo.models import AdministrativeUnit
-from motcua.geo.services import live_successors
 from motcua.stats import charts
 from motcua.stats.models import DailyRollup, DossierFact, EndedBy, Outcome
 from motcua.stats.periods import Period, period_of
@@ -160,12 +159,12 @@ class Report:
 
 # --- the units of a scope ------------------------------------------------------------------------------------
 
-def _unit_key(agency: Agency, merged: dict[int, tuple[int, str]]) -> tuple[str, str]:
-    """The report's row of an agency: its commune (the one it became, if merged away: ``merged``, from
-    ``geo.services.live_successors``), or (a provincial agency) itself."""
+def _unit_key(agency: Agency) -> tuple[str, str]:
+    """The report's row of an agency: its commune (the one it became, if merged away by ``merge_units``), or (a
+    provincial agency) itself."""
     if agency.unit.kind != AdministrativeUnit.Kind.PROVINCE:
-        unit_id, name = merged.get(agency.unit_id, (agency.unit_id, agency.unit.name))
-        return f"u{unit_id}", name
+        unit = agency.unit.successor or agency.unit
+        return f"u{unit.pk}", unit.name
     return f"a{agency.pk}", agency.name
 
 
@@ -173,9 +172,8 @@ def units_of(scope: Scope) -> tuple[dict[int, str], list[Line]]:
     """agency id → its row key, and the rows (communes first, then provincial agencies, by name): one query."""
     rows: dict[str, str] = {}
     of_agency: dict[int, str] = {}
-    merged = live_successors()
-    for agency in Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit").order_by("name"):
-        key, label = _unit_key(agency, merged)
+    for agency in Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit__successor").order_by("name"):
+        key, label = _unit_key(agency)
         rows.setdefault(key, label)
         of_agency[agency.pk] = key
     lines = sorted((Line(k, v) for k, v in rows.items()), key=lambda line: (line.key[0] != "u", line.label))

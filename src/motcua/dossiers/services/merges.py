@@ -15,7 +15,8 @@ units that cease to exist and the unit each becomes, existing or created by it. 
   the registers whose numbers carry no agency (results, certified copies) go on at the successor from the higher
   number of the year, so no number is issued twice in the merged register;
 - the unit is marked not in existence and a :class:`~motcua.geo.models.UnitMerge` row records the merge, so its old
-  code still resolves and the reports of the successor include its history (``geo.services.absorbed_units``).
+  code still resolves, and ``successor`` set (on it and the units merged into it before), so the reports of the
+  successor include its history (``stats.scope``, ``stats.board``, ``stats.reports``).
 
 :func:`read_decision` checks the whole file before anything is written; :func:`plan` says what would change
 (the dry run prints it); :func:`apply` does it.
@@ -315,6 +316,8 @@ def _merge_unit(old: AdministrativeUnit, successor: AdministrativeUnit, moved: l
     done.agencies_closed += len(target)
 
     AdministrativeUnit.objects.filter(parent=old).update(parent=successor)
+    # the unit and those merged into it earlier now stand for ``successor`` (reports count them under it)
+    AdministrativeUnit.objects.filter(Q(pk=old.pk) | Q(successor=old)).update(successor=successor)
     AdministrativeUnit.objects.filter(pk=old.pk).update(is_active=False)
     UnitMerge.objects.create(
         old_code=old.code, old_name=old.name, old_kind=old.kind,
