@@ -49,6 +49,9 @@ from motcua.geo.models import AdministrativeUnit, UnitMerge
 
 ACTOR = "merge_units"
 PROVINCIAL = (AdministrativeUnit.Kind.PROVINCE, AdministrativeUnit.Kind.CITY)
+# the kinds a unit created by a decision may have (districts and townships are gone since 1 July 2025)
+CURRENT_KINDS = (*PROVINCIAL, AdministrativeUnit.Kind.WARD, AdministrativeUnit.Kind.COMMUNE,
+                 AdministrativeUnit.Kind.SPECIAL_ZONE)
 MOVED = ("current_agency_id", "receiving_agency_id", "plan", "competent_unit_id")
 BATCH = 500
 
@@ -128,7 +131,7 @@ def read_decision(path: Path) -> Decision:
         if isinstance(row.get("new"), dict):
             spec = row["new"]
             kind = str(_field(spec, "kind", where))
-            if kind not in AdministrativeUnit.Kind.values:
+            if kind not in CURRENT_KINDS:
                 raise MergeError("merge_bad_kind", _("Merge %(number)s: %(kind)s is not a kind of unit."),
                                  {"number": number, "kind": kind})
             new = NewUnit(str(_field(spec, "code", where)), str(_field(spec, "name", where)), kind,
