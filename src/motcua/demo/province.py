@@ -52,7 +52,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: b
     demo = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
     progress("1/6 administrative units (34 provinces, 3,321 communes)…")
     units = load_units()
-    progress(f"    {units.created} created, {units.updated} updated, {units.merges} merges recorded")
+    progress(f"    {units.created} created, {units.updated} updated, {units.merges} province and "
+             f"{units.commune_merges} commune merges recorded (old codes and names → new units)")
 
     progress("2/6 agencies, counters and demo staff…")
     with transaction.atomic():

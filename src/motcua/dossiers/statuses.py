@@ -68,6 +68,8 @@ class EventKind(models.TextChoices):
     HANDOVER = "handover", _("Handed over between the post and the agency")
     SHIPMENT = "shipment", _("Postal delivery updated")
     REFUND = "refund", _("Fee refunded")
+    # a merge of administrative units (``motcua merge_units``) carried the open dossier to the successor's agencies
+    REROUTE = "reroute", _("Carried to the merged unit's agency")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

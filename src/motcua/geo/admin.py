@@ -14,7 +14,9 @@ class AdministrativeUnitAdmin(admin.ModelAdmin):
 
 @admin.register(UnitMerge)
 class UnitMergeAdmin(admin.ModelAdmin):
-    list_display = ("old_code", "old_name", "old_kind", "new_unit", "effective_date", "decision")
-    list_filter = ("old_kind", "effective_date")
-    search_fields = ("old_code", "old_name", "new_unit__name")
-    raw_id_fields = ("new_unit",)
+    list_display = ("old_code", "old_name", "old_kind", "old_district", "new_unit", "divided", "is_primary",
+                    "effective_date", "decision")
+    list_filter = ("old_kind", "divided", "effective_date", "old_province_code")
+    search_fields = ("old_code", "old_name", "old_district", "new_unit__name")
+    list_select_related = ("new_unit",)
+    raw_id_fields = ("new_unit", "old_unit")

@@ -185,9 +185,12 @@ class Unit:
 def units_of(scope: Scope) -> list[Unit]:
     """The board's rows for ``scope``: communes and provincial agencies for a province, agencies otherwise."""
     rows = Agency.objects.filter(pk__in=scope.agency_ids).values_list(
-        "pk", "name", "unit_id", "unit__name", "unit__kind").order_by("unit__name", "name")
+        "pk", "name", "unit_id", "unit__name", "unit__kind", "unit__successor_id", "unit__successor__name",
+    ).order_by("unit__name", "name")
     units: dict[str, Unit] = {}
-    for pk, name, unit_id, unit_name, kind in rows:
+    for pk, name, unit_id, unit_name, kind, successor_id, successor_name in rows:
+        if successor_id is not None:  # a merged commune's agencies count under the commune it became
+            unit_id, unit_name = successor_id, successor_name
         if scope.province_ids and kind != AdministrativeUnit.Kind.PROVINCE:
             key, label = f"u{unit_id}", unit_name
         else:

@@ -160,9 +160,11 @@ class Report:
 # --- the units of a scope ------------------------------------------------------------------------------------
 
 def _unit_key(agency: Agency) -> tuple[str, str]:
-    """The report's row of an agency: its commune, or (a provincial agency) itself."""
+    """The report's row of an agency: its commune (the one it became, if merged away by ``merge_units``), or (a
+    provincial agency) itself."""
     if agency.unit.kind != AdministrativeUnit.Kind.PROVINCE:
-        return f"u{agency.unit_id}", agency.unit.name
+        unit = agency.unit.successor or agency.unit
+        return f"u{unit.pk}", unit.name
     return f"a{agency.pk}", agency.name
 
 
@@ -170,7 +172,7 @@ def units_of(scope: Scope) -> tuple[dict[int, str], list[Line]]:
     """agency id → its row key, and the rows (communes first, then provincial agencies, by name): one query."""
     rows: dict[str, str] = {}
     of_agency: dict[int, str] = {}
-    for agency in Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit").order_by("name"):
+    for agency in Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit__successor").order_by("name"):
         key, label = _unit_key(agency)
         rows.setdefault(key, label)
         of_agency[agency.pk] = key

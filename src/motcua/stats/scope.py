@@ -75,8 +75,11 @@ def scope_of(actor: Actor) -> Scope:
                 frontier = set(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - agencies
                 agencies |= frontier
     if provinces or units:
+        # a commune's figures include those of the communes merged into it (``merge_units``), so that they run on
+        # across the merge; a province's already do (the merged communes keep their province)
         agencies |= set(Agency.objects.filter(Q(unit_id__in=provinces) | Q(unit__parent_id__in=provinces)
-                                              | Q(unit_id__in=units)).values_list("pk", flat=True))
+                                              | Q(unit_id__in=units) | Q(unit__successor_id__in=units))
+                        .values_list("pk", flat=True))
     return Scope(frozenset(agencies), frozenset(provinces), frozenset(units))
 
 
@@ -89,8 +92,9 @@ def scope_for_province(unit: AdministrativeUnit) -> Scope:
 
 
 def scope_for_unit(unit: AdministrativeUnit) -> Scope:
-    """Every agency of the commune ``unit`` (its one-stop department, People's Committee, post points)."""
-    ids = Agency.objects.filter(unit=unit).values_list("pk", flat=True)
+    """Every agency of the commune ``unit`` (its one-stop department, People's Committee, post points), and those of
+    the communes merged into it, closed or not: the commune's reports run on across a merge."""
+    ids = Agency.objects.filter(Q(unit=unit) | Q(unit__successor=unit)).values_list("pk", flat=True)
     return Scope(frozenset(ids), frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit")
 
 
@@ -125,12 +129,14 @@ def parts_of(scope: Scope) -> list[Scope]:
     """What ``scope`` breaks down into, so a supervisor sees who is behind: a province into its communes and its
     departments (the province-level agencies without a province-level parent, each with those under it); a
     commune into its agencies; a department into itself and the agencies under it."""
-    agencies = list(Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit").order_by("name"))
+    agencies = list(Agency.objects.filter(pk__in=scope.agency_ids).select_related("unit__successor")
+                    .order_by("name"))
     if scope.kind in ("unit", "department", "agency"):
         return [scope_for_agency(a) for a in agencies] if len(agencies) > 1 else []
     by_pk = {a.pk: a for a in agencies}
     parts: list[Scope] = []
-    units: dict[int, AdministrativeUnit] = {}
+    units: dict[int, str] = {}
+    commune_agencies: dict[int, set[int]] = {}
     for agency in agencies:
         if agency.unit.kind == AdministrativeUnit.Kind.PROVINCE:
             parent = by_pk.get(agency.parent_id) if agency.parent_id else None
@@ -138,10 +144,13 @@ def parts_of(scope: Scope) -> list[Scope]:
                 ids = frozenset(_descendants(agency, agencies))
                 parts.append(Scope(ids, frozenset(), frozenset(), f"d{agency.pk}", agency.name, "department"))
         else:
-            units[agency.unit_id] = agency.unit
-    for unit in sorted(units.values(), key=lambda u: u.name):
-        ids = frozenset(a.pk for a in agencies if a.unit_id == unit.pk)
-        parts.append(Scope(ids, frozenset(), frozenset({unit.pk}), f"u{unit.pk}", unit.name, "unit"))
+            standing = agency.unit.successor or agency.unit  # a merged commune's agencies: of the one it became
+            unit_id, name = standing.pk, standing.name
+            units[unit_id] = name
+            commune_agencies.setdefault(unit_id, set()).add(agency.pk)
+    for unit_id, name in sorted(units.items(), key=lambda u: u[1]):
+        parts.append(Scope(frozenset(commune_agencies[unit_id]), frozenset(), frozenset({unit_id}), f"u{unit_id}",
+                           name, "unit"))
     return parts
 
 

@@ -6,7 +6,8 @@ from motcua.geo.services import load_units
 
 
 class Command(BaseCommand):
-    help = "Load the 34 provinces and their communes (two-level government since 1 July 2025); idempotent."
+    help = ("Load the 34 provinces and their communes (two-level government since 1 July 2025) and the 2025 merges "
+            "of provinces and communes (old codes and names → new units); idempotent.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--province", action="append", help="only communes of this province code (e.g. 22)")
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         report = load_units(provinces=provinces, progress=lambda line: self.stdout.write(f"  {line}"))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Units: {report.created} created, {report.updated} updated; {report.merges} merges recorded."
+                f"Units: {report.created} created, {report.updated} updated; {report.merges} province merges and "
+                f"{report.commune_merges} commune merges recorded."
             )
         )
