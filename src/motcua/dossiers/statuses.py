@@ -68,6 +68,9 @@ class EventKind(models.TextChoices):
     HANDOVER = "handover", _("Handed over between the post and the agency")
     SHIPMENT = "shipment", _("Postal delivery updated")
     REFUND = "refund", _("Fee refunded")
+    # the dossier joined the applicant's account when the account's citizen ID was verified (issue 14): recorded by
+    # ``integrations.population``; it changes no status
+    LINK_ACCOUNT = "link_account", _("Linked to the applicant's verified account")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

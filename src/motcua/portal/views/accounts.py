@@ -30,6 +30,8 @@ from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
+from motcua.integrations.population import services as population
+from motcua.integrations.population.client import enabled as population_connected
 
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a class path, not a password
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "es": "Español"}
@@ -97,7 +99,7 @@ def login(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
-SIGNUP_FIELDS = ("kind", "full_name", "id_number", "phone", "email")
+SIGNUP_FIELDS = ("kind", "full_name", "id_number", "date_of_birth", "phone", "email")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -111,7 +113,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     errors = Errors()
     if request.method == "POST":
         try:
-            citizen = services.sign_up(
+            # a person's citizen ID, name and date of birth are checked with the population database first
+            citizen = population.sign_up(
                 **values, password=request.POST.get("password", ""), password2=request.POST.get("password2", ""),
                 language=request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "vi",
             )
@@ -126,7 +129,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_with_next(reverse("accounts:verify"), next_url))
     return render(request, "accounts/signup.html", {
         "values": values, "errors": errors, "next": next_url, "kinds": CitizenKind.choices,
-        **_oidc_context(next_url),
+        "population_checks": population_connected(), **_oidc_context(next_url),
     })
 
 
