@@ -53,11 +53,16 @@ DEMO_PEOPLE = [
            "Tổ 3, khu 5, phường Hà Tu, Quảng Ninh", "Xã Hoành Bồ, Quảng Ninh"),
     Person("022095001234", "Trần Văn Minh", date(1995, 3, 14), "1",
            "Số 12 đường Lê Thánh Tông, phường Hạ Long, Quảng Ninh", "Xã Quảng Hà, Quảng Ninh"),
-    Person("022198007788", "Lê Thị Thu Hà", date(1998, 11, 2), "2",
+    Person("030198007788", "Lê Thị Thu Hà", date(1998, 11, 2), "2",
            "Tổ 7, khu 3, phường Cẩm Phả, Quảng Ninh", "Phường Uông Bí, Quảng Ninh"),
     Person("001301000321", "Phạm Ngọc Anh", date(2001, 6, 30), "2",
            "Thôn Đông, xã Quảng Hà, Quảng Ninh", "Quận Ba Đình, Hà Nội"),
 ]
+
+
+# the demo history's made-up applicants have citizen IDs 02219xxxxxxx (``motcua.demo.history``): no generated
+# person has one, so that signing up as one never joins their dossiers
+HISTORY_PREFIX = "02219"
 
 
 def citizen_id(province: str, born: date, sex: str, serial: int) -> str:
@@ -76,7 +81,7 @@ def generated(count: int = 200, seed: int = 14) -> list[Person]:
         _home_code, home = rng.choice(PROVINCES)
         middle, first = (MIDDLE_MEN, FIRST_MEN) if sex == "1" else (MIDDLE_WOMEN, FIRST_WOMEN)
         number = citizen_id(code, born, sex, rng.randrange(1, 1_000_000))
-        if number in taken:
+        if number in taken or number.startswith(HISTORY_PREFIX):
             continue
         taken.add(number)
         people.append(Person(number, f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(first)}", born, sex,
