@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0002_initial'),
-        ('dossiers', '0009_dossier_identity_verified_dossier_population_data'),
+        ('dossiers', '0009_dossier_identity_flags'),
         ('integrations', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

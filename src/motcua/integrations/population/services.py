@@ -255,7 +255,7 @@ def receive(*, actor: Actor, data: dict[str, Any], scans: dict[int, UploadedFile
     checked, lookup_id = _proven(proof, data, actor)
     with transaction.atomic():
         dossier = dossier_services.receive_at_counter(actor=actor, data=data, scans=scans, digitized=digitized,
-                                                      pin=pin, now=now, checked=checked)
+                                                      pin=pin, now=now, identity_check=checked)
         if lookup_id is not None:
             PopulationLookup.objects.filter(pk=lookup_id, dossier__isnull=True).update(dossier=dossier)
     return dossier
