@@ -1,6 +1,6 @@
 """The population database simulator for tests: ``motcua population_sim`` as a real separate process on a free
 port, and ``population``, a fixture pointing the settings at it (the simulator back to normal after each test).
-Test modules import both fixtures from here."""
+Test modules import both fixtures from here (``population_fixture``, ``population_sim_fixture``)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ class PopulationSim:
             return str(response.read().decode())
 
 
-@pytest.fixture(scope="session")
-def population_sim() -> Iterator[PopulationSim]:
+@pytest.fixture(scope="session", name="population_sim")
+def population_sim_fixture() -> Iterator[PopulationSim]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         [sys.executable, "-m", "motcua.cli", "population_sim", "--bind", f"127.0.0.1:{port}"],
@@ -66,8 +66,8 @@ def population_sim() -> Iterator[PopulationSim]:
     process.wait(10)
 
 
-@pytest.fixture
-def population(population_sim: PopulationSim, settings: Any) -> Iterator[PopulationSim]:
+@pytest.fixture(name="population")
+def population_fixture(population_sim: PopulationSim, settings: Any) -> Iterator[PopulationSim]:
     """The settings point at the simulator (a short timeout, so that "slow" is quick to test)."""
     settings.MOTCUA_POPULATION_URL = population_sim.url
     settings.MOTCUA_POPULATION_TIMEOUT = 1.0

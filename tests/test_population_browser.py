@@ -19,7 +19,7 @@ from motcua.integrations.models import LookupPurpose, PopulationLookup
 from motcua.integrations.population import people
 from tests.browsing import PHONE, fits
 from tests.factories import World
-from tests.population_sim import PopulationSim, population, population_sim  # noqa: F401 - fixtures
+from tests.population_sim import PopulationSim, population_fixture, population_sim_fixture  # noqa: F401
 from tests.test_browser_portal import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ import pytest
 from motcua.integrations.population import client, people
 from motcua.integrations.population.client import Match, PopulationUnavailable, UnknownCitizen
 from tests.pki import free_port
-from tests.population_sim import PopulationSim, population, population_sim  # noqa: F401 - fixtures
+from tests.population_sim import PopulationSim, population_fixture, population_sim_fixture  # noqa: F401
 
 HUONG = people.DEMO_PEOPLE[0]
 

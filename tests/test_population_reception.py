@@ -20,7 +20,7 @@ from motcua.integrations.models import LookupOutcome, LookupPurpose, PopulationL
 from motcua.integrations.population import people
 from motcua.stats.facts import build_many
 from tests.factories import World, make_citizen, pdf_bytes, sign_in
-from tests.population_sim import PopulationSim, population, population_sim  # noqa: F401 - fixtures
+from tests.population_sim import PopulationSim, population_fixture, population_sim_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

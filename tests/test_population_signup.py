@@ -15,7 +15,7 @@ from motcua.integrations.models import LookupOutcome, LookupPurpose, PopulationL
 from motcua.integrations.population import people
 from motcua.integrations.population.services import id_hash
 from tests.factories import make_citizen
-from tests.population_sim import PopulationSim, population, population_sim  # noqa: F401 - fixtures
+from tests.population_sim import PopulationSim, population_fixture, population_sim_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -147,8 +147,8 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
     """A citizen's or business's account; a person's is verified against the population database first (when it
     is connected): a mismatch, an unknown citizen ID or a database that does not answer refuses the sign-up and
     saves nothing but the look-up's log line. A verified account gets the person's earlier dossiers."""
-    fields = {"kind": kind, "full_name": full_name, "id_number": id_number, "phone": phone, "email": email,
-              "password": password, "password2": password2, "language": language}
+    fields: dict[str, Any] = {"kind": kind, "full_name": full_name, "id_number": id_number, "phone": phone,
+                              "email": email, "password": password, "password2": password2, "language": language}
     errors = accounts.check_sign_up(**fields)
     person = kind == CitizenKind.PERSON
     checking = person and client.enabled()
