@@ -116,3 +116,16 @@ def test_unverified_accounts_with_the_same_id_do_not_block_a_verified_one(popula
     make_citizen(id_number=MINH.id_number, full_name="Trần Văn Minh")  # an older, unverified account
     assert sign_up().status_code == 302
     assert Citizen.objects.filter(id_number=MINH.id_number, identity_verified_at__isnull=False).count() == 1
+
+
+def test_too_many_identity_checks_from_one_address_are_refused(population: PopulationSim, settings: Any) -> None:
+    """Guessing someone else's name and date of birth costs one look-up each; an address gets a few an hour (form
+    errors found before asking do not count)."""
+    settings.MOTCUA_POPULATION_SIGNUP_CHECKS_PER_HOUR = 2
+    client = Client()
+    assert client.post(SIGNUP, form(password2="x")).status_code == 200  # not asked: does not count
+    for year in ("1990", "1991"):
+        assert client.post(SIGNUP, form(date_of_birth=f"{year}-01-01")).status_code == 200
+    refused = client.post(SIGNUP, form(), HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 429 and "Too many identity checks" in refused.content.decode()
+    assert PopulationLookup.objects.count() == 2 and not Citizen.objects.exists()

@@ -16,6 +16,7 @@ the database is not connected.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +58,15 @@ class IdentityMismatch(MotCuaError):
         super().__init__("identity_mismatch", _(
             "The full name and date of birth do not match what the national population database holds for this "
             "citizen ID. Type them exactly as on your citizen ID card."), location="full_name")
+
+
+class TooManyLookups(MotCuaError):
+    status = 429
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__("too_many_identity_checks", _(
+            "Too many identity checks from this connection. Try again in %(minutes)d minutes."),
+            {"minutes": minutes}, location="id_number")
 
 
 class NotConnected(MotCuaError):
@@ -143,10 +153,13 @@ def parse_birth_date(value: str, *, required: bool, location: str = "date_of_bir
 
 
 def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email: str = "", password: str,
-            password2: str, language: str = "vi", date_of_birth: str = "") -> Citizen:
+            password2: str, language: str = "vi", date_of_birth: str = "",
+            before_lookup: Callable[[], None] | None = None) -> Citizen:
     """A citizen's or business's account; a person's is verified against the population database first (when it
     is connected): a mismatch, an unknown citizen ID or a database that does not answer refuses the sign-up and
-    saves nothing but the look-up's log line. A verified account gets the person's earlier dossiers."""
+    saves nothing but the look-up's log line. A verified account gets the person's earlier dossiers.
+    ``before_lookup``: called just before the database is asked (the page counts the look-ups of an address and
+    raises when there are too many: guessing other people's data costs a look-up each)."""
     fields: dict[str, Any] = {"kind": kind, "full_name": full_name, "id_number": id_number, "phone": phone,
                               "email": email, "password": password, "password2": password2, "language": language}
     errors = accounts.check_sign_up(**fields)
@@ -160,6 +173,8 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
         return accounts.sign_up(**fields, date_of_birth=born if person else None)
     assert born is not None
     number, name = normalize_id(id_number), " ".join(full_name.split())
+    if before_lookup is not None:
+        before_lookup()
     match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=LookupPurpose.SIGN_UP)
     if match != Match.MATCHED:
         raise IdentityMismatch()
