@@ -207,3 +207,19 @@ def test_public_pages_show_no_personal_data_from_the_database(world: World, popu
         assert secret not in public
     lookup_row = " ".join(str(v) for v in PopulationLookup.objects.values().get().values())
     assert HUONG.id_number not in lookup_row and "Hương" not in lookup_row
+
+
+def test_the_admin_shows_the_log_read_only_and_finds_a_person_by_full_id(
+        world: World, population: PopulationSim, admin_client: Client) -> None:
+    check(staff("tiepnhan"), COMMUNE, HUONG)
+    check(staff("buudien"), POST, MINH)
+    url = "/admin/integrations/populationlookup/"
+    page = admin_client.get(url).content.decode()
+    assert "022*******67" in page and "022*******34" in page and HUONG.id_number not in page
+    found = admin_client.get(url, {"q": HUONG.id_number}).content.decode()
+    assert "022*******67" in found and "022*******34" not in found
+    row = PopulationLookup.objects.get(purpose=LookupPurpose.COUNTER)
+    assert admin_client.get(f"{url}add/").status_code == 403
+    assert admin_client.post(f"{url}{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.post(f"{url}{row.pk}/change/", {"outcome": "matched"}).status_code == 403
+    assert PopulationLookup.objects.get(pk=row.pk).outcome == LookupOutcome.FOUND
