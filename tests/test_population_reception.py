@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from motcua.accounts.models import Citizen
 from motcua.documents.models import StoredDocument
+from motcua.dossiers import services as dossier_services
+from motcua.dossiers.actors import Actor
 from motcua.dossiers.audit import verify_dossier
 from motcua.dossiers.models import Dossier, Event
 from motcua.dossiers.statuses import EventKind
@@ -223,3 +226,18 @@ def test_the_admin_shows_the_log_read_only_and_finds_a_person_by_full_id(
     assert admin_client.post(f"{url}{row.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin_client.post(f"{url}{row.pk}/change/", {"outcome": "matched"}).status_code == 403
     assert PopulationLookup.objects.get(pk=row.pk).outcome == LookupOutcome.FOUND
+
+
+def test_an_online_dossier_from_a_verified_account_counts_as_identity_verified(world: World) -> None:
+    verified = make_citizen(id_number=HUONG.id_number, full_name=HUONG.full_name, email="huong@example.vn")
+    plain = make_citizen(id_number=MINH.id_number, full_name=MINH.full_name, email="minh@example.vn")
+    Citizen.objects.filter(pk=verified.pk).update(identity_verified_at="2026-11-01T00:00:00Z")
+    flags = []
+    for citizen in (Citizen.objects.get(pk=verified.pk), plain):
+        dossier, _new = dossier_services.create_dossier(actor=Actor.for_user(citizen.user), data={
+            "procedure": "1.000894", "channel": "online", "applicant": {
+                "name": citizen.full_name, "id_number": citizen.id_number, "address": "Hà Tu"},
+            "receiving_agency": COMMUNE, "delivery": "electronic",
+            "form": {"spouse_name": "Trần Thị Bình", "marriage_date": "05/12/2026"}}, now=timezone.now())
+        flags.append((dossier.identity_verified, dossier.population_data))
+    assert flags == [(True, False), (False, False)]

@@ -116,7 +116,7 @@ def identity_of(user: Any) -> Identity | None:
     if citizen is None:
         return None
     return Identity(kind=citizen.kind, name=citizen.full_name, id_number=citizen.id_number, phone=citizen.phone,
-                    email=citizen.email)
+                    email=citizen.email, verified=citizen.identity_verified_at is not None)
 
 
 def verified_id_taken(id_number: str) -> bool:

@@ -242,7 +242,10 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
         channel=data.channel, paper=front, receiving_agency=agency, counter=counter, competent_unit=unit,
         delivery=data.delivery, delivery_address=data.delivery_address,
         applicant_user_id=owner,
-        identity_verified=front and checked.identity_verified, population_data=front and checked.population_data,
+        # checked at the counter or post office, or the applicant's own account whose identity was verified
+        identity_verified=(front and checked.identity_verified) or bool(
+            owner is not None and owner == actor.user_id and actor.identity is not None and actor.identity.verified),
+        population_data=front and checked.population_data,
         form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
         fee_total=fees.quote(version, data.exemptions, form).total,
         status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],
