@@ -28,6 +28,9 @@ class Citizen(models.Model):
     phone_verified_at = models.DateTimeField(_("phone verified"), null=True, blank=True)
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5, default="vi")
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    # the citizen ID, name and date of birth were checked against the national population database
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     oidc_subject = models.CharField(_("identity provider subject"), max_length=255, null=True, blank=True,
                                     unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -38,6 +41,9 @@ class Citizen(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["phone"], condition=~models.Q(phone=""), name="unique_citizen_phone"),
             models.UniqueConstraint(fields=["email"], condition=~models.Q(email=""), name="unique_citizen_email"),
+            # one person, one account: a citizen ID verified against the population database belongs to one
+            models.UniqueConstraint(fields=["id_number"], condition=models.Q(identity_verified_at__isnull=False),
+                                    name="unique_verified_citizen_id"),
         ]
 
     def __str__(self) -> str:

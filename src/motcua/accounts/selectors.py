@@ -116,4 +116,18 @@ def identity_of(user: Any) -> Identity | None:
     if citizen is None:
         return None
     return Identity(kind=citizen.kind, name=citizen.full_name, id_number=citizen.id_number, phone=citizen.phone,
-                    email=citizen.email)
+                    email=citizen.email, verified=citizen.identity_verified_at is not None)
+
+
+def verified_id_taken(id_number: str) -> bool:
+    """Whether an account holds this citizen ID verified against the population database (one person, one
+    account)."""
+    return Citizen.objects.filter(id_number=id_number, identity_verified_at__isnull=False).exists()
+
+
+def verified_account(id_number: str) -> int | None:
+    """The user id of the account whose verified citizen ID this is, if any."""
+    if not id_number:
+        return None
+    return (Citizen.objects.filter(id_number=id_number, identity_verified_at__isnull=False)
+            .values_list("user_id", flat=True).first())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from axes.helpers import get_credentials
@@ -91,13 +91,14 @@ def _language(value: str) -> str:
 # --- sign-up ------------------------------------------------------------------------------------------------
 
 
-def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email: str = "", password: str,
-            password2: str, language: str = "vi") -> Citizen:
-    """Create a citizen (person: citizen ID) or organization (tax code) account with a phone or an email.
+ID_TAKEN = _("An account already holds this citizen ID, verified with the national population database. If it is "
+             "yours, sign in instead (or reset your password); if it is not, contact the service center.")
 
-    All errors are reported at once. The Django user gets a generated name (``c-<uuid>``): people sign in with
-    their phone or email, which they may change later, and a user name would be one more thing to forget.
-    """
+
+def check_sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email: str = "", password: str,
+                  password2: str, language: str = "vi") -> list[MotCuaError]:
+    """Everything wrong with a sign-up form (empty: nothing), without writing anything: checked before anyone asks
+    the population database about the citizen ID."""
     errors: list[MotCuaError] = []
     full_name = " ".join((full_name or "").split())
     if kind not in CitizenKind.values:
@@ -116,26 +117,50 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
         errors.append(MotCuaError("invalid_citizen_id", _(
             "The citizen ID must have 12 digits starting with a province code, e.g. 022090001234."),
             location="id_number"))
+    elif not organization and selectors.verified_id_taken(id_number):
+        errors.append(MotCuaError("citizen_id_taken", ID_TAKEN, location="id_number"))
     phone, email = _check_contacts(phone, email, errors)
-    username = f"c-{uuid.uuid4().hex}"
-    errors += _password_errors(password, password2, User(username=username, first_name=full_name[:150],
+    errors += _password_errors(password, password2, User(username="c-new", first_name=full_name[:150],
                                                           email=email))
     for field, taken in selectors.contact_taken(phone=phone, email=email).items():
         if taken:
             errors.append(MotCuaError(f"{field}_taken", CONTACT_TAKEN[field], location=field))
+    return errors
+
+
+def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email: str = "", password: str,
+            password2: str, language: str = "vi", date_of_birth: date | None = None,
+            identity_verified_at: datetime | None = None) -> Citizen:
+    """Create a citizen (person: citizen ID) or organization (tax code) account with a phone or an email.
+
+    All errors are reported at once. The Django user gets a generated name (``c-<uuid>``): people sign in with
+    their phone or email, which they may change later, and a user name would be one more thing to forget.
+    ``identity_verified_at``: when the citizen ID, name and date of birth were checked against the national
+    population database (``integrations.population``, which calls this inside its transaction); a verified citizen
+    ID belongs to one account only.
+    """
+    errors = check_sign_up(kind=kind, full_name=full_name, id_number=id_number, phone=phone, email=email,
+                           password=password, password2=password2)
     if errors:
         raise ValidationFailed(errors)
+    full_name = " ".join((full_name or "").split())
+    id_number = normalize_id(id_number)
+    phone, email = selectors.normalize_phone(phone), selectors.normalize_email(email)
+    username = f"c-{uuid.uuid4().hex}"
     try:
         with transaction.atomic():
             user = User.objects.create_user(username, password=password, first_name=full_name[:150])
             return Citizen.objects.create(user=user, kind=kind, full_name=full_name, id_number=id_number,
-                                          phone=phone, email=email, language=_language(language))
+                                          phone=phone, email=email, language=_language(language),
+                                          date_of_birth=date_of_birth, identity_verified_at=identity_verified_at)
     except IntegrityError:
-        # someone took the phone or email between the check and the insert
+        # someone took the phone, the email or the verified citizen ID between the check and the insert
         held = selectors.contact_taken(phone=phone, email=email)
         raise ValidationFailed([MotCuaError(f"{field}_taken", CONTACT_TAKEN[field], location=field)
-                                for field in ("phone", "email") if held[field]] or [
-            MotCuaError("conflict", _("The account could not be created; try again."))]) from None
+                                for field in ("phone", "email") if held[field]] or (
+            [MotCuaError("citizen_id_taken", ID_TAKEN, location="id_number")]
+            if identity_verified_at and selectors.verified_id_taken(id_number) else
+            [MotCuaError("conflict", _("The account could not be created; try again."))])) from None
 
 
 # --- verification codes ----------------------------------------------------------------------------------

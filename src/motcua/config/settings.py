@@ -463,6 +463,13 @@ MOTCUA_POPULATION_URL = os.environ.get("MOTCUA_POPULATION_URL",
 MOTCUA_POPULATION_CLIENT_ID = os.environ.get("MOTCUA_POPULATION_CLIENT_ID", "motcua-sim")
 MOTCUA_POPULATION_CLIENT_SECRET = os.environ.get("MOTCUA_POPULATION_CLIENT_SECRET", "motcua-sim-secret")
 MOTCUA_POPULATION_TIMEOUT = float(os.environ.get("MOTCUA_POPULATION_TIMEOUT", "5"))
+# Sign-up look-ups of the population database allowed per client address and hour (each verifies a citizen ID, a
+# name and a date of birth: guessing someone else's costs one each).
+MOTCUA_POPULATION_SIGNUP_CHECKS_PER_HOUR = int(os.environ.get("MOTCUA_POPULATION_SIGNUP_CHECKS_PER_HOUR", "10"))
+# With the population database connected, the index counts its rows (identity verified, population data used)
+# unless MOTCUA_STATS_SOURCES says otherwise (docs/population.md).
+if MOTCUA_POPULATION_URL and "MOTCUA_STATS_SOURCES" not in os.environ and "population" not in MOTCUA_STATS_SOURCES:
+    MOTCUA_STATS_SOURCES = [*MOTCUA_STATS_SOURCES, "population"]
 # This instance among the peers (other provinces' MotCua): its code (the province code by default), its private
 # signing key (Ed25519, PEM; made under var/ by `motcua peer_keys` when missing) — peers know its public key.
 MOTCUA_INSTANCE_CODE = os.environ.get("MOTCUA_INSTANCE_CODE", "")

@@ -48,6 +48,7 @@ from motcua.dossiers.models import Dossier
 from motcua.dossiers.signals import dossier_changed, event_recorded
 from motcua.dossiers.statuses import Status
 from motcua.feedback import services as feedback_services
+from motcua.integrations.population.people import DEMO_PEOPLE
 from motcua.notifications import receivers as notification_receivers
 from motcua.payments import selectors as payment_selectors
 from motcua.payments import services as payment_services
@@ -57,6 +58,7 @@ from motcua.stats import services as stats_services
 
 DAYS = 120
 ID_PREFIX = "02219"  # the history's applicants: citizen ID numbers 02219xxxxxxx
+DEMO_IDS = frozenset(person.id_number for person in DEMO_PEOPLE)
 SEED = 13
 
 # commune center → (its name in the progress lines, dossiers per working day, how slowly its processing goes)
@@ -214,6 +216,8 @@ class _Maker:
 
     def id_number(self) -> str:
         self.number += 1
+        while f"{ID_PREFIX}{self.number:07d}" in DEMO_IDS:  # a demo account's person is not a made-up applicant
+            self.number += 1
         return f"{ID_PREFIX}{self.number:07d}"
 
     # --- the arrivals --------------------------------------------------------------------------------------

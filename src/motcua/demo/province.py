@@ -24,6 +24,7 @@ from motcua.catalog.services import ImportReport, import_catalog
 from motcua.demo.history import load_history
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
+from motcua.integrations.population.people import DEMO_PEOPLE as _PEOPLE
 from motcua.postal.demo import load_postal_demo
 from motcua.signing.images import draw_seal, draw_signature
 from motcua.signing.models import Purpose
@@ -149,6 +150,9 @@ DEMO_CITIZENS = [
 ]
 
 
+DEMO_PEOPLE = {p.id_number: p for p in _PEOPLE}
+
+
 def _load_citizens(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
     accounts = []
     for row in rows:
@@ -157,8 +161,12 @@ def _load_citizens(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.save()
         now = timezone.now()
+        # a person of the demo is one of the population simulator's fictional people: her identity is verified
+        person = DEMO_PEOPLE.get(row["id_number"]) if row["kind"] == "person" else None
+        identity = {"date_of_birth": person.date_of_birth, "identity_verified_at": now} if person else {}
         Citizen.objects.update_or_create(user=user, defaults={
             **{k: v for k, v in row.items() if k != "username"}, "phone_verified_at": now, "email_verified_at": now,
+            **identity,
         })
         accounts.append((row["phone"], row["email"], row["full_name"]))
     return accounts

@@ -26,6 +26,7 @@ class Identity:
     id_number: str
     phone: str = ""
     email: str = ""
+    verified: bool = False  # the citizen ID, name and date of birth were checked with the population database
 
 
 IdentitySource = Callable[[Any], Identity | None]

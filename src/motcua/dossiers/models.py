@@ -44,9 +44,14 @@ class Dossier(models.Model):
     applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
     applicant_email = models.EmailField(_("email"), blank=True)
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
-    # the citizen or business account that submitted it online (None for counter and post-office dossiers)
+    # the citizen or business account that submitted it online, or the verified account of the applicant's
+    # citizen ID (a counter or post-office dossier; ``integrations.population``); None otherwise
     applicant_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applicant account"), null=True,
                                        blank=True, on_delete=models.PROTECT, related_name="own_dossiers")
+    # the applicant's citizen ID, name and date of birth were checked against the national population database
+    # (``identity_verified``), and the form was filled from what it holds (``population_data``): the index's rows
+    identity_verified = models.BooleanField(_("identity verified"), default=False)
+    population_data = models.BooleanField(_("filled from population data"), default=False)
     form_data = models.JSONField(_("e-form"), default=dict, blank=True)  # the procedure's e-form, as filled in
 
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)

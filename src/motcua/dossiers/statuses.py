@@ -70,6 +70,9 @@ class EventKind(models.TextChoices):
     REFUND = "refund", _("Fee refunded")
     # a merge of administrative units (``motcua merge_units``) carried the open dossier to the successor's agencies
     REROUTE = "reroute", _("Carried to the merged unit's agency")
+    # the dossier joined the applicant's account when the account's citizen ID was verified (issue 14): recorded by
+    # ``integrations.population``; it changes no status
+    LINK_ACCOUNT = "link_account", _("Linked to the applicant's verified account")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from motcua.integrations import outbox
-from motcua.integrations.models import CodeMapping, InboxMessage, OutboxMessage
+from motcua.integrations.models import CodeMapping, InboxMessage, OutboxMessage, PopulationLookup
+from motcua.integrations.population.services import id_hash
 
 
 @admin.register(OutboxMessage)
@@ -51,3 +52,33 @@ class CodeMappingAdmin(admin.ModelAdmin):
     list_display = ("system", "kind", "local_code", "remote_code", "remote_name")
     list_filter = ("system", "kind")
     search_fields = ("local_code", "remote_code", "remote_name")
+
+
+@admin.register(PopulationLookup)
+class PopulationLookupAdmin(admin.ModelAdmin):
+    """The look-up log (Law 91/2025): read-only; it holds no data about the person, only who asked, why, when, the
+    citizen ID masked and keyed-hashed (search by the full ID: it is hashed the same way) and the outcome."""
+
+    list_display = ("at", "purpose", "user", "agency", "dossier", "id_masked", "outcome")
+    list_filter = ("purpose", "outcome")
+    list_select_related = ("user", "agency", "dossier")
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in PopulationLookup._meta.fields]
+    search_fields = ("dossier__code",)
+    show_full_result_count = False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[PopulationLookup], search_term: str
+                           ) -> tuple[QuerySet[PopulationLookup], bool]:
+        term = search_term.strip()
+        if term.isdigit() and len(term) == 12:
+            return queryset.filter(id_hash=id_hash(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PopulationLookup | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PopulationLookup | None = None) -> bool:
+        return False

@@ -8,4 +8,9 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from motcua.dossiers.services import register_account_finder  # models load after the app registry
         from motcua.integrations import receivers  # noqa: F401 - connects the event log to the outbox
+        from motcua.integrations.population.services import verified_account
+
+        # a dossier received for a person joins her account if its citizen ID was verified (docs/population.md)
+        register_account_finder(verified_account)

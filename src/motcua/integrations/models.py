@@ -10,6 +10,7 @@ is a lease that runs out) and never delivered twice to a receiver that honours i
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -116,3 +117,45 @@ class CodeMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} {self.kind}: {self.local_code} → {self.remote_code}"
+
+
+class LookupPurpose(models.TextChoices):
+    SIGN_UP = "sign_up", _("Sign-up")
+    COUNTER = "counter", _("Counter reception")
+    POST_OFFICE = "post_office", _("Post office reception")
+    PREFILL = "prefill", _("Prefilling a form")
+
+
+class LookupOutcome(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    NAME_MISMATCH = "name_mismatch", _("Name does not match")
+    BIRTH_MISMATCH = "birth_mismatch", _("Date of birth does not match")
+    FOUND = "found", _("Found")
+    UNKNOWN = "unknown", _("Unknown citizen ID")
+    UNAVAILABLE = "unavailable", _("Database unavailable")
+
+
+class PopulationLookup(models.Model):
+    """One question put to the national population database, kept for accountability (Law 91/2025 on personal
+    data: who processed whose data, why and when). The citizen ID is kept only as a keyed hash (to find every
+    look-up of one person) and masked (to read); what the database answered about the person is never kept."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("asked by"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", verbose_name=_("for agency"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=LookupPurpose.choices)
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    id_hash = models.CharField(_("citizen ID (keyed hash)"), max_length=64, db_index=True)
+    id_masked = models.CharField(_("citizen ID (masked)"), max_length=20)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=LookupOutcome.choices)
+
+    class Meta:
+        verbose_name = _("population database look-up")
+        verbose_name_plural = _("population database look-ups")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.purpose} {self.id_masked} {self.outcome}"

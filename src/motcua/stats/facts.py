@@ -183,7 +183,8 @@ def _fact(dossier: Dossier, log: list[Event], agencies: dict[int, tuple[int | No
         closed_at=dossier.closed_at, withdrawn=dossier.status == Status.WITHDRAWN,
         supplements=supplements, apologized=apologized, handling_days=handling_days,
         has_fee=dossier.fee_total > 0, paid_online=paid_online,
-        identity_verified=False, population_data=False, synced=False, store_synced=False,
+        identity_verified=dossier.identity_verified, population_data=dossier.population_data, synced=False,
+        store_synced=False,
     )
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("receive/", reception.receive, name="receive"),
     path("receive/checklist/", reception.receive_checklist, name="receive_checklist"),
+    path("receive/population-check/", reception.population_check, name="population_check"),
     path("dossiers/<str:code>/", dossier.dossier, name="dossier"),
     path("dossiers/<str:code>/actions/<str:action>/", actions.act, name="act"),
     path("dossiers/<str:code>/files/<int:pk>/", dossier.attachment, name="attachment"),

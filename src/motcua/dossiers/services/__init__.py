@@ -24,17 +24,24 @@ from motcua.dossiers.services.actions import (
     missing_components,
     perform,
 )
-from motcua.dossiers.services.applicant import NotAccountHolder, check_applicant, own_applicant
+from motcua.dossiers.services.applicant import NotAccountHolder, check_applicant, link_to_account, own_applicant
 from motcua.dossiers.services.base import validate
 from motcua.dossiers.services.counter import receive_at_counter
-from motcua.dossiers.services.creation import count_collected, create_dossier, request_fingerprint
+from motcua.dossiers.services.creation import (
+    IdentityCheck,
+    count_collected,
+    create_dossier,
+    register_account_finder,
+    request_fingerprint,
+)
 from motcua.dossiers.services.drafts import TemplateNotFound, draft_result, upload_draft
 from motcua.dossiers.services.fees import record_fee_event, release_waiting_result
 from motcua.dossiers.services.files import NewFile, attach, attach_files
 from motcua.dossiers.services.issuing import issue_result
 
 __all__ = [
-    "HANDLERS", "Conflict", "Context", "DossierNotFound", "NewFile", "NotAccountHolder", "apology_default_date",
+    "HANDLERS", "Conflict", "Context", "DossierNotFound", "IdentityCheck", "link_to_account",
+    "register_account_finder", "NewFile", "NotAccountHolder", "apology_default_date",
     "attach", "attach_files", "check_applicant", "count_collected", "create_dossier", "handler", "issue_result",
     "missing_components", "own_applicant", "perform", "receive_at_counter", "record_fee_event",
     "release_waiting_result", "request_fingerprint", "validate",

@@ -1,18 +1,23 @@
-"""Who the applicant is: the checks of an applicant's identifiers, and the account holder as the applicant of an
-online dossier sent from a citizen's or business's account."""
+"""Who the applicant is: the checks of an applicant's identifiers, the account holder as the applicant of an
+online dossier sent from a citizen's or business's account, and a person's earlier dossiers joining her account
+once its citizen ID is verified (:func:`link_to_account`)."""
 
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core import identity
 from motcua.core.errors import MotCuaError
 from motcua.dossiers.actors import Identity
+from motcua.dossiers.events import record
 from motcua.dossiers.machine import Forbidden
-from motcua.dossiers.models import ApplicantKind
+from motcua.dossiers.models import ApplicantKind, Dossier
+from motcua.dossiers.statuses import EventKind, Status
 
 
 def check_applicant(applicant: Any) -> list[MotCuaError]:
@@ -87,3 +92,19 @@ def own_applicant(applicant: dict[str, Any], holder: Identity) -> dict[str, Any]
         result[field] = held
     return result
 
+
+
+def link_to_account(*, user_id: int, id_number: str, now: datetime, by: str) -> list[Dossier]:
+    """Join every dossier of a person (her citizen ID, any channel) that has no account yet to her account, now
+    that its citizen ID is verified: one ``link_account`` event each (the audit trail says when and why it joined;
+    the applicant is not messaged). ``by``: who vouched for the ID (the population database). Runs inside the
+    caller's transaction; the dossiers' rows are locked."""
+    assert transaction.get_connection().in_atomic_block, "link dossiers inside the operation's transaction"
+    dossiers = list(Dossier.objects.select_for_update().filter(
+        applicant_id_number=identity.normalize(id_number), applicant_kind=ApplicantKind.PERSON,
+        applicant_user__isnull=True).exclude(status=Status.DRAFT).order_by("pk"))
+    for dossier in dossiers:
+        dossier.applicant_user_id = user_id
+        record(dossier, EventKind.LINK_ACCOUNT, actor=by, at=now, data={"account": user_id},
+               changes={"applicant_user_id": user_id}, columns={"applicant_user_id": user_id}, notify=False)
+    return dossiers

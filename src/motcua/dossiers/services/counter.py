@@ -19,7 +19,7 @@ from motcua.core.uploads import CheckedFile, check_upload
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import AttachmentKind, Dossier
 from motcua.dossiers.services.base import now_or
-from motcua.dossiers.services.creation import create_dossier
+from motcua.dossiers.services.creation import IdentityCheck, create_dossier
 from motcua.dossiers.services.digitization import earlier_files, parse
 from motcua.dossiers.services.files import NewFile, attach_files
 from motcua.dossiers.services.signatures import sign_as
@@ -30,6 +30,7 @@ DIGITIZED = "Số hóa thành phần hồ sơ"  # the reason in the scan's signa
 def receive_at_counter(
     *, actor: Actor, data: dict[str, Any], scans: dict[int, UploadedFile],
     digitized: dict[int, dict[str, Any]] | None = None, pin: str = "", now: datetime | None = None,
+    identity_check: IdentityCheck | None = None,
 ) -> Dossier:
     """Receive a dossier at a counter or post office with the scans of its components (``scans``: by component
     number), all or nothing: a refused scan records no dossier, takes no dossier number and keeps no file.
@@ -38,6 +39,7 @@ def receive_at_counter(
     issuing body, signer, date, validity: ``digitization.FIELDS``); each scan becomes a digitized document.
     ``pin``: the officer signs the PDF scans with their signing identity (before anything is written: a wrong PIN
     or a certificate problem records nothing); without it the scans are recorded unsigned.
+    ``identity_check``: what the population database said of the applicant (``create_dossier``).
     Every scan and its metadata are checked first, outside the transaction (each refusal names its component's
     row); then the dossier and its scans are written in one transaction."""
     checked: dict[int, CheckedFile] = {}
@@ -67,7 +69,7 @@ def receive_at_counter(
                 files[order] = (io.BytesIO(signed.data), CheckedFile(
                     "application/pdf", len(signed.data), hashlib.sha256(signed.data).hexdigest()), signed.certificate)
     with atomic_with_files():
-        dossier, _new = create_dossier(actor=actor, data=data, now=now)
+        dossier, _new = create_dossier(actor=actor, data=data, now=now, checked=identity_check)
         earlier = earlier_files(dossier, (c.sha256 for c in checked.values()))  # the bytes as scanned
         attach_files(dossier.code, actor=actor, now=now, files=[
             NewFile(file, scans[order].name or "scan", AttachmentKind.SCAN, order, checked=check,

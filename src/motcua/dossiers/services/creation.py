@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +31,40 @@ from motcua.dossiers.codes import next_code
 from motcua.dossiers.errors import Conflict
 from motcua.dossiers.events import record
 from motcua.dossiers.machine import Forbidden
-from motcua.dossiers.models import Dossier, DossierAgency, DossierComponent, IdempotencyKey
+from motcua.dossiers.models import ApplicantKind, Dossier, DossierAgency, DossierComponent, IdempotencyKey
 from motcua.dossiers.schema import Applicant, DossierIn
 from motcua.dossiers.services.actions import missing_components, take_action
 from motcua.dossiers.services.applicant import check_applicant, own_applicant
 from motcua.dossiers.services.base import now_or, validate
 from motcua.dossiers.statuses import EventKind, Status
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """What the population database said of a counter or post-office applicant (``integrations.population``):
+    the citizen ID, name and date of birth were verified, and the form was filled from its data."""
+
+    identity_verified: bool = False
+    population_data: bool = False
+
+
+# Who finds the verified account of a citizen ID (``integrations.population`` registers one when its app is ready):
+# a dossier received at a counter or post office for that person joins her account, whatever the channel.
+AccountFinder = Callable[[str], "int | None"]
+_account_finders: list[AccountFinder] = []
+
+
+def register_account_finder(finder: AccountFinder) -> None:
+    if finder not in _account_finders:
+        _account_finders.append(finder)
+
+
+def _verified_account(id_number: str) -> int | None:
+    for finder in _account_finders:
+        user_id = finder(id_number)
+        if user_id is not None:
+            return user_id
+    return None
 
 
 def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
@@ -71,7 +101,7 @@ def request_fingerprint(data: dict[str, Any]) -> str:
 
 def create_dossier(
     *, actor: Actor, data: dict[str, Any], now: datetime | None = None, idempotency_key: str = "",
-    booking: bool = False,
+    booking: bool = False, checked: IdentityCheck | None = None,
 ) -> tuple[Dossier, bool]:
     """Submit (online) or receive (counter, post office) a dossier. Returns the dossier and whether it is new.
 
@@ -81,6 +111,9 @@ def create_dossier(
     ``booking``: a paper dossier whose papers the post will collect at home (channel ``home_pickup``), submitted
     by its applicant online or by an officer on the phone, *not* received: the caller (``postal.services``)
     checked who books it and records the pickup in the same transaction; the courier receives it on collection.
+
+    ``checked``: what the population database said of the applicant (a counter or post office checked it). A
+    person's dossier received for someone else's account joins the verified account of its citizen ID, if any.
     """
     parsed: DossierIn = validate(DossierIn, data)
     if idempotency_key:
@@ -91,7 +124,7 @@ def create_dossier(
             return existing, False
     try:
         with transaction.atomic():
-            dossier = _create(actor, parsed, now_or(now), booking)
+            dossier = _create(actor, parsed, now_or(now), booking, checked or IdentityCheck())
             if idempotency_key:
                 with transaction.atomic():
                     assert actor.user_id is not None
@@ -122,7 +155,8 @@ def _replay(actor: Actor, key: str, data: dict[str, Any]) -> Dossier | None:
     return record.dossier
 
 
-def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False) -> Dossier:
+def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
+            checked: IdentityCheck = IdentityCheck()) -> Dossier:  # noqa: B008 - frozen, never changed
     if booking and (data.channel != Channel.HOME_PICKUP or data.receive):
         raise MotCuaError("not_a_booking", _("Only a home pickup is booked; its papers are received on collection."),
                           location="channel")
@@ -187,16 +221,25 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False)
     unit = routing.choose_competent_unit(version, agency, data.competent_unit)
     plan = routing.plan(version, agency, unit)
     applicant = data.applicant
+    id_number = identity.normalize(applicant.id_number)
+    # a citizen's or business's own account submitting online becomes the dossier's applicant account; a person's
+    # dossier received for her (counter, post office, a booking by staff) joins her verified account, if any
+    owner = actor.user_id if (not front or booking) and not actor.roles else None
+    if owner is None and applicant.kind == ApplicantKind.PERSON:
+        owner = _verified_account(id_number)
     dossier = Dossier(
         code=next_code(agency, timezone.localdate(now)),
         procedure=version.procedure, version=version, rules_version=rules.ruleset_on(now).code,
         applicant_kind=applicant.kind, applicant_name=applicant.name,
-        applicant_id_number=identity.normalize(applicant.id_number), applicant_phone=applicant.phone,
+        applicant_id_number=id_number, applicant_phone=applicant.phone,
         applicant_email=applicant.email, applicant_address=applicant.address,
         channel=data.channel, paper=front, receiving_agency=agency, counter=counter, competent_unit=unit,
         delivery=data.delivery, delivery_address=data.delivery_address,
-        # a citizen's or business's own account submitting online becomes the dossier's applicant account
-        applicant_user_id=actor.user_id if (not front or booking) and not actor.roles else None,
+        applicant_user_id=owner,
+        # checked at the counter or post office, or the applicant's own account whose identity was verified
+        identity_verified=(front and checked.identity_verified) or bool(
+            owner is not None and owner == actor.user_id and actor.identity is not None and actor.identity.verified),
+        population_data=front and checked.population_data,
         form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
         fee_total=fees.quote(version, data.exemptions, form).total,
         status=Status.SUBMITTED, plan=plan, step_index=0, current_agency=agency, current_role=plan[0]["role"],

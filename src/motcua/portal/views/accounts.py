@@ -30,6 +30,9 @@ from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
+from motcua.core.web import throttle
+from motcua.integrations.population import services as population
+from motcua.integrations.population.client import enabled as population_connected
 
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a class path, not a password
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "es": "Español"}
@@ -97,7 +100,15 @@ def login(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
-SIGNUP_FIELDS = ("kind", "full_name", "id_number", "phone", "email")
+SIGNUP_FIELDS = ("kind", "full_name", "id_number", "date_of_birth", "phone", "email")
+
+
+def _count_identity_check(request: HttpRequest) -> None:
+    """One look-up of the population database more from this address; too many in an hour: refused."""
+    wait = throttle(request, "population-signup", limit=settings.MOTCUA_POPULATION_SIGNUP_CHECKS_PER_HOUR,
+                    window=3600)
+    if wait:
+        raise population.TooManyLookups(max(1, -(-wait // 60)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -109,14 +120,18 @@ def signup(request: HttpRequest) -> HttpResponse:
     values = {name: request.POST.get(name, "").strip() for name in SIGNUP_FIELDS}
     values["kind"] = values["kind"] or CitizenKind.PERSON
     errors = Errors()
+    status = 200
     if request.method == "POST":
         try:
-            citizen = services.sign_up(
+            # a person's citizen ID, name and date of birth are checked with the population database first
+            citizen = population.sign_up(
                 **values, password=request.POST.get("password", ""), password2=request.POST.get("password2", ""),
                 language=request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "vi",
+                before_lookup=lambda: _count_identity_check(request),
             )
         except MotCuaError as exc:
             errors = Errors.of(exc)
+            status = 429 if exc.code == "too_many_identity_checks" else 200
         else:
             auth_login(request, citizen.user, backend=PASSWORD_BACKEND)
             try:
@@ -126,8 +141,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_with_next(reverse("accounts:verify"), next_url))
     return render(request, "accounts/signup.html", {
         "values": values, "errors": errors, "next": next_url, "kinds": CitizenKind.choices,
-        **_oidc_context(next_url),
-    })
+        "population_checks": population_connected(), **_oidc_context(next_url),
+    }, status=status)
 
 
 @require_POST

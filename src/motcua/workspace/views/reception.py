@@ -1,7 +1,9 @@
-"""Reception at the counter: the form that records a dossier brought in person (or by post), and its
-procedure-dependent checklist (htmx, when the procedure is picked).
+"""Reception at the counter: the form that records a dossier brought in person (or by post), its
+procedure-dependent checklist (htmx, when the procedure is picked) and the applicant's check with the national
+population database (htmx: it verifies the citizen ID and prefills the name, date of birth and address).
 
-Views parse the request, call ``dossiers.services.receive_at_counter`` and render; errors come back as
+Views parse the request, call ``integrations.population.services.receive`` (``receive_at_counter`` with what the
+population check earned) and render; errors come back as
 :class:`MotCuaError` and are shown next to the field they name, with everything the officer typed kept.
 """
 
@@ -12,20 +14,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.catalog.models import Channel, Delivery, ProcedureVersion
 from motcua.catalog.selectors import procedure_version, procedures_received_at
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
-from motcua.dossiers import services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.services import signatures
+from motcua.integrations.population import services as population
+from motcua.integrations.population.client import enabled as population_connected
 from motcua.workspace import selectors
 from motcua.workspace.views.base import actor_of
 
@@ -37,7 +40,7 @@ POINT_CHANNELS: dict[str, tuple[str, ...]] = {
 }
 APPLICANT_FIELDS = ("kind", "name", "id_number", "phone", "email", "address")
 # the reception form's fields that show their own errors (components_<n>_… are shown on their row)
-RECEIVE_FIELDS = ("procedure", "note", *(f"applicant_{name}" for name in APPLICANT_FIELDS))
+RECEIVE_FIELDS = ("procedure", "note", "applicant_birth_date", *(f"applicant_{name}" for name in APPLICANT_FIELDS))
 CHECKLIST_FIELDS = ("channel", "delivery", "delivery_address", "counter", "components")
 # what the officer may record of each scanned component (``dossiers.services.digitization``)
 DIGITIZATION_FIELDS = ("number", "issuing_body", "signer_name", "document_date", "valid_until")
@@ -134,7 +137,8 @@ def _digitized(post: QueryDict, count: int) -> dict[int, dict[str, Any]]:
             for order in range(1, count + 1)}
 
 
-def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, errors: Errors) -> HttpResponse:
+def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, errors: Errors,
+                  checked: dict[str, str] | None = None) -> HttpResponse:
     source = values if values is not None else request.GET
     points = selectors.receiving_points(actor)
     point = _point(points, source.get("point", ""))
@@ -158,6 +162,8 @@ def _receive_page(request: HttpRequest, actor: Actor, values: QueryDict | None, 
         "errors": errors,
         "lost_files": bool(values is not None and request.FILES),
         "can_sign": signatures.may_sign(actor),  # the form asks for the PIN that signs the scans
+        "population_connected": population_connected(),
+        "population": checked,
         **{f"checklist_{k}": v for k, v in checklist.items()},
     }
     return render(request, "workspace/receive.html", context, status=errors.status if errors else 200)
@@ -174,9 +180,9 @@ def receive(request: HttpRequest) -> HttpResponse:
     version, _problem = _version(post.get("procedure", ""))
     count = len(selectors.version_components(version))
     try:
-        dossier = services.receive_at_counter(actor=actor, data=_dossier_data(post, count, point),
-                                              scans=_scans(request, count), digitized=_digitized(post, count),
-                                              pin=post.get("pin", ""))
+        dossier = population.receive(actor=actor, data=_dossier_data(post, count, point),
+                                     scans=_scans(request, count), digitized=_digitized(post, count),
+                                     pin=post.get("pin", ""), proof=post.get("population_proof", ""))
     except MotCuaError as exc:
         return _receive_page(request, actor, post, Errors.of(exc, {"code": "procedure"}))
     messages.success(request, _("Dossier %(code)s recorded: %(status)s.") % {
@@ -196,3 +202,51 @@ def receive_checklist(request: HttpRequest) -> HttpResponse:
         errors.general.append(problem.text())
     context = {f"checklist_{k}": v for k, v in _checklist_context(version, point, None, errors).items()}
     return render(request, "workspace/_checklist.html", context)
+
+
+@require_POST
+@login_required
+def population_check(request: HttpRequest) -> HttpResponse:
+    """"Check with the population database": the applicant's citizen ID (and name and date of birth, if typed) is
+    checked and the name, date of birth and address filled in from the database, with a signed proof the form
+    sends back (the dossier is flagged). htmx: the applicant's part of the form; otherwise the whole form."""
+    actor = actor_of(request)
+    post = request.POST
+    point = _point(selectors.receiving_points(actor), post.get("point", ""))
+    values = post.copy()
+    values.pop("population_proof", None)
+    errors = Errors()
+    checked: dict[str, str] = {}
+    born, problems = population.parse_birth_date(post.get("applicant_birth_date", ""), required=False,
+                                                 location="applicant_birth_date")
+    try:
+        if point is None:
+            raise Http404
+        if problems:
+            raise problems[0]
+        result = population.check_at_reception(actor=actor, agency=point, id_number=post.get("applicant_id_number", ""),
+                                               full_name=post.get("applicant_name", ""), date_of_birth=born)
+    except MotCuaError as exc:
+        errors = Errors.of(exc, {"id_number": "applicant_id_number"})
+        checked = {"state": "error", "message": exc.text()}
+    else:
+        person = result.person
+        values.update({"applicant_kind": "person", "applicant_id_number": person.id_number,
+                       "applicant_name": person.full_name, "applicant_birth_date": person.date_of_birth.isoformat()})
+        if person.permanent_address:
+            values["applicant_address"] = person.permanent_address
+        message = {
+            True: _("Verified with the national population database: the name and date of birth match. The form is "
+                    "filled in from it."),
+            False: _("The name or date of birth typed differs from the national population database; the form now "
+                     "shows what the database holds. Check the applicant's ID card."),
+            None: _("Found in the national population database: the form is filled in from it."),
+        }[result.typed_matches]
+        checked = {"state": {True: "matched", False: "differs", None: "found"}[result.typed_matches],
+                   "message": str(message), "proof": result.proof}
+    if not request.headers.get("HX-Request"):
+        return _receive_page(request, actor, values, errors, checked)
+    return render(request, "workspace/_applicant.html", {
+        "values": values, "errors": errors, "population": checked, "population_connected": True,
+        "kinds": [("person", _("Person")), ("organization", _("Organization or business"))],
+    })

@@ -115,6 +115,14 @@ class Command(BaseCommand):
             helpers.append(("carrier simulator", subprocess.Popen(sim)))  # noqa: S603 - our own interpreter
             self.stdout.write(f"Carrier simulator (Vietnam Post) on {settings.MOTCUA_CARRIER_URL}/, webhooks to "
                               f"{site}/postal/carrier/webhook")
+        population = urlsplit(settings.MOTCUA_POPULATION_URL)
+        if settings.DEMO_MODE and population.hostname in ("127.0.0.1", "localhost"):
+            # the population database simulator answers the identity checks (sign-up, counter, post office)
+            sim = [python, "-m", "motcua.cli", "population_sim", "--bind",
+                   f"{population.hostname}:{population.port or 80}"]
+            helpers.append(("population database simulator", subprocess.Popen(sim)))  # noqa: S603
+            self.stdout.write(f"Population database simulator on {settings.MOTCUA_POPULATION_URL}/ (fictional "
+                              "people; docs/population.md lists a few to sign up with)")
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
@@ -148,6 +156,9 @@ class Command(BaseCommand):
                     self.stderr.write(self.style.WARNING(
                         f"{name} ended (exit status {child.returncode}): signing needs it. / "
                         "Dịch vụ chứng thư số mẫu đã dừng: không ký số được." if name == "demo PKI" else
+                        f"{name} ended (exit status {child.returncode}): identities cannot be checked. / "
+                        "Trình mô phỏng CSDL quốc gia về dân cư đã dừng: không xác thực được công dân."
+                        if name.startswith("population") else
                         f"{name} ended (exit status {child.returncode}): results cannot be sent by post. / "
                         "Trình mô phỏng bưu chính đã dừng: không gửi kết quả qua bưu điện được."))
             for job in jobs:
