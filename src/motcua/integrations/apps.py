@@ -9,3 +9,4 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from motcua.integrations import receivers  # noqa: F401 - connects the event log to the outbox
+        from motcua.integrations.dvcqg import sync  # noqa: F401 - the portal's and the store's hooks and handlers

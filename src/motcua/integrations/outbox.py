@@ -32,6 +32,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from motcua.integrations.models import CodeMapping, OutboxMessage, OutboxStatus
+from motcua.integrations.signals import messages_delivered
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,11 @@ def _deliver(system: str, handler: Handler, batch: list[OutboxMessage]) -> Repor
         OutboxMessage.objects.bulk_update(delivered, ["status", "delivered_at", "last_error", "response",
                                                       "next_attempt_at", "attempts", "claimed_until"],
                                           batch_size=500)
+        dossiers = sorted({m.dossier_id for m in delivered if m.dossier_id is not None})
+        try:
+            messages_delivered.send(sender=OutboxMessage, system=system, dossier_ids=dossiers)
+        except Exception:  # a listener's failure never undoes a delivery (the facts catch up later)
+            log.exception("messages_delivered listener failed for %s", system)
     return report
 
 
