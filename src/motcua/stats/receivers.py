@@ -11,7 +11,11 @@ from django.conf import settings
 from django.dispatch import receiver
 
 from motcua.dossiers.signals import event_recorded, events_recorded
+from motcua.integrations.models import System
+from motcua.integrations.signals import messages_delivered
 from motcua.stats import services
+from motcua.stats.facts import source_available
+from motcua.stats.models import DossierFact
 
 
 def immediate() -> bool:
@@ -30,3 +34,15 @@ def refresh_batch(sender: Any, dossiers: list[Any], events: list[Any], **kwargs:
     """A batch of events (a carrier's updates): their dossiers refreshed together, in one build."""
     if immediate():
         services.refresh({dossier.pk for dossier in dossiers})
+
+
+@receiver(messages_delivered, dispatch_uid="stats_synced")
+def refresh_synced(sender: Any, system: str, dossier_ids: list[int], **kwargs: Any) -> None:
+    """A delivery to the national portal or the document store is no event: the facts of the dossiers it makes
+    "synced" (or "result in the store") for the first time are rebuilt by the process that delivered it."""
+    if system not in (System.PORTAL, System.STORE) or not dossier_ids or not source_available("portal"):
+        return
+    flag = "synced" if system == System.PORTAL else "store_synced"
+    done = set(DossierFact.objects.filter(pk__in=dossier_ids, **{flag: True}).values_list("pk", flat=True))
+    if stale := [pk for pk in dossier_ids if pk not in done]:
+        services.refresh(stale, force=True)
