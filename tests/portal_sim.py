@@ -1,5 +1,7 @@
 """The national portal's simulator for tests: ``motcua portal_sim`` as a real separate process on a free port, and
-helpers to configure it and read what it received. Test modules import the ``portal_sim`` fixture from here."""
+helpers to configure it and read what it received. Test modules import the fixtures from here
+(``from tests.portal_sim import portal_sim_fixture, portal_sim_process_fixture``: they are named ``portal_sim``
+and ``portal_sim_process``)."""
 
 from __future__ import annotations
 
@@ -75,15 +77,15 @@ def stop(sim: PortalSim) -> None:
     sim.process.wait(10)
 
 
-@pytest.fixture(scope="session")
-def portal_sim_process() -> Iterator[PortalSim]:
+@pytest.fixture(scope="session", name="portal_sim_process")
+def portal_sim_process_fixture() -> Iterator[PortalSim]:
     sim = start()
     yield sim
     stop(sim)
 
 
-@pytest.fixture
-def portal_sim(portal_sim_process: PortalSim) -> Iterator[PortalSim]:
+@pytest.fixture(name="portal_sim")
+def portal_sim_fixture(portal_sim_process: PortalSim) -> Iterator[PortalSim]:
     """The simulator, emptied, with MotCua pointed at it (short timeout, the statistics' portal source on)."""
     portal_sim_process.reset()
     with override_settings(MOTCUA_DVCQG_URL=portal_sim_process.url, MOTCUA_DVCQG_TIMEOUT=2,

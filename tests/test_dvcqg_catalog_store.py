@@ -21,7 +21,7 @@ from motcua.integrations.models import CodeMapping, OutboxMessage, OutboxStatus
 from motcua.stats import services as stats_services
 from motcua.stats.models import DossierFact
 from tests.factories import MONDAY, World, act, issue, receive
-from tests.portal_sim import PortalSim, portal_sim, portal_sim_process  # noqa: F401 - fixtures
+from tests.portal_sim import PortalSim, portal_sim_fixture, portal_sim_process_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from motcua.integrations.dvcqg import client as portal
 from motcua.integrations.dvcqg import packet
 from motcua.integrations.models import CodeMapping, OutboxMessage, OutboxStatus
 from tests.factories import MONDAY, World, act, issue, pay, receive
-from tests.portal_sim import PortalSim, portal_sim, portal_sim_process  # noqa: F401 - fixtures
+from tests.portal_sim import PortalSim, portal_sim_fixture, portal_sim_process_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -24,10 +24,10 @@ from motcua.api.catalog import router as catalog_router
 from motcua.api.dossiers import public as tracking_router
 from motcua.api.dossiers import router as dossiers_router
 from motcua.api.handovers import router as handovers_router
+from motcua.api.national import router as national_router
 from motcua.api.openapi import add_links
 from motcua.api.payments import router as payments_router
 from motcua.api.refunds import router as refunds_router
-from motcua.api.national import router as national_router
 from motcua.api.stats import router as stats_router
 from motcua.api.verify import router as verify_router
 from motcua.core.errors import (

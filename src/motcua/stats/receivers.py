@@ -15,7 +15,6 @@ from motcua.integrations.models import System
 from motcua.integrations.signals import messages_delivered
 from motcua.stats import services
 from motcua.stats.facts import source_available
-from motcua.stats.models import DossierFact
 
 
 def immediate() -> bool:
@@ -38,11 +37,8 @@ def refresh_batch(sender: Any, dossiers: list[Any], events: list[Any], **kwargs:
 
 @receiver(messages_delivered, dispatch_uid="stats_synced")
 def refresh_synced(sender: Any, system: str, dossier_ids: list[int], **kwargs: Any) -> None:
-    """A delivery to the national portal or the document store is no event: the facts of the dossiers it makes
-    "synced" (or "result in the store") for the first time are rebuilt by the process that delivered it."""
+    """A delivery to the national portal or the document store is no event: the process that delivered it marks
+    the dossiers' facts "synced" (or "result in the store") and moves the roll-up (``services.mark_synced``)."""
     if system not in (System.PORTAL, System.STORE) or not dossier_ids or not source_available("portal"):
         return
-    flag = "synced" if system == System.PORTAL else "store_synced"
-    done = set(DossierFact.objects.filter(pk__in=dossier_ids, **{flag: True}).values_list("pk", flat=True))
-    if stale := [pk for pk in dossier_ids if pk not in done]:
-        services.refresh(stale, force=True)
+    services.mark_synced(dossier_ids, "synced" if system == System.PORTAL else "store_synced")

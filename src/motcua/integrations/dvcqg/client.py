@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -103,6 +104,9 @@ class Client:
         if self.connection is None:
             kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             self.connection = kind(self.host, self.port, timeout=self.timeout)
+            self.connection.connect()
+            if self.connection.sock is not None:  # small requests leave at once
+                self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.connection
 
     def close(self) -> None:
@@ -112,8 +116,8 @@ class Client:
 
     def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
         for attempt in (1, 2):  # a kept-alive socket the server closed meanwhile: once more on a new one
-            connection = self._connect()
             try:
+                connection = self._connect()
                 connection.request(method, self.base + path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()

@@ -150,7 +150,8 @@ def _events(messages: list[OutboxMessage]) -> dict[tuple[int, int], Event]:
     if not wanted:
         return {}
     found = Event.objects.filter(dossier_id__in={d for d, _s in wanted}, seq__in={s for _d, s in wanted}
-                                 ).select_related("agency")
+                                 ).select_related("agency").only(
+        "dossier_id", "seq", "action", "at", "actor_name", "role", "to_status", "note", "changes", "agency__name")
     return {(e.dossier_id, e.seq): e for e in found if (e.dossier_id, e.seq) in wanted}
 
 
