@@ -79,6 +79,12 @@ def test_a_dossiers_life_shows_up_step_by_step(world: World, portal_sim: PortalS
     # the portal was sent each dossier once per batch, added once then updated
     counts = portal_sim.state()["counts"]
     assert counts["them"] >= 1 and counts["capnhat"] >= 1 and counts["trung"] == 0
+    # the simulator's page lists it with its status and its progress rows
+    import urllib.request
+
+    with urllib.request.urlopen(portal_sim.url + "/", timeout=5) as answer:  # noqa: S310 - the local simulator
+        page = answer.read().decode()
+    assert dossier.code in page and "10 — Đã trả kết quả" in page
 
 
 def test_add_then_update_when_the_portal_already_has_it(world: World, portal_sim: PortalSim) -> None:
@@ -154,6 +160,15 @@ def test_a_slow_portal_is_retried(world: World, portal_sim: PortalSim) -> None:
     portal_sim.configure(slow=0)
     drain_through_failures()
     assert portal_sim.dossier(dossier.code)["TrangThaiHoSo"] == 2
+
+
+def test_an_expired_token_is_renewed_once(portal_sim: PortalSim) -> None:
+    api = portal.client()
+    assert api.catalogue(1, 5)["TongSo"] > 50
+    first = api.token
+    portal_sim.call("POST", "/_sim/reset", {})  # the portal forgets its tokens: the next call is answered 401
+    assert len(api.catalogue(2, 5)["DanhSach"]) == 5
+    assert api.token != first
 
 
 def test_bad_credentials_are_a_clear_error(portal_sim: PortalSim) -> None:

@@ -69,14 +69,14 @@ def sync_catalog(progress: Callable[[str], None] = lambda line: None) -> Summary
     summary = Summary(national=len(national))
     used: set[str] = set()
     with transaction.atomic():
-        rows = {row.local_code: row for row in CodeMapping.objects.select_for_update().filter(
+        existing = {mapping.local_code: mapping for mapping in CodeMapping.objects.select_for_update().filter(
             system=SYSTEM, kind=MappingKind.PROCEDURE)}
         for procedure in Procedure.objects.order_by("code"):
             number, name = current.get(procedure.pk, (0, ""))
-            row = rows.get(procedure.code)
-            if row is not None and row.note != MARK and not row.note.startswith(f"{MARK} "):
+            mapping = existing.get(procedure.code)
+            if mapping is not None and mapping.note != MARK and not mapping.note.startswith(f"{MARK} "):
                 summary.mapped += 1  # the administrator's row
-                used.add(row.remote_code)
+                used.add(mapping.remote_code)
                 continue
             match = by_code.get(procedure.code) or by_name.get(_name(name))
             if match is None:
@@ -86,13 +86,13 @@ def sync_catalog(progress: Callable[[str], None] = lambda line: None) -> Summary
             note = f"{MARK} v{number}"
             used.add(remote)
             summary.mapped += 1
-            if row is None:
+            if mapping is None:
                 CodeMapping.objects.create(system=SYSTEM, kind=MappingKind.PROCEDURE, local_code=procedure.code,
                                            remote_code=remote, remote_name=remote_name, note=note)
                 summary.new += 1
-            elif (row.remote_code, row.remote_name, row.note) != (remote, remote_name, note):
-                row.remote_code, row.remote_name, row.note = remote, remote_name, note
-                row.save(update_fields=["remote_code", "remote_name", "note"])
+            elif (mapping.remote_code, mapping.remote_name, mapping.note) != (remote, remote_name, note):
+                mapping.remote_code, mapping.remote_name, mapping.note = remote, remote_name, note
+                mapping.save(update_fields=["remote_code", "remote_name", "note"])
                 summary.updated += 1
     summary.national_only = len(set(by_code) - used)
     return summary

@@ -111,20 +111,22 @@ def deliver(messages: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
         if code == portal.OK:
             accepted[dossier_id] = row
         else:
-            error = portal.PortalError("portal_refused", _("The national portal refused the dossier: %(code)s "
-                                                           "%(message)s."),
-                                       {"code": code, "message": row.get("ThongBao", "")},
-                                       retry=code == "99")
-            outcomes.update({m.pk: _failure(error) for m in group})
+            refusal = portal.PortalError("portal_refused", _("The national portal refused the dossier: %(code)s "
+                                                             "%(message)s."),
+                                         {"code": code, "message": row.get("ThongBao", "")},
+                                         retry=code == "99")
+            outcomes.update({m.pk: _failure(refusal) for m in group})
     events = _events([m for dossier_id in accepted for m in groups[dossier_id]])
-    pending = [m for m in messages if m.dossier_id in accepted]
     rows = []
-    for message in pending:
-        event = events.get((message.dossier_id, int(message.payload.get("seq", 0))))
+    for message in messages:
+        owner = message.dossier_id
+        if owner is None or owner not in accepted:
+            continue
+        event = events.get((owner, int(message.payload.get("seq", 0))))
         if event is None:  # nothing left to say of it: the packet went
             outcomes[message.pk] = outbox.Outcome(ok=True, response={"MaLoi": portal.OK, "TienDo": 0})
             continue
-        rows.append((message, packets.progress(batch, batch.dossiers[message.dossier_id], event, message.key)))
+        rows.append((message, packets.progress(batch, batch.dossiers[owner], event, message.key)))
     for start in range(0, len(rows), packets.PROGRESS_CHUNK):
         chunk = rows[start:start + packets.PROGRESS_CHUNK]
         try:
@@ -146,7 +148,7 @@ def deliver(messages: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
 
 def _events(messages: list[OutboxMessage]) -> dict[tuple[int, int], Event]:
     """The events the messages were written for (one query)."""
-    wanted = {(m.dossier_id, int(m.payload.get("seq", 0))) for m in messages}
+    wanted = {(m.dossier_id, int(m.payload.get("seq", 0))) for m in messages if m.dossier_id is not None}
     if not wanted:
         return {}
     found = Event.objects.filter(dossier_id__in={d for d, _s in wanted}, seq__in={s for _d, s in wanted}
