@@ -23,6 +23,7 @@ from motcua.catalog.models import FeeItem
 from motcua.core.calendar import VN_TZ
 from motcua.core.web import public_url
 from motcua.dossiers.models import (
+    ApplicantKind,
     Attachment,
     AttachmentKind,
     Dossier,
@@ -30,7 +31,7 @@ from motcua.dossiers.models import (
     Event,
     IssuedResult,
 )
-from motcua.dossiers.statuses import EventKind
+from motcua.dossiers.statuses import EventKind, Status
 from motcua.integrations.dvcqg.codes import Codes
 from motcua.integrations.models import MappingKind
 from motcua.payments.models import Payment, PaymentMethod, PaymentStatus
@@ -132,7 +133,7 @@ def packet(batch: Batch, dossier: Dossier) -> dict[str, Any]:
         "ChuHoSo": dossier.applicant_name,
         "LoaiDoiTuong": int(codes.get(MappingKind.APPLICANT, dossier.applicant_kind, "4")),
         "SoGiayToChuHoSo": dossier.applicant_id_number,
-        "DinhDanhCHS": [{"LoaiDinhDanh": 1 if dossier.applicant_kind == "person" else 3,
+        "DinhDanhCHS": [{"LoaiDinhDanh": 1 if dossier.applicant_kind == ApplicantKind.PERSON else 3,
                          "SoDinhDanh": dossier.applicant_id_number}] if dossier.applicant_id_number else [],
         "SoDienThoai": dossier.applicant_phone,
         "Email": dossier.applicant_email,
@@ -142,7 +143,7 @@ def packet(batch: Batch, dossier: Dossier) -> dict[str, Any]:
         "NgayHenTra": stamp(dossier.apology_due_at or dossier.due_at),
         "NgayKetThucXuLy": stamp(dossier.result_issued_at),
         "NgayTra": stamp(dossier.returned_at),
-        "NgayTuChoi": stamp(dossier.closed_at) if dossier.status == "refused" else "",
+        "NgayTuChoi": stamp(dossier.closed_at) if dossier.status == Status.REFUSED else "",
         "TrangThaiHoSo": int(codes.status(dossier.status, dossier.pause_kind) or 0),
         "DonViXuLy": codes.get(MappingKind.UNIT, unit.identifier_code) if unit else "",
         "HoSoCoThanhPhanSoHoa": 1 if any(d["DuocSoHoa"] for d in documents) else 0,

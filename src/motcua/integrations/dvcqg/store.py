@@ -5,6 +5,7 @@ copy. Results issued here are pushed there by the outbox (``dvcqg.sync.deliver_s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -29,8 +30,6 @@ class NationalDocument:
 
 
 def _date(value: Any) -> str:
-    from datetime import datetime
-
     try:
         return datetime.strptime(str(value), FORMAT).replace(tzinfo=VN_TZ).date().isoformat()
     except ValueError:
