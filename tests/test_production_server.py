@@ -61,7 +61,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     env.update(MOTCUA_DATA_DIR=str(data_dir), SECRET_KEY=secrets.token_urlsafe(40), MOTCUA_DEMO="1",
                DATABASE_URL=f"sqlite:///{data_dir / 'motcua.sqlite3'}",
                MOTCUA_PKI_URL=f"http://127.0.0.1:{free_port()}",  # the demo PKI's server, started by serve
-               MOTCUA_POPULATION_URL=f"http://127.0.0.1:{free_port()}")  # and the population simulator
+               MOTCUA_POPULATION_URL=f"http://127.0.0.1:{free_port()}",  # the population simulator
+               MOTCUA_DVCQG_URL=f"http://127.0.0.1:{free_port()}")  # the national portal's simulator, too
     for step in (["migrate", "--noinput", "-v", "0"], ["load_demo"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([*MOTCUA, *step], env=env, check=True, capture_output=True, timeout=300)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
@@ -152,11 +153,12 @@ def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str
     short_lived = [pid for pid in children if any(
         task in Path(f"/proc/{pid}/cmdline").read_bytes()
         for task in (b"seal_chains", b"poll_shipments", b"send_digests"))]
-    # gunicorn's master, the task worker, the statistics follower, the demo PKI (MOTCUA_DEMO, `load_demo` made it)
-    # the carrier simulator and the population database simulator; a seal_chains --if-due, a poll_shipments or a
-    # send_digests may be running too
+    # gunicorn's master, the task worker, the statistics follower, the outbox worker, the demo PKI (MOTCUA_DEMO,
+    # `load_demo` made it), the carrier simulator, the national portal's simulator and the population database
+    # simulator; a seal_chains --if-due, a poll_shipments or a send_digests may be running too
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if pid not in short_lived]
-    assert len(commands) == 7, commands
+    assert len(commands) == 8, commands
+    assert sum(b"portal_sim" in command for command in commands) == 1, commands
     assert sum(b"deliver_outbox" in command for command in commands) == 1, commands
     assert sum(b"carrier_sim" in command for command in commands) == 1, commands
     assert sum(b"population_sim" in command for command in commands) == 1, commands

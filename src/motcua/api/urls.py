@@ -24,6 +24,7 @@ from motcua.api.catalog import router as catalog_router
 from motcua.api.dossiers import public as tracking_router
 from motcua.api.dossiers import router as dossiers_router
 from motcua.api.handovers import router as handovers_router
+from motcua.api.national import router as national_router
 from motcua.api.openapi import add_links
 from motcua.api.payments import router as payments_router
 from motcua.api.refunds import router as refunds_router
@@ -159,6 +160,7 @@ api.add_router("/procedures", catalog_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/dossiers", payments_router)
 api.add_router("/dossiers", refunds_router)
+api.add_router("/dossiers", national_router)
 api.add_router("/track", tracking_router)
 api.add_router("/verify", verify_router)
 api.add_router("/handovers", handovers_router)

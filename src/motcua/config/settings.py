@@ -456,6 +456,9 @@ MOTCUA_DVCQG_URL = os.environ.get("MOTCUA_DVCQG_URL", "http://127.0.0.1:8030" if
 MOTCUA_DVCQG_CLIENT_ID = os.environ.get("MOTCUA_DVCQG_CLIENT_ID", "motcua-sim")
 MOTCUA_DVCQG_CLIENT_SECRET = os.environ.get("MOTCUA_DVCQG_CLIENT_SECRET", "motcua-sim-secret")
 MOTCUA_DVCQG_TIMEOUT = float(os.environ.get("MOTCUA_DVCQG_TIMEOUT", "10"))
+# With a portal to sync to, the index's "synced" rows have a source: the portal and the citizens' document store.
+if MOTCUA_DVCQG_URL and "MOTCUA_STATS_SOURCES" not in os.environ:
+    MOTCUA_STATS_SOURCES = [*MOTCUA_STATS_SOURCES, "portal", "store"]
 # The national population database (identity checks and prefill). Default: the population simulator
 # (`motcua population_sim`), started by `motcua serve` in demo mode. Empty URL: no checks.
 MOTCUA_POPULATION_URL = os.environ.get("MOTCUA_POPULATION_URL",

@@ -10,6 +10,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from motcua.dossiers.services import register_account_finder  # models load after the app registry
         from motcua.integrations import receivers  # noqa: F401 - connects the event log to the outbox
+        from motcua.integrations.dvcqg import sync  # noqa: F401 - the portal's and the store's hooks and handlers
         from motcua.integrations.population.services import verified_account
 
         # a dossier received for a person joins her account if its citizen ID was verified (docs/population.md)

@@ -33,6 +33,7 @@ from motcua.dossiers import deadlines, routing
 from motcua.dossiers.models import Certification, Digitization, Dossier, Event, IssuedResult
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.geo.models import AdministrativeUnit
+from motcua.integrations.models import OutboxMessage, OutboxStatus, System
 from motcua.stats.models import DossierFact, EndedBy, StepFact
 
 ENDING = {Status.RESULT_READY: EndedBy.HANDLED, Status.RETURNED: EndedBy.RETURNED, Status.REFUSED: EndedBy.REFUSED}
@@ -61,12 +62,16 @@ def build_many(dossier_ids: Iterable[int], *, calendar: WorkingCalendar | None =
     cal = calendar or cast(WorkingCalendar, _LazyCalendar())
     # one query for the dossiers and what the side tables say of them (digitized, reused, certified, signed result)
     digitizations = Digitization.objects.filter(attachment__dossier_id=OuterRef("pk"))
+    delivered = OutboxMessage.objects.filter(dossier_id=OuterRef("pk"), status=OutboxStatus.DELIVERED)
     dossiers = list(Dossier.objects.filter(pk__in=ids).exclude(status=Status.DRAFT).select_related("version")
                     .annotate(has_digitized=Exists(digitizations),
                               has_reused=Exists(digitizations.filter(Q(reused_from__isnull=False)
                                                                      | Q(reused_document_id__isnull=False))),
                               has_certified=Exists(Certification.objects.filter(dossier_id=OuterRef("pk"))),
-                              has_signed=Exists(IssuedResult.objects.filter(dossier_id=OuterRef("pk"), signed=True))))
+                              has_signed=Exists(IssuedResult.objects.filter(dossier_id=OuterRef("pk"), signed=True)),
+                              # a message delivered to the national portal for it; its result pushed to the store
+                              has_synced=Exists(delivered.filter(system=System.PORTAL)),
+                              has_store_synced=Exists(delivered.filter(system=System.STORE))))
     if not dossiers:
         return built
     ids = [d.pk for d in dossiers]
@@ -82,7 +87,9 @@ def build_many(dossier_ids: Iterable[int], *, calendar: WorkingCalendar | None =
         fact.reused = dossier.has_reused
         fact.certified = dossier.has_certified
         fact.electronic_result = dossier.has_signed
-        if not portal:
+        if portal:
+            fact.synced, fact.store_synced = dossier.has_synced, dossier.has_store_synced
+        else:
             fact.synced = fact.store_synced = None
         if not population:
             fact.identity_verified = fact.population_data = None

@@ -11,7 +11,10 @@ from django.conf import settings
 from django.dispatch import receiver
 
 from motcua.dossiers.signals import event_recorded, events_recorded
+from motcua.integrations.models import System
+from motcua.integrations.signals import messages_delivered
 from motcua.stats import services
+from motcua.stats.facts import source_available
 
 
 def immediate() -> bool:
@@ -30,3 +33,12 @@ def refresh_batch(sender: Any, dossiers: list[Any], events: list[Any], **kwargs:
     """A batch of events (a carrier's updates): their dossiers refreshed together, in one build."""
     if immediate():
         services.refresh({dossier.pk for dossier in dossiers})
+
+
+@receiver(messages_delivered, dispatch_uid="stats_synced")
+def refresh_synced(sender: Any, system: str, dossier_ids: list[int], **kwargs: Any) -> None:
+    """A delivery to the national portal or the document store is no event: the process that delivered it marks
+    the dossiers' facts "synced" (or "result in the store") and moves the roll-up (``services.mark_synced``)."""
+    if system not in (System.PORTAL, System.STORE) or not dossier_ids or not source_available("portal"):
+        return
+    services.mark_synced(dossier_ids, "synced" if system == System.PORTAL else "store_synced")

@@ -73,6 +73,31 @@ def refresh(dossier_ids: Iterable[int], *, force: bool = False) -> int:
     return len(stale)
 
 
+def mark_synced(dossier_ids: Iterable[int], flag: str) -> int:
+    """Set a fact's ``synced`` or ``store_synced`` (a delivery to the national portal or the document store, which
+    is no event) and move the roll-up by it, without rebuilding the facts; a dossier without a fact yet gets the flag
+    when it is built (``facts.build_many`` reads the deliveries). Returns the facts changed."""
+    assert flag in ("synced", "store_synced")
+    ids = sorted(set(dossier_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        if not _lock_against_rebuild():
+            return 0  # the rebuild reads the deliveries itself
+        list(Dossier.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        old = list(DossierFact.objects.filter(pk__in=ids).exclude(**{flag: True}))
+        if not old:
+            return 0
+        new = []
+        for fact in old:
+            changed = DossierFact(**{f.attname: getattr(fact, f.attname) for f in DossierFact._meta.concrete_fields})
+            setattr(changed, flag, True)
+            new.append(changed)
+        rollup.apply(rollup.delta(old, new))
+        DossierFact.objects.filter(pk__in=[f.pk for f in old]).update(**{flag: True})
+    return len(old)
+
+
 def stale(dossier_ids: Iterable[int]) -> list[int]:
     """Which of these dossiers have facts behind their log (or none), read without locking anything (two queries):
     the catch-up then refreshes only those, under their locks."""

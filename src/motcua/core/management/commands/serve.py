@@ -5,7 +5,8 @@ production serves: ``DEBUG`` off, static files through WhiteNoise, several proce
 embedded SQLite in WAL mode with immediate transactions and a busy timeout, or PostgreSQL). Both children are
 stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with the demo PKI ``load_demo`` made,
 a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``), and the carrier
-simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here. Every few minutes
+simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here, and the national
+portal's simulator (``motcua portal_sim``) receives what the outbox worker syncs. Every few minutes
 short-lived jobs run: ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback),
 ``seal_chains --if-due`` seals the event log and ``send_digests --if-due`` e-mails the leaders' daily and weekly
 digests. The statistics follower (``refresh_stats --follow``) keeps the reporting facts up with the event log, so
@@ -123,6 +124,12 @@ class Command(BaseCommand):
             helpers.append(("population database simulator", subprocess.Popen(sim)))  # noqa: S603
             self.stdout.write(f"Population database simulator on {settings.MOTCUA_POPULATION_URL}/ (fictional "
                               "people; docs/population.md lists a few to sign up with)")
+        portal = urlsplit(settings.MOTCUA_DVCQG_URL)
+        if settings.DEMO_MODE and portal.hostname in ("127.0.0.1", "localhost"):
+            # the national public service portal's simulator: what the outbox worker syncs shows up on its page
+            sim = [python, "-m", "motcua.cli", "portal_sim", "--bind", f"{portal.hostname}:{portal.port or 80}"]
+            helpers.append(("national portal simulator", subprocess.Popen(sim)))  # noqa: S603 - our interpreter
+            self.stdout.write(f"National public service portal simulator (DVCQG) on {settings.MOTCUA_DVCQG_URL}/")
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
