@@ -106,3 +106,15 @@ def test_a_broken_handler_fails_its_batch_softly():
         outbox._HANDLERS.pop(SYSTEM, None)
     message = OutboxMessage.objects.get(key="g")
     assert report.retried == 1 and "garbage" in message.last_error and message.status == OutboxStatus.PENDING
+
+
+def test_a_group_waiting_for_a_retry_does_not_starve_the_others(handler):
+    _calls, plan = handler
+    plan["a0"] = outbox.Outcome(ok=False, error="down")
+    outbox.enqueue_many([_message(f"a{i}", ordering="A") for i in range(120)])
+    outbox.enqueue(_message("b0", ordering="B"))
+    outbox.deliver_due(systems=[SYSTEM])  # a0 fails (a1…a49 were in its batch: the handler delivered them)
+    outbox.enqueue_many([_message(f"a-late{i}", ordering="A") for i in range(120)])
+    outbox.enqueue(_message("b1", ordering="B"))
+    claimed = outbox.claim(SYSTEM, 50)
+    assert [m.key for m in claimed] == ["b0", "b1"]  # A's messages wait behind a0, B goes on

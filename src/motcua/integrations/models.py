@@ -60,6 +60,8 @@ class OutboxMessage(models.Model):
             models.Index(fields=["system", "target", "ordering", "id"], name="outbox_order",
                          condition=models.Q(status="pending")),
             models.Index(fields=["dossier", "system"], name="outbox_dossier"),
+            # the claim's scan: the pending messages of a system in id order (delivered ones pile up, unread)
+            models.Index(fields=["system", "id"], name="outbox_pending", condition=models.Q(status="pending")),
         ]
 
     def __str__(self) -> str:
