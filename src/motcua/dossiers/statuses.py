@@ -68,6 +68,9 @@ class EventKind(models.TextChoices):
     HANDOVER = "handover", _("Handed over between the post and the agency")
     SHIPMENT = "shipment", _("Postal delivery updated")
     REFUND = "refund", _("Fee refunded")
+    # between provinces (issue 14): a dossier sent to another province's MotCua, what it says back, and a dossier
+    # that came from one sent back (``integrations.peers``, through ``dossiers.services.exchange``)
+    EXCHANGE = "exchange", _("Exchanged with another province")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

@@ -8,4 +8,13 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from motcua.integrations import receivers  # noqa: F401 - connects the event log to the outbox
+        from motcua.dossiers import routing
+        from motcua.integrations import (
+            outbox,
+            receivers,  # noqa: F401 - connects the event log to the outbox
+        )
+        from motcua.integrations.peers import SYSTEM, outgoing
+
+        outbox.register(SYSTEM, outgoing.deliver, batch=20)
+        outbox.on_events(outgoing.offer_events)
+        routing.route_steps_with(outgoing.route_steps)
