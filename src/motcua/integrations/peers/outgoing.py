@@ -132,7 +132,7 @@ def file_entry(attachment: Attachment) -> dict[str, Any]:
 
 def send_body(message: OutboxMessage) -> dict[str, Any]:
     exchange = PeerExchange.objects.select_related("held_by__peer_agency").get(pk=message.payload["exchange"])
-    dossier = Dossier.objects.select_related("procedure").get(code=message.payload["dossier"])
+    dossier = Dossier.objects.select_related("procedure", "version").get(code=message.payload["dossier"])
     step = dossier.plan[exchange.step_index] if 0 <= exchange.step_index < len(dossier.plan) else {}
     history = [event_summary(e) | {"agency": e.agency.name if e.agency else ""}
                for e in dossier.events.select_related("agency").order_by("seq")]
@@ -140,7 +140,7 @@ def send_body(message: OutboxMessage) -> dict[str, Any]:
     return {
         "agency": exchange.held_by.peer_agency.remote_code if exchange.held_by else "",
         "dossier": {
-            "code": dossier.code, "procedure": dossier.procedure.code, "procedure_name": dossier.procedure.name_vi,
+            "code": dossier.code, "procedure": dossier.procedure.code, "procedure_name": dossier.version.name_vi,
             "applicant": {"kind": dossier.applicant_kind, "name": dossier.applicant_name,
                           "id_number": dossier.applicant_id_number, "phone": dossier.applicant_phone,
                           "email": dossier.applicant_email, "address": dossier.applicant_address},
