@@ -27,6 +27,7 @@ from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
+from motcua.integrations.peers import selectors as peer_selectors
 from motcua.postal.models import ShipmentStatus
 from motcua.postal.selectors import pickups as postal_selectors
 from motcua.workspace import selectors as page_selectors
@@ -161,6 +162,7 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         # the fee taken at the counter or post point; ``receipt``: the one just recorded, to open and print
         "collect": page_selectors.collect_form(actor, dossier),
         "collected": request.GET.get("receipt", "")[:30],
+        "exchange": peer_selectors.exchange_view(dossier, actor),  # with another province's MotCua
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 

@@ -1,0 +1,33 @@
+"""What the workspace shows of a dossier's exchange with another province: where it came from (and whether the
+user may send it back), or where it was sent and what state it is in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from motcua.agencies.models import Role
+from motcua.dossiers.actors import Actor
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import TERMINAL
+from motcua.integrations.models import ExchangeDirection, PeerExchange
+
+
+@dataclass(frozen=True)
+class ExchangeView:
+    direction: str
+    peer_name: str
+    peer_code: str
+    remote_code: str
+    state: str
+    state_label: str
+    may_send_back: bool
+
+
+def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
+    exchange = (PeerExchange.objects.filter(dossier_id=dossier.pk).select_related("peer").order_by("-pk").first())
+    if exchange is None:
+        return None
+    may = (exchange.direction == ExchangeDirection.IN and dossier.status not in TERMINAL
+           and bool(actor.roles_at(dossier.current_agency_id) & {Role.PROCESSING, Role.LEADER}))
+    return ExchangeView(exchange.direction, exchange.peer.name, exchange.peer.code, exchange.remote_code,
+                        exchange.state, str(exchange.get_state_display()), may)
