@@ -7,13 +7,16 @@ its own settings); ``Instance.query(sql)`` reads its SQLite file directly (cheap
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -25,11 +28,16 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.pki import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
 DROPPED = {"DEBUG", "DATABASE_URL", "REDIS_URL", "MOTCUA_DEMO", "MOTCUA_INSTANCE_CODE", "MOTCUA_PEER_KEY_FILE",
            "MOTCUA_DATA_DIR", "MEDIA_ROOT", "DJANGO_SETTINGS_MODULE"}
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback (this module imports nothing of Django: the benchmark uses it too)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def base_env(data_dir: Path) -> dict[str, str]:
@@ -142,18 +150,34 @@ def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "") 
         time.sleep(0.1)
 
 
+def migrated_template(root: Path) -> Path:
+    """An empty migrated SQLite database, made once per set of migrations (kept in the system's temporary
+    directory, named by the migrations' hash: the test and the benchmark of one run share it)."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "motcua").glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    cached = Path(tempfile.gettempdir()) / f"motcua-peers-template-{digest.hexdigest()[:16]}.sqlite3"
+    if cached.exists():
+        return cached
+    work = root / "template"
+    work.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "motcua.cli", "migrate", "--noinput", "-v", "0"],  # noqa: S603
+                   env=base_env(work), check=True, capture_output=True, timeout=300)
+    partial = cached.with_suffix(f".{os.getpid()}.part")
+    shutil.copy(work / "motcua.sqlite3", partial)
+    partial.replace(cached)
+    return cached
+
+
 @contextmanager
 def two_instances(root: Path, *, workers: bool = True) -> Iterator[tuple[Instance, Instance]]:
     """A (Quảng Ninh, 22) and B (Hà Nội, 01), serving, each the other's peer."""
-    template = root / "template"
-    template.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "motcua.cli", "migrate", "--noinput", "-v", "0"],  # noqa: S603
-                   env=base_env(template), check=True, capture_output=True, timeout=300)
+    template = migrated_template(root)
     instances = []
     for side, code in (("A", "22"), ("B", "01")):
         data_dir = root / side
         data_dir.mkdir()
-        shutil.copy(template / "motcua.sqlite3", data_dir / "motcua.sqlite3")
+        shutil.copy(template, data_dir / "motcua.sqlite3")
         key = Ed25519PrivateKey.generate()
         (data_dir / "peer_key.pem").write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
