@@ -70,6 +70,9 @@ def run(size: int) -> list[tuple[str, str]]:
             wait_until(lambda: count(a, "SELECT count(*) FROM dossiers_dossier WHERE step_index = 2") >= size,
                        timeout=60 + 2 * size, what="every dossier moved on at A")
             back = time.perf_counter() - t3
+            for side in (a, b):  # the last answers reach their outbox a moment after the dossiers moved
+                wait_until(lambda side=side: count(side, "SELECT count(*) FROM integrations_outboxmessage "
+                                                         "WHERE status = 'pending'") == 0, what="outboxes empty")
             failed = count(a, "SELECT count(*) FROM integrations_outboxmessage WHERE status != 'delivered'") + count(
                 b, "SELECT count(*) FROM integrations_outboxmessage WHERE status != 'delivered'")
             sent = count(a, "SELECT count(*) FROM integrations_outboxmessage") + count(
