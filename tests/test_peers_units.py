@@ -147,3 +147,41 @@ def test_a_step_of_another_province_sends_the_dossier_and_its_delivery_outcomes(
         assert (report.failed, message.status) == (1, OutboxStatus.FAILED)
         assert message.last_error.startswith("HTTP 401") and "bad_signature" in message.last_error
         keys.private_key.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_dossier_from_another_province_is_handled_in_the_workspace_and_sent_back(world: World) -> None:
+    from motcua.dossiers.services.exchange import receive_from_peer
+    from motcua.integrations.models import ExchangeDirection
+
+    peer = Peer.objects.create(code="01", name="MotCua Hà Nội", base_url="http://127.0.0.1:8001",
+                               public_key=keys.public_pem(Ed25519PrivateKey.generate()))
+    history = [{"seq": 1, "action": "submit", "label": "Đã nộp", "at": "2026-11-16T09:00:00+07:00",
+                "agency": "Trung tâm PVHCC Hà Nội", "note": ""}]
+    dossier = receive_from_peer(agency=world.justice, procedure="2.000488", applicant=APPLICANT, form_data={},
+                                components=[{"order": 1, "name": "Tờ khai", "received": True}],
+                                step={"name": "Xác minh", "days": "3"}, files=[], sender=peer.name,
+                                origin={"peer": "01", "code": "000.00.01.H01-261116-0001", "history": history})
+    PeerExchange.objects.create(direction=ExchangeDirection.IN, peer=peer, dossier=dossier,
+                                remote_code="000.00.01.H01-261116-0001", message_id="send:x:1", state="working")
+    assert (dossier.status, dossier.current_agency_id, dossier.current_role) == (
+        "in_progress", world.justice.pk, "processing")
+    client = Client()
+    client.force_login(world.users["tuphap"])
+    page = client.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert 'id="peer-exchange"' in page and "000.00.01.H01-261116-0001" in page and "Trung tâm PVHCC Hà Nội" in page
+    assert "gui-tra-tinh" in page
+    stranger = Client()
+    stranger.force_login(world.users["chuyenvien"])  # another agency's officer cannot send it back
+    stranger.post(f"/workspace/dossiers/{dossier.code}/gui-tra-tinh/", {"outcome": "done"})
+    dossier.refresh_from_db()
+    assert dossier.status == "in_progress" and not OutboxMessage.objects.exists()
+    answer = client.post(f"/workspace/dossiers/{dossier.code}/gui-tra-tinh/", {"outcome": "done", "note": "Sạch"})
+    assert answer.status_code == 302
+    dossier.refresh_from_db()
+    assert (dossier.status, dossier.returned_to) == ("returned", "MotCua Hà Nội")
+    message = OutboxMessage.objects.get()
+    assert (message.kind, message.target, message.payload["final"], message.payload["outcome"]) == (
+        "status", "01", True, "done")
+    assert message.payload["origin_code"] == "000.00.01.H01-261116-0001"
+    assert message.payload["event"]["note"] == "Sạch"

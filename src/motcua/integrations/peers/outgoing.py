@@ -30,6 +30,7 @@ from motcua.dossiers.statuses import EventKind, Status
 from motcua.integrations import outbox
 from motcua.integrations.models import (
     ExchangeDirection,
+    ExchangeState,
     OutboxMessage,
     Peer,
     PeerAgency,
@@ -243,4 +244,5 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 def _after(message: OutboxMessage, answer: dict[str, Any]) -> None:
     if message.kind == SEND and answer.get("dossier"):
-        PeerExchange.objects.filter(pk=message.payload.get("exchange")).update(remote_code=str(answer["dossier"]))
+        PeerExchange.objects.filter(pk=message.payload.get("exchange"), state=ExchangeState.SENT).update(
+            remote_code=str(answer["dossier"])[:60], state=ExchangeState.WORKING)

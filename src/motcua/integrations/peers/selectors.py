@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from motcua.agencies.models import Role
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
-from motcua.dossiers.statuses import TERMINAL
+from motcua.dossiers.statuses import TERMINAL, EventKind
 from motcua.integrations.models import ExchangeDirection, PeerExchange
 
 
@@ -21,6 +21,7 @@ class ExchangeView:
     state: str
     state_label: str
     may_send_back: bool
+    history: list[dict[str, str]]  # in: what happened to the dossier in the province that sent it
 
 
 def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
@@ -29,5 +30,12 @@ def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
         return None
     may = (exchange.direction == ExchangeDirection.IN and dossier.status not in TERMINAL
            and bool(actor.roles_at(dossier.current_agency_id) & {Role.PROCESSING, Role.LEADER}))
+    history: list[dict[str, str]] = []
+    if exchange.direction == ExchangeDirection.IN:
+        first = dossier.events.filter(action=EventKind.SUBMIT).values_list("data", flat=True).first() or {}
+        origin = first.get("from_peer") or {}
+        history = [{"at": str(row.get("at", ""))[:16].replace("T", " "), "label": str(row.get("label", "")),
+                    "agency": str(row.get("agency", "")), "note": str(row.get("note", ""))}
+                   for row in origin.get("history") or [] if isinstance(row, dict)]
     return ExchangeView(exchange.direction, exchange.peer.name, exchange.peer.code, exchange.remote_code,
-                        exchange.state, str(exchange.get_state_display()), may)
+                        exchange.state, str(exchange.get_state_display()), may, history)
