@@ -113,7 +113,7 @@ def receive_from_peer(
     version = procedure_version(procedure, on=timezone.localdate(now))
     check_files(files)
     days = str(Decimal(str(step.get("days") or version.processing_days)))
-    plan = [{"name": str(step.get("name") or version.procedure.name_vi)[:500], "role": Role.PROCESSING,
+    plan = [{"name": str(step.get("name") or version.name_vi)[:500], "role": Role.PROCESSING,
              "agency": agency.pk, "days": days}]
     calendar = deadlines.calendar()
     due = deadlines.step_due(calendar, now, plan[0])

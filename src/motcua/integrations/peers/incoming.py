@@ -159,7 +159,8 @@ def _apply_status(peer: Peer, data: dict[str, Any]) -> tuple[dict[str, Any], Dos
     if exchange is None:
         raise NotFound("unknown_exchange", _("No dossier was sent to %(peer)s as %(id)s."),
                           {"peer": peer.code, "id": str(data.get("exchange", ""))[:120]})
-    event = data.get("event") if isinstance(data.get("event"), dict) else {}
+    raw = data.get("event")
+    event: dict[str, Any] = raw if isinstance(raw, dict) else {}
     final = bool(data.get("final")) and exchange.state not in (ExchangeState.DONE, ExchangeState.DECLINED)
     outcome = str(data.get("outcome") or "")
     move, to_step = "", None

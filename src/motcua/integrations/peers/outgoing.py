@@ -78,7 +78,7 @@ def _sends(moved: list[tuple[Dossier, Event]]) -> None:
         agency_id__in={d.current_agency_id for d, _e in moved}, peer__is_active=True).select_related("peer")}
     messages = []
     for dossier, event in moved:
-        stand_in = stand_ins.get(dossier.current_agency_id)
+        stand_in = stand_ins.get(dossier.current_agency_id or 0)
         if stand_in is None or dossier.status in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN):
             continue
         key = f"send:{dossier.code}:{event.seq}"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import MotCuaError
@@ -106,7 +107,7 @@ def parse(signature_input: str, signature: str, digest: str) -> Signed:
     return Signed(params["keyid"], int(params["created"]), params["nonce"], found["value"], raw, digest)
 
 
-def _headers(message: object) -> Refused:
+def _headers(message: str | Promise) -> Refused:
     error = Refused("bad_signature_headers", message)
     error.status = 400
     return error
