@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from motcua.agencies.models import Role
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
@@ -24,6 +27,13 @@ class ExchangeView:
     history: list[dict[str, str]]  # in: what happened to the dossier in the province that sent it
 
 
+def _local(moment: str) -> str:
+    parsed = parse_datetime(moment)
+    if parsed is None:
+        return moment[:16]
+    return f"{timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed:%d/%m/%Y %H:%M}"
+
+
 def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
     exchange = (PeerExchange.objects.filter(dossier_id=dossier.pk).select_related("peer").order_by("-pk").first())
     if exchange is None:
@@ -34,7 +44,7 @@ def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
     if exchange.direction == ExchangeDirection.IN:
         first = dossier.events.filter(action=EventKind.SUBMIT).values_list("data", flat=True).first() or {}
         origin = first.get("from_peer") or {}
-        history = [{"at": str(row.get("at", ""))[:16].replace("T", " "), "label": str(row.get("label", "")),
+        history = [{"at": _local(str(row.get("at", ""))), "label": str(row.get("label", "")),
                     "agency": str(row.get("agency", "")), "note": str(row.get("note", ""))}
                    for row in origin.get("history") or [] if isinstance(row, dict)]
     return ExchangeView(exchange.direction, exchange.peer.name, exchange.peer.code, exchange.remote_code,
