@@ -147,6 +147,12 @@ def test_a_step_of_another_province_sends_the_dossier_and_its_delivery_outcomes(
         assert (report.failed, message.status) == (1, OutboxStatus.FAILED)
         assert message.last_error.startswith("HTTP 401") and "bad_signature" in message.last_error
         keys.private_key.cache_clear()
+    # nobody works at the stand-in: the dossier goes back to the step it was sent from, the reason in its log
+    dossier.refresh_from_db()
+    assert (dossier.step_index, dossier.current_agency_id, dossier.status) == (0, world.center.pk, "received")
+    last = dossier.events.order_by("-seq").first()
+    assert last is not None and last.action == "exchange" and "HTTP 401" in last.data["not_sent"]
+    assert PeerExchange.objects.get().state == "declined"
 
 
 @pytest.mark.django_db

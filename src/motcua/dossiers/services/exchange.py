@@ -208,6 +208,8 @@ def record_exchange(code: str, *, sender: str, data: dict[str, Any], note: str =
                 _enter_step(ctx, ctx.dossier.step_index + 1)
             elif to_step is not None and 0 <= to_step < ctx.dossier.step_index:
                 _enter_step(ctx, to_step)
+                if to_step == 0:  # back at reception: received, to be handed over again (``transfer``)
+                    ctx.dossier.status = Status.RECEIVED
             elif back_to is not None:
                 plan = [dict(step) for step in ctx.dossier.plan]
                 plan[ctx.dossier.step_index]["agency"] = back_to

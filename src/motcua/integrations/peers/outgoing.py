@@ -25,7 +25,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from motcua.catalog.models import ProcedureVersion
+from motcua.core.errors import MotCuaError
 from motcua.dossiers.models import Attachment, AttachmentKind, Dossier, Event
+from motcua.dossiers.services import exchange as dossier_exchange
+from motcua.dossiers.services.exchange import DECLINED
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.integrations import outbox
 from motcua.integrations.models import (
@@ -193,8 +196,29 @@ def deliver(batch: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
             _after(message, outcome.response)
         else:
             stopped.add(group)
+            final = not outcome.retry or message.attempts + 1 >= int(settings.MOTCUA_OUTBOX_MAX_ATTEMPTS)
+            if final and message.kind == SEND:
+                give_back(message, outcome.error)
         outcomes[message.pk] = outcome
     return outcomes
+
+
+def give_back(message: OutboxMessage, error: str) -> None:
+    """A dossier the peer refused for good (or never answered for) goes back to the agency that sent it, with an
+    ``exchange`` event saying why, instead of waiting for ever at the stand-in (nobody works there)."""
+    exchange = PeerExchange.objects.filter(pk=message.payload.get("exchange")).select_related("peer").first()
+    if exchange is None:
+        return
+    try:
+        dossier_exchange.record_exchange(
+            exchange.dossier.code, sender=keys.instance_name(),
+            data={"peer": exchange.peer.code, "not_sent": error[:500], "final": True, "outcome": DECLINED},
+            move=dossier_exchange.BACK, at_step=exchange.step_index, held_by=exchange.held_by_id,
+            back_to=exchange.back_to_id, to_step=None if exchange.by_transfer else exchange.from_step)
+    except MotCuaError:
+        log.exception("could not give dossier %s back after its send failed", exchange.dossier_id)
+        return
+    PeerExchange.objects.filter(pk=exchange.pk).update(state=ExchangeState.DECLINED)
 
 
 def post(peer: Peer, message_id: str, kind: str, content: dict[str, Any]) -> outbox.Outcome:
