@@ -191,3 +191,17 @@ def test_a_dossier_from_another_province_is_handled_in_the_workspace_and_sent_ba
         "status", "01", True, "done")
     assert message.payload["origin_code"] == "000.00.01.H01-261116-0001"
     assert message.payload["event"]["note"] == "Sạch"
+
+
+@pytest.mark.django_db
+def test_a_received_dossier_has_no_next_step_to_forward_to(world: World) -> None:
+    from motcua.dossiers.services.exchange import receive_from_peer
+
+    dossier = receive_from_peer(agency=world.justice, procedure="2.000488", applicant=APPLICANT, form_data={},
+                                components=[], step={"name": "Xác minh", "days": "3"}, files=[], sender="Hà Nội",
+                                origin={"peer": "01", "code": "x"})
+    from motcua.dossiers.rules import RuleBroken
+
+    with pytest.raises(RuleBroken) as refused:
+        act(world, dossier, "forward", "tuphap", MONDAY)
+    assert refused.value.code == "no_next_step"
