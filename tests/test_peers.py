@@ -88,7 +88,7 @@ def test_a_dossier_goes_to_the_other_province_and_comes_back(pair: tuple[Instanc
     assert any(e["data"].get("remote_event") == "attach" and "moved" not in e["data"] for e in exchanges[:-1])
     assert "ket-qua-xac-minh.pdf" in moved["files"]  # B's result file, checked and stored at A
     assert b.query("SELECT status, returned_to FROM dossiers_dossier WHERE code=?", remote) == [
-        ("returned", "MotCua A")]
+        ("returned", "MotCua Quảng Ninh")]
     # every message went once, nothing failed
     assert a.query("SELECT status, count(*) FROM integrations_outboxmessage GROUP BY status") == [("delivered", 1)]
     assert b.query("SELECT status FROM integrations_outboxmessage") == [("delivered",), ("delivered",)]
