@@ -153,6 +153,10 @@ def test_a_step_of_another_province_sends_the_dossier_and_its_delivery_outcomes(
     last = dossier.events.order_by("-seq").first()
     assert last is not None and last.action == "exchange" and "HTTP 401" in last.data["not_sent"]
     assert PeerExchange.objects.get().state == "declined"
+    client = Client()
+    client.force_login(world.users["tiepnhan.tinh"])
+    page = client.get(f"/workspace/dossiers/{dossier.code}/").content.decode()
+    assert 'id="peer-exchange"' in page and "HTTP 401" in page  # the panel, and the reason in the history
 
 
 @pytest.mark.django_db

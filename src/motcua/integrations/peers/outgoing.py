@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import translation
 
 from motcua.catalog.models import ProcedureVersion
 from motcua.core.errors import MotCuaError
@@ -96,7 +97,9 @@ def _sends(moved: list[tuple[Dossier, Event]]) -> None:
 
 
 def event_summary(event: Event) -> dict[str, Any]:
-    return {"seq": event.seq, "action": event.action, "label": str(_label(event.action)),
+    with translation.override("vi"):  # the record's language, whoever's request wrote the event
+        label = str(_label(event.action))
+    return {"seq": event.seq, "action": event.action, "label": label,
             "at": event.at.isoformat(), "status": event.to_status, "note": (event.note or "")[:1000],
             "actor": "" if event.actor_id is None and not event.role else (event.actor_name or "")[:300]}
 

@@ -49,8 +49,15 @@ def _event_rows(dossier: Dossier, *, whole: bool) -> list[dict[str, Any]]:
         rows.append({"e": event, "label": label, "reasons": reasons, "missing": data.get("missing") or [],
                      "file": (data.get("name") or (data.get("result") or {}).get("name", "")) if whole else "",
                      "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", ""),
-                     "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else ""})
+                     "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else "",
+                     "exchange": _exchange_line(data) if event.action == EventKind.EXCHANGE else ""})
     return rows
+
+
+def _exchange_line(data: dict[str, Any]) -> str:
+    """An ``exchange`` event in the history: what happened in the other province, and its dossier there."""
+    parts = [data.get("remote_label") or "", data.get("remote_code") or "", data.get("not_sent") or ""]
+    return " · ".join(str(part) for part in parts if part)
 
 
 def _shipment_line(data: dict[str, Any]) -> str:
