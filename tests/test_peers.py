@@ -134,3 +134,13 @@ def test_a_replayed_message_gets_the_first_answer_and_is_applied_once(pair: tupl
     assert other != body
     status, answer = post(b, other, signed(a.key, other))
     assert (status, answer["error"]) == (409, "message_id_reused")
+
+
+def test_peer_add_fetches_the_key_from_the_well_known_address(pair: tuple[Instance, Instance]) -> None:
+    a, b = pair
+    identity = json.loads(urllib.request.urlopen(b.url + "/.well-known/motcua-peer", timeout=10).read())  # noqa: S310
+    assert identity["code"] == "01" and identity["public_key"] == b.public_pem
+    out = a.manage("peer_add", "01", b.url, "--fetch")
+    assert out.startswith("Updated peer 01") and identity["fingerprint"] in out
+    with pytest.raises(RuntimeError, match="says it is 01"):
+        a.manage("peer_add", "02", b.url, "--fetch")
