@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PEER_PORT ?= 8001
 PG_URL ?= postgres://postgres@127.0.0.1:5432/motcua
 MYPY_PATHS := src/motcua
 
-.PHONY: messages-compiled run dev prepare test install install-test lint imports typecheck migrations-check test-sqlite test-postgres bench bench-smoke clean messages openapi
+.PHONY: run-peer messages-compiled run dev prepare test install install-test lint imports typecheck migrations-check test-sqlite test-postgres bench bench-smoke clean messages openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,21 @@ run: prepare
 	@echo "Emails are written under var/mail/, SMS under var/sms/ (trial mode)."
 	@SECRET_KEY="$$(cat var/secret_key)" MOTCUA_DEMO=1 $(BIN)/motcua serve --bind $(HOST):$(PORT)
 
+## make run-peer: a second province for the trial (Hà Nội, code 01) on PEER_PORT (8001), with its own data under
+## var/peer/ and its own demo staff; it and `make run`'s Quảng Ninh are each other's peers (docs/peers.md): a
+## judicial-record dossier received on 8000 goes to Hà Nội's Department of Justice for its verification step
+PEER_ENV = MOTCUA_DATA_DIR=var/peer MOTCUA_INSTANCE_CODE=01 MOTCUA_INSTANCE_NAME="MotCua Hà Nội (bản thử)" \
+	MOTCUA_DVCQG_URL= MOTCUA_POPULATION_URL= MOTCUA_CARRIER_URL=http://$(HOST):8021 MOTCUA_PKI_URL=http://$(HOST):8011
+run-peer: install messages-compiled
+	@mkdir -p var/peer
+	@[ -s var/peer/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/peer/secret_key
+	$(PEER_ENV) $(BIN)/motcua migrate --noinput -v 1
+	$(PEER_ENV) $(BIN)/motcua peer_demo peer --main-dir var --main-url http://$(HOST):$(PORT)
+	$(PEER_ENV) $(BIN)/motcua collectstatic --noinput -v 0
+	@echo ""
+	@echo "MotCua Hà Nội (second instance): http://$(HOST):$(PEER_PORT)/workspace/  ·  its peer: http://$(HOST):$(PORT)/"
+	@SECRET_KEY="$$(cat var/peer/secret_key)" MOTCUA_DEMO=1 $(PEER_ENV) $(BIN)/motcua serve --bind $(HOST):$(PEER_PORT)
+
 ## make dev: the same data, served by Django's development server (DEBUG on, reloads on code changes)
 dev: prepare
 	@MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua db_worker --queue-name '*' --no-reload -v 0 & worker=$$!; \
@@ -53,6 +69,8 @@ prepare: install messages-compiled
 	@[ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	$(BIN)/motcua migrate --noinput -v 1
 	$(BIN)/motcua load_demo --url http://$(HOST):$(PORT)
+	@# the second province of the trial (make run-peer) as this one's peer, and the procedure that goes there
+	$(BIN)/motcua peer_demo main --peer-dir var/peer --peer-url http://$(HOST):$(PEER_PORT)
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL

@@ -478,3 +478,8 @@ if MOTCUA_POPULATION_URL and "MOTCUA_STATS_SOURCES" not in os.environ and "popul
 MOTCUA_INSTANCE_CODE = os.environ.get("MOTCUA_INSTANCE_CODE", "")
 MOTCUA_PEER_KEY_FILE = Path(os.environ.get("MOTCUA_PEER_KEY_FILE", "") or DATA_DIR / "peer_key.pem")
 MOTCUA_PEER_TIMEOUT = float(os.environ.get("MOTCUA_PEER_TIMEOUT", "10"))
+# Its name as peers show it (default "MotCua <code>"); the seconds a signed message's `created` may be off from now
+# either way (older or newer: refused); the largest message received (dossier files travel inside, base64).
+MOTCUA_INSTANCE_NAME = os.environ.get("MOTCUA_INSTANCE_NAME", "")
+MOTCUA_PEER_WINDOW_SECONDS = float(os.environ.get("MOTCUA_PEER_WINDOW_SECONDS", "300"))
+MOTCUA_PEER_MAX_BODY_MB = int(os.environ.get("MOTCUA_PEER_MAX_BODY_MB", "100"))

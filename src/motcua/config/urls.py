@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.accounts.lockout import AdminLoginForm
 from motcua.api.urls import api
 from motcua.api.urls import not_found as api_not_found
+from motcua.integrations.peers import views as peer_views
 from motcua.portal.views import catalog as portal_catalog
 
 admin.site.site_header = _("MotCua administration")
@@ -22,6 +23,8 @@ urlpatterns = [
     path("tai-khoan/", include("motcua.portal.accounts_urls")),
     path("thanh-toan/", include("motcua.portal.payments_urls")),
     path("postal/", include("motcua.postal.urls")),  # the carrier's webhook
+    path("peers/", include("motcua.integrations.peers.urls")),  # other provinces' MotCua (signed messages)
+    path(".well-known/motcua-peer", peer_views.well_known, name="peer_identity"),
     path("danh-gia/", include("motcua.portal.feedback_urls")),
     path("workspace/phan-anh/", include("motcua.workspace.feedback_urls")),
     path("workspace/", include("motcua.workspace.urls")),

@@ -31,10 +31,14 @@ FRONT_ROLES = {Role.RECEPTION, Role.POSTAL}
 #   receive dossiers of ``version`` that way (a post point offering only guidance for it);
 # - a front sharer: ``(agency, version) -> roles``, the other roles that do the reception and return steps at
 #   ``agency`` besides the step's own (postal staff working inside a center: phase 3).
+# - a step router: ``(version, steps) -> None``, which may give a middle step of the plan to another agency than
+#   the handler (a step done by an agency of another province: ``integrations.peers``).
 ReceptionCheck = Callable[[Agency, ProcedureVersion, str], None]
 FrontSharer = Callable[[Agency, ProcedureVersion], frozenset[str]]
+StepRouter = Callable[[ProcedureVersion, list[dict[str, Any]]], None]
 _reception_checks: list[ReceptionCheck] = []
 _front_sharers: list[FrontSharer] = []
+_step_routers: list[StepRouter] = []
 
 
 def check_reception_with(check: ReceptionCheck) -> None:
@@ -47,6 +51,12 @@ def share_front_with(sharer: FrontSharer) -> None:
     """Register a front sharer (see above); called from the registering app's ``AppConfig.ready``."""
     if sharer not in _front_sharers:
         _front_sharers.append(sharer)
+
+
+def route_steps_with(router: StepRouter) -> None:
+    """Register a step router (see above); called from the registering app's ``AppConfig.ready``."""
+    if router not in _step_routers:
+        _step_routers.append(router)
 
 
 def check_reception(agency: Agency, version: ProcedureVersion, channel: str) -> None:
@@ -207,4 +217,6 @@ def plan(version: ProcedureVersion, receiving: Agency, unit: AdministrativeUnit 
                 step["role"] = Role.PROCESSING  # a front step in the middle is clerical work of the handler
             handler = handler or handling_agency(version, unit)
             step["agency"] = handler.pk
+    for router in _step_routers:  # the first and last (front) steps stay with the receiving point
+        router(version, steps)
     return steps

@@ -73,6 +73,9 @@ class EventKind(models.TextChoices):
     # the dossier joined the applicant's account when the account's citizen ID was verified (issue 14): recorded by
     # ``integrations.population``; it changes no status
     LINK_ACCOUNT = "link_account", _("Linked to the applicant's verified account")
+    # between provinces (issue 14): a dossier sent to another province's MotCua, what it says back, and a dossier
+    # that came from one sent back (``integrations.peers``, through ``dossiers.services.exchange``)
+    EXCHANGE = "exchange", _("Exchanged with another province")
 
 
 # National public service portal statuses (DESIGN.md §3): 1 submitted online, 2 accepted, 3 not accepted,

@@ -9,8 +9,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from motcua.core.errors import MotCuaError
 from motcua.integrations import outbox
-from motcua.integrations.models import CodeMapping, InboxMessage, OutboxMessage, PopulationLookup
+from motcua.integrations.models import (
+    CodeMapping,
+    InboxMessage,
+    OutboxMessage,
+    Peer,
+    PeerAgency,
+    PeerExchange,
+    PeerStep,
+    PopulationLookup,
+)
+from motcua.integrations.peers import keys
 from motcua.integrations.population.services import id_hash
 
 
@@ -81,4 +92,52 @@ class PopulationLookupAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: PopulationLookup | None = None) -> bool:
+        return False
+
+
+class PeerAgencyInline(admin.TabularInline):
+    model = PeerAgency
+    extra = 0
+    autocomplete_fields = ("agency",)
+
+
+@admin.register(Peer)
+class PeerAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "base_url", "is_active", "fingerprint", "added_at")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "base_url")
+    readonly_fields = ("fingerprint", "added_at")
+    inlines = [PeerAgencyInline]
+
+    @admin.display(description=_("fingerprint"))
+    def fingerprint(self, peer: Peer) -> str:
+        try:
+            return keys.fingerprint(peer.public_key)
+        except MotCuaError as error:
+            return str(error)
+
+
+@admin.register(PeerAgency)
+class PeerAgencyAdmin(admin.ModelAdmin):
+    list_display = ("agency", "peer", "remote_code")
+    list_filter = ("peer",)
+    search_fields = ("agency__name", "agency__identifier_code", "remote_code")
+    autocomplete_fields = ("agency",)
+
+
+@admin.register(PeerStep)
+class PeerStepAdmin(admin.ModelAdmin):
+    list_display = ("procedure_code", "step_name", "agency")
+    search_fields = ("procedure_code", "step_name")
+
+
+@admin.register(PeerExchange)
+class PeerExchangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "direction", "peer", "dossier", "remote_code", "state", "step_index")
+    list_filter = ("direction", "state", "peer")
+    search_fields = ("dossier__code", "remote_code", "message_id")
+    readonly_fields = [f.name for f in PeerExchange._meta.fields]
+    list_select_related = ("peer", "dossier")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -161,3 +161,107 @@ class PopulationLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.purpose} {self.id_masked} {self.outcome}"
+
+
+# --- other provinces' MotCua (``integrations.peers``, docs/peers.md) ----------------------------------------------
+
+class Peer(models.Model):
+    """Another province's MotCua: its code (the ``keyid`` of what it signs), where it answers, and the Ed25519
+    public key its messages must be signed with. An inactive peer's messages are refused, none are sent to it."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    base_url = models.URLField(_("address"), max_length=300)
+    public_key = models.TextField(_("public key (Ed25519, PEM)"))
+    is_active = models.BooleanField(_("active"), default=True)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("peer instance")
+        verbose_name_plural = _("peer instances")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class PeerAgency(models.Model):
+    """A local agency row that stands for an agency of a peer (an agency that "lives" there): a dossier held by it
+    is sent to the peer, for the agency with ``remote_code`` there."""
+
+    agency = models.OneToOneField("agencies.Agency", verbose_name=_("local stand-in"), on_delete=models.CASCADE,
+                                  related_name="peer_agency")
+    peer = models.ForeignKey(Peer, verbose_name=_("peer instance"), on_delete=models.CASCADE,
+                             related_name="agencies")
+    remote_code = models.CharField(_("its code there"), max_length=20)
+
+    class Meta:
+        verbose_name = _("agency of a peer")
+        verbose_name_plural = _("agencies of peers")
+        constraints = [models.UniqueConstraint(fields=["peer", "remote_code"], name="unique_peer_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.peer.code}:{self.remote_code}"
+
+
+class PeerStep(models.Model):
+    """A step of a procedure's workflow done by an agency of a peer (e.g. a verification by another province):
+    every new dossier's plan gives the step named ``step_name`` to that agency (``dossiers.routing``)."""
+
+    procedure_code = models.CharField(_("procedure code"), max_length=40)
+    step_name = models.CharField(_("step (as in the workflow)"), max_length=500)
+    agency = models.ForeignKey(PeerAgency, verbose_name=_("agency of a peer"), on_delete=models.CASCADE,
+                               related_name="steps")
+
+    class Meta:
+        verbose_name = _("step done by a peer")
+        verbose_name_plural = _("steps done by peers")
+        constraints = [models.UniqueConstraint(fields=["procedure_code", "step_name"], name="unique_peer_step")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code} / {self.step_name} → {self.agency}"
+
+
+class ExchangeDirection(models.TextChoices):
+    OUT = "out", _("Sent to a peer")
+    IN = "in", _("Received from a peer")
+
+
+class ExchangeState(models.TextChoices):
+    SENT = "sent", _("Sent")
+    WORKING = "working", _("Being handled")
+    DONE = "done", _("Done")
+    DECLINED = "declined", _("Declined")
+
+
+class PeerExchange(models.Model):
+    """One dossier sent to a peer for a step (``out``), or received from one (``in``): the dossiers on both sides
+    (``remote_code``: the other side's code, known once it answers), and where the sent dossier goes back to."""
+
+    direction = models.CharField(_("direction"), max_length=4, choices=ExchangeDirection.choices)
+    peer = models.ForeignKey(Peer, verbose_name=_("peer instance"), on_delete=models.PROTECT,
+                             related_name="exchanges")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.CASCADE,
+                                related_name="+")
+    remote_code = models.CharField(_("its dossier code there"), max_length=60, blank=True)
+    message_id = models.CharField(_("message id"), max_length=120)
+    step_index = models.SmallIntegerField(_("step"), default=0)
+    held_by = models.ForeignKey("agencies.Agency", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")  # out: the stand-in holding the dossier while it is away
+    back_to = models.ForeignKey("agencies.Agency", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")  # out: the agency that sent it (takes it back after a transfer)
+    from_step = models.SmallIntegerField(null=True, blank=True)  # out: the step it was sent from
+    by_transfer = models.BooleanField(default=False)  # out: sent by a transfer (done: back to ``back_to``)
+    state = models.CharField(_("state"), max_length=10, choices=ExchangeState.choices, default=ExchangeState.SENT)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier exchanged with a peer")
+        verbose_name_plural = _("dossiers exchanged with peers")
+        constraints = [models.UniqueConstraint(fields=["peer", "direction", "message_id"],
+                                               name="unique_peer_exchange")]
+        indexes = [models.Index(fields=["dossier", "direction"], name="exchange_dossier")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.peer_id} {self.message_id}"

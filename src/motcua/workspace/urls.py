@@ -7,6 +7,7 @@ from motcua.workspace.views import (
     drafts,
     handover,
     payments,
+    peers,
     postal,
     postal_figures,
     queues,
@@ -59,6 +60,7 @@ urlpatterns = [
     path("reconciliation/export.csv", reconciliation.export, name="reconciliation_export"),
     path("reconciliation/import/", reconciliation.upload, name="statement_upload"),
     path("dossiers/<str:code>/send-by-post/", shipments.send, name="send_by_post"),
+    path("dossiers/<str:code>/gui-tra-tinh/", peers.send_back, name="peer_send_back"),
     path("shipments/", shipments.shipment_list, name="shipments"),
     path("shipments/<int:pk>/retry/", shipments.retry, name="retry_shipment"),
     # statistics and supervision (issue 13): leaders and supervisors, scoped (stats.scope)

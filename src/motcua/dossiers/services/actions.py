@@ -418,6 +418,8 @@ def _assign(ctx: Context) -> None:
 def _next_step(ctx: Context) -> None:
     dossier = ctx.dossier
     index = dossier.step_index + 1
+    if index >= len(dossier.plan):  # a dossier of another province has one step: it is sent back, not forwarded
+        raise rules.RuleBroken("no_next_step", _("This is the last step of this dossier's workflow."))
     if index == len(dossier.plan) - 1 and dossier.result_issued_at is None:
         raise rules.RuleBroken("result_not_issued", _("The result must be signed and issued before it is returned."))
     _enter_step(ctx, index)

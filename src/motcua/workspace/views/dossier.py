@@ -27,6 +27,7 @@ from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
+from motcua.integrations.peers import selectors as peer_selectors
 from motcua.postal.models import ShipmentStatus
 from motcua.postal.selectors import pickups as postal_selectors
 from motcua.workspace import selectors as page_selectors
@@ -48,8 +49,15 @@ def _event_rows(dossier: Dossier, *, whole: bool) -> list[dict[str, Any]]:
         rows.append({"e": event, "label": label, "reasons": reasons, "missing": data.get("missing") or [],
                      "file": (data.get("name") or (data.get("result") or {}).get("name", "")) if whole else "",
                      "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", ""),
-                     "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else ""})
+                     "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else "",
+                     "exchange": _exchange_line(data) if event.action == EventKind.EXCHANGE else ""})
     return rows
+
+
+def _exchange_line(data: dict[str, Any]) -> str:
+    """An ``exchange`` event in the history: what happened in the other province, and its dossier there."""
+    parts = [data.get("remote_label") or "", data.get("remote_code") or "", data.get("not_sent") or ""]
+    return " · ".join(str(part) for part in parts if part)
 
 
 def _shipment_line(data: dict[str, Any]) -> str:
@@ -161,6 +169,7 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         # the fee taken at the counter or post point; ``receipt``: the one just recorded, to open and print
         "collect": page_selectors.collect_form(actor, dossier),
         "collected": request.GET.get("receipt", "")[:30],
+        "exchange": peer_selectors.exchange_view(dossier, actor),  # with another province's MotCua
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 
