@@ -38,7 +38,7 @@ def sign_up(**overrides: str) -> Any:
 
 def test_a_matching_person_gets_a_verified_account_and_the_lookup_is_logged(population: PopulationSim) -> None:
     page = Client().get(SIGNUP).content.decode()
-    assert 'name="date_of_birth"' in page and "population database" in page
+    assert 'name="date_of_birth"' in page and "dân cư" in page  # "the population database", in Vietnamese
     response = sign_up(full_name="  trần   văn minh ")  # spacing and case as typed
     assert response.status_code == 302, response.content.decode()[:2000]
     citizen = Citizen.objects.get()
