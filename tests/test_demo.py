@@ -53,6 +53,30 @@ def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> Non
     assert get_user_model().objects.filter(is_staff=True).count() >= 7
 
 
+INTEGRATION_LISTS = ["outboxmessage", "inboxmessage", "codemapping", "populationlookup", "peer", "peeragency",
+                     "peerstep", "peerexchange"]
+
+
+def test_demo_administrator_sees_the_interconnection_and_nobody_deletes_a_message(demo: None, client: Client
+                                                                                  ) -> None:
+    assert client.login(username="quantri", password="motcua-demo")
+    for model in INTEGRATION_LISTS:
+        assert client.get(f"/admin/integrations/{model}/").status_code == 200, model
+    assert client.get("/admin/integrations/codemapping/add/").status_code == 200
+    assert client.get("/admin/integrations/peer/add/").status_code == 200
+    assert client.get("/admin/integrations/outboxmessage/add/").status_code == 403
+    user = get_user_model().objects.get(username="quantri")
+    assert user.has_perm("integrations.change_outboxmessage")
+    assert not user.has_perm("integrations.delete_outboxmessage")
+    assert not user.has_perm("integrations.change_populationlookup")
+    # the "delete" action is offered to nobody, not even a superuser
+    user.is_superuser = True
+    user.save()
+    for model in ("outboxmessage", "inboxmessage", "populationlookup"):
+        page = client.get(f"/admin/integrations/{model}/").content.decode()
+        assert 'value="delete_selected"' not in page, model
+
+
 RANKING = [("khai sinh", "Đăng ký khai sinh"), ("hôn", "Đăng ký kết hôn"), ("ket hon", "Đăng ký kết hôn"),
            ("giay phep lai xe", "Đổi giấy phép lái xe"), ("1.000894", "Đăng ký kết hôn")]
 
