@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +133,20 @@ def test_merge_moves_agencies_staff_open_dossiers_procedures_and_counters(merged
     # the moved staff carry on with the moved dossier where it now is
     dossier = act(world, merged.at_reception, "transfer", "tiepnhan", MONDAY + timedelta(days=1))
     assert dossier.current_agency == merged.committee
+
+
+def test_the_history_says_who_carried_the_dossier_over_and_from_which_agency_to_which(merged: Merged) -> None:
+    call_command("merge_units", str(merged.path))
+    client = Client()
+    client.force_login(merged.world.users["lanhdao"])
+    page = client.get(reverse("workspace:dossier", args=[merged.at_committee.code])).content.decode()
+    timeline = page[page.index('id="timeline"'):]
+    event = timeline[timeline.index(str(EventKind.REROUTE.label)):]
+    event = event[:event.index("</li>")]
+    assert "Hệ thống MotCua (sáp nhập đơn vị hành chính)" in event and "merge_units" not in event
+    assert "Ủy ban nhân dân phường Hà Tu" in event and "UBND phường Hà Phong" in event
+    assert merged.committee.identifier_code not in event  # names, not codes
+    assert BASIS in event
 
 
 def test_dry_run_prints_the_counts_and_changes_nothing(merged: Merged, capsys: Any) -> None:

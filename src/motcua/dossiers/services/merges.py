@@ -47,7 +47,8 @@ from motcua.dossiers.models import CertificationCounter, Dossier, DossierAgency,
 from motcua.dossiers.statuses import EventKind
 from motcua.geo.models import AdministrativeUnit, UnitMerge
 
-ACTOR = "merge_units"
+# who carried the dossiers over, in their log (the log's language, as postal.carrier.CARRIER_NAME)
+ACTOR = "Hệ thống MotCua (sáp nhập đơn vị hành chính)"
 PROVINCIAL = (AdministrativeUnit.Kind.PROVINCE, AdministrativeUnit.Kind.CITY)
 # the kinds a unit created by a decision may have (districts and townships are gone since 1 July 2025)
 CURRENT_KINDS = (*PROVINCIAL, AdministrativeUnit.Kind.WARD, AdministrativeUnit.Kind.COMMUNE,
