@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -190,6 +191,27 @@ def test_bad_decision_files_are_refused_with_nothing_changed(merged: Merged, con
         call_command("merge_units", str(merged.path))
     assert code in str(caught.value)
     assert state() == before
+
+
+def test_a_decision_not_yet_in_effect_is_refused_unless_asked(merged: Merged, capsys: Any) -> None:
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    merged.write({"effective_date": tomorrow.isoformat(), "legal_basis": BASIS,
+                  "merges": [{"old": ["06652"], "into": "06655"}]})
+    before = state()
+    with pytest.raises(CommandError) as caught:
+        call_command("merge_units", str(merged.path))
+    assert f"{tomorrow:%d/%m/%Y}" in str(caught.value) and "--before-effective-date" in str(caught.value)
+    assert state() == before
+    call_command("merge_units", str(merged.path), "--dry-run")
+    assert f"{tomorrow:%d/%m/%Y}" in capsys.readouterr().out
+    assert state() == before
+    call_command("merge_units", str(merged.path), "--before-effective-date")
+    assert UnitMerge.objects.get(old_unit=merged.hatu).effective_date == tomorrow
+
+
+def test_the_sample_decision_applies_today() -> None:
+    sample = Path(__file__).parent.parent / "src/motcua/demo/data/merge_example.json"
+    assert date.fromisoformat(json.loads(sample.read_text())["effective_date"]) <= timezone.localdate()
 
 
 def test_a_unit_already_merged_is_refused(merged: Merged) -> None:

@@ -225,6 +225,16 @@ class Plan:
         return out
 
 
+def check_effective(decision: Decision, today: date | None = None) -> None:
+    """Refuse a decision that does not apply yet (its effective date is after today)."""
+    today = today or timezone.localdate()
+    if decision.effective_date > today:
+        raise MergeError("merge_not_yet_effective",
+                         _("The decision takes effect on %(date)s: it can be applied from that day on (today is "
+                           "%(today)s). To apply it before, give --before-effective-date."),
+                         {"date": f"{decision.effective_date:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"})
+
+
 def plan(decision: Decision) -> Plan:
     """What :func:`apply` would do, read only."""
     named = {c for m in decision.merges for c in [*m.old, m.into] if c}
