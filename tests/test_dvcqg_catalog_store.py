@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 
 from motcua.api.auth import issue_token
 from motcua.catalog.models import ProcedureVersion
+from motcua.demo.province import DEMO_CITIZENS
 from motcua.dossiers.statuses import Status
 from motcua.integrations import outbox
 from motcua.integrations.dvcqg import client as portal
@@ -137,3 +138,10 @@ def test_the_facts_count_synced_once_delivered(world: World, portal_sim: PortalS
         stats_services.refresh([dossier.pk], force=True)
     fact.refresh_from_db()
     assert (fact.synced, fact.store_synced) == (None, None)
+
+
+def test_the_store_holds_the_trial_citizens_documents(portal_sim: PortalSim) -> None:
+    citizen = next(c for c in DEMO_CITIZENS if c["kind"] == "person")
+    assert citizen["id_number"] == "022190004567"
+    names = [d.name for d in store.citizen_documents(citizen["id_number"])]
+    assert "Giấy khai sinh" in names and len(names) >= 2

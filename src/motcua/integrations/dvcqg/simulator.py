@@ -58,8 +58,13 @@ NATIONAL_ONLY = [
     ("1.003003", "Đăng ký dự thi tốt nghiệp trung học phổ thông", "GD", "Giáo dục và Đào tạo"),
     ("2.002065", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", "LLTP", "Lý lịch tư pháp"),
 ]
-# documents the store holds before MotCua pushes anything (the demo's citizens)
+# documents the store holds before MotCua pushes anything: the trial's citizen (Nguyễn Thị Hương, `congdan.demo`,
+# born 12/04/1990, whose origin is Hoành Bồ) and the API examples' applicant (the tests' too)
 SEEDED = {
+    "022190004567": [("Giấy khai sinh", "KS-1990-0004567", "UBND xã Hoành Bồ", "19900420000000"),
+                     ("Bằng tốt nghiệp trung học phổ thông", "THPT-2008-104567", "Sở GD&ĐT Quảng Ninh",
+                      "20080715000000"),
+                     ("Bằng tốt nghiệp đại học", "DH-2012-004567", "Trường Đại học Hạ Long", "20120630000000")],
     "022090001234": [("Giấy khai sinh", "KS-1990-0001234", "UBND xã Hà Tu", "19900101000000"),
                      ("Bằng tốt nghiệp trung học phổ thông", "THPT-2008-556677", "Sở GD&ĐT Quảng Ninh",
                       "20080715000000")],
