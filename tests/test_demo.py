@@ -1,5 +1,6 @@
 """The demo province that `make run` loads: complete, real, and idempotent."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,17 @@ def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> Non
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200
     assert get_user_model().objects.filter(is_staff=True).count() >= 7
+
+
+def test_make_run_loads_the_demo_in_trial_mode() -> None:
+    """`make run`'s prepare step loads the demo with MOTCUA_DEMO=1: its history is queued for the national portal
+    simulator (without it, MOTCUA_DVCQG_URL is empty and nothing is)."""
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text(encoding="utf-8")
+    prepare = makefile[makefile.index("\nprepare:"):]
+    prepare = prepare[:prepare.index("\n\n")]
+    for command in ("load_demo", "peer_demo main"):
+        line = next(line for line in prepare.splitlines() if f"motcua {command}" in line)
+        assert "MOTCUA_DEMO=1 " in line, line
 
 
 INTEGRATION_LISTS = ["outboxmessage", "inboxmessage", "codemapping", "populationlookup", "peer", "peeragency",
