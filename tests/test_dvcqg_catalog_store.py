@@ -18,7 +18,9 @@ from motcua.dossiers.statuses import Status
 from motcua.integrations import outbox
 from motcua.integrations.dvcqg import client as portal
 from motcua.integrations.dvcqg import store
+from motcua.integrations.dvcqg.simulator import Simulator as PortalSimulator
 from motcua.integrations.models import CodeMapping, OutboxMessage, OutboxStatus
+from motcua.integrations.population.simulator import Simulator as PopulationSimulator
 from motcua.stats import services as stats_services
 from motcua.stats.models import DossierFact
 from tests.factories import MONDAY, World, act, issue, receive
@@ -145,3 +147,10 @@ def test_the_store_holds_the_trial_citizens_documents(portal_sim: PortalSim) -> 
     assert citizen["id_number"] == "022190004567"
     names = [d.name for d in store.citizen_documents(citizen["id_number"])]
     assert "Giấy khai sinh" in names and len(names) >= 2
+
+
+def test_the_simulators_pages_fit_a_phone() -> None:
+    viewport = "<meta name=viewport content='width=device-width, initial-scale=1'>"
+    for page in (PortalSimulator(client_id="a", client_secret="b").page(),
+                 PopulationSimulator(client_id="a", secret="b", count=3).page()):
+        assert viewport in page and "@media (max-width:40rem)" in page and "overflow-wrap:anywhere" in page

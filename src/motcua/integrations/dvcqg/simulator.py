@@ -90,6 +90,14 @@ def national_catalogue() -> list[dict[str, Any]]:
     return rows
 
 
+# the page's head: a phone shows it at its own width, each table row as a block of lines, long codes wrapped
+PAGE_HEAD = ("<meta charset=utf-8><meta name=viewport content='width=device-width, initial-scale=1'>"
+             "<style>body{font-family:sans-serif;margin:.5rem;overflow-wrap:anywhere}"
+             "table{border-collapse:collapse;width:100%}td,th{vertical-align:top}ol,ul{padding-left:1.2rem}"
+             "@media (max-width:40rem){table,tbody,tr,td{display:block}tr:first-child:has(th){display:none}"
+             "tr{border-bottom:2px solid #888;padding:.3rem 0}td{border:0!important;padding:.1rem}}</style>")
+
+
 class Simulator:
     def __init__(self, *, client_id: str, client_secret: str, failure_rate: float = 0.0, slow: float = 0.0,
                  seed: int | None = None, token_seconds: int = 3600) -> None:
@@ -255,7 +263,7 @@ class Simulator:
                         f"<td><ol>{rows}</ol></td></tr>")
         calls = "".join(f"<tr><td>{t}</td><td>{html.escape(w)}</td><td>{html.escape(a)}</td></tr>"
                         for t, w, a in log[:50])
-        return ("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        return (f"<!doctype html>{PAGE_HEAD}"
                 "<title>Cổng DVCQG (giả lập)</title><h1>National public service portal — simulator</h1>"
                 f"<p>{len(self.dossiers)} dossiers · {sum(len(v) for v in progress.values())} progress rows · "
                 f"calls: {html.escape(json.dumps(counts))} · config: {html.escape(json.dumps(self.config))}</p>"
