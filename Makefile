@@ -68,9 +68,10 @@ prepare: install messages-compiled
 	@# a secret key of this installation, kept under var/ (production sets SECRET_KEY itself)
 	@[ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	$(BIN)/motcua migrate --noinput -v 1
-	$(BIN)/motcua load_demo --url http://$(HOST):$(PORT)
+	@# trial mode (MOTCUA_DEMO): the history's events are queued for the national portal simulator, which `serve` starts
+	MOTCUA_DEMO=1 $(BIN)/motcua load_demo --url http://$(HOST):$(PORT)
 	@# the second province of the trial (make run-peer) as this one's peer, and the procedure that goes there
-	$(BIN)/motcua peer_demo main --peer-dir var/peer --peer-url http://$(HOST):$(PEER_PORT)
+	MOTCUA_DEMO=1 $(BIN)/motcua peer_demo main --peer-dir var/peer --peer-url http://$(HOST):$(PEER_PORT)
 	$(BIN)/motcua collectstatic --noinput -v 0
 
 ## make test: lint, type-check, the suite on SQLite (with the browser tests) and on PostgreSQL

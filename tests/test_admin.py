@@ -6,9 +6,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from motcua.catalog.models import ProcedureVersion
+from motcua.integrations.dvcqg import sync
+from motcua.integrations.models import InboxMessage, MessageKind, OutboxMessage, System
+from motcua.integrations.peers import incoming, outgoing
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +99,20 @@ def test_an_e_form_is_edited_as_json_and_checked(admin_client: Client) -> None:
     draft.refresh_from_db()
     assert draft.eform[0]["name"] == "spouse_name" and draft.eform[0]["type"] == "text"
     assert VersionForm(data={**data, "eform": ""}, instance=draft).is_valid()  # empty: no e-form
+
+
+def test_outgoing_messages_show_their_kind_and_system_by_label(admin_client: Client) -> None:
+    assert {sync.EVENT, sync.RESULT, outgoing.SEND, outgoing.STATUS, incoming.SEND, incoming.STATUS} <= set(
+        MessageKind.values)  # every kind the handlers write has a label
+    message = OutboxMessage.objects.create(system=System.PORTAL, kind=sync.EVENT, key="event:X:1")
+    InboxMessage.objects.create(sender="01", kind=incoming.SEND, message_id="m-1")
+    listing = admin_client.get("/admin/integrations/outboxmessage/").content.decode()
+    detail = admin_client.get(f"/admin/integrations/outboxmessage/{message.pk}/change/").content.decode()
+    inbox = admin_client.get("/admin/integrations/inboxmessage/").content.decode()
+    with translation.override("vi"):
+        event, portal = str(MessageKind.EVENT.label), str(System.PORTAL.label)
+        sent, claimed = str(MessageKind.SEND.label), str(OutboxMessage._meta.get_field("claimed_until").verbose_name)
+    assert event in listing and portal in listing and ">event<" not in listing
+    assert event in detail and claimed.capitalize() in detail and "Claimed until" not in detail
+    assert sent in inbox
+    assert str(message) == f"{portal} · {event} · event:X:1"

@@ -1,5 +1,6 @@
 """The demo province that `make run` loads: complete, real, and idempotent."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,41 @@ def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> Non
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200
     assert get_user_model().objects.filter(is_staff=True).count() >= 7
+
+
+def test_make_run_loads_the_demo_in_trial_mode() -> None:
+    """`make run`'s prepare step loads the demo with MOTCUA_DEMO=1: its history is queued for the national portal
+    simulator (without it, MOTCUA_DVCQG_URL is empty and nothing is)."""
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text(encoding="utf-8")
+    prepare = makefile[makefile.index("\nprepare:"):]
+    prepare = prepare[:prepare.index("\n\n")]
+    for command in ("load_demo", "peer_demo main"):
+        line = next(line for line in prepare.splitlines() if f"motcua {command}" in line)
+        assert "MOTCUA_DEMO=1 " in line, line
+
+
+INTEGRATION_LISTS = ["outboxmessage", "inboxmessage", "codemapping", "populationlookup", "peer", "peeragency",
+                     "peerstep", "peerexchange"]
+
+
+def test_demo_administrator_sees_the_interconnection_and_nobody_deletes_a_message(demo: None, client: Client
+                                                                                  ) -> None:
+    assert client.login(username="quantri", password="motcua-demo")
+    for model in INTEGRATION_LISTS:
+        assert client.get(f"/admin/integrations/{model}/").status_code == 200, model
+    assert client.get("/admin/integrations/codemapping/add/").status_code == 200
+    assert client.get("/admin/integrations/peer/add/").status_code == 200
+    assert client.get("/admin/integrations/outboxmessage/add/").status_code == 403
+    user = get_user_model().objects.get(username="quantri")
+    assert user.has_perm("integrations.change_outboxmessage")
+    assert not user.has_perm("integrations.delete_outboxmessage")
+    assert not user.has_perm("integrations.change_populationlookup")
+    # the "delete" action is offered to nobody, not even a superuser
+    user.is_superuser = True
+    user.save()
+    for model in ("outboxmessage", "inboxmessage", "populationlookup"):
+        page = client.get(f"/admin/integrations/{model}/").content.decode()
+        assert 'value="delete_selected"' not in page, model
 
 
 RANKING = [("khai sinh", "Đăng ký khai sinh"), ("hôn", "Đăng ký kết hôn"), ("ket hon", "Đăng ký kết hôn"),

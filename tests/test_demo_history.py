@@ -10,8 +10,9 @@ from django.utils import timezone
 from zeal import zeal_ignore
 
 from motcua.dossiers.audit import verify_all
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import Dossier, Event
 from motcua.feedback.models import Petition, Rating
+from motcua.integrations.models import OutboxMessage
 from motcua.stats import services
 from motcua.stats.models import DossierFact, Outcome
 from tests.test_stats_facts import tables
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 def demo(db: Any, settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MOTCUA_PKI_DIR = tmp_path_factory.mktemp("history-pki")
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("history-media")
+    settings.MOTCUA_DVCQG_URL = "http://127.0.0.1:9"  # trial mode's portal (`make run` loads the demo so): queued only
     with zeal_ignore():  # the demo's history calls the services once per dossier, as requests would, in one loop
         call_command("load_demo", verbosity=0)
 
@@ -50,6 +52,11 @@ def test_the_history_is_a_living_province_with_bai_chay_behind(demo: None) -> No
     before = tables()
     services.rebuild()
     assert tables() == before
+    # in trial mode every event of the history waits for the national portal, and every issued result for the
+    # citizens' store (the outbox worker of `motcua serve` sends them)
+    assert OutboxMessage.objects.filter(system="portal").count() == Event.objects.count()
+    assert OutboxMessage.objects.filter(system="store").exists()
     # loaded once
     call_command("load_demo", verbosity=0)
     assert Dossier.objects.count() == dossiers.count()
+    assert OutboxMessage.objects.filter(system="portal").count() == Event.objects.count()

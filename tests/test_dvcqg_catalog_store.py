@@ -13,11 +13,14 @@ from django.test import Client, override_settings
 
 from motcua.api.auth import issue_token
 from motcua.catalog.models import ProcedureVersion
+from motcua.demo.province import DEMO_CITIZENS
 from motcua.dossiers.statuses import Status
 from motcua.integrations import outbox
 from motcua.integrations.dvcqg import client as portal
 from motcua.integrations.dvcqg import store
+from motcua.integrations.dvcqg.simulator import Simulator as PortalSimulator
 from motcua.integrations.models import CodeMapping, OutboxMessage, OutboxStatus
+from motcua.integrations.population.simulator import Simulator as PopulationSimulator
 from motcua.stats import services as stats_services
 from motcua.stats.models import DossierFact
 from tests.factories import MONDAY, World, act, issue, receive
@@ -137,3 +140,17 @@ def test_the_facts_count_synced_once_delivered(world: World, portal_sim: PortalS
         stats_services.refresh([dossier.pk], force=True)
     fact.refresh_from_db()
     assert (fact.synced, fact.store_synced) == (None, None)
+
+
+def test_the_store_holds_the_trial_citizens_documents(portal_sim: PortalSim) -> None:
+    citizen = next(c for c in DEMO_CITIZENS if c["kind"] == "person")
+    assert citizen["id_number"] == "022190004567"
+    names = [d.name for d in store.citizen_documents(citizen["id_number"])]
+    assert "Giấy khai sinh" in names and len(names) >= 2
+
+
+def test_the_simulators_pages_fit_a_phone() -> None:
+    viewport = "<meta name=viewport content='width=device-width, initial-scale=1'>"
+    for page in (PortalSimulator(client_id="a", client_secret="b").page(),
+                 PopulationSimulator(client_id="a", secret="b", count=3).page()):
+        assert viewport in page and "@media (max-width:40rem)" in page and "overflow-wrap:anywhere" in page

@@ -12,7 +12,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.statuses import EventKind
 from motcua.integrations import outbox
 from motcua.integrations.dvcqg import client as portal
 from motcua.integrations.dvcqg import packet
@@ -188,3 +189,21 @@ def test_a_batch_costs_a_few_queries_whatever_its_size(world: World, portal_sim:
         outcomes = sync.deliver(messages)
     assert all(o.ok for o in outcomes.values()) and len(outcomes) == len(messages)
     assert len(queries) <= 12, [q["sql"][:120] for q in queries]
+
+
+def test_every_event_kind_has_an_action_text_and_a_national_status(world: World) -> None:
+    dossier = receive(world, MONDAY)
+    batch = packet.load([dossier.pk])
+    field_labels = {"Ngày nộp", "Chấp nhận", "Submitted", "Accepted"}  # column headers, not what was done
+    texts = {}
+    for kind in EventKind:
+        event = Event(dossier=dossier, seq=99, action=kind.value, actor_name="x", at=MONDAY,
+                      from_status=dossier.status, to_status=dossier.status)
+        row = packet.progress(batch, dossier, event, f"k-{kind.value}")
+        texts[kind.value] = row["NoiDungXuLy"]
+        assert row["NoiDungXuLy"] and row["NoiDungXuLy"] not in field_labels, kind
+        assert row["NoiDungXuLy"] != kind.value, kind  # a text, not the raw code
+        assert 1 <= row["TrangThai"] <= 10, kind
+    assert texts["submit"] == "Đã nộp hồ sơ" and texts["receive"] == "Đã tiếp nhận hồ sơ"
+    for kind in ("reroute", "link_account", "exchange"):
+        assert texts[kind] == packet.action_text(kind) and texts[kind].isascii() is False, kind

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +136,20 @@ def test_merge_moves_agencies_staff_open_dossiers_procedures_and_counters(merged
     assert dossier.current_agency == merged.committee
 
 
+def test_the_history_says_who_carried_the_dossier_over_and_from_which_agency_to_which(merged: Merged) -> None:
+    call_command("merge_units", str(merged.path))
+    client = Client()
+    client.force_login(merged.world.users["lanhdao"])
+    page = client.get(reverse("workspace:dossier", args=[merged.at_committee.code])).content.decode()
+    timeline = page[page.index('id="timeline"'):]
+    event = timeline[timeline.index(str(EventKind.REROUTE.label)):]
+    event = event[:event.index("</li>")]
+    assert "Hệ thống MotCua (sáp nhập đơn vị hành chính)" in event and "merge_units" not in event
+    assert "Ủy ban nhân dân phường Hà Tu" in event and "UBND phường Hà Phong" in event
+    assert merged.committee.identifier_code not in event  # names, not codes
+    assert BASIS in event
+
+
 def test_dry_run_prints_the_counts_and_changes_nothing(merged: Merged, capsys: Any) -> None:
     before = state()
     call_command("merge_units", str(merged.path), "--dry-run")
@@ -174,6 +191,27 @@ def test_bad_decision_files_are_refused_with_nothing_changed(merged: Merged, con
         call_command("merge_units", str(merged.path))
     assert code in str(caught.value)
     assert state() == before
+
+
+def test_a_decision_not_yet_in_effect_is_refused_unless_asked(merged: Merged, capsys: Any) -> None:
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    merged.write({"effective_date": tomorrow.isoformat(), "legal_basis": BASIS,
+                  "merges": [{"old": ["06652"], "into": "06655"}]})
+    before = state()
+    with pytest.raises(CommandError) as caught:
+        call_command("merge_units", str(merged.path))
+    assert f"{tomorrow:%d/%m/%Y}" in str(caught.value) and "--before-effective-date" in str(caught.value)
+    assert state() == before
+    call_command("merge_units", str(merged.path), "--dry-run")
+    assert f"{tomorrow:%d/%m/%Y}" in capsys.readouterr().out
+    assert state() == before
+    call_command("merge_units", str(merged.path), "--before-effective-date")
+    assert UnitMerge.objects.get(old_unit=merged.hatu).effective_date == tomorrow
+
+
+def test_the_sample_decision_applies_today() -> None:
+    sample = Path(__file__).parent.parent / "src/motcua/demo/data/merge_example.json"
+    assert date.fromisoformat(json.loads(sample.read_text())["effective_date"]) <= timezone.localdate()
 
 
 def test_a_unit_already_merged_is_refused(merged: Merged) -> None:

@@ -116,10 +116,27 @@ def _load_agencies(rows: list[dict[str, Any]]) -> int:
     return len(by_code)
 
 
+# The administrator's rights on the interconnection (the `integrations` admin): she sees every list, sends an
+# outgoing message again (change), and edits the code mappings and the peers; nobody deletes a message or a look-up
+# (the admin refuses it: the outbox is never lost, the look-up log is kept by law).
+INTEGRATION_PERMS = {
+    "outboxmessage": ("view", "change"), "inboxmessage": ("view",), "populationlookup": ("view",),
+    "peerexchange": ("view",), "codemapping": ("view", "add", "change", "delete"),
+    "peer": ("view", "add", "change", "delete"), "peeragency": ("view", "add", "change", "delete"),
+    "peerstep": ("view", "add", "change", "delete"),
+}
+
+
+def _integration_perms() -> list[Permission]:
+    wanted = {f"{action}_{model}" for model, actions in INTEGRATION_PERMS.items() for action in actions}
+    return list(Permission.objects.filter(content_type__app_label="integrations", codename__in=wanted))
+
+
 def _load_staff(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     user_model = get_user_model()
     accounts = []
-    catalog_perms = Permission.objects.filter(content_type__app_label__in=["catalog", "agencies", "core", "geo"])
+    catalog_perms = [*Permission.objects.filter(content_type__app_label__in=["catalog", "agencies", "core", "geo"]),
+                     *_integration_perms()]
     for row in rows:
         user, created = user_model.objects.get_or_create(
             username=row["username"],

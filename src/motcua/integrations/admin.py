@@ -40,6 +40,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxMessage | None = None) -> bool:
+        return False  # never lost: a message is delivered or stays, failed, for an administrator to send again
+
     @admin.action(description=_("Send the selected failed or pending messages again"), permissions=["change"])
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         done = outbox.replay(queryset)
@@ -56,6 +59,9 @@ class InboxMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: InboxMessage | None = None) -> bool:
+        return False  # a deleted message's id could be replayed
 
 
 @admin.register(CodeMapping)

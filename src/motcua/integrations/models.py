@@ -30,10 +30,19 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class MessageKind(models.TextChoices):
+    """What a message asks its receiver to do (the handlers' own codes: ``dvcqg.sync``, ``peers``)."""
+
+    EVENT = "event", _("Dossier progress")
+    RESULT = "result", _("Issued result for the citizen's store")
+    SEND = "send", _("Dossier sent between provinces")
+    STATUS = "status", _("Progress of a dossier sent between provinces")
+
+
 class OutboxMessage(models.Model):
     system = models.CharField(_("system"), max_length=20, choices=System.choices)
     target = models.CharField(_("recipient"), max_length=40, blank=True)  # a peer's code; empty for a national one
-    kind = models.CharField(_("kind"), max_length=40)  # what the system's handler is asked to do
+    kind = models.CharField(_("kind"), max_length=40, choices=MessageKind.choices)  # what its handler is to do
     # messages of one (system, target, ordering) go out in id order: a later one waits for an earlier undelivered one
     ordering = models.CharField(_("order group"), max_length=80, blank=True)
     key = models.CharField(_("idempotency key"), max_length=120)
@@ -44,7 +53,8 @@ class OutboxMessage(models.Model):
                               default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)  # a worker's lease; expired: another may take it
+    # a worker's lease; expired: another may take it
+    claimed_until = models.DateTimeField(_("claimed by a worker until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     response = models.JSONField(_("answer"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -65,7 +75,8 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.system}{':' + self.target if self.target else ''} {self.kind} {self.key}"
+        where = f"{self.get_system_display()} {self.target}".strip()
+        return f"{where} · {self.get_kind_display()} · {self.key}"
 
 
 class InboxMessage(models.Model):
@@ -74,7 +85,7 @@ class InboxMessage(models.Model):
 
     sender = models.CharField(_("sender"), max_length=40)
     message_id = models.CharField(_("message id"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=MessageKind.choices)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     payload = models.JSONField(_("payload"), default=dict)
     result = models.JSONField(_("answer"), default=dict, blank=True)
@@ -87,7 +98,7 @@ class InboxMessage(models.Model):
         constraints = [models.UniqueConstraint(fields=["sender", "message_id"], name="unique_inbox_message")]
 
     def __str__(self) -> str:
-        return f"{self.sender} {self.kind} {self.message_id}"
+        return f"{self.sender} · {self.get_kind_display()} · {self.message_id}"
 
 
 class MappingKind(models.TextChoices):

@@ -47,7 +47,8 @@ from motcua.dossiers.models import CertificationCounter, Dossier, DossierAgency,
 from motcua.dossiers.statuses import EventKind
 from motcua.geo.models import AdministrativeUnit, UnitMerge
 
-ACTOR = "merge_units"
+# who carried the dossiers over, in their log (the log's language, as postal.carrier.CARRIER_NAME)
+ACTOR = "Hệ thống MotCua (sáp nhập đơn vị hành chính)"
 PROVINCIAL = (AdministrativeUnit.Kind.PROVINCE, AdministrativeUnit.Kind.CITY)
 # the kinds a unit created by a decision may have (districts and townships are gone since 1 July 2025)
 CURRENT_KINDS = (*PROVINCIAL, AdministrativeUnit.Kind.WARD, AdministrativeUnit.Kind.COMMUNE,
@@ -222,6 +223,16 @@ class Plan:
             out += [f"      {a.identifier_code} {a.name} → closed, into {t.identifier_code}"
                     for a, t in u.closed.values()]
         return out
+
+
+def check_effective(decision: Decision, today: date | None = None) -> None:
+    """Refuse a decision that does not apply yet (its effective date is after today)."""
+    today = today or timezone.localdate()
+    if decision.effective_date > today:
+        raise MergeError("merge_not_yet_effective",
+                         _("The decision takes effect on %(date)s: it can be applied from that day on (today is "
+                           "%(today)s). To apply it before, give --before-effective-date."),
+                         {"date": f"{decision.effective_date:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"})
 
 
 def plan(decision: Decision) -> Plan:

@@ -31,6 +31,7 @@ from motcua.dossiers.models import (
     Event,
     IssuedResult,
 )
+from motcua.dossiers.selectors import MILESTONES
 from motcua.dossiers.statuses import EventKind, Status
 from motcua.integrations.dvcqg.codes import Codes
 from motcua.integrations.models import MappingKind
@@ -189,13 +190,22 @@ def _supplements(events: list[Event]) -> list[dict[str, Any]]:
 
 
 ROLE_TITLES = dict(Role.choices)
+# NoiDungXuLy says what was done: the public milestones' texts ("Dossier submitted", not the label "Submitted" that
+# also heads date columns), then every other kind's label (each an action: "Carried to the merged unit's agency"…)
+ACTION_TEXTS: dict[str, Any] = {**{kind.value: kind.label for kind in EventKind}, **MILESTONES}
+
+
+def action_text(action: str) -> str:
+    """What the event did, in Vietnamese (the portal's language)."""
+    with translation.override("vi"):
+        return str(ACTION_TEXTS.get(action, action))
 
 
 def progress(batch: Batch, dossier: Dossier, event: Event, key: str) -> dict[str, Any]:
     """One progress row (``TienDo``) for ``event``; ``MaDongBo`` is the outbox key the portal drops a repeat by."""
     codes = batch.codes
     with translation.override("vi"):
-        label = str(EventKind(event.action).label) if event.action in EventKind.values else event.action
+        label = action_text(event.action)
         title = str(ROLE_TITLES.get(event.role, ""))
         agency = event.agency.name if event.agency_id and event.agency else ""
     changes = event.changes or {}

@@ -58,8 +58,13 @@ NATIONAL_ONLY = [
     ("1.003003", "Đăng ký dự thi tốt nghiệp trung học phổ thông", "GD", "Giáo dục và Đào tạo"),
     ("2.002065", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", "LLTP", "Lý lịch tư pháp"),
 ]
-# documents the store holds before MotCua pushes anything (the demo's citizens)
+# documents the store holds before MotCua pushes anything: the trial's citizen (Nguyễn Thị Hương, `congdan.demo`,
+# born 12/04/1990, whose origin is Hoành Bồ) and the API examples' applicant (the tests' too)
 SEEDED = {
+    "022190004567": [("Giấy khai sinh", "KS-1990-0004567", "UBND xã Hoành Bồ", "19900420000000"),
+                     ("Bằng tốt nghiệp trung học phổ thông", "THPT-2008-104567", "Sở GD&ĐT Quảng Ninh",
+                      "20080715000000"),
+                     ("Bằng tốt nghiệp đại học", "DH-2012-004567", "Trường Đại học Hạ Long", "20120630000000")],
     "022090001234": [("Giấy khai sinh", "KS-1990-0001234", "UBND xã Hà Tu", "19900101000000"),
                      ("Bằng tốt nghiệp trung học phổ thông", "THPT-2008-556677", "Sở GD&ĐT Quảng Ninh",
                       "20080715000000")],
@@ -83,6 +88,14 @@ def national_catalogue() -> list[dict[str, Any]]:
         rows.append({"MaTTHC": code, "TenTTHC": name, "MaLinhVuc": field_code, "TenLinhVuc": field_name,
                      "CapThucHien": "central", "ThoiHanGiaiQuyet": ""})
     return rows
+
+
+# the page's head: a phone shows it at its own width, each table row as a block of lines, long codes wrapped
+PAGE_HEAD = ("<meta charset=utf-8><meta name=viewport content='width=device-width, initial-scale=1'>"
+             "<style>body{font-family:sans-serif;margin:.5rem;overflow-wrap:anywhere}"
+             "table{border-collapse:collapse;width:100%}td,th{vertical-align:top}ol,ul{padding-left:1.2rem}"
+             "@media (max-width:40rem){table,tbody,tr,td{display:block}tr:first-child:has(th){display:none}"
+             "tr{border-bottom:2px solid #888;padding:.3rem 0}td{border:0!important;padding:.1rem}}</style>")
 
 
 class Simulator:
@@ -250,7 +263,7 @@ class Simulator:
                         f"<td><ol>{rows}</ol></td></tr>")
         calls = "".join(f"<tr><td>{t}</td><td>{html.escape(w)}</td><td>{html.escape(a)}</td></tr>"
                         for t, w, a in log[:50])
-        return ("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        return (f"<!doctype html>{PAGE_HEAD}"
                 "<title>Cổng DVCQG (giả lập)</title><h1>National public service portal — simulator</h1>"
                 f"<p>{len(self.dossiers)} dossiers · {sum(len(v) for v in progress.values())} progress rows · "
                 f"calls: {html.escape(json.dumps(counts))} · config: {html.escape(json.dumps(self.config))}</p>"

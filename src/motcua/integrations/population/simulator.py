@@ -42,6 +42,14 @@ def _fold(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
+# the page's head: a phone shows it at its own width, each table row as a block of lines, long codes wrapped
+PAGE_HEAD = ("<meta charset=utf-8><meta name=viewport content='width=device-width, initial-scale=1'>"
+             "<style>body{font-family:sans-serif;margin:.5rem;overflow-wrap:anywhere}"
+             "table{border-collapse:collapse;width:100%}td,th{vertical-align:top}ol,ul{padding-left:1.2rem}"
+             "@media (max-width:40rem){table,tbody,tr,td{display:block}tr:first-child:has(th){display:none}"
+             "tr{border-bottom:2px solid #888;padding:.3rem 0}td{border:0!important;padding:.1rem}}</style>")
+
+
 class Simulator:
     def __init__(self, *, client_id: str, secret: str, count: int = 200, seed: int = 14) -> None:
         self.client_id, self.secret = client_id, secret
@@ -119,7 +127,7 @@ class Simulator:
                            f"<td>{html.escape(a)}</td></tr>" for t, w, n, a in self.log)
         tries = "".join(f"<li>{html.escape(p.full_name)} · {p.id_number} · {p.date_of_birth:%d/%m/%Y}</li>"
                         for p in people.DEMO_PEOPLE[1:])
-        return ("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        return (f"<!doctype html>{PAGE_HEAD}"
                 "<title>Population database simulator</title><h1>Population database simulator</h1>"
                 f"<p>{len(self.people)} fictional people · failure rate {self.failure_rate:g} · "
                 f"slow {self.slow:g} s · garbage {'on' if self.garbage else 'off'} · {self.answered} answered</p>"

@@ -48,10 +48,21 @@ def _event_rows(dossier: Dossier, *, whole: bool) -> list[dict[str, Any]]:
         reasons = [data[k] for k in ("reasons", "reason") if isinstance(data.get(k), str) and data[k]]
         rows.append({"e": event, "label": label, "reasons": reasons, "missing": data.get("missing") or [],
                      "file": (data.get("name") or (data.get("result") or {}).get("name", "")) if whole else "",
-                     "assignee": data.get("assignee", ""), "to_agency": data.get("to_agency", ""),
+                     "assignee": data.get("assignee", ""),
+                     "to_agency": data.get("to_agency", "") if event.action != EventKind.REROUTE else "",
+                     "reroute": _reroute_line(data) if event.action == EventKind.REROUTE else None,
                      "shipment": _shipment_line(data) if event.action == EventKind.SHIPMENT else "",
                      "exchange": _exchange_line(data) if event.action == EventKind.EXCHANGE else ""})
     return rows
+
+
+def _reroute_line(data: dict[str, Any]) -> tuple[str, str] | None:
+    """A ``reroute`` event (a merge of administrative units): the agency (or unit) it left → the one it went to."""
+    if data.get("from_agency_name") and data.get("to_agency_name"):
+        return str(data["from_agency_name"]), str(data["to_agency_name"])
+    if data.get("from_unit_name") and data.get("to_unit_name"):
+        return str(data["from_unit_name"]), str(data["to_unit_name"])
+    return None
 
 
 def _exchange_line(data: dict[str, Any]) -> str:
