@@ -59,8 +59,9 @@ run-peer: install messages-compiled
 ## make dev: the same data, served by Django's development server (DEBUG on, reloads on code changes)
 dev: prepare
 	@MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua db_worker --queue-name '*' --no-reload -v 0 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	echo "Background worker running (process $$worker): emails under var/mail/, SMS under var/sms/"; \
+	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua deliver_outbox --follow -v 0 & outbox=$$!; \
+	trap 'kill $$worker $$outbox 2>/dev/null; wait $$worker $$outbox 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	echo "Background worker running (process $$worker): emails under var/mail/, SMS under var/sms/; outbox worker (process $$outbox)"; \
 	MOTCUA_DEMO=1 DEBUG=1 $(BIN)/motcua runserver $(HOST):$(PORT)
 
 prepare: install messages-compiled
