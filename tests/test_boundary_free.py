@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -21,10 +22,11 @@ from motcua.catalog.models import ProcedureVersion
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers import services as dossier_services
+from motcua.dossiers import slips
 from motcua.dossiers.models import Dossier, DossierAgency
 from motcua.dossiers.statuses import Status
 from tests.boundary import CAO_XANH, DISSOLVED, ELSEWHERE, MERGED, BoundaryWorld
-from tests.factories import APPLICANT, MARRIAGE, MONDAY, act, pay, pdf_bytes, receive
+from tests.factories import APPLICANT, MARRIAGE, MONDAY, act, citizen_user, pay, pdf_bytes, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +74,33 @@ def test_the_receiving_points_own_commune_stays_the_default(bf: BoundaryWorld) -
     dossier = receive(bf)
     assert dossier.competent_unit_id == bf.commune.unit_id
     assert {step["agency"] for step in dossier.plan[1:-1]} == {bf.committee.pk}
+
+
+def test_the_receipt_names_the_commune_that_handles_the_dossier(bf: BoundaryWorld) -> None:
+    from tests.test_slips import text_of
+
+    elsewhere = flat(text_of(slips.render_slip(receive(bf, competent_unit=CAO_XANH), "receipt")))
+    assert "Đơn vị giải quyết: Phường Cao Xanh (tiếp nhận không phụ thuộc địa giới hành chính)" in elsewhere
+    home = flat(text_of(slips.render_slip(receive(bf), "receipt")))
+    assert "Đơn vị giải quyết:" in home and "không phụ thuộc địa giới" not in home
+
+
+def test_the_citizens_dossier_page_names_the_commune_that_handles_it(bf: BoundaryWorld) -> None:
+    user = citizen_user()
+    dossier = receive(bf, competent_unit=CAO_XANH)
+    Dossier.objects.filter(pk=dossier.pk).update(applicant_user=user)  # as if she had filed it herself
+    client = Client()
+    client.force_login(user)
+    with translation.override("vi"):
+        label = str(translation.gettext("Handled by"))
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert re.search(rf'{label}</dt><dd[^>]*id="competent-unit">Phường Cao Xanh</dd>', page), page[:200]
+    Dossier.objects.filter(pk=dossier.pk).update(competent_unit=None)  # a dossier without one names none
+    assert 'id="competent-unit"' not in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_a_commune_merged_away_resolves_to_its_successor(bf: BoundaryWorld) -> None:
