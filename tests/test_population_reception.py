@@ -106,6 +106,13 @@ def test_a_typed_name_that_differs_is_said_and_an_edited_name_is_not_verified(
     assert field(fragment, "applicant_name") == HUONG.full_name  # what the database holds
     matched = check(counter, COMMUNE, HUONG, applicant_name="nguyễn thị hương", applicant_birth_date="1990-04-12")
     assert "the name and date of birth match" in matched
+    # only what was typed is said to match: a name alone, or a date of birth alone
+    name_only = check(counter, COMMUNE, HUONG, applicant_name="Nguyễn Thị Hương")
+    assert "the name matches (no date of birth was typed" in name_only and "date of birth match" not in name_only
+    born_only = check(counter, COMMUNE, HUONG, applicant_birth_date="12/04/1990")
+    assert "the date of birth matches (no name was typed" in born_only and "the name matches" not in born_only
+    assert "The name typed differs" in check(counter, COMMUNE, HUONG, applicant_name="Nguyễn Thị Hoa")
+    assert "The date of birth typed differs" in check(counter, COMMUNE, HUONG, applicant_birth_date="1990-04-13")
     values = applicant(HUONG, applicant_name="Nguyễn Thị Hoa", population_proof=field(matched, "population_proof"))
     dossier = receive(counter, COMMUNE, "counter", values)
     assert not dossier.identity_verified and dossier.population_data  # data used, but the name is not the person's

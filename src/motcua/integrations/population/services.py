@@ -213,6 +213,7 @@ class ReceptionCheck:
     person: PersonRecord
     typed_matches: bool | None  # None: the officer typed no name or date of birth to compare
     proof: str
+    compared: tuple[str, ...] = ()  # what the officer had typed and the database was compared with: name, birth date
 
 
 def purpose_at(agency: Agency) -> str:
@@ -232,13 +233,14 @@ def check_at_reception(*, actor: Actor, agency: Agency, id_number: str, full_nam
             "%(value)s is not a valid citizen ID: 12 digits starting with a province code (e.g. 022…)."),
             {"value": id_number[:20]}, "applicant.id_number")
     person, logged = lookup(id_number=number, purpose=purpose_at(agency), user_id=actor.user_id, agency_id=agency.pk)
+    compared = (("name",) if full_name.strip() else ()) + (("date_of_birth",) if date_of_birth is not None else ())
     typed: bool | None = None
-    if full_name.strip() or date_of_birth is not None:
+    if compared:
         typed = ((not full_name.strip() or fold(full_name) == fold(person.full_name))
                  and (date_of_birth is None or date_of_birth == person.date_of_birth))
     proof = signing.dumps({"id": number, "name": fold(person.full_name), "lookup": logged.pk, "agency": agency.pk,
                            "user": actor.user_id}, salt=PROOF_SALT, compress=True)
-    return ReceptionCheck(person, typed, proof)
+    return ReceptionCheck(person, typed, proof, compared)
 
 
 def _proven(proof: str, data: dict[str, Any], actor: Actor) -> tuple[dossier_services.IdentityCheck, int | None]:
