@@ -178,14 +178,31 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
     match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=LookupPurpose.SIGN_UP)
     if match != Match.MATCHED:
         raise IdentityMismatch()
+    # verified: the account keeps the database's spelling of the name (not "trần văn  minh" as typed) and its
+    # permanent address; asked only now, after the match (logged too), and not needed: without it, what was typed
+    person, found = _person_after_match(number)
+    if person is not None:
+        fields["full_name"] = person.full_name
     now = timezone.now()
     with transaction.atomic():
         citizen = accounts.sign_up(**fields, date_of_birth=born, identity_verified_at=now)
-        PopulationLookup.objects.filter(pk=logged.pk).update(user=citizen.user)
+        if person is not None and person.permanent_address and not citizen.address:
+            Citizen.objects.filter(pk=citizen.pk).update(address=person.permanent_address[:500])
+            citizen.address = person.permanent_address[:500]
+        PopulationLookup.objects.filter(pk__in=[logged.pk, *([found.pk] if found else [])]).update(user=citizen.user)
         linked = dossier_services.link_to_account(user_id=citizen.user_id, id_number=number, now=now, by=VOUCHER)
         if linked:
             transaction.on_commit(lambda: fill_warehouse(linked))
     return citizen
+
+
+def _person_after_match(number: str) -> tuple[PersonRecord | None, PopulationLookup | None]:
+    """The database's record of a citizen ID whose name and date of birth were just verified (the spelling and
+    the address the account keeps); ``None`` when the database does not answer now (the sign-up goes on)."""
+    try:
+        return lookup(id_number=number, purpose=LookupPurpose.SIGN_UP)
+    except (UnknownCitizen, PopulationUnavailable):
+        return None, None
 
 
 def fill_warehouse(dossiers: list[Dossier]) -> None:
