@@ -13,11 +13,11 @@ from django.test import Client
 from django.utils import timezone
 
 from motcua.accounts.models import Citizen
+from motcua.catalog.models import Component, ProcedureVersion
 from motcua.documents.models import StoredDocument
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.audit import verify_dossier
-from motcua.catalog.models import Component, ProcedureVersion
 from motcua.dossiers.models import Dossier, DossierComponent, Event
 from motcua.dossiers.statuses import EventKind
 from motcua.integrations.models import LookupOutcome, LookupPurpose, PopulationLookup

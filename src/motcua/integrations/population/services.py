@@ -180,15 +180,15 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
         raise IdentityMismatch()
     # verified: the account keeps the database's spelling of the name (not "trần văn  minh" as typed) and its
     # permanent address; asked only now, after the match (logged too), and not needed: without it, what was typed
-    person, found = _person_after_match(number)
-    if person is not None:
-        fields["full_name"] = person.full_name
+    record, found = _person_after_match(number)
+    if record is not None:
+        fields["full_name"] = record.full_name
     now = timezone.now()
     with transaction.atomic():
         citizen = accounts.sign_up(**fields, date_of_birth=born, identity_verified_at=now)
-        if person is not None and person.permanent_address and not citizen.address:
-            Citizen.objects.filter(pk=citizen.pk).update(address=person.permanent_address[:500])
-            citizen.address = person.permanent_address[:500]
+        if record is not None and record.permanent_address and not citizen.address:
+            Citizen.objects.filter(pk=citizen.pk).update(address=record.permanent_address[:500])
+            citizen.address = record.permanent_address[:500]
         PopulationLookup.objects.filter(pk__in=[logged.pk, *([found.pk] if found else [])]).update(user=citizen.user)
         linked = dossier_services.link_to_account(user_id=citizen.user_id, id_number=number, now=now, by=VOUCHER)
         if linked:
