@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,10 +22,12 @@ from motcua.catalog.models import ProcedureVersion
 from motcua.core.errors import MotCuaError
 from motcua.dossiers import selectors as dossier_selectors
 from motcua.dossiers import services as dossier_services
+from motcua.dossiers import slips
 from motcua.dossiers.models import Dossier, DossierAgency
 from motcua.dossiers.statuses import Status
+from motcua.geo.models import AdministrativeUnit, UnitMerge
 from tests.boundary import CAO_XANH, DISSOLVED, ELSEWHERE, MERGED, BoundaryWorld
-from tests.factories import APPLICANT, MARRIAGE, MONDAY, act, pay, pdf_bytes, receive
+from tests.factories import APPLICANT, MARRIAGE, MONDAY, act, citizen_user, pay, pdf_bytes, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +75,33 @@ def test_the_receiving_points_own_commune_stays_the_default(bf: BoundaryWorld) -
     dossier = receive(bf)
     assert dossier.competent_unit_id == bf.commune.unit_id
     assert {step["agency"] for step in dossier.plan[1:-1]} == {bf.committee.pk}
+
+
+def test_the_receipt_names_the_commune_that_handles_the_dossier(bf: BoundaryWorld) -> None:
+    from tests.test_slips import text_of
+
+    elsewhere = flat(text_of(slips.render_slip(receive(bf, competent_unit=CAO_XANH), "receipt")))
+    assert "Đơn vị giải quyết: Phường Cao Xanh (tiếp nhận không phụ thuộc địa giới hành chính)" in elsewhere
+    home = flat(text_of(slips.render_slip(receive(bf), "receipt")))
+    assert "Đơn vị giải quyết:" in home and "không phụ thuộc địa giới" not in home
+
+
+def test_the_citizens_dossier_page_names_the_commune_that_handles_it(bf: BoundaryWorld) -> None:
+    user = citizen_user()
+    dossier = receive(bf, competent_unit=CAO_XANH)
+    Dossier.objects.filter(pk=dossier.pk).update(applicant_user=user)  # as if she had filed it herself
+    client = Client()
+    client.force_login(user)
+    with translation.override("vi"):
+        label = str(translation.gettext("Handled by"))
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert re.search(rf'{label}</dt><dd[^>]*id="competent-unit">Phường Cao Xanh</dd>', page), page[:200]
+    Dossier.objects.filter(pk=dossier.pk).update(competent_unit=None)  # a dossier without one names none
+    assert 'id="competent-unit"' not in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_a_commune_merged_away_resolves_to_its_successor(bf: BoundaryWorld) -> None:
@@ -205,6 +235,34 @@ def test_the_api_accepts_and_checks_the_competent_commune(bf: BoundaryWorld) -> 
         body = refused.json()
         assert error in json.dumps(body) and "competent_unit" in json.dumps(body)
     assert Dossier.objects.count() == 1
+
+
+def _errors(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every error of an API refusal (one, or a validation's list)."""
+    return [body, *body.get("errors", [])]
+
+
+def test_every_commune_error_of_the_api_names_the_field_and_the_dossier_names_its_commune(
+        bf: BoundaryWorld) -> None:
+    province = bf.cao_xanh.parent
+    divided_into = [AdministrativeUnit.objects.create(code=code, name=name, kind="ward", parent=province)
+                    for code, name in (("06661", "Phường Hà Phong"), ("06662", "Phường Hà Khánh"))]
+    for unit, primary in zip(divided_into, (True, False), strict=True):
+        UnitMerge.objects.create(old_code="06660", old_name="Phường Hà Trung", old_kind="ward", new_unit=unit,
+                                 effective_date=date(2025, 7, 1), divided=True, is_primary=primary)
+    client = _api(bf)
+    for code, error in (("06660", "unit_divided"), ("06661", "no_competent_agency")):  # Hà Phong: no committee
+        refused = client.post("/api/v1/dossiers", json.dumps({**BODY, "competent_unit": code}),
+                              content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code in (400, 422), (code, refused.content)
+        [found] = [e for e in _errors(refused.json()) if e.get("error") == error]
+        assert found["location"] == "competent_unit", (code, refused.json())
+    created = client.post("/api/v1/dossiers", json.dumps({**BODY, "competent_unit": CAO_XANH}),
+                          content_type="application/json")
+    assert created.json()["competent_unit"] == {"code": CAO_XANH, "name": "Phường Cao Xanh"}
+    shown = client.get(f"/api/v1/dossiers/{created.json()['code']}")
+    assert shown.status_code == 200 and shown.json()["competent_unit"] == {"code": CAO_XANH,
+                                                                          "name": "Phường Cao Xanh"}
 
 
 # --- the public list and the catalogue's filter -------------------------------------------------------------------

@@ -152,3 +152,20 @@ def test_on_a_phone_the_citizen_searches_and_picks_the_competent_commune(
     dossier = Dossier.objects.get()
     assert dossier.competent_unit == world.cao_xanh
     assert {s["agency"] for s in dossier.plan[1:-1]} == {world.cao_xanh_committee.pk}
+    # her dossier's page names the commune that handles it
+    assert phone.locator("#competent-unit").inner_text().strip() == "Phường Cao Xanh"
+    assert wide(phone) <= 390
+    # the receiving point's officer opens it on a phone: the long "received regardless of boundary" badge wraps
+    officer = Client()
+    officer.force_login(world.users["tiepnhan"])
+    phone.context.clear_cookies()
+    phone.context.add_cookies([{"name": "sessionid", "value": officer.cookies["sessionid"].value,
+                                "url": live_server.url}])
+    phone.goto(f"{live_server.url}/workspace/dossiers/{dossier.code}/")
+    assert "Phường Cao Xanh" in phone.locator("#competent-commune").inner_text()
+    assert wide(phone) <= 390, wide(phone)
+
+
+def wide(page: Any) -> int:
+    """How wide the page is, in CSS pixels (a phone's screen is 390)."""
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))

@@ -13,14 +13,16 @@ from django.test import Client
 from django.utils import timezone
 
 from motcua.accounts.models import Citizen
+from motcua.catalog.models import Component, ProcedureVersion
 from motcua.documents.models import StoredDocument
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.audit import verify_dossier
-from motcua.dossiers.models import Dossier, Event
+from motcua.dossiers.models import Dossier, DossierComponent, Event
 from motcua.dossiers.statuses import EventKind
 from motcua.integrations.models import LookupOutcome, LookupPurpose, PopulationLookup
 from motcua.integrations.population import people
+from motcua.portal import services as portal_services
 from motcua.stats.facts import build_many
 from tests.factories import World, make_citizen, pdf_bytes, sign_in
 from tests.population_sim import PopulationSim, population_fixture, population_sim_fixture  # noqa: F401
@@ -106,6 +108,13 @@ def test_a_typed_name_that_differs_is_said_and_an_edited_name_is_not_verified(
     assert field(fragment, "applicant_name") == HUONG.full_name  # what the database holds
     matched = check(counter, COMMUNE, HUONG, applicant_name="nguyễn thị hương", applicant_birth_date="1990-04-12")
     assert "the name and date of birth match" in matched
+    # only what was typed is said to match: a name alone, or a date of birth alone
+    name_only = check(counter, COMMUNE, HUONG, applicant_name="Nguyễn Thị Hương")
+    assert "the name matches (no date of birth was typed" in name_only and "date of birth match" not in name_only
+    born_only = check(counter, COMMUNE, HUONG, applicant_birth_date="12/04/1990")
+    assert "the date of birth matches (no name was typed" in born_only and "the name matches" not in born_only
+    assert "The name typed differs" in check(counter, COMMUNE, HUONG, applicant_name="Nguyễn Thị Hoa")
+    assert "The date of birth typed differs" in check(counter, COMMUNE, HUONG, applicant_birth_date="1990-04-13")
     values = applicant(HUONG, applicant_name="Nguyễn Thị Hoa", population_proof=field(matched, "population_proof"))
     dossier = receive(counter, COMMUNE, "counter", values)
     assert not dossier.identity_verified and dossier.population_data  # data used, but the name is not the person's
@@ -124,6 +133,38 @@ def test_a_forged_stale_or_other_persons_proof_earns_nothing(world: World, popul
     assert not plain.identity_verified
     [fact] = build_many([plain.pk]).facts
     assert fact.identity_verified is False
+
+
+def test_what_the_state_holds_is_not_asked_again_once_the_id_is_checked(world: World,
+                                                                         population: PopulationSim) -> None:
+    """Decree 45/2020: a required component the state already holds (``reusable``) is taken from the population
+    database once the counter or post office checked the applicant's ID, as the online wizard does."""
+    version = ProcedureVersion.objects.get(procedure__code="1.000894")
+    held = Component.objects.create(version=version, order=3, name_vi="Giấy tờ tùy thân", required=True,
+                                    reusable=True)
+    assert not portal_services.must_upload(held)  # online: "held by the state: no need to attach"
+    counter = staff("tiepnhan")
+    form = counter.get("/workspace/receive/checklist/", {"point": COMMUNE, "procedure": "1.000894"}).content.decode()
+    assert "not needed once the ID is checked with the population database" in form
+    # not checked: still refused, the officer's typing kept
+    values = applicant(HUONG, applicant_name=HUONG.full_name)
+    refused = counter.post("/workspace/receive/", {
+        "point": COMMUNE, "procedure": "1.000894", "channel": "counter", "delivery": "counter", "receive": "1",
+        "c1-originals": "1", "c1-copies": "0", "c1-received": "1", **values}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 422 and "Giấy tờ tùy thân" in refused.content.decode()
+    assert not Dossier.objects.exists()
+    for client, point, channel in ((counter, COMMUNE, "counter"), (staff("buudien"), POST, "post_office")):
+        proof = field(check(client, point, HUONG), "population_proof")
+        dossier = receive(client, point, channel, {**values, "population_proof": proof})
+        assert dossier.population_data and dossier.status == "received"
+        row = DossierComponent.objects.get(dossier=dossier, order=3)
+        assert not row.required and not row.received
+        reception = Event.objects.get(dossier=dossier, action=EventKind.RECEIVE)
+        assert reception.data["from_population"] == [3]
+        assert Event.objects.get(dossier=dossier, action=EventKind.SUBMIT).data["from_population"] == [3]
+        assert list(verify_dossier(dossier, list(Event.objects.filter(dossier=dossier).order_by("seq")))) == []
+        panel = client.get(f"/workspace/dossiers/{dossier.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert 'data-from="population"' in panel
 
 
 def test_unknown_id_and_database_down_are_shown_at_the_counter(world: World, population: PopulationSim) -> None:

@@ -43,14 +43,21 @@ def test_a_matching_person_gets_a_verified_account_and_the_lookup_is_logged(popu
     assert response.status_code == 302, response.content.decode()[:2000]
     citizen = Citizen.objects.get()
     assert citizen.identity_verified_at is not None and citizen.date_of_birth == MINH.date_of_birth
-    [lookup] = PopulationLookup.objects.all()
+    # the account keeps the database's spelling of the name, and its permanent address
+    assert citizen.full_name == citizen.user.first_name == MINH.full_name == "Trần Văn Minh"
+    assert citizen.address == MINH.permanent_address != ""
+    # the check, then (only after the match) the look-up of the spelling: both logged
+    lookup, found = PopulationLookup.objects.order_by("pk")
     assert (lookup.purpose, lookup.outcome, lookup.user_id) == (LookupPurpose.SIGN_UP, LookupOutcome.MATCHED,
                                                                  citizen.user_id)
+    assert (found.purpose, found.outcome, found.user_id) == (LookupPurpose.SIGN_UP, LookupOutcome.FOUND,
+                                                             citizen.user_id)
     assert lookup.id_masked == "022*******34" and lookup.id_hash == id_hash(MINH.id_number)
     assert lookup.agency_id is None and lookup.dossier_id is None
     # the log keeps no data of the person
-    row = " ".join(str(v) for v in PopulationLookup.objects.values().get().values())
-    assert MINH.id_number not in row and "Minh" not in row and "1995" not in row
+    for values in PopulationLookup.objects.values():
+        row = " ".join(str(v) for v in values.values())
+        assert MINH.id_number not in row and "Minh" not in row and "1995" not in row
 
 
 @pytest.mark.parametrize(("overrides", "code_text", "outcome"), [
@@ -74,9 +81,10 @@ def test_a_mismatch_or_an_unknown_id_refuses_the_sign_up(population: PopulationS
 def test_a_citizen_id_already_verified_for_another_account_is_refused_without_asking(
         population: PopulationSim) -> None:
     assert sign_up().status_code == 302
+    asked = PopulationLookup.objects.count()  # the first sign-up's check and look-up
     response = Client().post(SIGNUP, form(email="other@example.vn"), HTTP_ACCEPT_LANGUAGE="en")
     assert "An account already holds this citizen ID" in response.content.decode()
-    assert Citizen.objects.count() == 1 and PopulationLookup.objects.count() == 1
+    assert Citizen.objects.count() == 1 and PopulationLookup.objects.count() == asked == 2
 
 
 @pytest.mark.parametrize("trouble", [{"failure_rate": 1}, {"slow": 2}, {"garbage": True}])

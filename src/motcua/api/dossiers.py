@@ -87,7 +87,9 @@ def detail(dossier: Dossier, actor: Actor) -> dict[str, Any]:
     # the applicant sees the result only once it is paid for (staff see it to return it)
     released = not machine.is_applicant(dossier, actor) or rules.fee_settled(dossier, rules.RELEASE)
     data = summary(dossier)
+    unit = dossier.competent_unit
     data.update({
+        "competent_unit": {"code": unit.code, "name": unit.name} if unit is not None else None,
         "applicant": {key: applicant[key] for key in ("kind", "name", "id_number", "phone", "email", "address")},
         "delivery": dossier.delivery,
         "delivery_address": applicant["delivery_address"],

@@ -253,7 +253,15 @@ class DossierSummary(Out):
     revision: int
 
 
+class CompetentUnitOut(Out):
+    code: str = Field(description="The administrative unit's code (5 digits for a commune)")
+    name: str
+
+
 class DossierDetail(DossierSummary):
+    competent_unit: CompetentUnitOut | None = Field(
+        description="The commune competent for a commune-level dossier (received regardless of boundary when it "
+                    "is not the receiving point's); null for a province-level one")
     applicant: ApplicantOut
     delivery: DeliveryName
     delivery_address: str

@@ -22,7 +22,7 @@ from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.catalog.models import Level, ProcedureVersion
 from motcua.core.errors import MotCuaError, NotFound
 from motcua.geo.models import AdministrativeUnit
-from motcua.geo.services import resolve_unit
+from motcua.geo.services import AmbiguousUnit, resolve_unit
 
 FRONT_ROLES = {Role.RECEPTION, Role.POSTAL}
 
@@ -108,6 +108,9 @@ def choose_competent_unit(version: ProcedureVersion, receiving: Agency, code: st
     if unit is None or not unit.is_active:
         try:
             unit = resolve_unit(code)  # merged away: the commune that replaced it
+        except AmbiguousUnit as exc:  # divided between several communes: the officer or citizen chooses one
+            exc.location = "competent_unit"
+            raise
         except NotFound:
             if unit is None:
                 raise RoutingError("unknown_unit", _("No commune has the code %(code)s."), {"code": code},
@@ -165,7 +168,7 @@ def handling_agency(version: ProcedureVersion, unit: AdministrativeUnit | None) 
             raise RoutingError(
                 "no_competent_agency",
                 _("No People's Committee is set up for %(unit)s; an administrator must add it."),
-                {"unit": unit.name if unit else "?"},
+                {"unit": unit.name if unit else "?"}, "competent_unit",
             )
         return agency
     agency = version.procedure.processing_agency

@@ -121,8 +121,8 @@ def search(actor: Actor, filters: Filters, now: datetime | None = None) -> Query
 
 def get_for(actor: Actor, code: str, via: str = "") -> Dossier:
     """One dossier the actor may see (404 otherwise, so that codes of others' dossiers reveal nothing)."""
-    dossier = visible(actor).select_related("version", "receiving_agency", "current_agency", "assignee").filter(
-        code=code).first()
+    dossier = visible(actor).select_related("version", "receiving_agency", "current_agency", "assignee",
+                                            "competent_unit").filter(code=code).first()
     if dossier is None:
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
     if via:
@@ -270,7 +270,7 @@ def track(code: str, now: datetime | None = None) -> dict[str, Any]:
 def reread(code: str) -> Dossier:
     """Dossier ``code`` read again after a change its caller was allowed to make, with what its detail shows."""
     return Dossier.objects.select_related("version", "procedure", "receiving_agency", "current_agency",
-                                          "assignee").get(code=code)
+                                          "assignee", "competent_unit").get(code=code)
 
 
 def attachments(dossier: Dossier) -> QuerySet[Attachment]:

@@ -259,7 +259,7 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
     """
     fresh = (
         Dossier.objects.select_related("version", "procedure", "receiving_agency__parent",
-                                       "receiving_agency__unit__parent")
+                                       "receiving_agency__unit__parent", "competent_unit")
         .filter(pk=dossier.pk).first()
     )
     events = _events(fresh) if fresh is not None else []
@@ -280,6 +280,8 @@ def slip_context(dossier: Dossier, kind: str, whole: bool = True) -> dict[str, A
         "code": dossier.code,
         "rules": ruleset,
         "agency": agency,
+        # the commune that handles a boundary-free dossier (received at another commune's point, or online)
+        "competent_unit": dossier.competent_unit,
         "superior": superior_body(agency),
         "place": place_name(agency),
         "tracking_url": url,

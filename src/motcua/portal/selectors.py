@@ -98,8 +98,9 @@ def open_drafts(owner: Any, procedure: Procedure | None = None) -> QuerySet[Draf
 
 def find_own(owner_id: int | None, code: str) -> Dossier:
     """The citizen's own dossier ``code`` (another's is not found, so that codes reveal nothing)."""
-    dossier = Dossier.objects.select_related("version", "receiving_agency", "current_agency").filter(
-        code=code, applicant_user_id=owner_id).first() if owner_id else None
+    dossier = Dossier.objects.select_related(
+        "version", "receiving_agency", "current_agency", "competent_unit",
+    ).filter(code=code, applicant_user_id=owner_id).first() if owner_id else None
     if dossier is None:
         raise NotFound("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]})
     return dossier

@@ -246,6 +246,12 @@ def _receive(ctx: Context) -> None:
     dossier = ctx.dossier
     _mark_received(ctx)
     _check_complete(dossier)
+    if dossier.population_data:  # what was taken from the population database instead of asked again: audited
+        held = list(DossierComponent.objects.filter(
+            dossier=dossier, received=False, required=False, component__required=True, component__reusable=True,
+        ).order_by("order").values_list("order", flat=True))
+        if held:
+            ctx.event_data["from_population"] = held
     rules.check_fee_settled(dossier, rules.RECEPTION)
     dossier.status = Status.RECEIVED
     dossier.received_at = ctx.now

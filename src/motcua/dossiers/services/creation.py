@@ -67,6 +67,15 @@ def _verified_account(id_number: str) -> int | None:
     return None
 
 
+def held_by_population(components: list[Any], received: dict[int, Any], checked: bool) -> set[int]:
+    """The numbers of the required components the state already holds (``reusable``) and that were not handed in,
+    when the applicant's citizen ID was checked against the population database (``checked``): taken from it."""
+    if not checked:
+        return set()
+    return {i for i, c in enumerate(components, start=1)
+            if c.required and c.reusable and not (i in received and received[i].received)}
+
+
 def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
     if data.receiving_agency:
         agency = Agency.objects.filter(identifier_code=data.receiving_agency, is_active=True).first()
@@ -185,10 +194,14 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
                 {"order": item.order}, "components",
             ))
     front = data.channel != Channel.ONLINE
+    # what the state already holds (``reusable``) is not asked again once the applicant's citizen ID was checked
+    # against the population database at the counter or post office (Decree 45/2020), as the online wizard does
+    # (``portal.services.must_upload``): the component is not required and is marked as taken from the database
+    held = held_by_population(catalog_components, received, front and checked.population_data)
     if front and data.receive:
         missing = [
             c.name_vi for i, c in enumerate(catalog_components, start=1)
-            if c.required and not (i in received and received[i].received)
+            if c.required and i not in held and not (i in received and received[i].received)
         ]
         if missing:
             errors.append(missing_components(missing, "components"))
@@ -251,7 +264,7 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
     )
     DossierComponent.objects.bulk_create([
         DossierComponent(
-            dossier=dossier, component=c, order=i, name=c.name_vi, required=c.required,
+            dossier=dossier, component=c, order=i, name=c.name_vi, required=c.required and i not in held,
             originals=received[i].originals if i in received else 0,
             copies=received[i].copies if i in received else 0,
             received=bool(i in received and received[i].received),
@@ -260,7 +273,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
     ])
     role = plan[0]["role"] if front and not booking else ""  # a booking is its applicant's, received later
     record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=agency.pk,
-           moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components]},
+           moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components],
+                                                        **({"from_population": sorted(held)} if held else {})},
            changes=audit.snapshot(dossier))
     if front and data.receive:
         dossier = take_action(dossier, EventKind.RECEIVE, actor, {}, now, None)

@@ -178,14 +178,31 @@ def sign_up(*, kind: str, full_name: str, id_number: str, phone: str = "", email
     match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=LookupPurpose.SIGN_UP)
     if match != Match.MATCHED:
         raise IdentityMismatch()
+    # verified: the account keeps the database's spelling of the name (not "trần văn  minh" as typed) and its
+    # permanent address; asked only now, after the match (logged too), and not needed: without it, what was typed
+    record, found = _person_after_match(number)
+    if record is not None:
+        fields["full_name"] = record.full_name
     now = timezone.now()
     with transaction.atomic():
         citizen = accounts.sign_up(**fields, date_of_birth=born, identity_verified_at=now)
-        PopulationLookup.objects.filter(pk=logged.pk).update(user=citizen.user)
+        if record is not None and record.permanent_address and not citizen.address:
+            Citizen.objects.filter(pk=citizen.pk).update(address=record.permanent_address[:500])
+            citizen.address = record.permanent_address[:500]
+        PopulationLookup.objects.filter(pk__in=[logged.pk, *([found.pk] if found else [])]).update(user=citizen.user)
         linked = dossier_services.link_to_account(user_id=citizen.user_id, id_number=number, now=now, by=VOUCHER)
         if linked:
             transaction.on_commit(lambda: fill_warehouse(linked))
     return citizen
+
+
+def _person_after_match(number: str) -> tuple[PersonRecord | None, PopulationLookup | None]:
+    """The database's record of a citizen ID whose name and date of birth were just verified (the spelling and
+    the address the account keeps); ``None`` when the database does not answer now (the sign-up goes on)."""
+    try:
+        return lookup(id_number=number, purpose=LookupPurpose.SIGN_UP)
+    except (UnknownCitizen, PopulationUnavailable):
+        return None, None
 
 
 def fill_warehouse(dossiers: list[Dossier]) -> None:
@@ -213,6 +230,7 @@ class ReceptionCheck:
     person: PersonRecord
     typed_matches: bool | None  # None: the officer typed no name or date of birth to compare
     proof: str
+    compared: tuple[str, ...] = ()  # what the officer had typed and the database was compared with: name, birth date
 
 
 def purpose_at(agency: Agency) -> str:
@@ -232,13 +250,14 @@ def check_at_reception(*, actor: Actor, agency: Agency, id_number: str, full_nam
             "%(value)s is not a valid citizen ID: 12 digits starting with a province code (e.g. 022…)."),
             {"value": id_number[:20]}, "applicant.id_number")
     person, logged = lookup(id_number=number, purpose=purpose_at(agency), user_id=actor.user_id, agency_id=agency.pk)
+    compared = (("name",) if full_name.strip() else ()) + (("date_of_birth",) if date_of_birth is not None else ())
     typed: bool | None = None
-    if full_name.strip() or date_of_birth is not None:
+    if compared:
         typed = ((not full_name.strip() or fold(full_name) == fold(person.full_name))
                  and (date_of_birth is None or date_of_birth == person.date_of_birth))
     proof = signing.dumps({"id": number, "name": fold(person.full_name), "lookup": logged.pk, "agency": agency.pk,
                            "user": actor.user_id}, salt=PROOF_SALT, compress=True)
-    return ReceptionCheck(person, typed, proof)
+    return ReceptionCheck(person, typed, proof, compared)
 
 
 def _proven(proof: str, data: dict[str, Any], actor: Actor) -> tuple[dossier_services.IdentityCheck, int | None]:

@@ -204,6 +204,31 @@ def receive_checklist(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/_checklist.html", context)
 
 
+def _check_message(matches: bool | None, compared: tuple[str, ...]) -> Any:
+    """What the officer's check found, saying exactly what was compared: the name, the date of birth, both, or
+    nothing (the citizen ID was looked up and the form filled in from the database)."""
+    if matches is None:
+        return _("Found in the national population database: the form is filled in from it.")
+    both, name = "date_of_birth" in compared and "name" in compared, "name" in compared
+    if matches:
+        if both:
+            return _("Verified with the national population database: the name and date of birth match. The form "
+                     "is filled in from it.")
+        if name:
+            return _("Checked with the national population database: the name matches (no date of birth was typed, "
+                     "so it was not compared). The form is filled in from it.")
+        return _("Checked with the national population database: the date of birth matches (no name was typed, so "
+                 "it was not compared). The form is filled in from it.")
+    if both:
+        return _("The name or date of birth typed differs from the national population database; the form now "
+                 "shows what the database holds. Check the applicant's ID card.")
+    if name:
+        return _("The name typed differs from the national population database; the form now shows what the "
+                 "database holds. Check the applicant's ID card.")
+    return _("The date of birth typed differs from the national population database; the form now shows what the "
+             "database holds. Check the applicant's ID card.")
+
+
 @require_POST
 @login_required
 def population_check(request: HttpRequest) -> HttpResponse:
@@ -235,13 +260,7 @@ def population_check(request: HttpRequest) -> HttpResponse:
                        "applicant_name": person.full_name, "applicant_birth_date": person.date_of_birth.isoformat()})
         if person.permanent_address:
             values["applicant_address"] = person.permanent_address
-        message = {
-            True: _("Verified with the national population database: the name and date of birth match. The form is "
-                    "filled in from it."),
-            False: _("The name or date of birth typed differs from the national population database; the form now "
-                     "shows what the database holds. Check the applicant's ID card."),
-            None: _("Found in the national population database: the form is filled in from it."),
-        }[result.typed_matches]
+        message = _check_message(result.typed_matches, result.compared)
         checked = {"state": {True: "matched", False: "differs", None: "found"}[result.typed_matches],
                    "message": str(message), "proof": result.proof}
     if not request.headers.get("HX-Request"):
