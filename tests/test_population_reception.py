@@ -282,3 +282,20 @@ def test_an_online_dossier_from_a_verified_account_counts_as_identity_verified(w
             "form": {"spouse_name": "Trần Thị Bình", "marriage_date": "05/12/2026"}}, now=timezone.now())
         flags.append((dossier.identity_verified, dossier.population_data))
     assert flags == [(True, False), (False, False)]
+
+
+def test_only_what_the_population_database_holds_is_not_asked_again() -> None:
+    from types import SimpleNamespace
+
+    from motcua.dossiers.services.creation import held_by_population
+
+    def component(name: str, reusable: bool = True) -> SimpleNamespace:
+        return SimpleNamespace(name_vi=name, required=True, reusable=reusable)
+
+    components = [component("Giấy tờ tùy thân còn giá trị (thẻ căn cước)"),
+                  component("Giấy chứng nhận quyền sử dụng đất"),  # reusable, but not the population database's
+                  component("Giấy tờ chứng minh nơi cư trú"),
+                  component("Căn cước công dân", reusable=False)]
+    assert held_by_population(components, {}, checked=True) == {1, 3}
+    assert held_by_population(components, {}, checked=False) == set()
+    assert held_by_population(components, {1: SimpleNamespace(received=True)}, checked=True) == {3}

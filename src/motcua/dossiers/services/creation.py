@@ -25,6 +25,7 @@ from motcua.catalog.models import Channel, Delivery
 from motcua.catalog.selectors import procedure_version
 from motcua.core import identity
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
+from motcua.core.text import fold
 from motcua.dossiers import audit, routing, rules
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.codes import next_code
@@ -67,13 +68,20 @@ def _verified_account(id_number: str) -> int | None:
     return None
 
 
+# what the national population database holds of a person: identity papers and proof of residence (folded names)
+POPULATION_HELD = ("tuy than", "can cuoc", "chung minh nhan dan", "dinh danh ca nhan", "cu tru", "ho khau")
+
+
 def held_by_population(components: list[Any], received: dict[int, Any], checked: bool) -> set[int]:
-    """The numbers of the required components the state already holds (``reusable``) and that were not handed in,
-    when the applicant's citizen ID was checked against the population database (``checked``): taken from it."""
+    """The numbers of the required components the population database holds — identity papers and proof of
+    residence, marked ``reusable`` in the catalogue — that were not handed in, when the applicant's citizen ID was
+    checked against it (``checked``): taken from it. Other reusable documents (a land certificate…) are not: the
+    population database does not hold them."""
     if not checked:
         return set()
     return {i for i, c in enumerate(components, start=1)
-            if c.required and c.reusable and not (i in received and received[i].received)}
+            if c.required and c.reusable and any(term in fold(c.name_vi) for term in POPULATION_HELD)
+            and not (i in received and received[i].received)}
 
 
 def _receiving_agency(data: DossierIn, actor: Actor, version: Any) -> Agency:
