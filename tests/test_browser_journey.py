@@ -128,6 +128,16 @@ def fill_wizard_details(page: Any, values: dict[str, str]) -> None:
             element.fill(value)
 
 
+HA_TU = "06652"  # the ward of build_hatu
+
+
+def choose_center(page: Any) -> None:
+    """Submit at the provincial center: a boundary-free commune procedure then names its competent commune."""
+    page.locator("#receiving_agency").select_option(CENTER)
+    if page.locator("#competent_unit").count():
+        page.locator("#competent_unit").select_option(HA_TU)
+
+
 def submit_online(page: Any, tmp_path: Path, *, search: str, code: str, form: dict[str, str],
                   files: dict[int, Path], delivery: str, check_pages: bool) -> str:
     """From the home page: search, open the procedure, go through the four steps, submit; return the code."""
@@ -156,7 +166,7 @@ def submit_online(page: Any, tmp_path: Path, *, search: str, code: str, form: di
         assert page.locator("#form_other_party_name").input_value() == "Trần Thị Bình"
         looks_right(page, "the e-form with errors")
     fill_wizard_details(page, form)
-    page.locator("#receiving_agency").select_option(CENTER)
+    choose_center(page)
     page.locator("#next").click()
     page.wait_for_url("**/documents/")
     if check_pages:
@@ -370,7 +380,7 @@ def test_bad_input_expired_session_and_double_submit_in_the_browser(
     typed = {"#form_other_party_name": "Trần Thị Bình", "#form_other_party_id_number": "022190000456",
              "#form_other_party_birth_date": "12/03/1996"}
     fill_wizard_details(page, typed)
-    page.locator("#receiving_agency").select_option(CENTER)
+    choose_center(page)
     page.context.clear_cookies(name="sessionid")  # the session expired (the CSRF cookie lives a year)
     page.locator("#next").click()
     page.wait_for_url("**/tai-khoan/dang-nhap/**")
@@ -382,6 +392,7 @@ def test_bad_input_expired_session_and_double_submit_in_the_browser(
     for selector, value in typed.items():
         assert page.locator(selector).input_value() == value, selector
     assert page.locator("#receiving_agency").input_value() == CENTER
+    assert page.locator("#competent_unit").input_value() == HA_TU  # the competent commune kept too
     # the required checkbox was left unticked: named next to it, the rest kept
     assert page.locator("#form_voluntary-error").is_visible()
     page.locator("#form_voluntary").check()
