@@ -4,9 +4,7 @@ helpers to script it and to build carrier updates. Test modules import the ``car
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from django.db import connection
 from motcua.catalog.models import FeeTiming, ProcedureVersion
 from motcua.postal import carrier
 from motcua.postal.models import Shipment, ShipmentStatus
-from tests.pki import free_port
+from tests.simulators import start_simulator
 
 TOKEN = "motcua-sim-token"  # noqa: S105 - the simulator's default (config/settings.py)
 
@@ -62,22 +60,8 @@ class CarrierSim:
 @pytest.fixture(scope="session")
 def carrier_sim() -> Iterator[CarrierSim]:
     """The simulator at 50× speed (a step every 0.3 s), no webhook until a test sets one."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "motcua.cli", "carrier_sim", "--bind", f"127.0.0.1:{port}", "--speed", "50",
-         "--seed", "7"], env={**os.environ, "DJANGO_SETTINGS_MODULE": "motcua.config.settings"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sim = CarrierSim(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(sim.url + "/", timeout=1).close()  # noqa: S310
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the carrier simulator did not start") from None
-            time.sleep(0.2)
+    url, process = start_simulator("carrier_sim", "--speed", "50", "--seed", "7")
+    sim = CarrierSim(url, process)
     yield sim
     process.terminate()
     process.wait(10)

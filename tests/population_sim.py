@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from motcua.integrations.population import client
-from tests.pki import free_port
+from tests.simulators import start_simulator
 
 
 @dataclass
@@ -45,22 +42,8 @@ class PopulationSim:
 
 @pytest.fixture(scope="session", name="population_sim")
 def population_sim_fixture() -> Iterator[PopulationSim]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "motcua.cli", "population_sim", "--bind", f"127.0.0.1:{port}"],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "motcua.config.settings"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sim = PopulationSim(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(sim.url + "/", timeout=1).close()  # noqa: S310
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the population simulator did not start") from None
-            time.sleep(0.2)
+    url, process = start_simulator("population_sim")
+    sim = PopulationSim(url, process)
     yield sim
     process.terminate()
     process.wait(10)

@@ -6,10 +6,7 @@ and ``portal_sim_process``)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +15,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.pki import free_port
+from tests.simulators import start_simulator
 
 
 @dataclass
@@ -54,22 +51,8 @@ class PortalSim:
 
 def start(port: int | None = None) -> PortalSim:
     """``motcua portal_sim`` on ``port`` (a free one by default), once it answers."""
-    port = port or free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "motcua.cli", "portal_sim", "--bind", f"127.0.0.1:{port}", "--seed", "7"],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "motcua.config.settings"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sim = PortalSim(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(sim.url + "/_sim/state", timeout=1).close()  # noqa: S310
-            return sim
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the portal simulator did not start") from None
-            time.sleep(0.2)
+    url, process = start_simulator("portal_sim", "--seed", "7", probe="/_sim/state", port=port)
+    return PortalSim(url, process)
 
 
 def stop(sim: PortalSim) -> None:

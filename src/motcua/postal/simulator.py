@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 
+from motcua.core.simulators import SimulatorHandler
 from motcua.postal import carrier, s10
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -281,21 +282,7 @@ class Simulator:
     def handler(self) -> type[BaseHTTPRequestHandler]:
         sim = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-                return
-
-            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, status: int, data: dict[str, Any]) -> None:
-                self._send(status, json.dumps(data, ensure_ascii=False).encode())
+        class Handler(SimulatorHandler):
 
             def _authorized(self) -> bool:
                 if self.headers.get("h-token", "") == sim.token:

@@ -22,7 +22,6 @@ import html
 import json
 import random
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from motcua.core.simulators import SimulatorHandler
 from motcua.integrations.dvcqg.client import ERRORS, EXISTS, MISSING, OK
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -281,25 +281,7 @@ class Simulator:
     def handler(self) -> type[BaseHTTPRequestHandler]:
         sim = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()  # a kept-alive connection: answers leave at once (no Nagle wait on the headers)
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-                return
-
-            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, status: int, data: dict[str, Any]) -> None:
-                self._send(status, json.dumps(data, ensure_ascii=False).encode())
+        class Handler(SimulatorHandler):
 
             def _mishap(self) -> bool:
                 """The configured failures, drawn for an API call: slow, down, garbage (True: answered)."""

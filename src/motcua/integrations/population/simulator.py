@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from motcua.core.simulators import SimulatorHandler
 from motcua.integrations.population import client, people
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -140,21 +141,7 @@ class Simulator:
     def handler(self) -> type[BaseHTTPRequestHandler]:
         sim = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-                return
-
-            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, status: int, data: dict[str, Any]) -> None:
-                self._send(status, json.dumps(data, ensure_ascii=False).encode())
+        class Handler(SimulatorHandler):
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 if urlsplit(self.path).path in ("", "/"):
