@@ -207,3 +207,25 @@ def test_every_event_kind_has_an_action_text_and_a_national_status(world: World)
     assert texts["submit"] == "Đã nộp hồ sơ" and texts["receive"] == "Đã tiếp nhận hồ sơ"
     for kind in ("reroute", "link_account", "exchange"):
         assert texts[kind] == packet.action_text(kind) and texts[kind].isascii() is False, kind
+
+
+def test_the_dossier_page_says_whether_the_portal_has_it(world: World, portal_sim: PortalSim, settings) -> None:
+    from django.test import Client
+
+    from motcua.integrations.selectors import delivery_state
+
+    dossier = receive(world, MONDAY)
+    client = Client()
+    client.force_login(world.users["tiepnhan"])
+    url = f"/workspace/dossiers/{dossier.code}/"
+    assert delivery_state(dossier.pk, "portal").waiting
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="portal-sync"' in page and "waiting to be sent" in page
+    drain()
+    state = delivery_state(dossier.pk, "portal")
+    assert state is not None and not state.waiting and not state.failed
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "National portal: delivered" in page
+    OutboxMessage.objects.filter(dossier=dossier).update(status=OutboxStatus.FAILED, last_error="portal_refused: no")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "not delivered" in page and "portal_refused: no" in page

@@ -209,3 +209,18 @@ def test_a_received_dossier_has_no_next_step_to_forward_to(world: World) -> None
     with pytest.raises(RuleBroken) as refused:
         act(world, dossier, "forward", "tuphap", MONDAY)
     assert refused.value.code == "no_next_step"
+
+
+def test_the_trial_links_the_peer_and_maps_the_procedure_for_the_portal(world, tmp_path, settings) -> None:
+    """`make run`'s `peer_demo main`: Hà Nội registered, its department a stand-in, the procedure mapped to its
+    national code so that the trial's dossier syncs to the portal before anyone runs sync_catalog."""
+    from motcua.demo import peers as demo_peers
+    from motcua.integrations.models import CodeMapping, Peer, PeerStep
+
+    settings.MOTCUA_PEER_KEY_FILE = tmp_path / "own" / "peer_key.pem"
+    (tmp_path / "own").mkdir()
+    demo_peers.link_main(tmp_path)
+    demo_peers.link_main(tmp_path)  # idempotent
+    assert Peer.objects.get().code == "01" and PeerStep.objects.count() == 1
+    mapping = CodeMapping.objects.get(system="portal", kind="procedure", local_code="2.000488")
+    assert mapping.remote_code == "2.002065"

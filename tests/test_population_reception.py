@@ -145,7 +145,7 @@ def test_what_the_state_holds_is_not_asked_again_once_the_id_is_checked(world: W
     assert not portal_services.must_upload(held)  # online: "held by the state: no need to attach"
     counter = staff("tiepnhan")
     form = counter.get("/workspace/receive/checklist/", {"point": COMMUNE, "procedure": "1.000894"}).content.decode()
-    assert "not needed once the ID is checked with the population database" in form
+    assert "không cần nộp khi đã kiểm tra số định danh" in form  # "not needed once the ID is checked", in Vietnamese
     # not checked: still refused, the officer's typing kept
     values = applicant(HUONG, applicant_name=HUONG.full_name)
     refused = counter.post("/workspace/receive/", {

@@ -25,11 +25,12 @@ from motcua.agencies.models import Agency, AgencyKind, Membership
 from motcua.catalog.models import Procedure, ProcedureVersion
 from motcua.catalog.services import import_catalog
 from motcua.geo.models import AdministrativeUnit
-from motcua.integrations.models import Peer, PeerAgency, PeerStep
+from motcua.integrations.models import CodeMapping, MappingKind, Peer, PeerAgency, PeerStep, System
 from motcua.integrations.peers import keys
 
 DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on screen on purpose
 PROCEDURE = "2.000488"
+NATIONAL_CODE = "2.002065"  # its code in the national catalogue (the portal simulator's)
 VERIFY_STEP = "Xác minh lý lịch tại tỉnh khác (Sở Tư pháp Hà Nội)"
 MAIN = {"code": "22", "province": "Quảng Ninh", "url": "http://127.0.0.1:8000",
         "center": "000.00.01.H22", "justice": "000.00.02.H22"}
@@ -107,6 +108,12 @@ def link_main(peer_dir: Path, *, peer_url: str = PEER["url"],
         _load_procedure(MAIN)
         PeerStep.objects.update_or_create(procedure_code=PROCEDURE, step_name=VERIFY_STEP,
                                           defaults={"agency": link})
+        # the national portal knows the judicial record procedure as 2.002065 (what `motcua sync_catalog` finds
+        # by its name): mapped here so that the trial's dossier syncs before anyone runs sync_catalog
+        CodeMapping.objects.get_or_create(system=System.PORTAL, kind=MappingKind.PROCEDURE, local_code=PROCEDURE,
+                                          defaults={"remote_code": NATIONAL_CODE,
+                                                    "remote_name": "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+                                                    "note": "demo"})
     progress(f"Peer {peer.code} {peer.name} at {peer.base_url}: key {keys.fingerprint(peer.public_key)}; "
              f"this instance ({keys.instance_code()}): key {keys.fingerprint(own)}")
 

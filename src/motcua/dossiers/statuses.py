@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -44,8 +45,10 @@ class EventKind(models.TextChoices):
     """What an event of a dossier's log records: the staff and applicant actions of ``dossiers.machine``, and the
     events no action table governs (the submission itself, a payment, a file attached)."""
 
-    SUBMIT = "submit", _("Submitted")
-    RECEIVE = "receive", _("Accepted")
+    # in the context "event" (what happened), apart from the same English words as column labels ("Submitted": the
+    # date of submission)
+    SUBMIT = "submit", pgettext_lazy("event", "Submitted")
+    RECEIVE = "receive", pgettext_lazy("event", "Accepted")
     REQUEST_SUPPLEMENT = "request_supplement", _("Supplement requested")
     SUPPLEMENT = "supplement", _("Supplement recorded")
     REFUSE = "refuse", _("Refused")

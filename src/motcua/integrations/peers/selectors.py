@@ -12,7 +12,8 @@ from motcua.agencies.models import Role
 from motcua.dossiers.actors import Actor
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.statuses import TERMINAL, EventKind
-from motcua.integrations.models import ExchangeDirection, PeerExchange
+from motcua.integrations.models import ExchangeDirection, PeerExchange, System
+from motcua.integrations.selectors import DeliveryState, delivery_state
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class ExchangeView:
     state_label: str
     may_send_back: bool
     history: list[dict[str, str]]  # in: what happened to the dossier in the province that sent it
+    delivery: DeliveryState | None = None  # out: whether the dossier reached the other province yet
 
 
 def _local(moment: str) -> str:
@@ -47,5 +49,7 @@ def exchange_view(dossier: Dossier, actor: Actor) -> ExchangeView | None:
         history = [{"at": _local(str(row.get("at", ""))), "label": str(row.get("label", "")),
                     "agency": str(row.get("agency", "")), "note": str(row.get("note", ""))}
                    for row in origin.get("history") or [] if isinstance(row, dict)]
+    delivery = (delivery_state(dossier.pk, System.PEER, target=exchange.peer.code)
+                if exchange.direction == ExchangeDirection.OUT else None)
     return ExchangeView(exchange.direction, exchange.peer.name, exchange.peer.code, exchange.remote_code,
-                        exchange.state, str(exchange.get_state_display()), may, history)
+                        exchange.state, str(exchange.get_state_display()), may, history, delivery)

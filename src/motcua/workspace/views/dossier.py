@@ -27,6 +27,8 @@ from motcua.dossiers.models import Dossier, DossierComponent
 from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
+from motcua.integrations import selectors as integration_selectors
+from motcua.integrations.models import System
 from motcua.integrations.peers import selectors as peer_selectors
 from motcua.postal.models import ShipmentStatus
 from motcua.postal.selectors import pickups as postal_selectors
@@ -181,6 +183,8 @@ def panel_context(request: HttpRequest, actor: Actor, dossier: Dossier, failed: 
         "collect": page_selectors.collect_form(actor, dossier),
         "collected": request.GET.get("receipt", "")[:30],
         "exchange": peer_selectors.exchange_view(dossier, actor),  # with another province's MotCua
+        # whether its changes reached the national public service portal (delivered, retrying, failed)
+        "portal_sync": integration_selectors.delivery_state(dossier.pk, System.PORTAL),
         "EventKind": EventKind,  # the action forms compare their action's name with these, never with a literal
     }
 

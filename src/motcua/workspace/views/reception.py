@@ -208,7 +208,8 @@ def _check_message(matches: bool | None, compared: tuple[str, ...]) -> Any:
     """What the officer's check found, saying exactly what was compared: the name, the date of birth, both, or
     nothing (the citizen ID was looked up and the form filled in from the database)."""
     if matches is None:
-        return _("Found in the national population database: the form is filled in from it.")
+        return _("Found in the national population database by the citizen ID alone (no name or date of birth was "
+                 "typed, so neither was compared): the form is filled in from it. Check the applicant's ID card.")
     both, name = "date_of_birth" in compared and "name" in compared, "name" in compared
     if matches:
         if both:
