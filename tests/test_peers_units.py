@@ -224,3 +224,16 @@ def test_the_trial_links_the_peer_and_maps_the_procedure_for_the_portal(world, t
     assert Peer.objects.get().code == "01" and PeerStep.objects.count() == 1
     mapping = CodeMapping.objects.get(system="portal", kind="procedure", local_code="2.000488")
     assert mapping.remote_code == "2.002065"
+
+
+def test_the_history_line_of_an_answer_says_done_or_declined() -> None:
+    from django.utils import translation
+
+    from motcua.workspace.views.dossier import _exchange_line
+
+    with translation.override("en"):
+        line = _exchange_line({"final": True, "outcome": "done", "remote_label": "Exchanged", "remote_code": "X-1"})
+        assert line == "Done · Exchanged · X-1"
+        declined = _exchange_line({"final": True, "outcome": "declined", "remote_label": "Exchanged"})
+        assert declined.startswith("Declined")
+        assert _exchange_line({"remote_label": "Being handled", "remote_code": "X-1"}) == "Being handled · X-1"

@@ -46,7 +46,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send the selected failed or pending messages again"), permissions=["change"])
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         done = outbox.replay(queryset)
-        self.message_user(request, ngettext("%(count)d message queued again.", "%(count)d messages queued again.",
+        self.message_user(request, ngettext("%(count)d outgoing message queued again.",
+                                            "%(count)d outgoing messages queued again.",
                                             done) % {"count": done}, messages.SUCCESS)
 
 

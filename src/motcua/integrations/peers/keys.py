@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import MotCuaError
+from motcua.geo.models import AdministrativeUnit
 
 
 class KeyProblem(MotCuaError):
@@ -34,7 +35,11 @@ def instance_code() -> str:
 
 
 def instance_name() -> str:
-    return str(settings.MOTCUA_INSTANCE_NAME or f"MotCua {instance_code()}")
+    if settings.MOTCUA_INSTANCE_NAME:
+        return str(settings.MOTCUA_INSTANCE_NAME)
+    # the province's name, when its unit is loaded
+    province = AdministrativeUnit.objects.filter(code=instance_code()).values_list("name", flat=True).first()
+    return f"MotCua {province or instance_code()}"
 
 
 def ensure_key(path: Path | None = None) -> tuple[Ed25519PrivateKey, bool]:

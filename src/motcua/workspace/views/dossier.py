@@ -28,7 +28,7 @@ from motcua.dossiers.services import certification, signatures
 from motcua.dossiers.slips import SLIP_KINDS, available_slips, render_slip
 from motcua.dossiers.statuses import EventKind, PauseKind
 from motcua.integrations import selectors as integration_selectors
-from motcua.integrations.models import System
+from motcua.integrations.models import ExchangeState, System
 from motcua.integrations.peers import selectors as peer_selectors
 from motcua.postal.models import ShipmentStatus
 from motcua.postal.selectors import pickups as postal_selectors
@@ -69,7 +69,11 @@ def _reroute_line(data: dict[str, Any]) -> tuple[str, str] | None:
 
 def _exchange_line(data: dict[str, Any]) -> str:
     """An ``exchange`` event in the history: what happened in the other province, and its dossier there."""
-    parts = [data.get("remote_label") or "", data.get("remote_code") or "", data.get("not_sent") or ""]
+    outcome = ""
+    if data.get("final"):  # the other province's answer: done, or declined (the dossier went on, or came back)
+        outcome = str(ExchangeState.DONE.label if data.get("outcome") == ExchangeState.DONE
+                      else ExchangeState.DECLINED.label)
+    parts = [outcome, data.get("remote_label") or "", data.get("remote_code") or "", data.get("not_sent") or ""]
     return " · ".join(str(part) for part in parts if part)
 
 
