@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -31,3 +31,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, data: Any) -> None:
         self._send(status, json.dumps(data, ensure_ascii=False).encode())
+
+
+def serve_forever(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+    """Serve ``handler`` on ``host:port``, a thread per connection, until the process is stopped."""
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()

@@ -26,13 +26,13 @@ import threading
 import time
 from collections import deque
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from motcua.core.simulators import SimulatorHandler
+from motcua.core.simulators import SimulatorHandler, serve_forever
 from motcua.integrations.dvcqg.client import ERRORS, EXISTS, MISSING, OK
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -367,9 +367,4 @@ class Simulator:
         return Handler
 
     def serve(self, host: str, port: int) -> None:
-        server = ThreadingHTTPServer((host, port), self.handler())
-        server.daemon_threads = True
-        try:
-            server.serve_forever(poll_interval=0.2)
-        finally:
-            server.server_close()
+        serve_forever(host, port, self.handler())

@@ -22,12 +22,12 @@ import time
 import unicodedata
 from collections import deque
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from motcua.core.simulators import SimulatorHandler
+from motcua.core.simulators import SimulatorHandler, serve_forever
 from motcua.integrations.population import client, people
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -203,9 +203,4 @@ class Simulator:
         return Handler
 
     def serve(self, host: str, port: int) -> None:
-        server = ThreadingHTTPServer((host, port), self.handler())
-        server.daemon_threads = True
-        try:
-            server.serve_forever(poll_interval=0.2)
-        finally:
-            server.server_close()
+        serve_forever(host, port, self.handler())
