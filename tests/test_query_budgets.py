@@ -216,10 +216,10 @@ def test_citizen_data_warehouse(world: World) -> None:
 
 # --- public pages: the catalogue, the agencies, tracking, published petitions -------------------------------------
 
-def _procedures(center: Agency, numbers: range) -> None:
+def _procedures(center: Agency, numbers: range, **overrides: Any) -> None:
     import_catalog(catalog(*[
         procedure(f"3.{n:06d}", name_vi=f"Thủ tục thử số {n}", name_en=f"Test procedure {n}",
-                  agencies=[center.identifier_code])
+                  agencies=[center.identifier_code], **overrides)
         for n in numbers
     ]))
 
@@ -254,6 +254,21 @@ def test_catalogue_page(center: Agency, name: str) -> None:
             _procedures(center, range(2, 51))
 
     flat(Client(), reverse(name, args=args) + query, more, rows)
+
+
+@pytest.mark.parametrize("query", ["", "?field=HT"])
+def test_boundary_free_list(center: Agency, query: str) -> None:
+    """URL name portal:boundary_free (the procedures received regardless of administrative boundaries)."""
+    _procedures(center, range(1, 2), boundary_free=True)
+    flat(Client(), reverse("portal:boundary_free") + query,
+         lambda: _procedures(center, range(2, 51), boundary_free=True), lambda page: page.count("Thủ tục thử số"))
+
+
+def test_catalogue_search_of_boundary_free_procedures(center: Agency) -> None:
+    """URL name portal:search with the boundary-free filter."""
+    _procedures(center, range(1, 2), boundary_free=True)
+    flat(Client(), reverse("portal:search") + "?q=thu+tuc+thu&boundary_free=1",
+         lambda: _procedures(center, range(2, 51), boundary_free=True), lambda page: page.count("Thủ tục thử số"))
 
 
 def test_agency_list(center: Agency) -> None:
