@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "motcua.feedback",
     "motcua.postal",
     "motcua.integrations",
+    "motcua.assistant",
+    "motcua.counters",
     "motcua.stats",
     "motcua.workspace",
     "motcua.api",
