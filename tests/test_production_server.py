@@ -62,7 +62,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                DATABASE_URL=f"sqlite:///{data_dir / 'motcua.sqlite3'}",
                MOTCUA_PKI_URL=f"http://127.0.0.1:{free_port()}",  # the demo PKI's server, started by serve
                MOTCUA_POPULATION_URL=f"http://127.0.0.1:{free_port()}",  # the population simulator
-               MOTCUA_DVCQG_URL=f"http://127.0.0.1:{free_port()}")  # the national portal's simulator, too
+               MOTCUA_DVCQG_URL=f"http://127.0.0.1:{free_port()}",  # the national portal's simulator, too
+               MOTCUA_ZALO_API_URL=f"http://127.0.0.1:{free_port()}")  # and Zalo's
     for step in (["migrate", "--noinput", "-v", "0"], ["load_demo"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([*MOTCUA, *step], env=env, check=True, capture_output=True, timeout=300)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
@@ -155,9 +156,10 @@ def test_stopping_the_server_stops_gunicorn_and_the_task_worker(served: dict[str
         for task in (b"seal_chains", b"poll_shipments", b"send_digests"))]
     # gunicorn's master, the task worker, the statistics follower, the outbox worker, the demo PKI (MOTCUA_DEMO,
     # `load_demo` made it), the carrier simulator, the national portal's simulator and the population database
-    # simulator; a seal_chains --if-due, a poll_shipments or a send_digests may be running too
+    # simulator, and the Zalo simulator; a seal_chains --if-due, a poll_shipments or a send_digests may be running too
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if pid not in short_lived]
-    assert len(commands) == 8, commands
+    assert len(commands) == 9, commands
+    assert sum(b"zalo_sim" in command for command in commands) == 1, commands
     assert sum(b"portal_sim" in command for command in commands) == 1, commands
     assert sum(b"deliver_outbox" in command for command in commands) == 1, commands
     assert sum(b"carrier_sim" in command for command in commands) == 1, commands

@@ -33,6 +33,9 @@ class Citizen(models.Model):
     identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     oidc_subject = models.CharField(_("identity provider subject"), max_length=255, null=True, blank=True,
                                     unique=True)
+    # the Zalo user ID the official account knows this person by (docs/zalo.md), once they linked it
+    zalo_user_id = models.CharField(_("Zalo user ID"), max_length=64, null=True, blank=True, unique=True)
+    zalo_linked_at = models.DateTimeField(_("Zalo linked"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +51,10 @@ class Citizen(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def zalo_linked(self) -> bool:
+        return bool(self.zalo_user_id)
 
     @property
     def verified(self) -> bool:
@@ -84,3 +91,22 @@ class VerificationCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ZaloLinkCode(models.Model):
+    """A one-time code the account page shows (``MC 482913``) and the citizen sends to the official account on
+    Zalo, which links that Zalo user to the account. Only a keyed hash is stored; it expires after
+    ``MOTCUA_ZALO_LINK_CODE_MINUTES`` and a new one replaces the previous."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="zalo_link_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Zalo link code")
+        verbose_name_plural = _("Zalo link codes")
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} {self.created_at:%Y-%m-%d %H:%M}"

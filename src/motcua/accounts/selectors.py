@@ -131,3 +131,15 @@ def verified_account(id_number: str) -> int | None:
         return None
     return (Citizen.objects.filter(id_number=id_number, identity_verified_at__isnull=False)
             .values_list("user_id", flat=True).first())
+
+
+def citizen_by_zalo(zalo_user_id: str) -> Citizen | None:
+    """The account linked to this Zalo user (``Citizen.zalo_user_id``), if any."""
+    if not zalo_user_id:
+        return None
+    return Citizen.objects.select_related("user").filter(zalo_user_id=zalo_user_id).first()
+
+
+def zalo_link_pending(citizen: Citizen) -> bool:
+    """Whether a link code of the citizen is still valid (the account page then waits for the link)."""
+    return citizen.zalo_link_codes.filter(used_at__isnull=True, expires_at__gt=timezone.now()).exists()

@@ -8,6 +8,7 @@ Every function takes keyword arguments and writes in one transaction; refusals a
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -29,13 +30,15 @@ from django.utils.translation import gettext_lazy as _
 from motcua.accounts import selectors
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.lockout import is_locked, too_many_attempts
-from motcua.accounts.models import Citizen, CitizenKind, ContactChannel, VerificationCode
+from motcua.accounts.models import Citizen, CitizenKind, ContactChannel, VerificationCode, ZaloLinkCode
+from motcua.core import throttles
 from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.identity import is_citizen_id, is_phone, is_tax_code
 from motcua.core.identity import normalize as normalize_id
 from motcua.notifications import services as notifications
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 CONTACT_TAKEN = {
@@ -401,3 +404,83 @@ def sign_in_with_identity_provider(*, subject: str, claims: dict[str, Any]) -> A
         if fields:
             citizen.save(update_fields=fields)
         return citizen.user
+
+
+# --- Zalo: linking the account to the citizen's Zalo (docs/zalo.md) ----------------------------------------
+
+ZALO_CODE_PREFIX = "MC"
+ZALO_CODE_TRIES_PER_HOUR = 10
+
+
+def _zalo_code_hash(digits: str) -> str:
+    """Keyed, so that the stored hashes cannot be checked against the million possible codes without the key."""
+    return salted_hmac("motcua.accounts.zalo", digits, algorithm="sha256").hexdigest()
+
+
+def zalo_link_code(*, citizen: Citizen, now: datetime | None = None) -> tuple[str, datetime]:
+    """A new one-time code (``MC 482913``) for the citizen to send to the official account; it replaces any
+    earlier one. Returns the code to show and when it expires."""
+    now = now or timezone.now()
+    expires = now + timedelta(minutes=settings.MOTCUA_ZALO_LINK_CODE_MINUTES)
+    with transaction.atomic():
+        citizen.zalo_link_codes.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        while True:  # a code is unique among the stored ones (their hashes): draw again on the rare collision
+            digits = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+            try:
+                with transaction.atomic():
+                    ZaloLinkCode.objects.create(citizen=citizen, code_hash=_zalo_code_hash(digits), created_at=now,
+                                                expires_at=expires)
+                break
+            except IntegrityError:
+                continue
+    return f"{ZALO_CODE_PREFIX} {digits}", expires
+
+
+def link_zalo(*, zalo_user_id: str, digits: str, now: datetime | None = None) -> Citizen:
+    """Link the Zalo user who sent ``digits`` (the code's six digits) to the account that asked for the code.
+
+    Refused: a wrong code, a used or expired one, and any code after ``ZALO_CODE_TRIES_PER_HOUR`` tries of one
+    Zalo user in an hour (so the codes cannot be guessed). A Zalo user linked to another account moves to this one
+    (the person who holds both proved it), and an account linked to another Zalo user takes the new one.
+    """
+    now = now or timezone.now()
+    zalo_user_id = zalo_user_id.strip()[:64]
+    key = "motcua:zalo:tries:" + salted_hmac("motcua.accounts.zalo.user", zalo_user_id).hexdigest()[:32]
+    if throttles.hit(key, 3600)[0] > ZALO_CODE_TRIES_PER_HOUR:
+        raise MotCuaError("too_many_attempts", _("Too many wrong codes: ask for a new one."), location="code")
+    with transaction.atomic():
+        record = (ZaloLinkCode.objects.select_for_update().select_related("citizen")
+                  .filter(code_hash=_zalo_code_hash(digits)).first())
+        if record is None:
+            refusal = MotCuaError("wrong_code", _("This code is wrong; check it on your account page."),
+                                  location="code")
+        elif record.used_at is not None or record.expires_at <= now:
+            refusal = MotCuaError("code_expired", _("This code has expired: ask for a new one."), location="code")
+        else:  # the code is right: the account holder wrote it from this Zalo
+            citizen = record.citizen
+            record.used_at = now
+            record.save(update_fields=["used_at"])
+            Citizen.objects.filter(zalo_user_id=zalo_user_id).exclude(pk=citizen.pk).update(
+                zalo_user_id=None, zalo_linked_at=None)
+            citizen.zalo_user_id, citizen.zalo_linked_at = zalo_user_id, now
+            citizen.save(update_fields=["zalo_user_id", "zalo_linked_at"])
+            logger.info("citizen %s linked Zalo user %s", citizen.pk, zalo_user_id)
+            return citizen
+    raise refusal
+
+
+def unlink_zalo(*, citizen: Citizen | None = None, zalo_user_id: str = "") -> Citizen | None:
+    """Remove the link of ``citizen`` (the button on the account page) or of the Zalo user who stopped following
+    the official account. Returns the citizen unlinked, if any."""
+    with transaction.atomic():
+        query = (Citizen.objects.select_for_update().filter(pk=citizen.pk) if citizen is not None
+                 else Citizen.objects.select_for_update().filter(zalo_user_id=zalo_user_id.strip()[:64] or None))
+        held = query.exclude(zalo_user_id=None).first()
+        if held is None:
+            return None
+        logger.info("citizen %s unlinked Zalo user %s", held.pk, held.zalo_user_id)
+        held.zalo_user_id, held.zalo_linked_at = None, None
+        held.save(update_fields=["zalo_user_id", "zalo_linked_at"])
+        if citizen is not None:
+            citizen.zalo_user_id, citizen.zalo_linked_at = None, None
+        return held

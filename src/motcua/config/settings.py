@@ -475,6 +475,28 @@ MOTCUA_POPULATION_SIGNUP_CHECKS_PER_HOUR = int(os.environ.get("MOTCUA_POPULATION
 # unless MOTCUA_STATS_SOURCES says otherwise (docs/population.md).
 if MOTCUA_POPULATION_URL and "MOTCUA_STATS_SOURCES" not in os.environ and "population" not in MOTCUA_STATS_SOURCES:
     MOTCUA_STATS_SOURCES = [*MOTCUA_STATS_SOURCES, "population"]
+# Zalo, the citizens' messaging app (docs/zalo.md): the official account (OA) of the province sends notifications
+# and receives feedback. Its Open API (messages) and OAuth server (access tokens from the refresh token, rotated at
+# each refresh and kept in the database); the app's ID and secret key; the OA's ID and the OA secret key that signs
+# the webhook's events (POST /zalo/webhook). Default in demo mode: the Zalo simulator (`motcua zalo_sim`), started by
+# `motcua serve`. Without an app ID, Zalo is off (no QR code, no Zalo message).
+_ZALO_SIM = "http://127.0.0.1:8050" if DEMO_MODE else ""
+MOTCUA_ZALO_API_URL = os.environ.get("MOTCUA_ZALO_API_URL", _ZALO_SIM or "https://openapi.zalo.me").rstrip("/")
+MOTCUA_ZALO_OAUTH_URL = os.environ.get(
+    "MOTCUA_ZALO_OAUTH_URL", MOTCUA_ZALO_API_URL if DEMO_MODE else "https://oauth.zaloapp.com").rstrip("/")
+MOTCUA_ZALO_APP_ID = os.environ.get("MOTCUA_ZALO_APP_ID", "motcua-sim-app" if DEMO_MODE else "")
+MOTCUA_ZALO_SECRET_KEY = os.environ.get("MOTCUA_ZALO_SECRET_KEY", "motcua-sim-app-secret" if DEMO_MODE else "")
+MOTCUA_ZALO_OA_ID = os.environ.get("MOTCUA_ZALO_OA_ID", "4318000000000000001" if DEMO_MODE else "")
+MOTCUA_ZALO_REFRESH_TOKEN = os.environ.get("MOTCUA_ZALO_REFRESH_TOKEN", "motcua-sim-refresh" if DEMO_MODE else "")
+MOTCUA_ZALO_OA_SECRET = os.environ.get("MOTCUA_ZALO_OA_SECRET", "motcua-sim-oa-secret" if DEMO_MODE else "")
+MOTCUA_ZALO_TIMEOUT = float(os.environ.get("MOTCUA_ZALO_TIMEOUT", "10"))
+# Where the QR codes lead (the OA's page in the Zalo app; in demo mode the simulator's page).
+MOTCUA_ZALO_FOLLOW_URL = os.environ.get("MOTCUA_ZALO_FOLLOW_URL", "") or (
+    f"{MOTCUA_ZALO_API_URL}/" if DEMO_MODE else f"https://zalo.me/{MOTCUA_ZALO_OA_ID}")
+# Minutes a link code shown on the account page stays valid; the agency (identifier code) that receives feedback
+# sent through Zalo without a dossier code (default: the first agency that receives petitions).
+MOTCUA_ZALO_LINK_CODE_MINUTES = int(os.environ.get("MOTCUA_ZALO_LINK_CODE_MINUTES", "15"))
+MOTCUA_ZALO_FEEDBACK_AGENCY = os.environ.get("MOTCUA_ZALO_FEEDBACK_AGENCY", "")
 # This instance among the peers (other provinces' MotCua): its code (the province code by default), its private
 # signing key (Ed25519, PEM; made under var/ by `motcua peer_keys` when missing) — peers know its public key.
 MOTCUA_INSTANCE_CODE = os.environ.get("MOTCUA_INSTANCE_CODE", "")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("thanh-toan/", include("motcua.portal.payments_urls")),
     path("postal/", include("motcua.postal.urls")),  # the carrier's webhook
     path("peers/", include("motcua.integrations.peers.urls")),  # other provinces' MotCua (signed messages)
+    path("zalo/", include("motcua.integrations.zalo.urls")),  # the Zalo official account's webhook
     path(".well-known/motcua-peer", peer_views.well_known, name="peer_identity"),
     path("danh-gia/", include("motcua.portal.feedback_urls")),
     path("workspace/phan-anh/", include("motcua.workspace.feedback_urls")),

@@ -37,6 +37,7 @@ class MessageKind(models.TextChoices):
     RESULT = "result", _("Issued result for the citizen's store")
     SEND = "send", _("Dossier sent between provinces")
     STATUS = "status", _("Progress of a dossier sent between provinces")
+    ZALO = "zalo", _("Zalo event (official account)")
 
 
 class OutboxMessage(models.Model):

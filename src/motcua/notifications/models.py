@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
+    ZALO = "zalo", _("Zalo")
 
 
 class NotificationStatus(models.TextChoices):
@@ -55,3 +56,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}: {self.subject or self.body[:40]}"
+
+
+class ZaloToken(models.Model):
+    """The Zalo official account's current access token and the refresh token that made it (one row per OA).
+
+    Zalo's refresh token is used once: each refresh answers a new one, which must be kept or the OA loses its
+    access (``notifications.zalo``). Only the delivery of Zalo messages reads and writes this row.
+    """
+
+    oa_id = models.CharField(_("official account"), max_length=64, unique=True)
+    access_token = models.TextField(_("access token"), blank=True)
+    refresh_token = models.TextField(_("refresh token"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Zalo access token")
+        verbose_name_plural = _("Zalo access tokens")
+
+    def __str__(self) -> str:
+        return self.oa_id

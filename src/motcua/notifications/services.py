@@ -26,6 +26,7 @@ from django.db import transaction
 from django.template import Context, Engine, TemplateDoesNotExist
 from django.utils import timezone, translation
 
+from motcua.notifications import zalo
 from motcua.notifications.models import Notification, NotificationChannel, NotificationStatus
 from motcua.notifications.selectors import resendable
 from motcua.notifications.sms import ascii_fold
@@ -104,9 +105,38 @@ def render_sms(template: str, context: dict[str, Any], language: str) -> tuple[s
 # --- writing and enqueueing ------------------------------------------------------------------------------
 
 
+def render_zalo(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str] | None:
+    """The Zalo message (title, text, language), or ``None`` without a ``.zalo.txt``: Zalo carries Unicode, so
+    the text keeps its diacritics; its title is the email's subject when there is one (a notice), else empty (a
+    plain answer)."""
+    rendered = render_text(f"{template}.zalo.txt", context, language)
+    if rendered is None:
+        return None
+    subject = render_text(f"{template}.subject.txt", context, language)
+    title = _one_line(subject[0])[:100] if subject is not None else ""
+    return title, _tidy(rendered[0]).strip(), rendered[1]
+
+
+def zalo_recipient(user: Any) -> str:
+    """The Zalo user ID the account's holder linked (``accounts``: ``Citizen.zalo_user_id``), or ``""``; read
+    through the user's reverse relation, so this app does not import the accounts app above it."""
+    if not getattr(user, "pk", None):
+        return ""
+    try:
+        citizen = user.citizen
+    except Exception:  # no citizen profile (staff, integrations): RelatedObjectDoesNotExist
+        return ""
+    return str(getattr(citizen, "zalo_user_id", "") or "")
+
+
 def notify(*, template: str, context: dict[str, Any], email: str = "", phone: str = "", user: Any = None,
-           dossier: Any = None, language: str = "vi") -> list[Notification]:
-    """Queue ``notifications/<template>.subject.txt`` / ``.txt`` by email and ``.sms.txt`` by SMS.
+           dossier: Any = None, language: str = "vi", zalo_user_id: str = "") -> list[Notification]:
+    """Queue ``notifications/<template>.subject.txt`` / ``.txt`` by email, ``.sms.txt`` by SMS and
+    ``.zalo.txt`` by Zalo.
+
+    Zalo is used for the templates that have a ``.zalo.txt`` (a verification code sent to a phone never goes to
+    Zalo: it proves the phone), to ``zalo_user_id`` or else to the Zalo account ``user`` linked
+    (:func:`zalo_recipient`).
 
     The texts are rendered now (so the row shows exactly what was sent and later template edits do not change
     it); delivery is enqueued after the current transaction commits. Returns the notifications written.
@@ -130,6 +160,14 @@ def notify(*, template: str, context: dict[str, Any], email: str = "", phone: st
             ))
         else:
             logger.warning("no SMS template notifications/%s.sms.txt: SMS to %s not sent", template, phone)
+    zalo_user_id = zalo_user_id or (zalo_recipient(user) if user is not None else "")
+    if zalo_user_id and zalo.enabled():
+        message = render_zalo(template, context, language)
+        if message is not None:
+            created.append(Notification.objects.create(
+                channel=NotificationChannel.ZALO, recipient=zalo_user_id[:254], subject=message[0],
+                body=message[1], language=message[2], **common,
+            ))
     ids = [n.pk for n in created]
     if ids:
         transaction.on_commit(lambda: _enqueue_all(ids))

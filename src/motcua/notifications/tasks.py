@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tasks import task
 
+from motcua.notifications import zalo
 from motcua.notifications.models import Notification, NotificationChannel, NotificationStatus
 from motcua.notifications.sms import get_provider
 
@@ -62,6 +63,14 @@ def _send_sms(notification: Notification) -> str:
     return get_provider().send(notification.recipient, notification.body)
 
 
+def _send_zalo(notification: Notification) -> str:
+    """A notice (transaction message) when the notification has a subject, else a plain answer."""
+    provider = zalo.get_provider()
+    if notification.subject:
+        return provider.notice(notification.recipient, notification.subject, notification.body)
+    return provider.send(notification.recipient, notification.body)
+
+
 def deliver(notification_id: int, attempt: int) -> str:
     """Make attempt ``attempt`` to deliver a notification. Returns what happened (kept as the task's result).
 
@@ -81,12 +90,15 @@ def deliver(notification_id: int, attempt: int) -> str:
     try:
         if notification.channel == NotificationChannel.EMAIL:
             message_id = _send_email(notification)
+        elif notification.channel == NotificationChannel.ZALO:
+            message_id = _send_zalo(notification)
         else:
             message_id = _send_sms(notification)
     except Exception as exc:  # every failure of a provider is recorded, whatever its kind
         error = f"{type(exc).__name__}: {exc}"[:2000]
         now = timezone.now()
-        if attempt >= max_attempts():
+        # a final refusal (Zalo: the person no longer follows the official account) is not tried again
+        if attempt >= max_attempts() or getattr(exc, "final", False):
             mine.update(status=NotificationStatus.FAILED, last_error=error, next_attempt_at=None)
             logger.warning("notification %s failed after %s attempts: %s", notification_id, attempt, error)
             return "failed"

@@ -6,7 +6,8 @@ embedded SQLite in WAL mode with immediate transactions and a busy timeout, or P
 stopped together: when either ends, or on Ctrl-C / SIGTERM. In demo mode, with the demo PKI ``load_demo`` made,
 a third child serves its OCSP responder, CRLs and timestamp authority (``motcua pki_serve``), and the carrier
 simulator (``motcua carrier_sim``) plays the post, sending its webhooks to the site served here, and the national
-portal's simulator (``motcua portal_sim``) receives what the outbox worker syncs. Every few minutes
+portal's simulator (``motcua portal_sim``) receives what the outbox worker syncs, and the Zalo simulator
+(``motcua zalo_sim``) plays the official account and its followers. Every few minutes
 short-lived jobs run: ``poll_shipments`` asks the carrier about shipments without news (the webhook's fallback),
 ``seal_chains --if-due`` seals the event log and ``send_digests --if-due`` e-mails the leaders' daily and weekly
 digests. The statistics follower (``refresh_stats --follow``) keeps the reporting facts up with the event log, so
@@ -130,6 +131,13 @@ class Command(BaseCommand):
             sim = [python, "-m", "motcua.cli", "portal_sim", "--bind", f"{portal.hostname}:{portal.port or 80}"]
             helpers.append(("national portal simulator", subprocess.Popen(sim)))  # noqa: S603 - our interpreter
             self.stdout.write(f"National public service portal simulator (DVCQG) on {settings.MOTCUA_DVCQG_URL}/")
+        zalo = urlsplit(settings.MOTCUA_ZALO_API_URL)
+        if settings.DEMO_MODE and settings.MOTCUA_ZALO_APP_ID and zalo.hostname in ("127.0.0.1", "localhost"):
+            # the Zalo official account's simulator: messages to citizens, and citizens following and writing to it
+            sim = [python, "-m", "motcua.cli", "zalo_sim", "--bind", f"{zalo.hostname}:{zalo.port or 80}",
+                   "--webhook", f"{site}/zalo/webhook"]
+            helpers.append(("Zalo simulator", subprocess.Popen(sim)))  # noqa: S603 - our own interpreter
+            self.stdout.write(f"Zalo OA simulator on {settings.MOTCUA_ZALO_API_URL}/, webhooks to {site}/zalo/webhook")
         self.stdout.write(
             f"Serving on http://{options['bind']}/ with {options['workers']} gunicorn workers × "
             f"{options['threads']} threads" + ("" if options["no_task_worker"] else " and the task worker")
@@ -166,6 +174,8 @@ class Command(BaseCommand):
                         f"{name} ended (exit status {child.returncode}): identities cannot be checked. / "
                         "Trình mô phỏng CSDL quốc gia về dân cư đã dừng: không xác thực được công dân."
                         if name.startswith("population") else
+                        f"{name} ended (exit status {child.returncode}): no Zalo messages. / "
+                        "Trình mô phỏng Zalo đã dừng: không gửi được tin Zalo." if name.startswith("Zalo") else
                         f"{name} ended (exit status {child.returncode}): results cannot be sent by post. / "
                         "Trình mô phỏng bưu chính đã dừng: không gửi kết quả qua bưu điện được."))
             for job in jobs:
