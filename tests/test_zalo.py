@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -65,6 +66,9 @@ def test_the_provider_sends_to_a_follower_with_a_token_made_from_the_refresh_tok
     assert provider.send(user_id, "Xin chào ông/bà") != ""
     assert provider.notice(user_id, "Hồ sơ 000.00.12.H22-261116-0001", "Đã được tiếp nhận") != ""
     assert zalo.messages_to(user_id) == ["Xin chào ông/bà", "Hồ sơ 000.00.12.H22-261116-0001\nĐã được tiếp nhận"]
+    with urllib.request.urlopen(zalo.url + "/", timeout=5) as response:  # noqa: S310 - the simulator's page
+        page = response.read().decode()
+    assert "Zalo OA simulator" in page and "Trần Thị Bình" in page and "Đã được tiếp nhận" in page
     token = ZaloToken.objects.get()
     assert token.refresh_token != ZALO_SETTINGS["MOTCUA_ZALO_REFRESH_TOKEN"]  # rotated: the first one is spent
     assert token.expires_at is not None and token.expires_at > timezone.now() + timedelta(hours=24)
