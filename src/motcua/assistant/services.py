@@ -10,6 +10,7 @@ supervision (``assistant.Question``), without personal data.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from motcua.agencies.models import Agency, AgencyKind
 from motcua.assistant import index as search_index
 from motcua.assistant import llm
 from motcua.assistant.models import AnswerStatus, AskChannel, Question
-from motcua.catalog.models import Channel, Delivery, ProcedureVersion
+from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import NotFound
 from motcua.core.formats import dong, working_days
@@ -85,6 +86,7 @@ class Card:
     field: str
     level: str
     processing_days: str
+    days: Decimal
     documents: list[DocumentItem]
     fees: list[FeeItem]
     fee_total: int
@@ -96,6 +98,11 @@ class Card:
     places: list[Place]
     summary: str
     rephrased: bool = False
+
+    @property
+    def commune_level(self) -> bool:
+        """Received by the one-stop department of the citizen's commune (whichever one is nearest)."""
+        return self.level == Level.COMMUNE
 
 
 @dataclass
@@ -200,7 +207,7 @@ def card(code: str, *, commune: str = "", counter: str = "") -> Card:
     summary += " " + (_("You can submit it online.") if online else _("Submit it at a one-stop counter."))
     return Card(
         code=version.procedure.code, name=version.name_vi, field=version.field.name_vi, level=version.level,
-        processing_days=days, documents=documents, fees=fees, fee_total=total,
+        processing_days=days, days=version.processing_days, documents=documents, fees=fees, fee_total=total,
         fee_total_label=dong(total) if total else _("Free"), channels=channels, deliveries=deliveries,
         online=online, boundary_free=version.boundary_free,
         places=_places(version, commune=commune, counter=counter), summary=summary,
