@@ -73,7 +73,8 @@ def child(repeat: int) -> None:
     n = len(gold["questions"])
     print(json.dumps({
         "questions": n, "out_of_scope": len(gold["out_of_scope"]), "recall1": round(at1 / n, 3),
-        "recall5": round(at5 / n, 3), "mrr": round(reciprocal / n, 3), "confident": confident, "confident_out": confident_out,
+        "recall5": round(at5 / n, 3), "mrr": round(reciprocal / n, 3), "confident": confident,
+        "confident_out": confident_out,
         "misses": misses, "build_ms": round(build_ms, 1), "answers": len(latencies),
         "rps": round(len(latencies) / total, 1), "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
@@ -94,15 +95,17 @@ def main() -> None:
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="motcua.config.settings", MOTCUA_DATA_DIR=tmp,
                    DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3", MOTCUA_ASSISTANT_LLM_URL="",
                    PYTHONPATH=str(ROOT / "src"))
-        out = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(1 if args.smoke else args.repeat)],
+        repeat = str(1 if args.smoke else args.repeat)
+        out = subprocess.run([sys.executable, __file__, "--child", "--repeat", repeat],
                              env=env, capture_output=True, text=True, check=False)
     if out.returncode:
         print(f"failed\n{out.stderr[-3000:]}")
         sys.exit(1)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"gold set: {r['questions']} questions · Recall@1 {r['recall1']:.3f} · Recall@5 {r['recall5']:.3f} · "
-          f"MRR {r['mrr']:.3f} (target Recall@5 ≥ 0.9) · answered {r['confident']} of {r['questions']} · out of scope answered with confidence: "
-          f"{len(r['confident_out'])} of {r['out_of_scope']}", flush=True)
+          f"MRR {r['mrr']:.3f} (target Recall@5 ≥ 0.9) · answered with confidence {r['confident']} of "
+          f"{r['questions']} · out of scope answered with confidence: {len(r['confident_out'])} of "
+          f"{r['out_of_scope']}", flush=True)
     print(f"answers: {r['answers']} in-process (index built in {r['build_ms']:.0f} ms) · {r['rps']:.1f} answers/s · "
           f"p50 {r['p50_ms']:.2f} ms · p95 {r['p95_ms']:.2f} ms (target p95 < 50 ms, no language model)", flush=True)
     if args.verbose:

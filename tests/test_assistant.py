@@ -249,8 +249,8 @@ def llm_sim() -> Iterator[str]:
 
 
 def _configure(url: str, **config: object) -> None:
-    request = urllib.request.Request(url + "/_sim/config", data=json.dumps(config).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url + "/_sim/config", data=json.dumps(config).encode(),  # noqa: S310
+                                     method="POST", headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 - our own simulator
 
 
@@ -259,7 +259,7 @@ def test_the_language_model_rephrases_an_answer_that_cites_its_code(world: Any, 
     settings.MOTCUA_ASSISTANT_LLM_URL = llm_sim
     card = ask("lam so do").card
     assert card is not None and card.rephrased
-    assert card.summary.startswith("Tóm lại") and f"[{LAND_FIRST_TIME}]" in card.summary
+    assert card.summary.startswith("Tóm lại") and LAND_FIRST_TIME in card.summary
     assert card.documents  # the facts still come from the catalogue
 
 

@@ -21,7 +21,7 @@ from motcua.core.web import public_url, throttle
 router = Router(tags=["assistant"])
 
 
-class QuestionIn(BaseModel):
+class AssistantQuestionIn(BaseModel):
     question: str = Field(max_length=20000, description="The question, in Vietnamese (with or without diacritics) "
                           "or English; more than 500 characters is answered with the status refused.")
     commune: str = Field("", max_length=10, description="The code of the citizen's commune or ward, to be told "
@@ -30,28 +30,28 @@ class QuestionIn(BaseModel):
                          "is asked at (its QR code).")
 
 
-class MatchOut(Out):
+class AssistantMatchOut(Out):
     code: str
     name: str
     score: float
     url: str
 
 
-class DocumentOut(Out):
+class AssistantDocumentOut(Out):
     name: str
     originals: int
     copies: int
     required: bool
 
 
-class FeeOut(Out):
+class AssistantFeeOut(Out):
     name: str
     amount: int
     label: str
     note: str
 
 
-class PlaceOut(Out):
+class AssistantPlaceOut(Out):
     code: str
     name: str
     address: str
@@ -60,28 +60,28 @@ class PlaceOut(Out):
     post_office: bool
 
 
-class CardOut(Out):
+class AssistantCardOut(Out):
     code: str
     name: str
     field: str
     level: str
     processing_days: str
-    documents: list[DocumentOut]
-    fees: list[FeeOut]
+    documents: list[AssistantDocumentOut]
+    fees: list[AssistantFeeOut]
     fee_total: int
     fee_total_label: str
     channels: list[str]
     deliveries: list[str]
     online: bool
     boundary_free: bool
-    places: list[PlaceOut]
+    places: list[AssistantPlaceOut]
     summary: str
     rephrased: bool
     url: str
     submit_url: str | None
 
 
-class AnswerOut(Out):
+class AssistantAnswerOut(Out):
     """``answered`` with the card of the best procedure (every fact from the catalogue); ``not_sure`` with the
     hotline (and procedures that may be related); ``refused`` (too long, abusive) or ``empty`` with a message."""
 
@@ -90,14 +90,14 @@ class AnswerOut(Out):
     message: str
     language: str
     note: str
-    matches: list[MatchOut]
-    card: CardOut | None
+    matches: list[AssistantMatchOut]
+    card: AssistantCardOut | None
     hotline: str
 
 
-@router.post("/ask", response={200: AnswerOut, **PUBLIC_ERRORS, 429: ErrorOut}, operation_id="ask_assistant",
+@router.post("/ask", response={200: AssistantAnswerOut, **PUBLIC_ERRORS, 429: ErrorOut}, operation_id="ask_assistant",
              summary="Ask the virtual assistant a question about procedures")
-def ask_assistant(request: HttpRequest, body: QuestionIn) -> dict[str, Any]:
+def ask_assistant(request: HttpRequest, body: AssistantQuestionIn) -> dict[str, Any]:
     wait = throttle(request, "assistant", limit=settings.MOTCUA_ASSISTANT_LIMIT_PER_MINUTE, window=60)
     if wait:
         raise TooManyRequests(wait)

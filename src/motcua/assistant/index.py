@@ -35,17 +35,19 @@ from motcua.core.text import fold
 # Words that carry no meaning in a question ("tôi muốn … ở đâu, bao lâu, cần gì"), folded: left out of the single
 # syllables of a question, kept in its pairs (so "tặng cho" is still ``tang_cho``). Folding merges syllables
 # ("bản"/"bạn", "thế"/"the", "tử"/"từ"): those that the catalogue's names use are not in the list.
-STOP_WORDS = frozenset("""
-a ah oi ak nhe nha nhi nua vay roi thi ma neu khi luc se da de duoc
-toi minh em anh chi ong ba ai ta
-muon can xin hoi giup biet lam phai nen
-gi nao dau bao nhieu lau gio
-o tai ve vao voi cua cac nhung va hoac cung cho con co khong
-nop thu tuc
-how do does did i me my we what where when which who is are be can could would will should please
-of in on at for with from need want get
-""".split())
+STOP_WORDS = frozenset((
+    "a", "ah", "oi", "ak", "nhe", "nha", "nhi", "nua", "vay", "roi", "thi", "ma", "neu", "khi", "luc", "se", "da",
+    "de", "duoc", "toi", "minh", "em", "anh", "chi", "ong", "ba", "ai", "ta", "muon", "can", "xin", "hoi", "giup",
+    "biet", "lam", "phai", "nen", "gi", "nao", "dau", "bao", "nhieu", "lau", "gio", "o", "tai", "ve", "vao", "voi",
+    "cua", "cac", "nhung", "va", "hoac", "cung", "cho", "con", "co", "khong", "nop", "thu", "tuc", "how",
+    "does", "did", "i", "my", "we", "what", "where", "when", "which", "who", "is", "are", "be", "could",
+    "would", "will", "should", "please", "of", "in", "on", "at", "for", "with", "from", "need", "want", "get",
+))
 
+# a procedure whose name the question says for the most part (at least NAME_SHARE of its words) gains up to
+# NAME_BONUS: "đăng ký khai sinh" is the birth registration itself, not the one combined with a recognition
+NAME_SHARE = 0.6
+NAME_BONUS = 3.0
 SYNONYM_BONUS = 1.0  # added to a procedure's score per syllable of the synonym phrase pointing at it
 WEIGHTS = {"name": 3, "name_en": 2, "synonym": 2, "field": 1, "component": 1, "result": 1}
 _SEGMENTED = re.compile(r"\S+")
@@ -103,6 +105,7 @@ class Index:
     vocabulary: list[str] = field(default_factory=list)  # single syllables, for typo correction
     synonyms: list[SynonymEntry] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
+    name_syllables: list[frozenset[str]] = field(default_factory=list)  # each name's meaningful syllables
     retriever: bm25s.BM25 | None = None
 
     def correct(self, syllables: list[str]) -> list[str]:
@@ -143,6 +146,12 @@ class Index:
         if not query:
             return []
         scores = self.retriever.get_scores(query)
+        asked = set(meaningful)
+        for i, name in enumerate(self.name_syllables):  # the more of its name the question says, the likelier
+            if name:
+                said = len(name & asked) / len(name)
+                if said >= NAME_SHARE:
+                    scores[i] += NAME_BONUS * said
         for code, length in synonym_codes.items():  # a synonym tied to a procedure points at it directly
             position = self.positions.get(code)
             if position is not None:
@@ -214,6 +223,8 @@ def build(key: tuple[object, ...] | None = None) -> Index:
         index.positions[version.procedure.code] = len(index.codes)
         index.codes.append(version.procedure.code)
         index.names.append(version.name_vi)
+        index.name_syllables.append(frozenset(
+            s for word in segmented_words(version.name_vi) for s in word if s not in STOP_WORDS))
         index.token_sets.append(frozenset(strong))
         corpus.append(document)
     index.vocabulary = sorted({t for doc in corpus for t in doc if "_" not in t and not t[:1].isdigit()})

@@ -10,8 +10,8 @@ supervision (``assistant.Question``), without personal data.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -36,12 +36,14 @@ _LONG_DIGITS = re.compile(r"\d[\d .-]{7,}\d")
 ABUSIVE_WORDS = frozenset({"dm", "dcm", "dmm", "dkm", "vcl", "vkl", "clgt", "cmm", "fuck", "fucking", "shit",
                            "bitch", "dit", "deo"})
 ABUSIVE_PHRASES = (" du ma ", " oc cho ", " thang ngu ", " do ngu ", " ngu vai ", " ngu nhu ", " me may ")
-ENGLISH_WORDS = frozenset("""
-how what where when which who do does did i my me we our the a an to for of in on at is are be can could would
-need want get apply register registration birth marriage death certificate license licence driving driver
-land business household copy building permit poor poverty criminal record please help with from about new
-lost change renew exchange house home child baby son daughter wife husband married marry food safety
-""".split())
+ENGLISH_WORDS = frozenset((
+    "how", "what", "where", "when", "which", "who", "do", "does", "did", "i", "my", "me", "we", "our", "the", "a",
+    "an", "to", "for", "of", "in", "on", "at", "is", "are", "be", "can", "could", "would", "need", "want", "get",
+    "apply", "register", "registration", "birth", "marriage", "death", "certificate", "license", "licence",
+    "driving", "driver", "land", "business", "household", "copy", "building", "permit", "poor", "poverty",
+    "criminal", "record", "please", "help", "with", "from", "about", "new", "lost", "change", "renew", "exchange",
+    "house", "home", "child", "baby", "son", "daughter", "wife", "husband", "married", "marry", "food", "safety",
+))
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,10 @@ def card(code: str, *, commune: str = "", counter: str = "") -> Card:
     documents = [DocumentItem(c.name_vi, c.originals, c.copies, c.required) for c in version.components.all()]
     online = version.submits_online()
     days = working_days(version.processing_days)
-    summary = _("%(name)s [%(code)s]: %(documents)s document(s) to bring, fees %(fees)s, result within %(days)s "
+    summary = _("Procedure %(code)s: %(documents)s document(s) to bring, fees: %(fees)s, result within %(days)s "
                 "working day(s).") % {
-        "name": version.name_vi, "code": version.procedure.code, "documents": len(documents),
-        "fees": dong(total) if total else _("none"), "days": days}
+        "code": version.procedure.code, "documents": len(documents), "days": days,
+        "fees": dong(total) if total else (_("free") if fees else _("none listed in the catalogue"))}
     summary += " " + (_("You can submit it online.") if online else _("Submit it at a one-stop counter."))
     return Card(
         code=version.procedure.code, name=version.name_vi, field=version.field.name_vi, level=version.level,

@@ -1,7 +1,7 @@
 """A stand-in for a language model behind an OpenAI-compatible API (``POST /v1/chat/completions``), so that the
 assistant's optional rephrasing runs for real on a laptop and in the tests (``motcua llm_sim``).
 
-It rephrases deterministically: the user message ``[code] summary`` becomes ``Tóm lại, thủ tục [code]: summary``.
+It rephrases deterministically: the user message ``[code] summary`` becomes ``Tóm lại, thủ tục code: summary``.
 ``POST /_sim/config`` with ``{"mode": "cite" | "forget_code" | "garbage", "slow": seconds}`` makes it drop the
 procedure's code from its reply, answer something that is not JSON, or wait before answering (for the tests).
 ``GET /`` says how many completions it answered.
@@ -32,8 +32,8 @@ class LlmSimulator:
         user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
         found = _CODE.match(user.strip())
         code, summary = (found.group(1), found.group(2)) if found else ("", user)
-        summary = summary.replace(f"[{code}]", "").strip()
-        text = f"Tóm lại, thủ tục [{code}]: {summary}" if self.mode == "cite" else f"Tóm lại: {summary}"
+        summary = summary.replace(code, "…").strip()
+        text = f"Tóm lại, thủ tục {code}: {summary}" if self.mode == "cite" else f"Tóm lại: {summary}"
         with self.lock:
             self.answered += 1
         return {"id": f"sim-{self.answered}", "object": "chat.completion", "model": body.get("model", "sim"),
