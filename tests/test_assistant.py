@@ -158,6 +158,16 @@ def test_a_synonym_added_in_the_catalogue_is_used_at_once(world: Any) -> None:
     assert answer.answered and answer.card is not None and answer.card.code == LAND_FIRST_TIME
 
 
+def test_synonyms_load_idempotently_and_report_unknown_procedures(world: Any) -> None:
+    rows = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))["synonyms"]
+    count = Synonym.objects.count()
+    again = load_synonyms(rows)
+    assert (again.created, again.updated, Synonym.objects.count()) == (0, 0, count)
+    report = load_synonyms([{"phrase": "giấy xanh", "meaning": "x", "procedure": "9.999999"}])
+    assert report.created == 1 and report.unknown_procedures == ["9.999999"]
+    assert Synonym.objects.get(phrase="giấy xanh").procedure is None
+
+
 def test_another_process_sees_a_catalogue_change_after_the_check_interval(world: Any, settings: Any) -> None:
     settings.MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS = 0
     before = index.current()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from motcua.agencies.models import Agency, AgencyKind
 from motcua.assistant import index as search_index
@@ -28,6 +29,7 @@ from motcua.core.text import fold
 from motcua.geo.models import AdministrativeUnit
 
 MAX_QUESTION = 500
+DONT_KNOW = gettext_lazy("I don't know the answer to this question. Call the hotline, or look through the procedures.")
 # a best match is trusted when its BM25 score reaches this and it holds enough of the question
 # (``index.Hit.confident``; tuned on the gold set, tests/data/assistant_gold.json: its out-of-scope questions fail)
 MIN_SCORE = 4.0
@@ -253,15 +255,13 @@ def ask(question: str, *, channel: str = AskChannel.WEB, commune: str = "", coun
         score = best.score if best else 0.0
         if best is None or best.score < MIN_SCORE or not best.confident:
             answer.status = AnswerStatus.NOT_SURE
-            answer.message = _("I don't know the answer to this question. Call the hotline, or look through the "
-                               "procedures.")
+            answer.message = str(DONT_KNOW)
         else:
             try:
                 answer.card = card(best.code, commune=commune, counter=counter)
             except NotFound:  # the catalogue changed since the index was built
                 answer.status = AnswerStatus.NOT_SURE
-                answer.message = _("I don't know the answer to this question. Call the hotline, or look through "
-                                   "the procedures.")
+                answer.message = str(DONT_KNOW)
     if answer.status != AnswerStatus.ANSWERED:
         answer.hotline = hotline()
     if answer.card is not None and llm.enabled():
