@@ -131,6 +131,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/postal.py --smoke || status=1; \
 		$(BIN)/python bench/stats.py --smoke || status=1; \
 		$(BIN)/python bench/interconnect.py --smoke || status=1; \
+		$(BIN)/python bench/assistant.py --smoke || status=1; \
 		dropdb -h 127.0.0.1 -U postgres --if-exists --force $(BENCH_DB)_demo; \
 		exit $$status; \
 	else \
@@ -142,6 +143,7 @@ bench-smoke: install-test messages-compiled
 		$(BIN)/python bench/postal.py --smoke; \
 		$(BIN)/python bench/stats.py --smoke; \
 		$(BIN)/python bench/interconnect.py --smoke; \
+		$(BIN)/python bench/assistant.py --smoke; \
 		echo "== PostgreSQL not running on 127.0.0.1:5432: skipped bench/portal.py (gunicorn + locust) =="; \
 	fi
 
@@ -152,6 +154,7 @@ bench: install-test messages-compiled
 	$(BIN)/python bench/signing.py
 	$(BIN)/python bench/postal.py
 	$(BIN)/python bench/interconnect.py
+	$(BIN)/python bench/assistant.py
 	@# 10,000,000 synthetic dossiers (PostgreSQL): generated once, kept for the next run (--keep)
 	$(BIN)/python bench/stats.py --keep
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \

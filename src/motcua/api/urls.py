@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from motcua import __version__
+from motcua.api.assistant import router as assistant_router
 from motcua.api.catalog import router as catalog_router
 from motcua.api.dossiers import public as tracking_router
 from motcua.api.dossiers import router as dossiers_router
@@ -165,3 +166,4 @@ api.add_router("/track", tracking_router)
 api.add_router("/verify", verify_router)
 api.add_router("/handovers", handovers_router)
 api.add_router("/stats", stats_router)
+api.add_router("/assistant", assistant_router)

@@ -327,3 +327,13 @@ class ResultTemplateAdmin(admin.ModelAdmin):
         if pdf is None:
             raise Http404
         return private_pdf(pdf, "xem-truoc.pdf")
+
+
+@admin.register(m.Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """The words people use, for the virtual assistant (docs/assistant.md)."""
+
+    list_display = ("phrase", "meaning", "procedure", "active", "updated_at")
+    list_filter = ("active",)
+    search_fields = ("phrase", "meaning", "procedure__code")
+    autocomplete_fields = ("procedure",)

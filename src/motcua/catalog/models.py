@@ -318,3 +318,29 @@ class ResultTemplate(models.Model):
                 errors["body"] = exc.text()
         if errors:
             raise ValidationError(errors)
+
+
+class Synonym(models.Model):
+    """A word people use for what the catalogue calls otherwise ("sổ đỏ" for the land-use right certificate), kept
+    with the catalogue and edited in its admin; the virtual assistant (``motcua.assistant``) reads it: a question
+    holding ``phrase`` is also searched for ``meaning``, and a synonym tied to a procedure points at it directly."""
+
+    phrase = models.CharField(_("what people say"), max_length=200)
+    meaning = models.CharField(_("what the catalogue calls it"), max_length=300, blank=True)
+    procedure = models.ForeignKey(Procedure, verbose_name=_("procedure"), null=True, blank=True,
+                                  on_delete=models.CASCADE, related_name="synonyms")
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["phrase"]
+        constraints = [models.UniqueConstraint(fields=["phrase", "meaning"], name="unique_synonym")]
+        verbose_name = _("synonym")
+        verbose_name_plural = _("synonyms")
+
+    def __str__(self) -> str:
+        return f"{self.phrase} → {self.meaning or self.procedure}"
+
+    def clean(self) -> None:
+        if not self.meaning and self.procedure_id is None:
+            raise ValidationError(_("Say what the phrase means, or choose the procedure it points to."))

@@ -442,3 +442,36 @@ def refresh_version(version: m.ProcedureVersion) -> None:
     if previous is not None and previous.effective_to != version.effective_from:
         previous.effective_to = version.effective_from
         previous.save(update_fields=["effective_to"])
+
+
+@dataclass
+class SynonymReport:
+    created: int = 0
+    updated: int = 0
+    unknown_procedures: list[str] = field(default_factory=list)
+
+
+def load_synonyms(rows: list[dict[str, Any]]) -> SynonymReport:
+    """Add or update the synonyms ``[{"phrase", "meaning", "procedure"?}]`` (idempotent: one per phrase and
+    meaning); a synonym naming a procedure the catalogue does not hold is kept without it and reported. Synonyms an
+    administrator added or switched off in the admin are left as they are."""
+    report = SynonymReport()
+    codes = {str(row.get("procedure") or "") for row in rows} - {""}
+    procedures = {p.code: p for p in m.Procedure.objects.filter(code__in=codes)}
+    with transaction.atomic():
+        existing = {(s.phrase, s.meaning): s for s in m.Synonym.objects.all()}
+        for row in rows:
+            phrase, meaning = str(row["phrase"]).strip()[:200], str(row.get("meaning") or "").strip()[:300]
+            code = str(row.get("procedure") or "")
+            procedure = procedures.get(code)
+            if code and procedure is None:
+                report.unknown_procedures.append(code)
+            synonym = existing.get((phrase, meaning))
+            if synonym is None:
+                m.Synonym.objects.create(phrase=phrase, meaning=meaning, procedure=procedure)
+                report.created += 1
+            elif synonym.procedure_id != (procedure.pk if procedure else None):
+                synonym.procedure = procedure
+                synonym.save(update_fields=["procedure", "updated_at"])
+                report.updated += 1
+    return report

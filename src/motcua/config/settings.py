@@ -415,6 +415,19 @@ FEEDBACK_COUNTER_ADDRESS_LIMIT = int(os.environ.get("MOTCUA_FEEDBACK_ADDRESS_LIM
 # --- public tracking by dossier code: look-ups per client address per minute (the page and the API) ------------
 MOTCUA_TRACK_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_TRACK_LIMIT_PER_MINUTE", "30"))
 
+# --- the virtual assistant (docs/assistant.md) ---------------------------------------------------------------
+# how often each process checks whether the catalogue changed (then rebuilds its search index); questions asked per
+# client address per minute (the page and the API); the hotline offered when it has no answer (empty: the
+# provincial service center's); an optional OpenAI-compatible language model that only rephrases the summary of an
+# answer citing its procedure code (off when the URL is empty; `motcua llm_sim` is a local stand-in)
+MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS = float(os.environ.get("MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS", "10"))
+MOTCUA_ASSISTANT_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_ASSISTANT_LIMIT_PER_MINUTE", "60"))
+MOTCUA_ASSISTANT_HOTLINE = os.environ.get("MOTCUA_ASSISTANT_HOTLINE", "")
+MOTCUA_ASSISTANT_LLM_URL = os.environ.get("MOTCUA_ASSISTANT_LLM_URL", "")
+MOTCUA_ASSISTANT_LLM_MODEL = os.environ.get("MOTCUA_ASSISTANT_LLM_MODEL", "motcua-rephrase")
+MOTCUA_ASSISTANT_LLM_KEY = os.environ.get("MOTCUA_ASSISTANT_LLM_KEY", "")
+MOTCUA_ASSISTANT_LLM_TIMEOUT = float(os.environ.get("MOTCUA_ASSISTANT_LLM_TIMEOUT", "3"))
+
 # --- signing: digital signatures (PAdES), the trust anchors and the demo PKI (README "Digital signatures") -------
 # Where `load_demo` writes the demo PKI (keys as PKCS#12 files, the trust root, certomancer's configuration) and
 # from where `motcua pki_serve` serves its OCSP responder, CRLs and timestamp authority.

@@ -20,7 +20,7 @@ from django.utils import timezone
 from motcua.accounts.models import Citizen
 from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
 from motcua.catalog.models import Level, Procedure, ProcedureVersion
-from motcua.catalog.services import ImportReport, import_catalog
+from motcua.catalog.services import ImportReport, import_catalog, load_synonyms
 from motcua.demo.history import load_history
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
@@ -34,6 +34,7 @@ from motcua.signing.services import forget_signers, register_pkcs12
 PACKAGE = Path(__file__).resolve().parent.parent
 AGENCIES_FILE = PACKAGE / "agencies" / "demo" / "quang_ninh.json"
 CATALOG_FILE = PACKAGE / "catalog" / "demo" / "catalog_quang_ninh.json"
+SYNONYMS_FILE = PACKAGE / "catalog" / "demo" / "synonyms.json"  # the words people use, for the assistant
 DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - trial accounts only, printed on screen on purpose
 
 
@@ -70,6 +71,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: b
         f"    {report.catalog.procedures_created} new, {report.catalog.versions_created} new versions, "
         f"{report.catalog.unchanged} unchanged"
     )
+    synonyms = load_synonyms(json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))["synonyms"])
+    progress(f"    {synonyms.created} new synonyms for the virtual assistant ({synonyms.updated} updated)")
 
     progress("4/6 which service points receive which procedures, which agencies process them…")
     for line in load_postal_demo(password=DEMO_PASSWORD):  # before the links: it offers home pickup

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.portal.views import catalog, figures, mine, verify, wizard
+from motcua.portal.views import assistant, catalog, figures, mine, verify, wizard
 
 app_name = "portal"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("co-quan/", catalog.agency_list, name="agencies"),
     path("co-quan/<str:code>/", catalog.agency_detail, name="agency"),
     path("co-quan/<str:code>/danh-muc-in/", catalog.agency_print, name="agency_print"),
+    path("co-quan/<str:code>/tro-ly-qr/", assistant.agency_assistant_qr, name="agency_assistant_qr"),
+    path("co-quan/<str:code>/tro-ly-qr.png", assistant.agency_assistant_qr_png, name="agency_assistant_qr_png"),
+    path("tro-ly/", assistant.assistant, name="assistant"),
     path("tra-cuu/", catalog.track, name="track"),
     path("so-lieu/", figures.figures, name="figures"),
     path("xac-thuc/", verify.verify, name="verify"),
