@@ -5,13 +5,21 @@ Writes are in :mod:`motcua.accounts.services`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from motcua.accounts.decorators import citizen_of
-from motcua.accounts.models import Citizen, ContactChannel, VerificationCode
+from motcua.accounts.models import (
+    AssistedConsent,
+    AssistedConsentLog,
+    Citizen,
+    ConsentAction,
+    ContactChannel,
+    VerificationCode,
+)
 from motcua.core.identity import normalize_phone as normalize_phone  # re-exported: accounts.services uses it
 from motcua.dossiers.actors import Identity
 
@@ -131,3 +139,24 @@ def verified_account(id_number: str) -> int | None:
         return None
     return (Citizen.objects.filter(id_number=id_number, identity_verified_at__isnull=False)
             .values_list("user_id", flat=True).first())
+
+
+# --- assisted filing (issue 15) ------------------------------------------------------------------------------
+
+
+def consents_of(citizen: Citizen) -> list[AssistedConsent]:
+    """The consents to assisted filing the citizen was asked for or gave, newest first (her account page)."""
+    return list(AssistedConsent.objects.filter(citizen=citizen).select_related("staff", "agency")
+                .order_by("-created_at", "-pk")[:50])
+
+
+def staff_consents(user_id: int | None, since: datetime) -> list[AssistedConsent]:
+    """The consents an officer asked for since ``since`` (their assisted-filing page), newest first."""
+    return list(AssistedConsent.objects.filter(staff_id=user_id, created_at__gte=since)
+                .select_related("citizen", "agency").order_by("-created_at", "-pk")[:50])
+
+
+def filed_on_behalf(dossier_id: int) -> AssistedConsentLog | None:
+    """How the dossier was filed on its applicant's behalf (who, for which agency, which consent), if it was."""
+    return (AssistedConsentLog.objects.filter(dossier_id=dossier_id, action=ConsentAction.USED)
+            .select_related("consent__staff", "consent__agency").first())

@@ -57,6 +57,9 @@ DEMO_PEOPLE = [
            "Tổ 7, khu 3, phường Cẩm Phả, Quảng Ninh", "Phường Uông Bí, Quảng Ninh"),
     Person("001301000321", "Phạm Ngọc Anh", date(2001, 6, 30), "2",
            "Thôn Đông, xã Quảng Hà, Quảng Ninh", "Quận Ba Đình, Hà Nội"),
+    # an elderly woman a postal worker files for (assisted filing, issue 15): no account until the post files for her
+    Person("022141000088", "Vũ Thị Lan", date(1941, 8, 19), "2",
+           "Tổ 2, khu 1, phường Hà Tu, Quảng Ninh", "Xã Hoành Bồ, Quảng Ninh"),
 ]
 
 

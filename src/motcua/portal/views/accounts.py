@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from motcua.accounts import selectors, services
+from motcua.accounts import assisted, selectors, services
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
@@ -229,6 +229,14 @@ def profile(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, citizen.user)  # stay signed in here, sign out other devices
             messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
+    elif form == "withdraw_consent":
+        try:
+            assisted.withdraw(citizen=citizen, consent_id=request.POST.get("consent", ""))
+        except MotCuaError as exc:
+            errors = Errors.of(exc)
+        else:
+            messages.success(request, _("Your consent is withdrawn: no one can file on your behalf with it."))
+            return redirect(reverse("accounts:profile") + "#consents-title")
     elif form == "language":
         language = request.POST.get("language", "")
         try:
@@ -243,5 +251,6 @@ def profile(request: HttpRequest) -> HttpResponse:
             return response
     return render(request, "accounts/profile.html", {
         **selectors.account_summary(citizen), "values": values, "errors": errors, "form": form,
+        "consents": selectors.consents_of(citizen),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in selectors.LANGUAGES],
     })
