@@ -160,11 +160,20 @@ def test_a_postal_worker_files_for_a_citizen_without_an_account_who_confirms_by_
         "pk")) == [ConsentAction.OPENED, ConsentAction.CODE_SENT, ConsentAction.GRANTED, ConsentAction.USED]
     assert AssistedConsentLog.objects.get(action=ConsentAction.USED).dossier == dossier
 
-    # she sees it in her account, saying who filed it for her
-    lan.user.set_password("Ba-Lan-1941!")
-    lan.user.save()
+    # her account has no password: she signs in with a code sent to her (now verified) phone, and sees it there,
+    # saying who filed it for her
     her = Client()
-    sign_in(her, lan)
+    stranger = her.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": "0912999999"})
+    assert stranger.status_code == 200 and 'id="code-sent"' in stranger.content.decode()  # the same answer
+    assert not Notification.objects.filter(recipient="0912999999").exists()
+    assert her.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": "0912 000 005"}).status_code == 200
+    sms = Notification.objects.filter(recipient=PHONE, template="sign_in_code").get()
+    login_code = re.search(r"\b(\d{6})\b", sms.body).group(1)  # type: ignore[union-attr]
+    wrong = her.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": PHONE, "action": "verify",
+                                                       "code": "000000" if login_code != "000000" else "111111"})
+    assert wrong.status_code == 400 and "_auth_user_id" not in her.session
+    signed = her.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": PHONE, "action": "verify", "code": login_code})
+    assert signed.status_code == 302 and int(her.session["_auth_user_id"]) == lan.user_id
     assert dossier.code in her.get("/ho-so-cua-toi/").content.decode()
     with translation.override("vi"):
         page = her.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()

@@ -63,6 +63,9 @@ DEMO_PEOPLE = [
 ]
 
 
+ASSISTED_DEMO = DEMO_PEOPLE[4]  # Vũ Thị Lan: the trial's assisted filing (``load_demo`` prints how to try it)
+
+
 # the demo history's made-up applicants have citizen IDs 02219xxxxxxx (``motcua.demo.history``): no generated
 # person has one, so that signing up as one never joins their dossiers
 HISTORY_PREFIX = "02219"
