@@ -324,3 +324,15 @@ def test_the_officer_pages_and_her_account_page_cost_the_same_queries_for_one_or
                               citizen=consent.citizen, now=timezone.now())
     with django_assert_max_num_queries(len(one.captured_queries)):
         load()
+
+
+def test_only_the_trial_mode_shows_the_sms_on_the_officers_page(world: World, population: PopulationSim,
+                                                                settings: Any) -> None:
+    postal = staff("buudien")
+    consent = opened(postal)
+    post(postal, consent, action="send_code")
+    code = sent_code()
+    assert 'id="demo-sms"' not in postal.get(f"/workspace/assisted/{consent.pk}/").content.decode()
+    settings.DEMO_MODE = True
+    page = postal.get(f"/workspace/assisted/{consent.pk}/").content.decode()
+    assert 'id="demo-sms"' in page and code in page

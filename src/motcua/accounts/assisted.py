@@ -61,21 +61,21 @@ FILERS = (Role.RECEPTION, Role.POSTAL)
 class ConsentRequired(Forbidden):
     def __init__(self) -> None:
         super().__init__("consent_required", _(
-            "The citizen has not given her consent yet: send her the code and type what she reads out, or upload "
-            "her signed authorization."), location="code")
+            "The citizen has not given their consent yet: send them the code and type what they read out, or "
+            "upload their signed authorization."), location="code")
 
 
 class ConsentWithdrawn(Forbidden):
     def __init__(self) -> None:
         super().__init__("consent_withdrawn", _(
-            "The citizen withdrew her consent: you can no longer file on her behalf. Nothing is lost: the draft "
-            "stays in her account, and she may finish it herself or give a new consent."))
+            "The citizen withdrew their consent: you can no longer file on their behalf. Nothing is lost: the "
+            "draft stays in their account; they may finish it themselves or give a new consent."))
 
 
 class ConsentExpired(Forbidden):
     def __init__(self) -> None:
         super().__init__("consent_expired", _(
-            "The citizen's consent has expired. Ask for a new one; the draft is kept in her account."))
+            "The citizen's consent has expired. Ask for a new one; the draft is kept in their account."))
 
 
 class ConsentNotYours(Forbidden):
@@ -140,7 +140,7 @@ def account_for(*, id_number: str, full_name: str, date_of_birth: date, phone: s
         return citizen, False
     if not phone:
         raise ValidationFailed([MotCuaError("phone_required", _(
-            "Give the citizen's phone number: her account needs it and her code is sent to it."), location="phone")])
+            "Give the citizen's phone number: their account needs it and their code is sent to it."), location="phone")])
     user = User.objects.create_user(f"c-{uuid.uuid4().hex}", first_name=full_name[:150])
     user.set_unusable_password()
     user.save(update_fields=["password"])
@@ -196,7 +196,7 @@ def send_code(*, actor: Actor, consent_id: Any) -> AssistedConsent:
         now = timezone.now()
         phone = consent.citizen.phone
         if not phone:
-            raise MotCuaError("no_phone", _("The citizen's account has no phone: upload her signed authorization."),
+            raise MotCuaError("no_phone", _("The citizen's account has no phone: upload their signed authorization."),
                               location="code")
         elapsed = (now - consent.code_sent_at).total_seconds() if consent.code_sent_at else None
         if elapsed is not None and elapsed < settings.ACCOUNTS_CODE_RESEND_SECONDS:

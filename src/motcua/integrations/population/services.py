@@ -313,7 +313,7 @@ def identify_for_assisted(*, actor: Actor, agency_id: int | None, id_number: str
             "%(value)s is not a valid citizen ID: 12 digits starting with a province code (e.g. 022…)."),
             {"value": id_number[:20]}, "id_number"))
     if not name:
-        errors.append(MotCuaError("name_required", _("Enter the citizen's full name, as on her ID card."),
+        errors.append(MotCuaError("name_required", _("Enter the citizen's full name, as on their ID card."),
                                   location="full_name"))
     born, problems = parse_birth_date(date_of_birth, required=True)
     errors += problems

@@ -310,7 +310,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
                 errors = FormErrors.of(exc)
             else:
                 if draft.assisted_consent_id is not None and request.user.pk != draft.owner_id:
-                    messages.success(request, _("Dossier %(code)s was filed on behalf of %(name)s: it is in her "
+                    messages.success(request, _("Dossier %(code)s was filed on behalf of %(name)s: it is in their "
                                                 "account.") % {"code": dossier.code, "name": dossier.applicant_name})
                     return redirect("workspace:assisted_consent", consent_id=draft.assisted_consent_id)
                 messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
