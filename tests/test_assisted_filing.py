@@ -336,3 +336,21 @@ def test_only_the_trial_mode_shows_the_sms_on_the_officers_page(world: World, po
     settings.DEMO_MODE = True
     page = postal.get(f"/workspace/assisted/{consent.pk}/").content.decode()
     assert 'id="demo-sms"' in page and code in page
+
+
+def test_a_dossier_filed_on_a_citizens_behalf_is_online_never_a_home_pickup(
+        world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    draft = start_draft(postal, granted(postal))
+    page = postal.get(step(draft, "details")).content.decode()
+    assert 'name="handin"' not in page
+    postal.post(step(draft, "details"), {**DETAILS, "handin": "pickup"})
+    assert Draft.objects.get(pk=draft).data["handin"] == "online"
+
+
+def test_the_admin_shows_consents_read_only(world: World, population: PopulationSim, admin_client: Client) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    page = admin_client.get(f"/admin/accounts/assistedconsent/{consent.pk}/change/")
+    assert page.status_code == 200 and LAN.full_name in page.content.decode()
+    assert admin_client.get("/admin/accounts/assistedconsent/add/").status_code == 403

@@ -140,7 +140,8 @@ def account_for(*, id_number: str, full_name: str, date_of_birth: date, phone: s
         return citizen, False
     if not phone:
         raise ValidationFailed([MotCuaError("phone_required", _(
-            "Give the citizen's phone number: their account needs it and their code is sent to it."), location="phone")])
+            "Give the citizen's phone number: their account needs it and their code is sent to it."),
+            location="phone")])
     user = User.objects.create_user(f"c-{uuid.uuid4().hex}", first_name=full_name[:150])
     user.set_unusable_password()
     user.save(update_fields=["password"])

@@ -174,7 +174,8 @@ def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any
         applicant = dossier_services.own_applicant(applicant, holder)
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency,
                   "competent_unit": competent_unit.strip()[:20],
-                  "handin": handin if handin == HANDIN_PICKUP else HANDIN_ONLINE,
+                  # a dossier filed on a citizen's behalf is online (assisted filing): no home pickup
+                  "handin": handin if handin == HANDIN_PICKUP and draft.assisted_consent_id is None else HANDIN_ONLINE,
                   "pickup": {key: str(value).strip()[:500] for key, value in (pickup or {}).items()
                              if key in PICKUP_KEYS}}
     _touch(draft)

@@ -221,8 +221,8 @@ def _commune_context(draft: Draft, points: list[Any]) -> dict[str, Any]:
 
 def _pickup_context(draft: Draft) -> dict[str, Any]:
     """The home pickup choice of the details step (offered only where a post point collects this procedure)."""
-    if not services.pickup_offered(draft.version):
-        return {"pickup_offered": False}
+    if not services.pickup_offered(draft.version) or draft.assisted_consent_id is not None:
+        return {"pickup_offered": False}  # a dossier filed on a citizen's behalf is online (assisted filing)
     typed = draft.data.get("pickup") or {}
     applicant = draft.data.get("applicant") or {}
     return {"pickup_offered": True, "pickup_chosen": draft.data.get("handin") == services.HANDIN_PICKUP,

@@ -30,10 +30,10 @@ class Command(BaseCommand):
         for phone, email, name in report.citizens:
             self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
         self.stdout.write(f"  Public portal / Cổng dịch vụ công: {site}/  (Đăng nhập / Sign in)")
+        self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
         lan = ASSISTED_DEMO
         self.stdout.write(f"Assisted filing / Nộp hộ: buudien.hatu files for {lan.full_name} ({lan.id_number}, "
                           f"{lan.date_of_birth:%d/%m/%Y}, phone 0912000005), who has no account yet: "
                           f"{site}/workspace/assisted/ (her SMS codes are shown on the page in trial mode, and "
                           "written under var/sms/); she then signs in with a code: "
                           f"{site}/tai-khoan/dang-nhap-bang-ma/")
-        self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
