@@ -86,6 +86,7 @@ def test_a_postal_worker_files_for_an_elderly_citizen_who_confirms_by_a_code_and
     post.locator("#start-filing").wait_for()
     consent = AssistedConsent.objects.get()
     assert consent.active and consent.citizen == lan
+    assert fits(post) and serious_violations(post) == []  # the procedures' long names too
 
     # 3. the online wizard, on her behalf
     post.locator("#procedure").select_option("1.000894")
@@ -135,5 +136,6 @@ def test_a_postal_worker_files_for_an_elderly_citizen_who_confirms_by_a_code_and
     assert fits(page)
     post.goto(live_server.url + f"/workspace/assisted/{consent.pk}/")
     assert post.locator("#consent-refusal").is_visible() and post.locator("#start-filing").count() == 0
+    assert fits(post)
     context.close()
     worker.close()
