@@ -354,3 +354,18 @@ def test_the_admin_shows_consents_read_only(world: World, population: Population
     page = admin_client.get(f"/admin/accounts/assistedconsent/{consent.pk}/change/")
     assert page.status_code == 200 and LAN.full_name in page.content.decode()
     assert admin_client.get("/admin/accounts/assistedconsent/add/").status_code == 403
+
+
+def test_a_sign_in_code_goes_only_to_a_verified_phone_and_says_nothing_of_accounts(world: World) -> None:
+    unverified = make_citizen(full_name="Trần Văn Bình", id_number="022090007777", phone="0912000077",
+                              verified=False)
+    verified = make_citizen(full_name="Lê Thị Cúc", id_number="022190008888", phone="0912000088")
+    client = Client()
+    for phone in ("0912000077", "0912000088", "0912000099"):
+        response = client.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": phone})
+        assert response.status_code == 200 and 'id="code-sent"' in response.content.decode()
+    assert list(Notification.objects.values_list("recipient", flat=True)) == ["0912000088"]
+    refused = client.post("/tai-khoan/dang-nhap-bang-ma/", {"phone": "0912000077", "action": "verify",
+                                                            "code": "123456"})
+    assert refused.status_code == 400 and "_auth_user_id" not in client.session
+    assert unverified.user.has_usable_password() and verified.phone_verified_at is not None
