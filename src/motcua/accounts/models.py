@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -110,3 +111,97 @@ class ZaloLinkCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.citizen_id} {self.created_at:%Y-%m-%d %H:%M}"
+# --- assisted filing (issue 15): an officer or a postal worker files online on a citizen's behalf ----------------
+
+
+class ConsentMethod(models.TextChoices):
+    CODE = "code", _("a code sent to the citizen's phone")
+    AUTHORIZATION = "authorization", _("a signed authorization")
+
+
+def authorization_path(instance: AssistedConsent, filename: str) -> str:
+    return f"consents/{instance.citizen_id}/{instance.authorization_sha256[:16]}"
+
+
+class AssistedConsent(models.Model):
+    """A citizen's consent that one staff member of one agency files online dossiers on her behalf (nộp hộ).
+
+    Opened once her identity is verified against the population database; granted when she reads out the code sent
+    to her phone (a keyed hash, bound to the phone, 10 minutes, 5 tries, as :class:`VerificationCode`) or when her
+    signed authorization is uploaded; good until ``expires_at`` (for any procedure) unless she withdraws it from her
+    account. Every use and change is logged (:class:`AssistedConsentLog`)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="assisted_consents")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(_("consent given by"), max_length=20, choices=ConsentMethod.choices, blank=True)
+    phone = models.CharField(max_length=20, blank=True)  # where the code went
+    code_hash = models.CharField(max_length=128, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    authorization = models.FileField(upload_to=authorization_path, max_length=300, blank=True)
+    authorization_name = models.CharField(max_length=255, blank=True)
+    authorization_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    granted_at = models.DateTimeField(_("granted"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent to assisted filing")
+        verbose_name_plural = _("consents to assisted filing")
+        indexes = [models.Index(fields=["citizen", "-created_at"], name="consent_citizen"),
+                   models.Index(fields=["staff", "-created_at"], name="consent_staff")]
+
+    def __str__(self) -> str:
+        return f"{self.citizen} → {self.staff} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def granted(self) -> bool:
+        return self.granted_at is not None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def active(self) -> bool:
+        """Granted, not withdrawn, not expired: the staff member may file with it now."""
+        return bool(self.granted_at and not self.withdrawn_at and self.expires_at and self.expires_at > timezone.now())
+
+    @property
+    def withdrawable(self) -> bool:
+        return not self.withdrawn_at and (self.granted_at is None or bool(
+            self.expires_at and self.expires_at > timezone.now()))
+
+
+class ConsentAction(models.TextChoices):
+    OPENED = "opened", _("Identity verified, consent asked")
+    CODE_SENT = "code_sent", _("Code sent to the citizen's phone")
+    WRONG_CODE = "wrong_code", _("Wrong code typed")
+    GRANTED = "granted", _("Consent granted")
+    USED = "used", _("Dossier filed on the citizen's behalf")
+    REFUSED = "refused", _("Use refused")
+    WITHDRAWN = "withdrawn", _("Consent withdrawn")
+
+
+class AssistedConsentLog(models.Model):
+    """Append-only: what happened to a consent, when, by whom (the audit trail of assisted filing)."""
+
+    consent = models.ForeignKey(AssistedConsent, on_delete=models.CASCADE, related_name="log")
+    action = models.CharField(max_length=20, choices=ConsentAction.choices)
+    at = models.DateTimeField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    dossier = models.ForeignKey("dossiers.Dossier", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("assisted filing log entry")
+        verbose_name_plural = _("assisted filing log")
+        indexes = [models.Index(fields=["dossier"], name="consent_log_dossier")]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

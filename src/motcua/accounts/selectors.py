@@ -5,13 +5,21 @@ Writes are in :mod:`motcua.accounts.services`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from motcua.accounts.decorators import citizen_of
-from motcua.accounts.models import Citizen, ContactChannel, VerificationCode
+from motcua.accounts.models import (
+    AssistedConsent,
+    AssistedConsentLog,
+    Citizen,
+    ConsentAction,
+    ContactChannel,
+    VerificationCode,
+)
 from motcua.core.identity import normalize_phone as normalize_phone  # re-exported: accounts.services uses it
 from motcua.dossiers.actors import Identity
 
@@ -143,3 +151,22 @@ def citizen_by_zalo(zalo_user_id: str) -> Citizen | None:
 def zalo_link_pending(citizen: Citizen) -> bool:
     """Whether a link code of the citizen is still valid (the account page then waits for the link)."""
     return citizen.zalo_link_codes.filter(used_at__isnull=True, expires_at__gt=timezone.now()).exists()
+# --- assisted filing (issue 15) ------------------------------------------------------------------------------
+
+
+def consents_of(citizen: Citizen) -> list[AssistedConsent]:
+    """The consents to assisted filing the citizen was asked for or gave, newest first (her account page)."""
+    return list(AssistedConsent.objects.filter(citizen=citizen).select_related("staff", "agency")
+                .order_by("-created_at", "-pk")[:50])
+
+
+def staff_consents(user_id: int | None, since: datetime) -> list[AssistedConsent]:
+    """The consents an officer asked for since ``since`` (their assisted-filing page), newest first."""
+    return list(AssistedConsent.objects.filter(staff_id=user_id, created_at__gte=since)
+                .select_related("citizen", "agency").order_by("-created_at", "-pk")[:50])
+
+
+def filed_on_behalf(dossier_id: int) -> AssistedConsentLog | None:
+    """How the dossier was filed on its applicant's behalf (who, for which agency, which consent), if it was."""
+    return (AssistedConsentLog.objects.filter(dossier_id=dossier_id, action=ConsentAction.USED)
+            .select_related("consent__staff", "consent__agency").first())

@@ -288,6 +288,50 @@ def authenticate_citizen(*, request: HttpRequest, identifier: str, password: str
     raise MotCuaError("wrong_credentials", _("The phone number, email or password is wrong."), location="password")
 
 
+# --- sign-in with a code to the phone (an account made for her at a counter or a post office has no password) ----
+
+
+def send_sign_in_code(*, phone: str) -> None:
+    """Send a sign-in code to ``phone`` if it is the verified phone of a citizen's account (an account a postal
+    worker made for her when filing on her behalf has no password; she signs in this way, then may set one).
+
+    Says nothing of whether such an account exists (the page answers the same); one code a minute per account,
+    ten minutes, five tries (as :func:`send_code`). Staff accounts never sign in here."""
+    number = selectors.normalize_phone(phone)
+    if not is_phone(number):
+        raise MotCuaError("invalid_phone", _("%(value)s is not a Vietnamese phone number (e.g. 0912 345 678)."),
+                          {"value": (phone or "")[:20]}, "phone")
+    citizen = Citizen.objects.select_related("user").filter(phone=number, phone_verified_at__isnull=False).first()
+    if citizen is None or _is_staff(citizen.user) or not citizen.user.is_active:
+        return
+    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    with transaction.atomic():
+        Citizen.objects.select_for_update().filter(pk=citizen.pk).first()  # one sender at a time per citizen
+        if selectors.resend_wait(citizen):
+            return  # a code was sent a moment ago: that one is still good
+        now = timezone.now()
+        citizen.verification_codes.filter(used_at__isnull=True).update(expires_at=now)
+        VerificationCode.objects.create(
+            citizen=citizen, channel=ContactChannel.PHONE, destination=number, code_hash=_code_hash(number, code),
+            created_at=now, expires_at=now + timedelta(seconds=settings.ACCOUNTS_CODE_TTL_SECONDS))
+    notifications.notify(template="sign_in_code",
+                         context={"code": code, "minutes": settings.ACCOUNTS_CODE_TTL_SECONDS // 60},
+                         phone=number, user=citizen.user, language=citizen.language)
+
+
+def sign_in_with_code(*, phone: str, code: str) -> Any:
+    """The user of the citizen whose verified phone is ``phone``, when ``code`` is the code just sent to it
+    (:func:`send_sign_in_code`); a wrong code uses one of five tries. An unknown phone is refused like a wrong
+    code (nothing tells whether the account exists)."""
+    number = selectors.normalize_phone(phone)
+    citizen = (Citizen.objects.select_related("user").filter(phone=number, phone_verified_at__isnull=False).first()
+               if number else None)
+    if citizen is None or _is_staff(citizen.user) or not citizen.user.is_active:
+        raise MotCuaError("wrong_code", _("This code is wrong or has expired: ask for a new one."), location="code")
+    verify_code(citizen=citizen, code=code)
+    return citizen.user
+
+
 # --- my account ------------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from motcua.agencies.models import Membership
-from motcua.notifications.models import Notification, NotificationStatus
+from motcua.notifications.models import Notification, NotificationChannel, NotificationStatus
 
 # A queued message whose attempt was due this long ago is not going to be sent by itself: the worker is not
 # running, or it died during the attempt.
@@ -86,3 +86,10 @@ def alert_counts_for(user: Any) -> tuple[int, int]:
                 overdue=Count("pk", filter=Q(status=NotificationStatus.QUEUED, next_attempt_at__lt=late)))
     return int(counts["failed"]), int(counts["overdue"])
 
+
+
+def last_sms(phone: str, template: str) -> Notification | None:
+    """The last SMS of ``template`` written for ``phone``: only the trial mode shows it (the tester plays the
+    citizen's phone; ``workspace.views.assisted``); never shown in production."""
+    return (Notification.objects.filter(channel=NotificationChannel.SMS, recipient=phone, template=template)
+            .order_by("-created_at", "-pk").first())

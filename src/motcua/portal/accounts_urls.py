@@ -10,6 +10,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.profile, name="profile"),
     path("dang-nhap/", views.login, name="login"),
+    path("dang-nhap-bang-ma/", views.login_code, name="login_code"),
     path("dang-ky/", views.signup, name="signup"),
     path("xac-minh/", views.verify, name="verify"),
     path("dang-xuat/", views.logout, name="logout"),

@@ -32,6 +32,9 @@ class Draft(models.Model):
     expires_at = models.DateTimeField(default=_expiry)
     dossier = models.OneToOneField("dossiers.Dossier", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="draft")
+    # assisted filing (issue 15): the draft is the citizen's (``owner``), filled by the staff member she consented to
+    assisted_consent = models.ForeignKey("accounts.AssistedConsent", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="drafts")
 
     class Meta:
         verbose_name = _("draft dossier")

@@ -29,6 +29,15 @@ def own_draft(owner_id: int | None, draft_id: Any) -> Draft | None:
         "version__components").filter(pk=draft_id, owner_id=owner_id).first()
 
 
+def assisted_draft(staff_id: int | None, draft_id: Any) -> Draft | None:
+    """A citizen's draft that this staff member fills on her behalf (assisted filing), with what the wizard's
+    pages show and the consent they are checked against; ``None`` for anyone else's."""
+    return Draft.objects.select_related(
+        "version", "version__procedure", "version__field", "dossier", "owner__citizen", "assisted_consent",
+        "assisted_consent__agency", "assisted_consent__citizen").prefetch_related(
+        "version__components").filter(pk=draft_id, assisted_consent__staff_id=staff_id).first()
+
+
 def given_files(draft: Draft) -> dict[int, DraftFile]:
     """The file given for each of the draft's components, by component number."""
     return {item.order: item for item in draft.files.select_related("stored")}

@@ -15,10 +15,12 @@ from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticError
 
+from motcua.accounts import assisted
 from motcua.accounts.decorators import citizen_of
 from motcua.accounts.selectors import identity_of
 from motcua.agencies.models import Agency, AgencyKind
@@ -91,6 +93,30 @@ def start(*, owner: Any, code: str) -> Draft:
     })
 
 
+def start_assisted(*, actor: Actor, consent_id: Any, code: str) -> Draft:
+    """A draft for procedure ``code`` in the account of the citizen who consented, filled by ``actor`` (assisted
+    filing): her details come from her account, as for her own drafts. Refused without a usable consent."""
+    with transaction.atomic():
+        consent = assisted.usable(actor=actor, consent_id=consent_id, lock=True)
+        draft = start(owner=consent.citizen.user, code=code)
+        draft.assisted_consent = consent
+        draft.save(update_fields=["assisted_consent"])
+    return draft
+
+
+def check_assisted(draft: Draft, actor: Actor) -> None:
+    """Raise why ``actor``, filling a citizen's draft on her behalf, may not go on (the consent withdrawn, expired,
+    another's); the refusal is logged. The citizen herself always may."""
+    consent = draft.assisted_consent
+    if consent is None or actor.user_id == draft.owner_id:
+        return
+    try:
+        assisted.check(consent, actor)
+    except MotCuaError as exc:
+        assisted.refused(consent=consent, actor=actor, error=exc)
+        raise
+
+
 def competent_communes(version: ProcedureVersion, point: Agency | None) -> list[AdministrativeUnit]:
     """The communes the wizard offers as competent (a boundary-free commune-level procedure: any commune of the
     province; none otherwise: the chosen point's commune handles it)."""
@@ -148,7 +174,8 @@ def save_details(*, draft: Draft, applicant: dict[str, str], form: dict[str, Any
         applicant = dossier_services.own_applicant(applicant, holder)
     draft.data = {**draft.data, "applicant": applicant, "form": form, "receiving_agency": receiving_agency,
                   "competent_unit": competent_unit.strip()[:20],
-                  "handin": handin if handin == HANDIN_PICKUP else HANDIN_ONLINE,
+                  # a dossier filed on a citizen's behalf is online (assisted filing): no home pickup
+                  "handin": handin if handin == HANDIN_PICKUP and draft.assisted_consent_id is None else HANDIN_ONLINE,
                   "pickup": {key: str(value).strip()[:500] for key, value in (pickup or {}).items()
                              if key in PICKUP_KEYS}}
     _touch(draft)
@@ -346,11 +373,21 @@ def all_errors(draft: Draft) -> dict[str, list[MotCuaError]]:
 def submit(*, draft_id: Any, actor: Actor) -> Dossier:
     """Turn the draft into an online dossier with its files, once (a repeated submit returns the same dossier)."""
     with atomic_with_files():
-        draft = Draft.objects.select_for_update().select_related("version", "version__procedure").prefetch_related(
-            "version__components").get(pk=draft_id, owner_id=actor.user_id)  # components: read twice below
+        draft = Draft.objects.select_for_update(of=("self",)).select_related(
+            "version", "version__procedure", "owner__citizen").prefetch_related(
+            "version__components").get(Q(owner_id=actor.user_id) | Q(assisted_consent__staff_id=actor.user_id),
+                                        pk=draft_id)  # components: read twice below
         if draft.dossier_id is not None:
             return Dossier.objects.get(pk=draft.dossier_id)
         _check_open(draft)
+        on_behalf = None
+        consent = None
+        if draft.assisted_consent_id is not None and draft.owner_id != actor.user_id:
+            consent = assisted.usable(actor=actor, consent_id=draft.assisted_consent_id, lock=True)
+            holder = identity_of(draft.owner)
+            assert holder is not None
+            on_behalf = dossier_services.OnBehalf(account=draft.owner_id, identity=holder,
+                                                  note=assisted.event_note(consent), data=assisted.event_data(consent))
         errors = [error for group in all_errors(draft).values() for error in group]
         if errors:
             raise ValidationFailed(errors)
@@ -369,19 +406,27 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
             "delivery": data["delivery"], "delivery_address": data.get("delivery_address", ""),
             "form": data.get("form") or {}, "exemptions": data.get("exemptions") or [],
         }
-        if by_pickup(draft):  # a paper dossier: the courier receives the components on collection
+        if by_pickup(draft) and on_behalf is None:  # a paper dossier: the courier receives the components on collection
             payload["components"] = []
             dossier, _pickup = pickups.book(actor=actor, data=payload, booking=booking_of(draft),
                                             idempotency_key=f"draft:{draft.pk}")
         else:
+            if on_behalf is not None:
+                payload["channel"] = Channel.ONLINE
+                payload.pop("handin", None)
             dossier, _new = dossier_services.create_dossier(actor=actor, idempotency_key=f"draft:{draft.pk}",
-                                                            data=payload)
+                                                            data=payload, on_behalf=on_behalf)
+            if consent is not None:
+                assisted.record_use(consent=consent, actor=actor, dossier=dossier)
+        # her documents, attached as her own dossier's (the staff member who filed them on her behalf is named)
+        filer = Actor.for_user(draft.owner) if on_behalf is not None else actor
+        filed_by = {"filed_on_behalf_by": actor.user_id} if on_behalf is not None else {}
         with ExitStack() as handles:  # the draft's files, each opened until the transaction ends
-            dossier_services.attach_files(dossier.code, actor=actor, files=[
+            dossier_services.attach_files(dossier.code, actor=filer, files=[
                 dossier_services.NewFile(
                     handles.enter_context((item.stored.file if item.stored is not None else item.file).open("rb")),
                     item.original_name, AttachmentKind.SCAN, item.order,
-                    extra={"from_warehouse": item.stored_id} if item.stored_id else None,
+                    extra={**({"from_warehouse": item.stored_id} if item.stored_id else {}), **filed_by} or None,
                     checked=CheckedFile(item.stored.content_type if item.stored else "application/pdf", item.size,
                                         item.sha256),
                 )

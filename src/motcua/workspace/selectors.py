@@ -12,9 +12,11 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from motcua.accounts.models import AssistedConsent, AssistedConsentLog, ConsentAction
 from motcua.agencies.models import Agency, Counter, Membership, Role
 from motcua.agencies.selectors import RECEIVING_KINDS
 from motcua.catalog.models import ProcedureVersion
+from motcua.catalog.selectors import versions_in_force
 from motcua.demo import AGENCIES_FILE
 from motcua.dossiers import routing
 from motcua.dossiers import selectors as dossier_selectors
@@ -136,3 +138,23 @@ def petitions(actor: Actor, status: str = "") -> QuerySet[Petition]:
 def latest_ratings(actor: Actor, since: datetime, until: datetime, count: int) -> list[Rating]:
     """The latest ``count`` ratings of the actor's agencies over ``[since, until)``."""
     return list(ratings_for(actor, since, until)[:count])
+
+
+# --- assisted filing (issue 15) ------------------------------------------------------------------------------
+
+
+def online_procedures() -> list[ProcedureVersion]:
+    """The procedures in force that can be filed online (what an officer may file on a citizen's behalf), by
+    name; one query whatever their number."""
+    return [v for v in versions_in_force().select_related("procedure").order_by("name_vi") if v.submits_online()]
+
+
+def assisted_consent(user_id: int | None, consent_id: int) -> AssistedConsent | None:
+    """A consent this staff member asked for (another's is not found)."""
+    return (AssistedConsent.objects.select_related("citizen", "agency", "staff")
+            .filter(pk=consent_id, staff_id=user_id).first())
+
+
+def consent_uses(consent: AssistedConsent) -> list[AssistedConsentLog]:
+    """The dossiers filed with a consent, oldest first."""
+    return list(consent.log.filter(action=ConsentAction.USED).select_related("dossier").order_by("at", "pk"))

@@ -2,6 +2,7 @@ from django.urls import path
 
 from motcua.workspace.views import (
     actions,
+    assisted,
     auth,
     dossier,
     drafts,
@@ -27,6 +28,8 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("receive/", reception.receive, name="receive"),
+    path("assisted/", assisted.assisted, name="assisted"),
+    path("assisted/<int:consent_id>/", assisted.consent, name="assisted_consent"),
     path("receive/checklist/", reception.receive_checklist, name="receive_checklist"),
     path("receive/population-check/", reception.population_check, name="population_check"),
     path("dossiers/<str:code>/", dossier.dossier, name="dossier"),

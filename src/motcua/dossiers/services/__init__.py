@@ -29,6 +29,7 @@ from motcua.dossiers.services.base import validate
 from motcua.dossiers.services.counter import receive_at_counter
 from motcua.dossiers.services.creation import (
     IdentityCheck,
+    OnBehalf,
     count_collected,
     create_dossier,
     register_account_finder,
@@ -40,7 +41,7 @@ from motcua.dossiers.services.files import NewFile, attach, attach_files
 from motcua.dossiers.services.issuing import issue_result
 
 __all__ = [
-    "HANDLERS", "Conflict", "Context", "DossierNotFound", "IdentityCheck", "link_to_account",
+    "HANDLERS", "Conflict", "Context", "DossierNotFound", "IdentityCheck", "OnBehalf", "link_to_account",
     "register_account_finder", "NewFile", "NotAccountHolder", "apology_default_date",
     "attach", "attach_files", "check_applicant", "count_collected", "create_dossier", "handler", "issue_result",
     "missing_components", "own_applicant", "perform", "receive_at_counter", "record_fee_event",

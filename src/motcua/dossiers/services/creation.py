@@ -27,7 +27,7 @@ from motcua.core import identity
 from motcua.core.errors import MotCuaError, NotFound, ValidationFailed
 from motcua.core.text import fold
 from motcua.dossiers import audit, routing, rules
-from motcua.dossiers.actors import Actor
+from motcua.dossiers.actors import Actor, Identity
 from motcua.dossiers.codes import next_code
 from motcua.dossiers.errors import Conflict
 from motcua.dossiers.events import record
@@ -47,6 +47,19 @@ class IdentityCheck:
 
     identity_verified: bool = False
     population_data: bool = False
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """An online dossier filed by reception or postal staff on a citizen's behalf, with her consent (assisted
+    filing, ``accounts.assisted``): her account (``account``: its user id) becomes the applicant account, the
+    applicant is the account holder (``identity``, as for her own submission), and the submission event says who
+    filed it and with which consent (``note``, ``data``)."""
+
+    account: int
+    identity: Identity
+    note: str
+    data: dict[str, Any]
 
 
 # Who finds the verified account of a citizen ID (``integrations.population`` registers one when its app is ready):
@@ -118,7 +131,7 @@ def request_fingerprint(data: dict[str, Any]) -> str:
 
 def create_dossier(
     *, actor: Actor, data: dict[str, Any], now: datetime | None = None, idempotency_key: str = "",
-    booking: bool = False, checked: IdentityCheck | None = None,
+    booking: bool = False, checked: IdentityCheck | None = None, on_behalf: OnBehalf | None = None,
 ) -> tuple[Dossier, bool]:
     """Submit (online) or receive (counter, post office) a dossier. Returns the dossier and whether it is new.
 
@@ -131,6 +144,9 @@ def create_dossier(
 
     ``checked``: what the population database said of the applicant (a counter or post office checked it). A
     person's dossier received for someone else's account joins the verified account of its citizen ID, if any.
+
+    ``on_behalf``: an online dossier filed by staff for a citizen who consented (:class:`OnBehalf`); the caller
+    checked the consent in the same transaction.
     """
     parsed: DossierIn = validate(DossierIn, data)
     if idempotency_key:
@@ -141,7 +157,7 @@ def create_dossier(
             return existing, False
     try:
         with transaction.atomic():
-            dossier = _create(actor, parsed, now_or(now), booking, checked or IdentityCheck())
+            dossier = _create(actor, parsed, now_or(now), booking, checked or IdentityCheck(), on_behalf)
             if idempotency_key:
                 with transaction.atomic():
                     assert actor.user_id is not None
@@ -173,12 +189,18 @@ def _replay(actor: Actor, key: str, data: dict[str, Any]) -> Dossier | None:
 
 
 def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
-            checked: IdentityCheck = IdentityCheck()) -> Dossier:  # noqa: B008 - frozen, never changed
+            checked: IdentityCheck = IdentityCheck(),  # noqa: B008 - frozen, never changed
+            on_behalf: OnBehalf | None = None) -> Dossier:
+    if on_behalf is not None and (data.channel != Channel.ONLINE or booking):
+        raise MotCuaError("assisted_online_only", _("A dossier filed on a citizen's behalf is an online dossier."),
+                          location="channel")
     if booking and (data.channel != Channel.HOME_PICKUP or data.receive):
         raise MotCuaError("not_a_booking", _("Only a home pickup is booked; its papers are received on collection."),
                           location="channel")
     if actor.identity is not None and (data.channel == Channel.ONLINE or booking):  # a citizen's own account, not staff
         data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), actor.identity))
+    if on_behalf is not None:  # her account's dossier, as if she had sent it herself
+        data.applicant = Applicant.model_validate(own_applicant(data.applicant.model_dump(), on_behalf.identity))
     version = procedure_version(data.procedure, on=timezone.localdate(now))
     errors = check_applicant(data.applicant)
     if data.channel not in version.channels or (data.channel == Channel.ONLINE and not version.submits_online()):
@@ -246,6 +268,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
     # a citizen's or business's own account submitting online becomes the dossier's applicant account; a person's
     # dossier received for her (counter, post office, a booking by staff) joins her verified account, if any
     owner = actor.user_id if (not front or booking) and not actor.roles else None
+    if on_behalf is not None:
+        owner = on_behalf.account
     if owner is None and applicant.kind == ApplicantKind.PERSON:
         owner = _verified_account(id_number)
     dossier = Dossier(
@@ -259,7 +283,8 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
         applicant_user_id=owner,
         # checked at the counter or post office, or the applicant's own account whose identity was verified
         identity_verified=(front and checked.identity_verified) or bool(
-            owner is not None and owner == actor.user_id and actor.identity is not None and actor.identity.verified),
+            owner is not None and owner == actor.user_id and actor.identity is not None and actor.identity.verified)
+        or bool(on_behalf is not None and on_behalf.identity.verified),
         population_data=front and checked.population_data,
         form_data={**form, **({"exemptions": sorted(set(data.exemptions))} if data.exemptions else {})},
         fee_total=fees.quote(version, data.exemptions, form).total,
@@ -281,8 +306,10 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
     ])
     role = plan[0]["role"] if front and not booking else ""  # a booking is its applicant's, received later
     record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=agency.pk,
-           moved_from=("", None), note=data.note, data={"components": [c.model_dump() for c in data.components],
-                                                        **({"from_population": sorted(held)} if held else {})},
+           moved_from=("", None), note=data.note or (on_behalf.note if on_behalf else ""),
+           data={"components": [c.model_dump() for c in data.components],
+                 **({"from_population": sorted(held)} if held else {}),
+                 **({"on_behalf": on_behalf.data} if on_behalf else {})},
            changes=audit.snapshot(dossier))
     if front and data.receive:
         dossier = take_action(dossier, EventKind.RECEIVE, actor, {}, now, None)

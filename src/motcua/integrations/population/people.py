@@ -57,7 +57,13 @@ DEMO_PEOPLE = [
            "Tổ 7, khu 3, phường Cẩm Phả, Quảng Ninh", "Phường Uông Bí, Quảng Ninh"),
     Person("001301000321", "Phạm Ngọc Anh", date(2001, 6, 30), "2",
            "Thôn Đông, xã Quảng Hà, Quảng Ninh", "Quận Ba Đình, Hà Nội"),
+    # an elderly woman a postal worker files for (assisted filing, issue 15): no account until the post files for her
+    Person("022141000088", "Vũ Thị Lan", date(1941, 8, 19), "2",
+           "Tổ 2, khu 1, phường Hà Tu, Quảng Ninh", "Xã Hoành Bồ, Quảng Ninh"),
 ]
+
+
+ASSISTED_DEMO = DEMO_PEOPLE[4]  # Vũ Thị Lan: the trial's assisted filing (``load_demo`` prints how to try it)
 
 
 # the demo history's made-up applicants have citizen IDs 02219xxxxxxx (``motcua.demo.history``): no generated

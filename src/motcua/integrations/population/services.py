@@ -28,9 +28,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from motcua.accounts import assisted
 from motcua.accounts import selectors as account_selectors
 from motcua.accounts import services as accounts
-from motcua.accounts.models import Citizen, CitizenKind
+from motcua.accounts.models import AssistedConsent, Citizen, CitizenKind
 from motcua.agencies.models import Agency, AgencyKind, Role
 from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.identity import is_citizen_id
@@ -293,3 +294,49 @@ def receive(*, actor: Actor, data: dict[str, Any], scans: dict[int, UploadedFile
         if lookup_id is not None:
             PopulationLookup.objects.filter(pk=lookup_id, dossier__isnull=True).update(dossier=dossier)
     return dossier
+
+
+# --- assisted filing (issue 15) ------------------------------------------------------------------------------
+
+
+def identify_for_assisted(*, actor: Actor, agency_id: int | None, id_number: str, full_name: str,
+                          date_of_birth: str, phone: str) -> AssistedConsent:
+    """Step 1 of assisted filing: the citizen's ID, name and date of birth are checked against the population
+    database (logged as a look-up of the officer's agency); on a match her account is found by the verified
+    citizen ID or created from the database's data (her earlier dossiers join it), and a consent is asked of her
+    (``accounts.assisted``). A mismatch or an unknown ID refuses and creates nothing."""
+    agency = assisted.filing_agency(actor, agency_id)
+    number, name = normalize_id(id_number), " ".join((full_name or "").split())
+    errors: list[MotCuaError] = []
+    if not is_citizen_id(number):
+        errors.append(MotCuaError("invalid_citizen_id", _(
+            "%(value)s is not a valid citizen ID: 12 digits starting with a province code (e.g. 022…)."),
+            {"value": id_number[:20]}, "id_number"))
+    if not name:
+        errors.append(MotCuaError("name_required", _("Enter the citizen's full name, as on their ID card."),
+                                  location="full_name"))
+    born, problems = parse_birth_date(date_of_birth, required=True)
+    errors += problems
+    if errors:
+        raise ValidationFailed(errors)
+    assert born is not None
+    purpose = purpose_at(agency)
+    match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=purpose,
+                           user_id=actor.user_id, agency_id=agency.pk)  # UnknownCitizen: no such citizen ID
+    if match != Match.MATCHED:
+        raise IdentityMismatch()
+    try:
+        record, _found = lookup(id_number=number, purpose=purpose, user_id=actor.user_id, agency_id=agency.pk)
+    except (UnknownCitizen, PopulationUnavailable):
+        record = None
+    now = timezone.now()
+    with transaction.atomic():
+        citizen, created = assisted.account_for(
+            id_number=number, full_name=record.full_name if record else name, date_of_birth=born, phone=phone,
+            address=record.permanent_address if record else "", now=now)
+        if created:
+            PopulationLookup.objects.filter(pk=logged.pk).update(user=citizen.user)
+            linked = dossier_services.link_to_account(user_id=citizen.user_id, id_number=number, now=now, by=VOUCHER)
+            if linked:
+                transaction.on_commit(lambda: fill_warehouse(linked))
+        return assisted.open_consent(actor=actor, agency=agency, citizen=citizen, now=now)

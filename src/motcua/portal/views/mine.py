@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from motcua.accounts.decorators import citizen_of, citizen_required
+from motcua.accounts.selectors import filed_on_behalf
 from motcua.catalog.models import Delivery, OnlineLevel
 from motcua.core.errors import FormErrors, MotCuaError, NotFound
 from motcua.core.responses import file_refused, private_file, private_pdf
@@ -75,6 +76,7 @@ def _dossier_page(request: HttpRequest, dossier: Dossier, errors: FormErrors | N
         "pickup": pickup, "rebook": rebook,
         "pickup_communes": postal_selectors.pickup_communes(dossier.version) if rebook else [],
         "typed": request.POST if request.method == "POST" else {},
+        "on_behalf": filed_on_behalf(dossier.pk),  # assisted filing: who filed it for her, for which agency
     }
     return render(request, "portal/mine/detail.html", context, status=status)
 

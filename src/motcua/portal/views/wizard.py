@@ -7,9 +7,12 @@ step posted after the session expired is kept (:mod:`motcua.portal.views.pending
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from motcua.accounts.decorators import citizen_required
+from motcua.accounts.decorators import citizen_of, citizen_required
 from motcua.accounts.selectors import identity_of
 from motcua.catalog import eforms, fees
 from motcua.catalog.models import Delivery, OnlineLevel
@@ -36,17 +39,48 @@ STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("
 YOUR_DELIVERY = {**dict(Delivery.choices), Delivery.POST: gettext_lazy("By post to your address")}
 
 
+def _assisting(request: HttpRequest) -> bool:
+    """A staff member filling a citizen's draft on her behalf (assisted filing), not the citizen herself."""
+    return bool(request.user.is_authenticated and citizen_of(request.user) is None)
+
+
 def _draft(request: HttpRequest, draft_id: Any) -> Draft:
-    draft = selectors.own_draft(request.user.pk, draft_id)
+    if _assisting(request):
+        draft = selectors.assisted_draft(request.user.pk, draft_id)
+    else:
+        draft = selectors.own_draft(request.user.pk, draft_id)
     if draft is None:
         raise Http404
     return draft
 
 
+def citizen_or_assisting(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The wizard's pages: the citizen's (``pending_safe``), or a staff member's on the drafts they fill on a
+    citizen's behalf (``_draft`` finds only those; the consent is checked by ``_guard``)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if _assisting(request):
+            return view(request, *args, **kwargs)
+        return pending_safe(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _guard(request: HttpRequest, draft: Draft) -> HttpResponse | None:
-    """A submitted draft shows its dossier; an expired one offers to start again with what it holds."""
+    """A submitted draft shows its dossier; an expired one offers to start again with what it holds; a staff
+    member whose consent was withdrawn or expired is stopped (the draft stays the citizen's: nothing is lost)."""
+    assisting = draft.assisted_consent_id is not None and request.user.pk != draft.owner_id
     if draft.dossier is not None:
+        if assisting:
+            return redirect("workspace:assisted_consent", consent_id=draft.assisted_consent_id)
         return redirect("portal:my_dossier", code=draft.dossier.code)
+    if assisting:
+        try:
+            services.check_assisted(draft, actor(request))
+        except MotCuaError as exc:
+            return render(request, "portal/wizard/assisted_refused.html", {"draft": draft, "error": exc.text(),
+                                                                          "code": exc.code}, status=exc.status)
     if draft.expired:
         return render(request, "portal/wizard/expired.html", {"draft": draft}, status=410)
     return None
@@ -57,7 +91,9 @@ def _context(draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
     return {"draft": draft, "v": draft.version, "steps": STEPS, "step": step, "step_number": names.index(step) + 1,
             "data": draft.data, "full_online": draft.version.online_level == OnlineLevel.FULL,
             "by_post": draft.data.get("delivery") == Delivery.POST,
-            "by_pickup": draft.data.get("handin") == services.HANDIN_PICKUP, **extra}
+            "by_pickup": draft.data.get("handin") == services.HANDIN_PICKUP,
+            # filled by a staff member on the citizen's behalf (the pages say so, and whose the draft is)
+            "assisted": draft.assisted_consent if draft.assisted_consent_id else None, **extra}
 
 
 # --- starting -------------------------------------------------------------------------------------------
@@ -83,6 +119,20 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+@login_required
+def assisted_start(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """A staff member starts a draft in the account of the citizen who consented (assisted filing), then fills
+    the same wizard she would; refused without a usable consent (back to the consent's page, with the reason)."""
+    try:
+        draft = services.start_assisted(actor=actor(request), consent_id=consent_id,
+                                        code=request.POST.get("procedure", "").strip())
+    except MotCuaError as exc:
+        messages.error(request, exc.text())
+        return redirect("workspace:assisted_consent", consent_id=consent_id)
+    return redirect("portal:wizard", draft_id=draft.pk, step="details")
+
+
+@require_POST
 @citizen_required
 def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
     draft = _draft(request, draft_id)
@@ -96,7 +146,7 @@ def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-@pending_safe
+@citizen_or_assisting
 def wizard(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
     handlers = {"details": _details, "documents": _documents, "delivery": _delivery, "review": _review}
     if step not in handlers:
@@ -155,7 +205,7 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
     points = services.receiving_points(draft.version)
     context = _context(draft, "details", errors=errors, fields=fields,
                        points=points, applicant=draft.data.get("applicant") or {},
-                       holder=identity_of(request.user), **_pickup_context(draft), **_commune_context(draft, points))
+                       holder=identity_of(draft.owner), **_pickup_context(draft), **_commune_context(draft, points))
     return render(request, "portal/wizard/details.html", context, status=status)
 
 
@@ -171,8 +221,8 @@ def _commune_context(draft: Draft, points: list[Any]) -> dict[str, Any]:
 
 def _pickup_context(draft: Draft) -> dict[str, Any]:
     """The home pickup choice of the details step (offered only where a post point collects this procedure)."""
-    if not services.pickup_offered(draft.version):
-        return {"pickup_offered": False}
+    if not services.pickup_offered(draft.version) or draft.assisted_consent_id is not None:
+        return {"pickup_offered": False}  # a dossier filed on a citizen's behalf is online (assisted filing)
     typed = draft.data.get("pickup") or {}
     applicant = draft.data.get("applicant") or {}
     return {"pickup_offered": True, "pickup_chosen": draft.data.get("handin") == services.HANDIN_PICKUP,
@@ -259,6 +309,10 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
             except MotCuaError as exc:
                 errors = FormErrors.of(exc)
             else:
+                if draft.assisted_consent_id is not None and request.user.pk != draft.owner_id:
+                    messages.success(request, _("Dossier %(code)s was filed on behalf of %(name)s: it is in their "
+                                                "account.") % {"code": dossier.code, "name": dossier.applicant_name})
+                    return redirect("workspace:assisted_consent", consent_id=draft.assisted_consent_id)
                 messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
                 return redirect("portal:my_dossier", code=dossier.code)
     problems = services.all_errors(draft)
@@ -280,10 +334,16 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 @require_safe
-@citizen_required
+@citizen_or_assisting
 def draft_file(request: HttpRequest, draft_id: Any, order: int) -> HttpResponseBase:
     """A file given for a draft's component (an upload as PDF, or the warehouse document), to look at it again."""
-    item = selectors.given_file(_draft(request, draft_id), order)
+    draft = _draft(request, draft_id)
+    if draft.assisted_consent_id is not None and request.user.pk != draft.owner_id:
+        try:
+            services.check_assisted(draft, actor(request))
+        except MotCuaError:
+            raise Http404 from None
+    item = selectors.given_file(draft, order)
     if item is None:
         raise Http404
     try:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.core.web import site_root
 from motcua.demo.province import DEMO_PASSWORD, load_demo
+from motcua.integrations.population.people import ASSISTED_DEMO
 
 
 class Command(BaseCommand):
@@ -30,3 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
         self.stdout.write(f"  Public portal / Cổng dịch vụ công: {site}/  (Đăng nhập / Sign in)")
         self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
+        lan = ASSISTED_DEMO
+        self.stdout.write(f"Assisted filing / Nộp hộ: buudien.hatu files for {lan.full_name} ({lan.id_number}, "
+                          f"{lan.date_of_birth:%d/%m/%Y}, phone 0912000005), who has no account yet: "
+                          f"{site}/workspace/assisted/ (her SMS codes are shown on the page in trial mode, and "
+                          "written under var/sms/); she then signs in with a code: "
+                          f"{site}/tai-khoan/dang-nhap-bang-ma/")
