@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.core.web import site_root
 from motcua.demo.province import DEMO_PASSWORD, load_demo
+from motcua.demo.queue import CENTER
 
 
 class Command(BaseCommand):
@@ -30,3 +31,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
         self.stdout.write(f"  Public portal / Cổng dịch vụ công: {site}/  (Đăng nhập / Sign in)")
         self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
+        self.stdout.write("Waiting room / Phòng chờ (docs/counters.md):")
+        self.stdout.write(f"  Kiosk / Ki-ốt lấy số: {site}/quay-so/{CENTER}/  (next ticket A015 / số tiếp theo A015)")
+        self.stdout.write(f"  Display board / Màn hình: {site}/man-hinh/{CENTER}/")
+        self.stdout.write(f"  Counter / Quầy (tiepnhan): {site}/workspace/quay/")
+        self.stdout.write(f"  Booking / Đặt lịch (congdan.demo): {site}/dat-lich/")
