@@ -314,6 +314,11 @@ def test_the_kiosk_issues_a_ticket_and_the_display_shows_it_when_called(room: di
     board = Client().get(f"/man-hinh/{code}/", HTTP_HX_REQUEST="true").content.decode()
     assert 'id="latest-ticket">A001<' in board and 'data-chime="' in board
     assert "0912" not in board  # no personal data on the board
+    api = Client().get(f"/api/v1/queue/{code}/display").json()
+    assert api["called"][0] == {"ticket": "A001", "area": "A", "counter": 1, "calls": 1,
+                                "called_at": api["called"][0]["called_at"]}
+    assert api["lines"][0] == {"letter": "A", "name": "Hộ tịch", "waiting": 0}
+    assert Client().get("/api/v1/queue/000.00.99.H22/display").status_code == 404
 
 
 def test_a_second_call_of_the_same_ticket_shows_the_refusal_on_the_officers_page(room: dict[str, Any]) -> None:

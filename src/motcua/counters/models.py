@@ -48,6 +48,13 @@ class ServiceArea(models.Model):
         return self.slot_capacity > 0
 
 
+def area_ids_of(counter_id: int, agency_id: int) -> list[int]:
+    """The active areas whose tickets a counter calls: those mapped to it, or every unmapped area of its agency
+    (read first, so that the line's query is a plain ``area_id IN (…)`` on its index)."""
+    return list(ServiceArea.objects.filter(Q(counters=counter_id) | Q(agency_id=agency_id, counters=None),
+                                           is_active=True).values_list("pk", flat=True).distinct())
+
+
 class TicketNumber(models.Model):
     """The running number of one area's tickets on one day (the 015 of ``A015``)."""
 

@@ -15,7 +15,14 @@ from django.utils import timezone
 from motcua.agencies.models import Agency, Counter, Role
 from motcua.core.calendar import VN_TZ
 from motcua.counters import slots
-from motcua.counters.models import ACTIVE_APPOINTMENT, Appointment, ServiceArea, Ticket, TicketStatus
+from motcua.counters.models import (
+    ACTIVE_APPOINTMENT,
+    Appointment,
+    ServiceArea,
+    Ticket,
+    TicketStatus,
+    area_ids_of,
+)
 from motcua.dossiers.actors import Actor
 
 DISPLAY_ROWS = 8
@@ -127,8 +134,8 @@ class Desk:
 
 def desk(counter: Counter, now: datetime | None = None, rows: int = 10) -> Desk:
     day = today(now)
-    areas = Q(area__counters=counter) | Q(area__agency_id=counter.agency_id, area__counters=None)
-    mine = Ticket.objects.select_related("area").filter(areas, day=day, area__is_active=True)
+    mine = Ticket.objects.select_related("area").filter(area_id__in=area_ids_of(counter.pk, counter.agency_id),
+                                                        day=day)
     current = (Ticket.objects.select_related("area", "appointment")
                .filter(counter=counter, status=TicketStatus.CALLED).order_by("-last_called_at").first())
     waiting = mine.filter(status=TicketStatus.WAITING)

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from motcua.agencies.models import Agency, Counter
@@ -42,6 +42,7 @@ from motcua.counters.models import (
     Ticket,
     TicketNumber,
     TicketStatus,
+    area_ids_of,
 )
 from motcua.counters.tasks import enqueue_reminder
 from motcua.notifications.services import notify
@@ -90,11 +91,6 @@ def _check_counter(counter: Counter, staff: Any) -> None:
         raise errors.NotYourCounter
 
 
-def _areas_of(counter: Counter) -> Q:
-    """The areas whose tickets ``counter`` calls: those mapped to it, or every area of its agency unmapped."""
-    return Q(area__counters=counter) | Q(area__agency_id=counter.agency_id, area__counters=None)
-
-
 def _close_current(counter: Counter, staff: Any, now: datetime, keep: int = 0) -> None:
     """The ticket still at the counter is served when the officer calls the next one (``keep``: but that one)."""
     for ticket in Ticket.objects.select_related("area").filter(counter=counter, status=TicketStatus.CALLED) \
@@ -118,7 +114,8 @@ def call_next(*, counter: Counter, staff: Any, now: datetime | None = None) -> T
     _check_counter(counter, staff)
     _close_current(counter, staff, now)
     day = now.astimezone(VN_TZ).date()
-    line = (Ticket.objects.filter(_areas_of(counter), day=day, status=TicketStatus.WAITING, area__is_active=True)
+    line = (Ticket.objects.filter(area_id__in=area_ids_of(counter.pk, counter.agency_id), day=day,
+                                  status=TicketStatus.WAITING)
             .order_by("priority", "issued_at", "pk").values_list("pk", flat=True))
     for _attempt in range(5):  # another officer may take the head of the line between the read and the update
         head = list(line[:3])

@@ -49,14 +49,22 @@ def load_queue_demo(now: datetime | None = None) -> list[str]:
 
 def _areas(center: Agency) -> dict[str, ServiceArea]:
     counters = {c.number: c for c in Counter.objects.filter(agency=center)}
-    areas = {}
+    areas, links = {}, []
+    through = ServiceArea.counters.through
     for order, (letter, name, name_en, numbers) in enumerate(AREAS):
         area, _created = ServiceArea.objects.update_or_create(
             agency=center, letter=letter,
             defaults={"name": name, "name_en": name_en, "order": order, "slot_minutes": 15, "slot_capacity": 2})
-        area.counters.set([counters[n] for n in numbers if n in counters])
         areas[letter] = area
+        links += [through(servicearea_id=area.pk, counter_id=counters[n].pk) for n in numbers if n in counters]
+    through.objects.filter(servicearea_id__in=[a.pk for a in areas.values()]).delete()
+    through.objects.bulk_create(links)
     return areas
+
+
+def _counters_of(area: ServiceArea) -> list[Counter]:
+    numbers = next(numbers for letter, _name, _en, numbers in AREAS if letter == area.letter)
+    return list(Counter.objects.filter(agency_id=area.agency_id, number__in=numbers).order_by("number"))
 
 
 def _history(areas: dict[str, ServiceArea], now: datetime) -> int:
@@ -73,7 +81,7 @@ def _history(areas: dict[str, ServiceArea], now: datetime) -> int:
     rng = random.Random(15)  # noqa: S311 - demo data, not security
     tickets, numbers = [], []
     for area in areas.values():
-        counters = list(area.counters.all()) or list(Counter.objects.filter(agency=area.agency))
+        counters = _counters_of(area)
         for day in days:
             if (area.pk, day) in done:
                 continue
@@ -100,7 +108,7 @@ def _today(area: ServiceArea, now: datetime) -> int:
     today = now.astimezone(VN_TZ).date()
     if TicketNumber.objects.filter(area=area, day=today).exists():
         return 0
-    counter = area.counters.order_by("number").first()
+    counter = next(iter(_counters_of(area)), None)
     tickets = []
     for number in range(1, TODAY_SERVED + 1):
         issued = now - timedelta(minutes=(TODAY_SERVED - number + 1) * 8 + 10)

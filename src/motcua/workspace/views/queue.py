@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -77,7 +76,7 @@ def act(request: HtmxHttpRequest, counter_id: int, action: str) -> HttpResponse:
         return _render_desk(request, counter.pk, error=exc.text())
     if not request.htmx:
         return HttpResponseRedirect(reverse("workspace:queue") + f"?quay={counter.pk}")
-    return _render_desk(request, counter.pk, notice=_("Ticket %(ticket)s: done.") % {"ticket": ticket.label})
+    return _render_desk(request, counter.pk, notice=ticket.label)
 
 
 def _day(value: str | None, default: date) -> date:
