@@ -282,12 +282,17 @@ def test_waiting_time_figures_per_area_and_day_scoped_to_the_supervisor(room: di
         else:
             services.finish(ticket_id=called.pk, staff=officer, now=called.called_at + timedelta(minutes=6))
     issue(room["b"])
+    kept = book(room, MONDAY + timedelta(hours=1))
+    services.check_in(token=kept.token, agency=room["center"], now=MONDAY + timedelta(minutes=50))
+    book(room, MONDAY + timedelta(hours=2), phone="0912000222")  # never came
     supervisor = world.users["kyso.tuphap"]
     assert figures.figures(Actor.for_user(supervisor), MONDAY.date(), MONDAY.date()) == []  # not her center
     Membership.objects.create(user=supervisor, agency=room["center"], role=Role.SUPERVISOR)
-    rows = {r.area.letter: r for r in figures.figures(Actor.for_user(supervisor), MONDAY.date(), MONDAY.date())}
+    rows = {r.area.letter: r for r in figures.figures(Actor.for_user(supervisor), MONDAY.date(), MONDAY.date(),
+                                                      now=MONDAY + timedelta(hours=8))}
     a = rows["A"]
-    assert (a.issued, a.served, a.skipped, a.waiting) == (3, 2, 1, 0)
+    assert (a.issued, a.served, a.skipped, a.waiting) == (4, 2, 1, 1)  # the checked-in appointment's ticket waits
+    assert (a.booked, a.kept, a.missed) == (2, 1, 1)
     assert a.wait_mean == pytest.approx(23.3, abs=0.1) and a.wait_p90 == pytest.approx(40, abs=0.1)
     assert a.service_mean == pytest.approx(6, abs=0.1)
     assert (rows["B"].issued, rows["B"].waiting, rows["B"].wait_mean) == (1, 1, None)

@@ -495,3 +495,5 @@ MOTCUA_APPOINTMENT_SAME_DAY_REMINDER_HOURS = float(os.environ.get("MOTCUA_APPOIN
 # (minutes; late: until the end of its slot).
 MOTCUA_APPOINTMENT_DAYS_AHEAD = int(os.environ.get("MOTCUA_APPOINTMENT_DAYS_AHEAD", "30"))
 MOTCUA_APPOINTMENT_CHECKIN_EARLY_MINUTES = int(os.environ.get("MOTCUA_APPOINTMENT_CHECKIN_EARLY_MINUTES", "30"))
+# Tickets and check-ins a kiosk's network address may take per minute (the kiosks of a center share one address).
+MOTCUA_KIOSK_TICKETS_PER_MINUTE = int(os.environ.get("MOTCUA_KIOSK_TICKETS_PER_MINUTE", "60"))

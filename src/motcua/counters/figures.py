@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count
+from django.utils import timezone
 
 from motcua.agencies.models import Agency, Role
 from motcua.counters.models import Appointment, AppointmentStatus, ServiceArea, Ticket, TicketStatus
@@ -67,8 +67,10 @@ def supervised(actor: Actor) -> set[int]:
     return scope
 
 
-def figures(actor: Actor, first: date, last: date) -> list[FigureRow]:
-    """One row per area and day with tickets or appointments in [first, last], newest day first."""
+def figures(actor: Actor, first: date, last: date, now: datetime | None = None) -> list[FigureRow]:
+    """One row per area and day with tickets or appointments in [first, last], newest day first. An appointment
+    still booked when its slot has ended counts as missed."""
+    now = now or timezone.now()
     scope = supervised(actor)
     if not scope:
         return []
@@ -94,14 +96,14 @@ def figures(actor: Actor, first: date, last: date) -> list[FigureRow]:
         if called_at:
             r.waits.append(_minutes(issued_at, called_at))
     bookings = Appointment.objects.filter(area_id__in=areas, day__gte=first, day__lte=last).exclude(
-        status=AppointmentStatus.CANCELLED).values_list("area_id", "day", "status").annotate(n=Count("pk"))
-    for area_id, day, status, n in bookings:
+        status=AppointmentStatus.CANCELLED).values_list("area_id", "day", "status", "starts_at", "minutes")
+    for area_id, day, status, starts_at, minutes in bookings.iterator(chunk_size=5000):
         r = row(area_id, day)
-        r.booked += n
+        r.booked += 1
         if status == AppointmentStatus.CHECKED_IN:
-            r.kept += n
-        elif status == AppointmentStatus.NO_SHOW:
-            r.missed += n
+            r.kept += 1
+        elif status == AppointmentStatus.NO_SHOW or starts_at + timedelta(minutes=minutes) < now:
+            r.missed += 1
     return sorted(rows.values(), key=lambda r: (-r.day.toordinal(), r.area.agency.name, r.area.order,
                                                 r.area.letter))
 

@@ -7,6 +7,7 @@ Nothing on these pages shows a person's name or phone.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from motcua.agencies.models import Agency
 from motcua.agencies.selectors import agency_by_code
-from motcua.core.errors import MotCuaError
+from motcua.core.errors import MotCuaError, TooManyRequests
 from motcua.core.formats import qr_svg
-from motcua.core.web import HtmxHttpRequest, public_url
+from motcua.core.web import HtmxHttpRequest, public_url, throttle
 from motcua.counters import selectors, services
 from motcua.counters.models import Ticket
 
@@ -36,6 +37,14 @@ def _agency(code: str) -> Agency:
     return agency
 
 
+def _throttle(request: HttpRequest) -> None:
+    """The kiosk is public: a script cannot empty a day's numbers (the center's kiosks share one address, so the
+    limit is generous, ``MOTCUA_KIOSK_TICKETS_PER_MINUTE``)."""
+    wait = throttle(request, "kiosk", limit=settings.MOTCUA_KIOSK_TICKETS_PER_MINUTE, window=60)
+    if wait:
+        raise TooManyRequests(wait)
+
+
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, object]:
     url = public_url(reverse("queue:ticket", args=[ticket.token]), request)
     return {"ticket": ticket, "ticket_url": url, "ticket_qr": qr_svg(url, scale=4, title=ticket.label)}
@@ -49,6 +58,7 @@ def kiosk(request: HttpRequest, agency_code: str) -> HttpResponse:
     context: dict[str, object] = {"agency": agency, "areas": selectors.areas_of(agency)}
     if request.method == "POST":
         try:
+            _throttle(request)
             ticket = services.issue_ticket(area_id=area_id(request.POST.get("area")), agency=agency)
         except MotCuaError as exc:
             context["error"] = exc.text()
@@ -65,6 +75,7 @@ def check_in(request: HttpRequest, agency_code: str) -> HttpResponse:
     context: dict[str, object] = {"agency": agency, "areas": selectors.areas_of(agency), "checking_in": True}
     if request.method == "POST":
         try:
+            _throttle(request)
             ticket = services.check_in(token=request.POST.get("token", "")[:300], agency=agency)
         except MotCuaError as exc:
             context["error"] = exc.text()
