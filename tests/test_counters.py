@@ -151,7 +151,8 @@ def test_recall_chimes_again_and_skip_sets_aside_a_ticket_that_may_be_called_lat
         services.recall(ticket_id=first.pk, staff=officer)
     assert services.call_next(counter=one, staff=officer, now=MONDAY + timedelta(minutes=4)).label == "A002"
     back = services.call(ticket_id=first.pk, counter=one, staff=officer, now=MONDAY + timedelta(minutes=9))
-    assert back.is_called and back.label == "A001"
+    assert back.is_called and back.label == "A001" and back.finished_at is None
+    assert back.called_at == MONDAY + timedelta(minutes=1) and back.called_count == 3  # its first call kept
     done = services.finish(ticket_id=back.pk, staff=officer, now=MONDAY + timedelta(minutes=15))
     assert done.status == TicketStatus.DONE
     actions = list(QueueEvent.objects.filter(ticket=first).values_list("action", flat=True))
@@ -418,3 +419,35 @@ def test_bookable_days_skip_weekends_and_holidays(room: dict[str, Any]) -> None:
     assert all(calendar.is_working_day(day) and day.weekday() < 5 for day in days)
     assert [day for day in (date(2026, 8, 31), date(2026, 9, 1)) if day not in days] == [
         day for day in (date(2026, 8, 31), date(2026, 9, 1)) if not calendar.is_working_day(day)]
+
+
+def test_my_appointments_and_the_figures_cost_the_same_queries_for_few_and_many_rows(
+        room: dict[str, Any], world: World) -> None:
+    citizen = make_citizen(phone="0912000555")
+    client = Client()
+    sign_in(client, citizen)
+    now = timezone.now()
+    days = selectors.bookable_days(room["a"], now + timedelta(days=1), count=12)
+
+    def book_on(day: date, area: ServiceArea) -> None:
+        slot = selectors.free_slots(area, day, now)[0].starts_at
+        services.book(area_id=area.pk, starts_at=slot, name=citizen.full_name, phone=citizen.phone,
+                      user=citizen.user, now=now)
+
+    book_on(days[0], room["a"])
+    few, _ = _queries(client, "/dat-lich/cua-toi/")
+    for day in days[1:]:
+        book_on(day, room["a"])
+        book_on(day, room["b"])
+    many, page = _queries(client, "/dat-lich/cua-toi/")
+    assert page.count('data-status="booked"') == 23 and many == few, (few, many)
+
+    supervisor = world.users["kyso.tuphap"]
+    Membership.objects.create(user=supervisor, agency=room["center"], role=Role.SUPERVISOR)
+    staff = Client()
+    staff.force_login(supervisor)
+    url = f"/workspace/quay/so-lieu/?tu={days[0]}&den={days[-1]}"
+    few_rows, first = _queries(staff, f"/workspace/quay/so-lieu/?tu={days[0]}&den={days[0]}")
+    many_rows, page = _queries(staff, url)
+    assert first.count("data-area=") == 1 and page.count("data-area=") == 23
+    assert many_rows == few_rows, (few_rows, many_rows)

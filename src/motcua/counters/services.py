@@ -25,7 +25,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from motcua.agencies.models import Agency, Counter
@@ -102,9 +103,10 @@ def _close_current(counter: Counter, staff: Any, now: datetime, keep: int = 0) -
 
 def _claim(ticket_id: int, counter: Counter, staff: Any, now: datetime, *, statuses: tuple[str, ...]) -> bool:
     """The conditional update that makes one officer the caller of a ticket (``False``: someone else was)."""
+    # a ticket skipped and called again keeps its first call (the wait it had) and counts one call more
     return bool(Ticket.objects.filter(pk=ticket_id, status__in=statuses).update(
-        status=TicketStatus.CALLED, called_at=now, last_called_at=now, called_count=1, counter=counter,
-        called_by_id=_user_id(staff)))
+        status=TicketStatus.CALLED, called_at=Coalesce(F("called_at"), Value(now)), last_called_at=now,
+        called_count=F("called_count") + 1, finished_at=None, counter=counter, called_by_id=_user_id(staff)))
 
 
 @transaction.atomic
