@@ -19,8 +19,8 @@ from tests.test_browser_stats_journey import DESKTOP, PASSWORD, QUARTER, build, 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LINKS = ["/workspace/", "/workspace/receive/", "/workspace/handovers/", "/workspace/shipments/", "/workspace/phan-anh/",
-         "/workspace/buu-dien/nhan-tai-nha/", "/workspace/reconciliation/", "/workspace/thong-ke/",
-         "/workspace/thong-ke/chi-so/", "/workspace/thong-ke/bao-cao/"]
+         "/workspace/buu-dien/nhan-tai-nha/", "/workspace/quay/", "/workspace/reconciliation/", "/workspace/thong-ke/",
+         "/workspace/thong-ke/chi-so/", "/workspace/thong-ke/bao-cao/", "/workspace/quay/so-lieu/"]
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -34,6 +34,9 @@ LINKS = ["/workspace/", "/workspace/receive/", "/workspace/handovers/", "/worksp
     ("/workspace/thong-ke/tre-han/", "/workspace/thong-ke/"),
     ("/workspace/thong-ke/chi-so/2.1/", "/workspace/thong-ke/chi-so/"),
     ("/workspace/thong-ke/bao-cao/", "/workspace/thong-ke/bao-cao/"),
+    ("/workspace/quay/", "/workspace/quay/"),
+    ("/workspace/quay/3/next/", "/workspace/quay/"),
+    ("/workspace/quay/so-lieu/", "/workspace/quay/so-lieu/"),
     ("/tra-cuu/", ""),
 ])
 def test_the_section_of_a_page_is_its_nearest_link(path: str, expected: str) -> None:

@@ -11,6 +11,8 @@ from django.test import Client
 from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.catalog.models import Field, ProcedureVersion
 from motcua.catalog.selectors import SearchFilters, search_procedures
+from motcua.counters.models import Appointment, ServiceArea, Ticket
+from motcua.demo.queue import CENTER
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +47,22 @@ def test_demo_province_is_complete(demo: None) -> None:
         assert agency.procedures.exists(), agency
 
 
+def test_the_demo_kiosk_issues_a015_next_and_the_waiting_room_has_figures(demo: None, client: Client) -> None:
+    assert list(ServiceArea.objects.filter(agency__identifier_code=CENTER).values_list("letter", flat=True)) == [
+        "A", "B", "C"]
+    assert Ticket.objects.filter(status="done").count() > 1000  # four weeks of served tickets for the figures
+    area = ServiceArea.objects.get(agency__identifier_code=CENTER, letter="A")
+    page = client.post(f"/quay-so/{CENTER}/", {"area": area.pk}).content.decode()
+    assert 'id="ticket-number">A015<' in page
+    assert Appointment.objects.filter(user__username="congdan.demo", status="booked").count() == 1
+
+
 def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
-    counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count())
+    counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count(),
+              Ticket.objects.count(), Appointment.objects.count())
     call_command("load_demo", verbosity=0, without_history=True)
-    assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count()) == counts
+    assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count(),
+            Ticket.objects.count(), Appointment.objects.count()) == counts
     assert client.login(username="quantri", password="motcua-demo")
     assert client.get("/admin/catalog/procedureversion/").status_code == 200
     assert get_user_model().objects.filter(is_staff=True).count() >= 7

@@ -28,6 +28,7 @@ from motcua.api.handovers import router as handovers_router
 from motcua.api.national import router as national_router
 from motcua.api.openapi import add_links
 from motcua.api.payments import router as payments_router
+from motcua.api.queue import router as queue_router
 from motcua.api.refunds import router as refunds_router
 from motcua.api.stats import router as stats_router
 from motcua.api.verify import router as verify_router
@@ -167,3 +168,4 @@ api.add_router("/verify", verify_router)
 api.add_router("/handovers", handovers_router)
 api.add_router("/stats", stats_router)
 api.add_router("/assistant", assistant_router)
+api.add_router("/queue", queue_router)

@@ -520,3 +520,15 @@ MOTCUA_PEER_TIMEOUT = float(os.environ.get("MOTCUA_PEER_TIMEOUT", "10"))
 MOTCUA_INSTANCE_NAME = os.environ.get("MOTCUA_INSTANCE_NAME", "")
 MOTCUA_PEER_WINDOW_SECONDS = float(os.environ.get("MOTCUA_PEER_WINDOW_SECONDS", "300"))
 MOTCUA_PEER_MAX_BODY_MB = int(os.environ.get("MOTCUA_PEER_MAX_BODY_MB", "100"))
+
+# --- queue tickets and appointments at the centers (counters app, docs/counters.md) -----------------------------
+# The reminder SMS of an appointment goes MOTCUA_APPOINTMENT_REMINDER_HOURS before its slot; one booked closer than
+# that is reminded MOTCUA_APPOINTMENT_SAME_DAY_REMINDER_HOURS before (and not at all when even that has passed).
+MOTCUA_APPOINTMENT_REMINDER_HOURS = float(os.environ.get("MOTCUA_APPOINTMENT_REMINDER_HOURS", "24"))
+MOTCUA_APPOINTMENT_SAME_DAY_REMINDER_HOURS = float(os.environ.get("MOTCUA_APPOINTMENT_SAME_DAY_REMINDER_HOURS", "2"))
+# How far ahead a slot may be booked (days); how early before its slot an appointment checks in at the kiosk
+# (minutes; late: until the end of its slot).
+MOTCUA_APPOINTMENT_DAYS_AHEAD = int(os.environ.get("MOTCUA_APPOINTMENT_DAYS_AHEAD", "30"))
+MOTCUA_APPOINTMENT_CHECKIN_EARLY_MINUTES = int(os.environ.get("MOTCUA_APPOINTMENT_CHECKIN_EARLY_MINUTES", "30"))
+# Tickets and check-ins a kiosk's network address may take per minute (the kiosks of a center share one address).
+MOTCUA_KIOSK_TICKETS_PER_MINUTE = int(os.environ.get("MOTCUA_KIOSK_TICKETS_PER_MINUTE", "60"))

@@ -29,6 +29,7 @@ urlpatterns = [
     path("danh-gia/", include("motcua.portal.feedback_urls")),
     path("workspace/phan-anh/", include("motcua.workspace.feedback_urls")),
     path("workspace/", include("motcua.workspace.urls")),
+    path("", include("motcua.portal.queue_urls")),  # kiosk, display board, appointments (docs/counters.md)
     # only the catalogue's public forms; dossier files are served by the workspace and the portal, which check access
     path(f"{settings.MEDIA_URL.strip('/')}/forms/<path:name>", portal_catalog.form_file, name="form_file"),
     path("", include("motcua.portal.urls")),

@@ -22,6 +22,7 @@ from motcua.agencies.models import Agency, AgencyKind, Counter, Membership
 from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog, load_synonyms
 from motcua.demo.history import load_history
+from motcua.demo.queue import load_queue_demo
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
 from motcua.integrations.population.people import DEMO_PEOPLE as _PEOPLE
@@ -88,6 +89,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: b
     for username, name in report.signers:
         progress(f"      {username} ({name})")
 
+    for line in load_queue_demo():  # the waiting room: kiosk, display board, appointments (docs/counters.md)
+        progress(f"    {line}")
     if not history:
         return report
     progress("6/6 four months of history: dossiers taken through the real services, so the boards and the index "

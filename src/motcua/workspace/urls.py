@@ -11,6 +11,7 @@ from motcua.workspace.views import (
     peers,
     postal,
     postal_figures,
+    queue,
     queues,
     reception,
     reconciliation,
@@ -74,4 +75,9 @@ urlpatterns = [
     path("thong-ke/chi-so/", stats_index.page, name="stats_index"),
     path("thong-ke/chi-so/<str:code>/", stats_index.drill, name="stats_index_drill"),
     path("thong-ke/bao-cao/", stats_reports.page, name="stats_report"),
+    # the waiting room (issue 15, docs/counters.md): the officer's counter and the waiting-time figures
+    path("quay/", queue.panel, name="queue"),
+    path("quay/<int:counter_id>/<str:action>/", queue.act, name="queue_act"),
+    path("quay/so-lieu/", queue.figures, name="queue_figures"),
+    path("quay/so-lieu.csv", queue.figures_csv, name="queue_figures_csv"),
 ]

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.core.web import site_root
 from motcua.demo.province import DEMO_PASSWORD, load_demo
+from motcua.demo.queue import CENTER
 from motcua.integrations.population.people import ASSISTED_DEMO
 
 
@@ -37,3 +38,8 @@ class Command(BaseCommand):
                           f"{site}/workspace/assisted/ (her SMS codes are shown on the page in trial mode, and "
                           "written under var/sms/); she then signs in with a code: "
                           f"{site}/tai-khoan/dang-nhap-bang-ma/")
+        self.stdout.write("Waiting room / Phòng chờ (docs/counters.md):")
+        self.stdout.write(f"  Kiosk / Ki-ốt lấy số: {site}/quay-so/{CENTER}/  (next ticket A015 / số tiếp theo A015)")
+        self.stdout.write(f"  Display board / Màn hình: {site}/man-hinh/{CENTER}/")
+        self.stdout.write(f"  Counter / Quầy (tiepnhan): {site}/workspace/quay/")
+        self.stdout.write(f"  Booking / Đặt lịch (congdan.demo): {site}/dat-lich/")
