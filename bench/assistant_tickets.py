@@ -24,7 +24,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,27 +47,7 @@ def environment(tmp: Path, database_url: str) -> dict[str, str]:
 # --- the child (Django) --------------------------------------------------------------------------------------------
 
 
-def at_once(count: int, work: Any) -> list[Any]:
-    from django.db import connections
-
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - reported in the figures
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.concurrency import at_once  # noqa: E402 - after the path is set; threads each with its own connection
 
 
 def measure(tickets: int) -> dict[str, Any]:
