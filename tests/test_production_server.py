@@ -63,7 +63,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                MOTCUA_PKI_URL=f"http://127.0.0.1:{free_port()}",  # the demo PKI's server, started by serve
                MOTCUA_POPULATION_URL=f"http://127.0.0.1:{free_port()}",  # the population simulator
                MOTCUA_DVCQG_URL=f"http://127.0.0.1:{free_port()}",  # the national portal's simulator, too
-               MOTCUA_ZALO_API_URL=f"http://127.0.0.1:{free_port()}")  # and Zalo's
+               MOTCUA_ZALO_API_URL=f"http://127.0.0.1:{free_port()}",  # and Zalo's
+               # and the carrier's: a `make run` on the same machine holds the default ports (8010-8050)
+               MOTCUA_CARRIER_URL=f"http://127.0.0.1:{free_port()}")
     for step in (["migrate", "--noinput", "-v", "0"], ["load_demo"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([*MOTCUA, *step], env=env, check=True, capture_output=True, timeout=300)
     token = subprocess.run([*MOTCUA, "create_token", "tiepnhan"], env=env, check=True, capture_output=True,
