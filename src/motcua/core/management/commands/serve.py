@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,11 +152,12 @@ class Command(BaseCommand):
         # the event log's chain heads sealed when due (dossiers.seals; the first check waits for the demo PKI, whose
         # timestamp authority signs the seal), shipments without news polled (first after a minute: the site up),
         # and the leaders' digests sent when due
-        pki_wait = (_wait_seconds(settings.MOTCUA_PKI_URL)
-                    if any(name == "demo PKI" for name, _child in helpers) else 0.0)
+        pki_url = settings.MOTCUA_PKI_URL
+        pki_ready = ((lambda: _accepts(pki_url))
+                     if any(name == "demo PKI" for name, _child in helpers) else None)
         jobs = [job for job in (
-            Periodic("seal", ["seal_chains", "--if-due"], settings.MOTCUA_SEAL_CHECK_MINUTES, pki_wait,
-                     not options["no_seal"]),
+            Periodic("seal", ["seal_chains", "--if-due"], settings.MOTCUA_SEAL_CHECK_MINUTES, 0,
+                     not options["no_seal"], ready=pki_ready),
             Periodic("poll", ["poll_shipments"], settings.MOTCUA_SHIPMENT_POLL_MINUTES, 60, not options["no_poll"]),
             Periodic("digests", ["send_digests", "--if-due"], settings.MOTCUA_DIGEST_CHECK_MINUTES, 90,
                      not options["no_stats"]),
@@ -199,25 +201,35 @@ class Periodic:
     """A short-lived ``motcua`` command run every ``minutes`` (the first time after ``first`` seconds), never two
     at once: the process is reaped before the next one starts."""
 
-    def __init__(self, name: str, argv: list[str], minutes: float, first: float, enabled: bool) -> None:
+    # how long the first run waits for what it needs (``ready``) before it runs anyway and reports the failure
+    READY_LIMIT = 300.0
+
+    def __init__(self, name: str, argv: list[str], minutes: float, first: float, enabled: bool,
+                 ready: Callable[[], bool] | None = None) -> None:
         self.name, self.argv, self.every, self.enabled = name, argv, float(minutes) * 60, enabled
         self.next = time.monotonic() + first
         self.process: subprocess.Popen[bytes] | None = None
+        # the first run waits until ``ready()`` (the demo PKI answers: sealing needs its timestamp authority), so
+        # that a slow start does not print a failure a new user takes for a fault
+        self.ready, self.ready_by = ready, time.monotonic() + self.READY_LIMIT
 
     def tick(self, python: str, env: dict[str, str]) -> None:
         if self.process is not None and self.process.poll() is not None:
             self.process = None
         if self.process is None and time.monotonic() >= self.next:
+            if self.ready is not None and time.monotonic() < self.ready_by and not self.ready():
+                self.next = time.monotonic() + 2
+                return
+            self.ready = None
             self.process = subprocess.Popen([python, "-m", "motcua.cli", *self.argv], env=env)  # noqa: S603
             self.next = time.monotonic() + self.every
 
 
-def _wait_seconds(url: str, limit: float = 30.0) -> float:
-    """How long to wait before the first seal: until ``url`` accepts connections (at most ``limit`` seconds),
-    checked here without blocking the start: 0 when it answers at once, else a few seconds to try again."""
+def _accepts(url: str) -> bool:
+    """Whether ``url``'s server accepts connections now (checked in a fraction of a second)."""
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=0.2):
-            return 0.0
+            return True
     except OSError:
-        return min(limit, 20.0)
+        return False
