@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 from django_tasks_db.models import DBTaskResult
 
 from motcua.agencies.models import Counter, Membership, Role
@@ -147,7 +148,7 @@ def test_recall_chimes_again_and_skip_sets_aside_a_ticket_that_may_be_called_lat
     assert selectors.board(room["center"], MONDAY).signature != before  # the display chimes
     skipped = services.skip(ticket_id=first.pk, staff=officer, now=MONDAY + timedelta(minutes=3))
     assert skipped.status == TicketStatus.SKIPPED
-    with pytest.raises(errors.TicketNotCalled):
+    with pytest.raises(errors.NotAtThisCounter):
         services.recall(ticket_id=first.pk, staff=officer)
     assert services.call_next(counter=one, staff=officer, now=MONDAY + timedelta(minutes=4)).label == "A002"
     back = services.call(ticket_id=first.pk, counter=one, staff=officer, now=MONDAY + timedelta(minutes=9))
@@ -372,9 +373,14 @@ def test_the_figures_page_and_its_csv_are_for_leaders_and_supervisors(room: dict
     client = Client()
     client.force_login(supervisor)
     assert 'data-area="A"' in client.get("/workspace/quay/so-lieu/").content.decode()
-    csv_text = client.get("/workspace/quay/so-lieu.csv").content.decode("utf-8-sig")
+    response = client.get("/workspace/quay/so-lieu.csv")
+    csv_text = b"".join(response.streaming_content).decode("utf-8-sig")
     header, row = csv_text.splitlines()[:2]
-    assert header.startswith("day,agency,area,issued") and ",A Hộ tịch,1," in row
+    with translation.override("vi"):  # the page's language, Vietnamese by default, as the statistics exports
+        expected = [gettext("Day"), gettext("Agency"), gettext("Service area"),
+                    pgettext("queue", "Tickets issued"), gettext("Served")]
+    assert header.split(",")[:5] == expected and not header.startswith("day,agency")
+    assert ",A Hộ tịch,1," in row
 
 
 # --- query budgets ----------------------------------------------------------------------------------------------
@@ -451,3 +457,138 @@ def test_my_appointments_and_the_figures_cost_the_same_queries_for_few_and_many_
     many_rows, page = _queries(staff, url)
     assert first.count("data-area=") == 1 and page.count("data-area=") == 23
     assert many_rows == few_rows, (few_rows, many_rows)
+
+
+# --- what a new user found (labels, refusals, booking links, the wait, cancelling) -----------------------------
+
+
+def test_the_figures_and_the_counter_use_their_own_labels(room: dict[str, Any], world: World) -> None:
+    """"Issued" was a date's label ("Ngày ban hành") and "At the counter" a delivery channel's ("Trực tiếp tại Bộ
+    phận Một cửa"): the waiting room's labels have their own msgids."""
+    issue(room["a"], timezone.now())
+    supervisor = world.users["kyso.tuphap"]
+    Membership.objects.create(user=supervisor, agency=room["center"], role=Role.SUPERVISOR)
+    client = Client()
+    client.force_login(supervisor)
+    with translation.override("vi"):
+        issued, date_of_issue, channel = gettext("Issued"), gettext("Date of issue"), gettext("At the counter")
+        tickets_issued, now_here = pgettext("queue", "Tickets issued"), pgettext("queue", "Now at your counter")
+    page = client.get("/workspace/quay/so-lieu/").content.decode()
+    assert f">{tickets_issued}</th>" in page
+    assert f">{issued}</th>" not in page and f">{date_of_issue}</th>" not in page
+    officer = Client()
+    officer.force_login(room["officer"])
+    desk = officer.get(f"/workspace/quay/?quay={room['counters'][0].pk}").content.decode()
+    assert now_here in desk and channel not in desk
+
+
+def test_a_second_desk_calling_the_same_ticket_is_refused_as_an_error(room: dict[str, Any]) -> None:
+    one, two = room["counters"][:2]
+    ticket = issue(room["a"], timezone.now())[0]
+    first, second = Client(), Client()
+    first.force_login(room["officer"])
+    second.force_login(room["officer"])
+    assert first.post(f"/workspace/quay/{one.pk}/call/", {"ticket": ticket.pk}, HTTP_HX_REQUEST="true"
+                      ).status_code == 200
+    page = second.post(f"/workspace/quay/{two.pk}/call/", {"ticket": ticket.pk}, HTTP_HX_REQUEST="true"
+                       ).content.decode()
+    with translation.override("vi"):
+        refusal = errors.AlreadyCalled("A001", 1).text("vi")
+    assert re.search(r'<div class="alert alert-danger" role="alert" id="desk-error">\s*' + re.escape(refusal), page)
+    assert "alert-warning" not in page
+    assert errors.AlreadyCalled("A001", 1).text("en").startswith("Cannot call: ticket A001")
+    assert Ticket.objects.get(pk=ticket.pk).counter == one
+
+
+def test_a_stale_page_is_told_where_its_ticket_went(room: dict[str, Any]) -> None:
+    """"Call again" (or skip, served) from a page that still shows a ticket set aside, served or called elsewhere
+    since: refused with the reason, never "nobody is waiting"."""
+    one, two = room["counters"][:2]
+    officer = room["officer"]
+    now = timezone.now()
+    ticket = issue(room["a"], now)[0]
+    services.call_next(counter=one, staff=officer, now=now)
+    services.skip(ticket_id=ticket.pk, staff=officer, now=now)  # set aside from another tab of the counter
+    client = Client()
+    client.force_login(officer)
+    page = client.post(f"/workspace/quay/{one.pk}/recall/", {"ticket": ticket.pk},
+                       HTTP_HX_REQUEST="true").content.decode()
+    with translation.override("vi"):
+        skipped = errors.NotAtThisCounter("A001", TicketStatus.SKIPPED, 1).text("vi")
+        nobody = errors.NobodyWaiting().text("vi")
+    assert 'id="desk-error"' in page and skipped in page and nobody not in page
+    services.call(ticket_id=ticket.pk, counter=two, staff=officer, now=now)  # its holder came back to counter 2
+    with pytest.raises(errors.NotAtThisCounter) as called_elsewhere:
+        services.recall(ticket_id=ticket.pk, counter=one, staff=officer, now=now)
+    assert "counter 2" in called_elsewhere.value.text("en")
+    # a desk cannot end another counter's ticket through its page
+    page = client.post(f"/workspace/quay/{one.pk}/skip/", {"ticket": ticket.pk},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="desk-error"' in page and Ticket.objects.get(pk=ticket.pk).is_called
+    services.finish(ticket_id=ticket.pk, counter=two, staff=officer, now=now)
+    with pytest.raises(errors.NotAtThisCounter) as served:
+        services.finish(ticket_id=ticket.pk, counter=two, staff=officer, now=now)
+    assert "served at counter 2" in served.value.text("en")
+
+
+def test_booking_links_only_where_appointments_are_taken(room: dict[str, Any], world: World) -> None:
+    """The post office takes no appointments: its page has no booking link, and ``?co-quan=`` naming it says so
+    instead of switching to another service point; the center's page links to its own booking."""
+    ServiceArea.objects.create(agency=world.post, letter="P", name="Bưu điện", slot_capacity=0)
+    citizen = make_citizen(phone="0912000666")
+    client = Client()
+    sign_in(client, citizen)
+    post_page = client.get(f"/co-quan/{world.post.identifier_code}/").content.decode()
+    assert "/dat-lich/" not in post_page
+    center_code = room["center"].identifier_code
+    center_page = client.get(f"/co-quan/{center_code}/").content.decode()
+    assert f'href="/dat-lich/?co-quan={center_code}" id="agency-book"' in center_page
+    refused = client.get(f"/dat-lich/?co-quan={world.post.identifier_code}").content.decode()
+    assert 'id="book-refused"' in refused and world.post.name in refused
+    choice = re.search(r'<select[^>]*id="co-quan".*?</select>', refused, re.S)
+    assert choice and " selected>" not in choice.group(0)  # no service point chosen in its place
+    assert f'value="{world.post.identifier_code}"' not in refused  # not offered in the list either
+    chosen = client.get(f"/dat-lich/?co-quan={center_code}").content.decode()
+    assert 'id="book-refused"' not in chosen and f'value="{center_code}" selected' in chosen
+
+
+def test_a_kiosk_without_service_areas_only_says_it_issues_no_tickets(world: World) -> None:
+    page = Client().get(f"/quay-so/{world.post.identifier_code}/").content.decode()
+    with translation.override("vi"):
+        assert gettext("This service point issues no tickets.") in page
+        assert gettext("Choose a service to take a number") not in page
+
+
+def test_the_first_ticket_of_an_area_nobody_calls_shows_no_zero_minute_wait(room: dict[str, Any]) -> None:
+    now = timezone.now()
+    b001, b002 = issue(room["b"], now, count=2)
+    first = selectors.place(b001.token)
+    assert first is not None and first.is_next and not first.calling
+    page = Client().get(f"/quay-so/ve/{b001.token}/").content.decode()
+    assert 'id="not-calling"' in page and 'id="estimate"' not in page
+    second = selectors.place(b002.token)
+    assert second is not None and second.ahead == 1 and second.minutes >= 1
+    services.call_next(counter=room["counters"][2], staff=room["officer"], now=now)
+    after = selectors.place(b002.token)
+    assert after is not None and after.is_next and after.calling
+    assert 'id="not-calling"' not in Client().get(f"/quay-so/ve/{b002.token}/").content.decode()
+
+
+def test_cancelling_asks_first_and_its_address_opened_goes_to_the_appointment(room: dict[str, Any]) -> None:
+    citizen = make_citizen(phone="0912000444")
+    client = Client()
+    sign_in(client, citizen)
+    now = timezone.now()
+    day = selectors.bookable_days(room["a"], now + timedelta(days=1))[0]
+    appointment = services.book(area_id=room["a"].pk, starts_at=selectors.free_slots(room["a"], day, now)[0].starts_at,
+                                name=citizen.full_name, phone=citizen.phone, user=citizen.user, now=now)
+    page = client.get(f"/dat-lich/{appointment.token}/").content.decode()
+    form = re.search(r'<form[^>]*id="cancel-appointment"[^>]*>', page)
+    assert form and "hx-confirm=" in form.group(0) and 'hx-post="' in form.group(0)
+    opened = client.get(f"/dat-lich/{appointment.token}/huy/")
+    assert opened.status_code == 302 and opened["Location"] == f"/dat-lich/{appointment.token}/"
+    assert Appointment.objects.get(pk=appointment.pk).is_booked
+    confirmed = client.post(f"/dat-lich/{appointment.token}/huy/", HTTP_HX_REQUEST="true")
+    assert confirmed.status_code == 200 and confirmed["HX-Redirect"] == "/dat-lich/cua-toi/"
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.CANCELLED
+

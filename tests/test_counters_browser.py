@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from motcua.agencies.models import Counter
 from motcua.core.calendar import VN_TZ
-from motcua.counters import selectors
+from motcua.counters import selectors, services
 from motcua.counters.models import Appointment, ServiceArea, Ticket, TicketNumber
 from tests.browsing import PHONE, fits
 from tests.factories import World, make_citizen
@@ -111,3 +111,26 @@ def test_a_citizen_books_on_her_phone_and_checks_in_at_the_kiosk(
     kiosk.locator("form button").first.click()
     kiosk.locator("#kiosk-error").wait_for()  # checked in already: a clear answer, no second ticket
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_the_display_board_fits_one_screen_without_scrolling(
+        browser: Any, live_server: Any, room: dict[str, Any], size: tuple[int, int]) -> None:
+    """A full board (8 numbers called, three areas with long names) fits the screen: nobody scrolls a TV."""
+    ServiceArea.objects.create(agency=room["world"].center, letter="C", name="Kinh doanh - Giao thông - Khác", order=2)
+    officer = room["world"].users["tiepnhan.tinh"]
+    for _number in range(10):
+        services.issue_ticket(area_id=room["area"].pk)
+    for _number in range(8):
+        services.call_next(counter=room["counter"], staff=officer)
+    width, height = size
+    page = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN").new_page()
+    page.goto(f"{live_server.url}/man-hinh/{room['code']}/")
+    assert page.locator("#called tbody tr").count() == 8
+    assert page.evaluate("document.documentElement.scrollHeight") <= height
+    assert fits(page)
+    # large type still: the number called is readable across the room, each row of the list too
+    number = page.evaluate("parseFloat(getComputedStyle(document.getElementById('latest-ticket')).fontSize)")
+    row = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#called td')).fontSize)")
+    assert number >= 96 and row >= 20, (number, row)
+

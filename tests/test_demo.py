@@ -1,5 +1,6 @@
 """The demo province that `make run` loads: complete, real, and idempotent."""
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,19 @@ def test_search_ranks_what_people_mean_first_and_matches_word_starts(demo: None)
     names = [v.name_vi for v in search_procedures(SearchFilters(q="hon"))]
     assert names and all("hôn" in n.lower() for n in names), names  # not "giao thông"
     assert search_procedures(SearchFilters(q="giay phep xay")).count() == 2  # a word being typed still matches
+
+
+def test_the_printed_booking_account_signs_in_and_books(db: Any, settings: Any, demo_pki_dir: Any) -> None:
+    """The account load_demo prints for booking is one the portal's sign-in accepts (citizens: phone or email)."""
+    settings.MOTCUA_PKI_DIR = demo_pki_dir
+    out = StringIO()
+    call_command("load_demo", without_history=True, stdout=out)
+    printed = out.getvalue()
+    booking = next(line for line in printed.splitlines() if "/dat-lich/" in line)
+    assert "congdan.demo" not in printed and "0912000001" in booking and "motcua-demo" in booking
+    client = Client()
+    response = client.post("/tai-khoan/dang-nhap/", {"identifier": "0912000001", "password": "motcua-demo",
+                                                     "next": "/dat-lich/"})
+    assert response.status_code == 302 and response["Location"] == "/dat-lich/"
+    page = client.get(f"/dat-lich/?co-quan={CENTER}")
+    assert page.status_code == 200 and 'id="book-refused"' not in page.content.decode()

@@ -24,11 +24,11 @@ class TicketNotFound(NotFound):
 
 
 class AlreadyCalled(QueueRefused):
-    """Two officers pressed "call" on the same ticket: the second is told who has it."""
+    """Two officers pressed "call" on the same ticket: the second is refused and told who has it."""
 
     def __init__(self, label: str, counter: int | None) -> None:
         super().__init__("ticket_already_called",
-                         _("Ticket %(ticket)s has already been called to counter %(counter)s."),
+                         _("Cannot call: ticket %(ticket)s has already been called by counter %(counter)s."),
                          {"ticket": label, "counter": counter if counter is not None else "?"})
 
 
@@ -36,6 +36,22 @@ class TicketNotCalled(QueueRefused):
     def __init__(self, label: str) -> None:
         super().__init__("ticket_not_called",
                          _("Ticket %(ticket)s is not being served at a counter: call it first."), {"ticket": label})
+
+
+class NotAtThisCounter(QueueRefused):
+    """A button of a stale counter page (call again, skip, served) for a ticket another counter has since called,
+    set aside or served: the officer is told where it went."""
+
+    def __init__(self, label: str, status: str, counter: int | None) -> None:
+        values = {"ticket": label, "counter": counter if counter is not None else "?"}
+        if status == "skipped":
+            message = _("Ticket %(ticket)s is no longer at this counter: counter %(counter)s set it aside "
+                        "(absent).")
+        elif status == "done":
+            message = _("Ticket %(ticket)s is no longer at this counter: it was served at counter %(counter)s.")
+        else:
+            message = _("Ticket %(ticket)s is no longer at this counter: it was called to counter %(counter)s.")
+        super().__init__("ticket_not_at_counter", message, values)
 
 
 class NobodyWaiting(QueueRefused):

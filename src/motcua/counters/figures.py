@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from motcua.agencies.models import Agency, Role
 from motcua.counters.models import Appointment, AppointmentStatus, ServiceArea, Ticket, TicketStatus
@@ -21,6 +23,13 @@ from motcua.dossiers.actors import Actor
 SUPERVISING = (Role.LEADER, Role.SUPERVISOR)
 COLUMNS = ("issued", "served", "skipped", "waiting", "wait_mean", "wait_p90", "service_mean", "booked", "kept",
            "missed")
+# the headers of the columns, as the figures' page and its CSV export name them
+LABELS = {
+    "issued": pgettext_lazy("queue", "Tickets issued"), "served": _("Served"), "skipped": _("Skipped"),
+    "waiting": pgettext_lazy("queue", "Still waiting"), "wait_mean": _("Mean wait"),
+    "wait_p90": _("Wait, 90th percentile"), "service_mean": _("Mean service"), "booked": _("Appointments"),
+    "kept": _("Kept"), "missed": _("Missed"),
+}
 
 
 @dataclass

@@ -43,17 +43,34 @@ def agencies_with_areas() -> QuerySet[Agency]:
     return Agency.objects.filter(is_active=True, service_areas__is_active=True).distinct().order_by("name")
 
 
+def agencies_taking_appointments() -> QuerySet[Agency]:
+    """The service points with an active area that takes appointments (``slot_capacity`` > 0)."""
+    return Agency.objects.filter(is_active=True, service_areas__is_active=True,
+                                 service_areas__slot_capacity__gt=0).distinct().order_by("name")
+
+
+def takes_appointments(agency: Agency) -> bool:
+    return ServiceArea.objects.filter(agency=agency, is_active=True, slot_capacity__gt=0).exists()
+
+
 def area(area_id: int) -> ServiceArea | None:
     return ServiceArea.objects.select_related("agency").filter(pk=area_id, is_active=True).first()
 
 
 @dataclass(frozen=True)
 class Place:
-    """Where a ticket stands: the people before it in its area's line, the minutes they should take."""
+    """Where a ticket stands: the people before it in its area's line, the minutes they should take (at least one
+    while someone is ahead), and whether a counter is serving the area now (``calling``: a ticket of the area is at
+    a counter)."""
 
     ticket: Ticket
     ahead: int
     minutes: int
+    calling: bool = True
+
+    @property
+    def is_next(self) -> bool:
+        return self.ticket.is_waiting and self.ahead == 0
 
 
 def _service_minutes(area_id: int, day: date) -> float:
@@ -73,10 +90,13 @@ def place(token: str) -> Place | None:
     ahead = Ticket.objects.filter(area_id=ticket.area_id, day=ticket.day, status=TicketStatus.WAITING).filter(
         Q(priority__lt=ticket.priority) | Q(priority=ticket.priority, issued_at__lt=ticket.issued_at)
         | Q(priority=ticket.priority, issued_at=ticket.issued_at, pk__lt=ticket.pk)).count()
+    calling = Ticket.objects.filter(area_id=ticket.area_id, day=ticket.day, status=TicketStatus.CALLED).exists()
+    if not ahead:
+        return Place(ticket, 0, 0, calling)
     serving = max(1, Counter.objects.filter(
         Q(service_areas=ticket.area_id) | Q(agency_id=ticket.area.agency_id, service_areas=None)).distinct().count())
-    minutes = round(ahead * _service_minutes(ticket.area_id, ticket.day) / serving)
-    return Place(ticket, ahead, minutes)
+    minutes = max(1, round(ahead * _service_minutes(ticket.area_id, ticket.day) / serving))
+    return Place(ticket, ahead, minutes, calling)
 
 
 @dataclass(frozen=True)

@@ -148,53 +148,74 @@ def call(*, ticket_id: int, counter: Counter, staff: Any, now: datetime | None =
     return ticket
 
 
-def _at_counter(ticket_id: int, staff: Any) -> Ticket:
+def _not_here(ticket: Ticket) -> errors.QueueRefused:
+    """Why a ticket is not (or no longer) at the counter that asked: never called, or where it went since."""
+    if ticket.counter is None or ticket.is_waiting:
+        return errors.TicketNotCalled(ticket.label)
+    return errors.NotAtThisCounter(ticket.label, ticket.status, ticket.counter.number)
+
+
+def _at_counter(ticket_id: int, staff: Any, counter: Counter | None = None) -> Ticket:
+    """The ticket being served at its counter (at ``counter``, when the officer's page says which)."""
     ticket = Ticket.objects.select_related("area", "counter").filter(pk=ticket_id).first()
     if ticket is None:
         raise errors.TicketNotFound
+    if counter is not None:
+        _check_counter(counter, staff)
+        if ticket.area.agency_id != counter.agency_id:
+            raise errors.TicketNotFound
+        if not ticket.is_called or ticket.counter_id != counter.pk:
+            raise _not_here(ticket)
     if ticket.counter is not None:
         _check_counter(ticket.counter, staff)
     if not ticket.is_called or ticket.counter is None:
-        raise errors.TicketNotCalled(ticket.label)
+        raise _not_here(ticket)
     return ticket
 
 
+def _gone(ticket: Ticket) -> errors.QueueRefused:
+    """The ticket changed between the read and the update: say where it is now."""
+    ticket = Ticket.objects.select_related("area", "counter").get(pk=ticket.pk)
+    return _not_here(ticket)
+
+
 @transaction.atomic
-def recall(*, ticket_id: int, staff: Any, now: datetime | None = None) -> Ticket:
-    """Call the ticket at the counter again: the display shows it on top and chimes once more."""
+def recall(*, ticket_id: int, staff: Any, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    """Call the ticket at the counter again: the display shows it on top and chimes once more. ``counter``: the
+    counter whose page asked (refused, saying where the ticket went, when it is no longer there)."""
     now = now or timezone.now()
-    ticket = _at_counter(ticket_id, staff)
+    ticket = _at_counter(ticket_id, staff, counter)
     assert ticket.counter is not None
     if not Ticket.objects.filter(pk=ticket.pk, status=TicketStatus.CALLED, counter=ticket.counter).update(
             called_count=F("called_count") + 1, last_called_at=now):
-        raise errors.TicketNotCalled(ticket.label)
+        raise _gone(ticket)
     ticket.refresh_from_db()
     _event(Action.RECALL, ticket=ticket, actor=staff, at=now, label=ticket.label, counter=ticket.counter.number,
            calls=ticket.called_count)
     return ticket
 
 
-def _end(ticket_id: int, staff: Any, now: datetime, status: str, action: str) -> Ticket:
-    ticket = _at_counter(ticket_id, staff)
+def _end(ticket_id: int, staff: Any, counter: Counter | None, now: datetime, status: str, action: str) -> Ticket:
+    ticket = _at_counter(ticket_id, staff, counter)
     assert ticket.counter is not None
     if not Ticket.objects.filter(pk=ticket.pk, status=TicketStatus.CALLED, counter=ticket.counter).update(
             status=status, finished_at=now):
-        raise errors.TicketNotCalled(ticket.label)
+        raise _gone(ticket)
     ticket.refresh_from_db()
     _event(action, ticket=ticket, actor=staff, at=now, label=ticket.label, counter=ticket.counter.number)
     return ticket
 
 
 @transaction.atomic
-def skip(*, ticket_id: int, staff: Any, now: datetime | None = None) -> Ticket:
+def skip(*, ticket_id: int, staff: Any, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     """The holder did not come to the counter: the ticket is set aside (it can be called again by hand)."""
-    return _end(ticket_id, staff, now or timezone.now(), TicketStatus.SKIPPED, Action.SKIP)
+    return _end(ticket_id, staff, counter, now or timezone.now(), TicketStatus.SKIPPED, Action.SKIP)
 
 
 @transaction.atomic
-def finish(*, ticket_id: int, staff: Any, now: datetime | None = None) -> Ticket:
+def finish(*, ticket_id: int, staff: Any, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     """The holder was served."""
-    return _end(ticket_id, staff, now or timezone.now(), TicketStatus.DONE, Action.FINISH)
+    return _end(ticket_id, staff, counter, now or timezone.now(), TicketStatus.DONE, Action.FINISH)
 
 
 # --- appointments --------------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ AREAS = (
 HISTORY_DAYS = 20
 PER_DAY = {"A": 36, "B": 24, "C": 18}
 TODAY_SERVED = 14  # A001…A014 served today: the kiosk's next ticket is A015
-DEMO_CITIZEN = "congdan.demo"
+DEMO_CITIZEN = "congdan.demo"  # the account's username; citizens sign in with its phone, DEMO_CITIZEN_LOGIN
+DEMO_CITIZEN_LOGIN = "0912000001"
 
 
 def load_queue_demo(now: datetime | None = None) -> list[str]:
@@ -44,7 +45,7 @@ def load_queue_demo(now: datetime | None = None) -> list[str]:
         made += _today(areas["A"], now)
     booked = _appointment(areas["A"], now)
     return [f"{len(areas)} service areas at {center.name}, {made} past tickets"
-            + (", 1 appointment for congdan.demo" if booked else "")]
+            + (f", 1 appointment for the demo citizen {DEMO_CITIZEN_LOGIN}" if booked else "")]
 
 
 def _areas(center: Agency) -> dict[str, ServiceArea]:

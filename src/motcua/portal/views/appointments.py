@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 from motcua.accounts.decorators import citizen_of, citizen_required
 from motcua.agencies.selectors import agency_by_code
@@ -48,10 +49,19 @@ def _moment(value: str | None) -> datetime | None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     """Step by step in one page (GET parameters ``co-quan``, ``khu``, ``ngay``); ``POST slot``: book it."""
-    agency = agency_by_code(request.GET.get("co-quan", "")) if request.GET.get("co-quan") else None
+    code = request.GET.get("co-quan", "")[:100]
+    agency = agency_by_code(code) if code else None
+    refused = ""  # a service point named in the address that takes no appointments: said, never switched
+    if code and (agency is None or not selectors.takes_appointments(agency)):
+        refused = (_("%(agency)s does not take appointments. Choose a service point from the list below.")
+                   % {"agency": agency.name} if agency else _("This service point does not exist."))
+        agency = None
     area = selectors.area(area_id(request.GET.get("khu"))) if agency else None
-    if area is not None and agency is not None and area.agency_id != agency.pk:
+    if area is not None and agency is not None and (area.agency_id != agency.pk or not area.takes_appointments):
         area = None
+    if area is None and agency is not None:  # one service taking appointments: chosen already
+        bookable = [a for a in selectors.areas_of(agency) if a.takes_appointments]
+        area = bookable[0] if len(bookable) == 1 else None
     days = selectors.bookable_days(area) if area else []
     day = _day(request.GET.get("ngay"))
     day = day if day in days else (days[0] if days else None)
@@ -71,7 +81,7 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             return HttpResponseRedirect(reverse("queue:appointment", args=[appointment.token]))
     context = {
-        "agencies": selectors.agencies_with_areas(), "agency": agency,
+        "agencies": selectors.agencies_taking_appointments(), "agency": agency, "refused": refused,
         "areas": selectors.areas_of(agency) if agency else [], "area": area, "days": days, "day": day,
         "slots": selectors.free_slots(area, day) if area and day else [], "error": error,
     }
@@ -102,12 +112,19 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """``POST``: cancel (the page's button asks for a confirmation first); ``GET`` (the address opened or
+    bookmarked): back to the appointment's page, nothing cancelled."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("queue:appointment", args=[token]))
     try:
         services.cancel(token=token, user=request.user)
     except MotCuaError as exc:
         messages.error(request, exc.text())
     else:
         messages.success(request, _("The appointment was cancelled."))
-    return HttpResponseRedirect(reverse("queue:my_appointments"))
+    target = reverse("queue:my_appointments")
+    if getattr(request, "htmx", False):  # the confirmed htmx request: the whole page goes to the list
+        return HttpResponseClientRedirect(target)
+    return HttpResponseRedirect(target)

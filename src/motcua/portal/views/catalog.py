@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -33,6 +34,7 @@ from motcua.core.calendar import calendar_for
 from motcua.core.errors import MotCuaError, NotFound, TooManyRequests
 from motcua.core.formats import qr_png, qr_svg
 from motcua.core.web import HtmxHttpRequest, public_url, throttle
+from motcua.counters import selectors as queue_selectors
 from motcua.dossiers.codes import is_code
 from motcua.dossiers.selectors import track as track_dossier
 from motcua.portal import selectors
@@ -139,7 +141,11 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     if agency is None:
         raise Http404
     versions = procedures_received_at(agency)
-    return render(request, "portal/agency.html", {"agency": agency, "versions": versions})
+    # the booking link (the menu's too) only where the agency takes appointments, with the agency chosen already
+    booking = (f"{reverse('queue:book')}?co-quan={quote(agency.identifier_code)}"
+               if queue_selectors.takes_appointments(agency) else "")
+    return render(request, "portal/agency.html", {"agency": agency, "versions": versions, "agency_page": True,
+                                                  "agency_booking": booking})
 
 
 @require_safe

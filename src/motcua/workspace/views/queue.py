@@ -7,15 +7,15 @@ Views parse, call and render; no rule lives here.
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -23,6 +23,7 @@ from motcua.core.errors import MotCuaError
 from motcua.core.web import HtmxHttpRequest
 from motcua.counters import figures as queue_figures
 from motcua.counters import selectors, services
+from motcua.stats import exports
 from motcua.workspace.views.base import actor_of, int_or_none
 
 SESSION_COUNTER = "queue_counter"
@@ -65,11 +66,11 @@ def act(request: HtmxHttpRequest, counter_id: int, action: str) -> HttpResponse:
         elif action == "call":
             ticket = services.call(ticket_id=ticket_id, counter=counter, staff=request.user)
         elif action == "recall":
-            ticket = services.recall(ticket_id=ticket_id, staff=request.user)
+            ticket = services.recall(ticket_id=ticket_id, counter=counter, staff=request.user)
         elif action == "skip":
-            ticket = services.skip(ticket_id=ticket_id, staff=request.user)
+            ticket = services.skip(ticket_id=ticket_id, counter=counter, staff=request.user)
         else:
-            ticket = services.finish(ticket_id=ticket_id, staff=request.user)
+            ticket = services.finish(ticket_id=ticket_id, counter=counter, staff=request.user)
     except MotCuaError as exc:
         if not request.htmx:
             return HttpResponseRedirect(reverse("workspace:queue") + f"?quay={counter.pk}")
@@ -107,17 +108,14 @@ def figures(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def figures_csv(request: HttpRequest) -> HttpResponse:
+def figures_csv(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     if not actor.agencies_with(*queue_figures.SUPERVISING):
         raise PermissionDenied
     first, last = _period(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="queue-{first}-{last}.csv"'
-    response.write("\ufeff")  # spreadsheets read the file as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(["day", "agency", "area", *queue_figures.COLUMNS])
-    for row in queue_figures.figures(actor, first, last):
-        writer.writerow([row.day.isoformat(), row.area.agency.name, f"{row.area.letter} {row.area.name}",
-                         *["" if v is None else v for v in row.values()]])
-    return response
+    # headers in the page's language (Vietnamese by default), as the statistics exports; cells as text, never a
+    # formula (stats.exports)
+    header = [_("Day"), _("Agency"), _("Service area"), *[queue_figures.LABELS[c] for c in queue_figures.COLUMNS]]
+    rows = ([row.day, row.area.agency.name, f"{row.area.letter} {row.area.name}", *row.values()]
+            for row in queue_figures.figures(actor, first, last))
+    return exports.export("csv", f"thoi-gian-cho-{first}-{last}", header, rows)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.core.web import site_root
 from motcua.demo.province import DEMO_PASSWORD, load_demo
-from motcua.demo.queue import CENTER
+from motcua.demo.queue import CENTER, DEMO_CITIZEN_LOGIN
 from motcua.integrations.population.people import ASSISTED_DEMO
 
 
@@ -42,4 +42,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  Kiosk / Ki-ốt lấy số: {site}/quay-so/{CENTER}/  (next ticket A015 / số tiếp theo A015)")
         self.stdout.write(f"  Display board / Màn hình: {site}/man-hinh/{CENTER}/")
         self.stdout.write(f"  Counter / Quầy (tiepnhan): {site}/workspace/quay/")
-        self.stdout.write(f"  Booking / Đặt lịch (congdan.demo): {site}/dat-lich/")
+        self.stdout.write(f"  Booking / Đặt lịch (sign in / đăng nhập {DEMO_CITIZEN_LOGIN} / {DEMO_PASSWORD}): "
+                          f"{site}/dat-lich/?co-quan={CENTER}")
