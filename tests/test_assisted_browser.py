@@ -88,7 +88,8 @@ def test_a_postal_worker_files_for_an_elderly_citizen_who_confirms_by_a_code_and
     assert consent.active and consent.citizen == lan
     assert fits(post) and serious_violations(post) == []  # the procedures' long names too
 
-    # 3. the online wizard, on her behalf
+    # 3. the online wizard, on her behalf: no procedure is chosen for her in advance
+    assert post.locator("#procedure").input_value() == ""
     post.locator("#procedure").select_option("1.000894")
     post.locator("#start-filing").click()
     post.wait_for_url("**/details/")
@@ -131,7 +132,10 @@ def test_a_postal_worker_files_for_an_elderly_citizen_who_confirms_by_a_code_and
 
     # she withdraws her consent from her account; the postal worker's next try is refused, with the reason
     page.goto(live_server.url + "/tai-khoan/")
+    confirm = page.locator(f"[data-confirm-withdraw='{consent.pk}']")
+    assert not confirm.is_visible()  # a first click only asks to confirm
     page.locator(f"[data-withdraw='{consent.pk}']").click()
+    confirm.click()
     page.locator(f"#consent-{consent.pk} [data-state='withdrawn']").wait_for()
     assert fits(page)
     post.goto(live_server.url + f"/workspace/assisted/{consent.pk}/")

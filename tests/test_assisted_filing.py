@@ -369,3 +369,135 @@ def test_a_sign_in_code_goes_only_to_a_verified_phone_and_says_nothing_of_accoun
                                                             "code": "123456"})
     assert refused.status_code == 400 and "_auth_user_id" not in client.session
     assert unverified.user.has_usable_password() and verified.phone_verified_at is not None
+
+
+# --- what a first user found (the consent's words, whose banner, whose agency, the officer's wording) ----------
+
+
+def test_the_consents_badge_and_withdraw_button_speak_of_the_consent_and_ask_to_confirm(
+        world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    her = Client()
+    sign_in(her, consent.citizen)
+    with translation.override("vi"):
+        profile = her.get("/tai-khoan/").content.decode()
+        officer = postal.get(f"/workspace/assisted/{consent.pk}/").content.decode()
+    section = profile[profile.index('id="consents-title"'):]
+    # "Withdraw" and "given" meant the dossier's withdrawal and a delivery ("Rút hồ sơ", "đã giao")
+    assert "Rút hồ sơ" not in section and "đã giao" not in section and "đã giao" not in officer
+    assert 'data-state="active"' in section and 'data-state="active"' in officer
+    # the button only opens a confirmation; the form's own button withdraws
+    assert re.search(rf'<summary[^>]*data-withdraw="{consent.pk}"', section)
+    assert f'data-confirm-withdraw="{consent.pk}"' in section
+    # how she agreed, in her words: not "the citizen's phone"
+    assert "của công dân" not in section
+    with translation.override("en"):
+        assert "a code sent to your phone" in her.get("/tai-khoan/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_only_the_officer_sees_filing_on_her_behalf_the_citizen_sees_who_started_her_draft(
+        world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    draft = start_draft(postal, consent)
+    with translation.override("vi"):
+        officer = postal.get(step(draft, "details")).content.decode()
+    assert 'id="assisted-banner"' in officer and 'id="started-for-you"' not in officer
+    assert "Thông tin của bạn" not in officer  # the first step is the citizen's details, not the officer's
+    her = Client()
+    sign_in(her, consent.citizen)
+    assert her.post("/tai-khoan/", {"form": "withdraw_consent", "consent": consent.pk}).status_code == 302
+    with translation.override("vi"):
+        own = her.get(step(draft, "details"))
+    page = own.content.decode()
+    assert own.status_code == 200 and 'id="assisted-banner"' not in page and "Đang nộp hộ" not in page
+    assert 'id="started-for-you"' in page and world.post.name in page
+    assert "Thông tin của bạn" in page
+
+
+def test_the_history_names_the_officer_and_their_agency_for_the_submission_and_the_uploads(
+        world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    draft = start_draft(postal, consent)
+    fill(postal, draft)
+    assert postal.post(step(draft, "review"), {"declare": "1"}).status_code == 302
+    dossier = Dossier.objects.get()
+    assert dossier.receiving_agency_id != world.post.pk
+    submit = Event.objects.get(dossier=dossier, action=EventKind.SUBMIT)
+    assert submit.agency_id == world.post.pk  # the consent's agency (the post office), not the receiving point
+    uploads = list(Event.objects.filter(dossier=dossier, action=EventKind.ATTACH))
+    assert uploads and all(e.actor_id == world.users["buudien"].pk and e.agency_id == world.post.pk
+                           for e in uploads)
+    assert all(e.data["on_behalf"]["consent"] == consent.pk and e.data["filed_on_behalf_by"] == e.actor_id
+               for e in uploads)
+    assert list(verify_dossier(dossier, list(Event.objects.filter(dossier=dossier).order_by("seq")))) == []
+    # the citizen can still see and open her documents
+    her = Client()
+    sign_in(her, consent.citizen)
+    assert her.get(f"/ho-so-cua-toi/{dossier.code}/").status_code == 200
+
+
+def test_the_officer_is_told_of_the_citizens_id_card_not_their_own(world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    known = set(people.population())
+    unknown = next(n for n in (f"022141{i:06d}" for i in range(999999, 0, -1)) if n not in known)
+    with translation.override("vi"):
+        mismatch = identify(postal, full_name="Vũ Thị Lân").content.decode()
+        missing = identify(postal, id_number=unknown).content.decode()
+    for page in (mismatch, missing):
+        assert "căn cước của bạn" not in page and "is-invalid" in page
+    postal.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        mismatch = identify(postal, full_name="Vũ Thị Lân").content.decode()
+        missing = identify(postal, id_number=unknown).content.decode()
+    assert "exactly as on the citizen&#x27;s ID card" in mismatch and "your citizen ID card" not in mismatch
+    assert "12 digits on the citizen&#x27;s ID card" in missing and "on your ID" not in missing
+    assert not AssistedConsent.objects.exists()
+
+
+def test_the_procedure_is_chosen_not_defaulted_and_post_only_addresses_lead_somewhere(
+        world: World, population: PopulationSim) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    page = postal.get(f"/workspace/assisted/{consent.pk}/").content.decode()
+    assert re.search(r'<select[^>]*id="procedure"[^>]*>\s*<option value="" selected>', page)
+    empty = postal.post(f"/nop-ho/{consent.pk}/bat-dau/", {"procedure": ""}, follow=True)
+    assert empty.status_code == 200 and not Draft.objects.exists()
+    with translation.override("en"):
+        told = postal.post(f"/nop-ho/{consent.pk}/bat-dau/", {"procedure": ""}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Choose the procedure to file for the citizen." in told
+    # opened directly (GET), the POST-only addresses lead to the page where the action is
+    opened_directly = postal.get(f"/nop-ho/{consent.pk}/bat-dau/")
+    assert opened_directly.status_code == 302 and opened_directly["Location"] == f"/workspace/assisted/{consent.pk}/"
+    draft = start_draft(postal, consent)
+    her = Client()
+    sign_in(her, consent.citizen)
+    restart = her.get(f"/nop-ho-so/ho-so-nhap/{draft}/lam-lai/")
+    assert restart.status_code == 302 and restart["Location"] == step(draft, "details")
+    assert Draft.objects.count() == 1
+
+
+def test_her_dossier_list_marks_those_filed_on_her_behalf_without_a_query_per_row(
+        world: World, population: PopulationSim, django_assert_max_num_queries: Any) -> None:
+    postal = staff("buudien")
+    consent = granted(postal)
+    draft = start_draft(postal, consent)
+    fill(postal, draft)
+    assert postal.post(step(draft, "review"), {"declare": "1"}).status_code == 302
+    filed = Dossier.objects.get()
+    her = Client()
+    sign_in(her, consent.citizen)
+    with django_assert_max_num_queries(40) as one:
+        page = her.get("/ho-so-cua-toi/").content.decode()
+    assert f'data-on-behalf="{filed.code}"' in page
+    budget = len(one.captured_queries)  # read now: the log is a bounded deque
+    for _ in range(3):  # more of them: the same number of queries
+        other = start_draft(postal, consent)
+        fill(postal, other)
+        assert postal.post(step(other, "review"), {"declare": "1"}).status_code == 302
+    with django_assert_max_num_queries(budget):
+        page = her.get("/ho-so-cua-toi/").content.decode()
+    assert page.count("data-on-behalf=") == 4

@@ -119,6 +119,11 @@ class ConsentMethod(models.TextChoices):
     AUTHORIZATION = "authorization", _("a signed authorization")
 
 
+# the same, in the citizen's own words (her account page)
+YOUR_CONSENT_METHOD = {ConsentMethod.CODE: _("a code sent to your phone"),
+                       ConsentMethod.AUTHORIZATION: _("your signed authorization")}
+
+
 def authorization_path(instance: AssistedConsent, filename: str) -> str:
     return f"consents/{instance.citizen_id}/{instance.authorization_sha256[:16]}"
 
@@ -169,6 +174,16 @@ class AssistedConsent(models.Model):
     def active(self) -> bool:
         """Granted, not withdrawn, not expired: the staff member may file with it now."""
         return bool(self.granted_at and not self.withdrawn_at and self.expires_at and self.expires_at > timezone.now())
+
+    @property
+    def your_method(self) -> str:
+        """How she consented, in her words (her account page; staff pages show ``get_method_display``)."""
+        return str(YOUR_CONSENT_METHOD[ConsentMethod(self.method)]) if self.method in ConsentMethod.values else ""
+
+    @property
+    def staff_name(self) -> str:
+        """The staff member's name, family name first (as Vietnamese names are written)."""
+        return f"{self.staff.last_name} {self.staff.first_name}".strip() or self.staff.get_username()
 
     @property
     def withdrawable(self) -> bool:

@@ -4,13 +4,14 @@ from django.urls import path
 
 from motcua.accounts import oidc
 from motcua.portal.views import accounts as views
+from motcua.portal.views import signin_code
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.profile, name="profile"),
     path("dang-nhap/", views.login, name="login"),
-    path("dang-nhap-bang-ma/", views.login_code, name="login_code"),
+    path("dang-nhap-bang-ma/", signin_code.login_code, name="login_code"),
     path("dang-ky/", views.signup, name="signup"),
     path("xac-minh/", views.verify, name="verify"),
     path("dang-xuat/", views.logout, name="logout"),

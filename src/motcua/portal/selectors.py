@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from motcua.accounts.models import AssistedConsentLog, ConsentAction
 from motcua.agencies.models import Agency
 from motcua.agencies.selectors import service_points
 from motcua.catalog.models import Procedure, ProcedureVersion
@@ -25,8 +26,10 @@ from motcua.portal.models import Draft, DraftFile
 def own_draft(owner_id: int | None, draft_id: Any) -> Draft | None:
     """The citizen's own draft, with what its pages show (the components once, read by several checks of a
     request), or ``None`` (another's draft is not found)."""
-    return Draft.objects.select_related("version", "version__procedure", "version__field", "dossier").prefetch_related(
-        "version__components").filter(pk=draft_id, owner_id=owner_id).first()
+    return Draft.objects.select_related(
+        "version", "version__procedure", "version__field", "dossier", "assisted_consent__staff",
+        "assisted_consent__agency").prefetch_related("version__components").filter(
+        pk=draft_id, owner_id=owner_id).first()
 
 
 def assisted_draft(staff_id: int | None, draft_id: Any) -> Draft | None:
@@ -48,9 +51,11 @@ def given_file(draft: Draft, order: int) -> DraftFile | None:
 
 
 def own_dossiers(owner_id: int | None) -> QuerySet[Dossier]:
-    """The citizen's dossiers, the latest first."""
-    return Dossier.objects.filter(applicant_user_id=owner_id).select_related("version").order_by(
-        "-submitted_at", "-pk")
+    """The citizen's dossiers, the latest first; ``filed_on_behalf``: filed for her by staff (assisted filing),
+    in the same query as the list."""
+    on_behalf = AssistedConsentLog.objects.filter(dossier_id=OuterRef("pk"), action=ConsentAction.USED)
+    return Dossier.objects.filter(applicant_user_id=owner_id).select_related("version").annotate(
+        filed_on_behalf=Exists(on_behalf)).order_by("-submitted_at", "-pk")
 
 
 def own_dossier_count(owner_id: int | None) -> int:

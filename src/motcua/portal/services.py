@@ -95,9 +95,13 @@ def start(*, owner: Any, code: str) -> Draft:
 
 def start_assisted(*, actor: Actor, consent_id: Any, code: str) -> Draft:
     """A draft for procedure ``code`` in the account of the citizen who consented, filled by ``actor`` (assisted
-    filing): her details come from her account, as for her own drafts. Refused without a usable consent."""
+    filing): her details come from her account, as for her own drafts. Refused without a usable consent or
+    without a procedure chosen."""
     with transaction.atomic():
         consent = assisted.usable(actor=actor, consent_id=consent_id, lock=True)
+        if not code.strip():
+            raise MotCuaError("procedure_required", _("Choose the procedure to file for the citizen."),
+                              location="procedure")
         draft = start(owner=consent.citizen.user, code=code)
         draft.assisted_consent = consent
         draft.save(update_fields=["assisted_consent"])
@@ -418,11 +422,13 @@ def submit(*, draft_id: Any, actor: Actor) -> Dossier:
                                                             data=payload, on_behalf=on_behalf)
             if consent is not None:
                 assisted.record_use(consent=consent, actor=actor, dossier=dossier)
-        # her documents, attached as her own dossier's (the staff member who filed them on her behalf is named)
-        filer = Actor.for_user(draft.owner) if on_behalf is not None else actor
-        filed_by = {"filed_on_behalf_by": actor.user_id} if on_behalf is not None else {}
+        # her documents, attached as her own dossier's; filed on her behalf, the staff member who uploaded them
+        # is the events' actor, for their agency, with the consent's data
+        owner = Actor.for_user(draft.owner) if on_behalf is not None else None
+        filed_by = {"filed_on_behalf_by": actor.user_id, "on_behalf": on_behalf.data} if on_behalf is not None else {}
         with ExitStack() as handles:  # the draft's files, each opened until the transaction ends
-            dossier_services.attach_files(dossier.code, actor=filer, files=[
+            dossier_services.attach_files(dossier.code, actor=actor, on_behalf_of=owner,
+                                          agency_id=on_behalf.agency_id if on_behalf is not None else None, files=[
                 dossier_services.NewFile(
                     handles.enter_context((item.stored.file if item.stored is not None else item.file).open("rb")),
                     item.original_name, AttachmentKind.SCAN, item.order,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.portal.views import assistant, catalog, figures, mine, verify, wizard
+from motcua.portal.views import assistant, assisted, catalog, figures, mine, verify, wizard
 
 app_name = "portal"
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("xac-thuc/", verify.verify, name="verify"),
     path("xac-thuc/<str:code>/", verify.verify_code, name="verify_code"),
     path("healthz", catalog.healthz, name="healthz"),
-    path("nop-ho/<int:consent_id>/bat-dau/", wizard.assisted_start, name="assisted_start"),
+    path("nop-ho/<int:consent_id>/bat-dau/", assisted.start, name="assisted_start"),
     path("nop-ho-so/<str:code>/", wizard.start, name="wizard_start"),
     path("nop-ho-so/ho-so-nhap/<uuid:draft_id>/lam-lai/", wizard.restart, name="wizard_restart"),
     path("nop-ho-so/ho-so-nhap/<uuid:draft_id>/tep/<int:order>/", wizard.draft_file, name="draft_file"),

@@ -61,6 +61,12 @@ class OnBehalf:
     note: str
     data: dict[str, Any]
 
+    @property
+    def agency_id(self) -> int | None:
+        """The agency the staff member filed for (the consent's: their post office or reception point)."""
+        agency = self.data.get("agency")
+        return int(agency) if agency is not None else None
+
 
 # Who finds the verified account of a citizen ID (``integrations.population`` registers one when its app is ready):
 # a dossier received at a counter or post office for that person joins her account, whatever the channel.
@@ -305,7 +311,9 @@ def _create(actor: Actor, data: DossierIn, now: datetime, booking: bool = False,
         for i, c in enumerate(catalog_components, start=1)
     ])
     role = plan[0]["role"] if front and not booking else ""  # a booking is its applicant's, received later
-    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=agency.pk,
+    # filed on a citizen's behalf: the event names the filer's agency (the consent's), not the receiving point
+    filer_agency = on_behalf.agency_id if on_behalf is not None else None
+    record(dossier, EventKind.SUBMIT, actor=actor, at=now, role=role, agency_id=filer_agency or agency.pk,
            moved_from=("", None), note=data.note or (on_behalf.note if on_behalf else ""),
            data={"components": [c.model_dump() for c in data.components],
                  **({"from_population": sorted(held)} if held else {}),

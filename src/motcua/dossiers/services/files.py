@@ -66,9 +66,14 @@ def attach(
 
 
 def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: datetime | None = None,
-                 notify: bool = False) -> list[Attachment]:
+                 notify: bool = False, on_behalf_of: Actor | None = None,
+                 agency_id: int | None = None) -> list[Attachment]:
     """Store several files of one dossier in one operation (an online submission's documents): each checked by
-    content first, then the dossier locked once, each file stored with its ``attach`` event; all or nothing."""
+    content first, then the dossier locked once, each file stored with its ``attach`` event; all or nothing.
+
+    ``on_behalf_of``: the applicant for whom staff file (assisted filing): the files are added with her rights,
+    while the events and the attachments name ``actor``, who uploaded them, for ``agency_id`` (theirs)."""
+    applicant = on_behalf_of or actor
     dossier = Dossier.objects.filter(code=code).first()
     if dossier is None:
         raise DossierNotFound(code)
@@ -82,7 +87,7 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
                                                    "not uploaded."), location="kind")
     if dossier.status in TERMINAL:
         raise Conflict("dossier_closed", _("Dossier %(code)s is closed."), {"code": dossier.code})
-    if not all(_may_attach(dossier, actor, kind) for kind in {new.kind for new in files}):
+    if not all(_may_attach(dossier, applicant, kind) for kind in {new.kind for new in files}):
         raise Forbidden("not_your_dossier", _("You may not add files to this dossier."))
     checked = [new.checked or check_upload(new.file, new.name, new.size) for new in files]
     attachments = []
@@ -91,7 +96,7 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
         wanted = {new.component for new in files if new.component is not None}
         targets = {c.order: c for c in DossierComponent.objects.filter(dossier=dossier, order__in=wanted)}
         # staff adding a component's scan to a dossier already received (the API): digitized as it is stored
-        digitize = dossier.received_at is not None and not is_applicant(dossier, actor)
+        digitize = dossier.received_at is not None and not is_applicant(dossier, applicant)
         earlier = earlier_files(dossier, [c.sha256 for n, c in zip(files, checked, strict=True)
                                           if n.digitization is None and n.kind in DIGITIZED_KINDS]) if digitize else {}
         for new, check in zip(files, checked, strict=True):
@@ -126,7 +131,8 @@ def attach_files(code: str, *, actor: Actor, files: Sequence[NewFile], now: date
             if metadata is not None:
                 data["digitization"] = {**metadata, "digitized_by": actor.user_id}
                 store_digitization(attachment, data["digitization"], by=actor.user_id, at=now_or(now))
-            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=notify, data=data)
+            record(dossier, EventKind.ATTACH, actor=actor, at=now_or(now), notify=notify, data=data,
+                   agency_id=agency_id)
             attachments.append(attachment)
     return attachments
 

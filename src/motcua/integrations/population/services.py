@@ -61,6 +61,24 @@ class IdentityMismatch(MotCuaError):
             "citizen ID. Type them exactly as on your citizen ID card."), location="full_name")
 
 
+class CitizenIdentityMismatch(IdentityMismatch):
+    """:class:`IdentityMismatch` told to the officer filing on a citizen's behalf (not to the citizen)."""
+
+    def __init__(self) -> None:
+        MotCuaError.__init__(self, "identity_mismatch", _(
+            "The full name and date of birth do not match what the national population database holds for this "
+            "citizen ID. Type them exactly as on the citizen's ID card."), location="full_name")
+
+
+class UnknownCitizenId(UnknownCitizen):
+    """:class:`UnknownCitizen` told to the officer filing on a citizen's behalf."""
+
+    def __init__(self) -> None:
+        MotCuaError.__init__(self, "unknown_citizen_id", _(
+            "The national population database has no citizen with this ID number. Check the 12 digits on the "
+            "citizen's ID card."), location="id_number")
+
+
 class TooManyLookups(MotCuaError):
     status = 429
 
@@ -321,10 +339,13 @@ def identify_for_assisted(*, actor: Actor, agency_id: int | None, id_number: str
         raise ValidationFailed(errors)
     assert born is not None
     purpose = purpose_at(agency)
-    match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=purpose,
-                           user_id=actor.user_id, agency_id=agency.pk)  # UnknownCitizen: no such citizen ID
+    try:  # the officer is told in the officer's words (the citizen's own sign-up says "your ID card")
+        match, logged = verify(id_number=number, full_name=name, date_of_birth=born, purpose=purpose,
+                               user_id=actor.user_id, agency_id=agency.pk)
+    except UnknownCitizen:
+        raise UnknownCitizenId() from None
     if match != Match.MATCHED:
-        raise IdentityMismatch()
+        raise CitizenIdentityMismatch()
     try:
         record, _found = lookup(id_number=number, purpose=purpose, user_id=actor.user_id, agency_id=agency.pk)
     except (UnknownCitizen, PopulationUnavailable):

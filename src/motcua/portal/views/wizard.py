@@ -1,27 +1,22 @@
-"""The online submission wizard: start, the four steps, start again, a file given for a draft.
-
-Views parse, call ``portal.services`` / ``portal.selectors`` and render; the rules live in the services and in
-``dossiers``. Every page needs a signed-in citizen account with a verified contact (``accounts.decorators``); a
-step posted after the session expired is kept (:mod:`motcua.portal.views.pending`).
-"""
+"""The online submission wizard: start, the four steps, start again, a file given for a draft. Views parse, call
+``portal.services`` / ``portal.selectors`` and render; the rules live in the services and in ``dossiers``. Pages
+need a signed-in citizen with a verified contact (``accounts.decorators``), or staff filing on her behalf
+(:mod:`motcua.portal.views.assisted`); a step posted after the session expired is kept (``views.pending``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from motcua.accounts.decorators import citizen_of, citizen_required
+from motcua.accounts.decorators import citizen_required
 from motcua.accounts.selectors import identity_of
 from motcua.catalog import eforms, fees
 from motcua.catalog.models import Delivery, OnlineLevel
@@ -30,70 +25,39 @@ from motcua.core.responses import file_refused, private_file
 from motcua.dossiers.integrity import FileAltered
 from motcua.portal import selectors, services
 from motcua.portal.models import Draft
-from motcua.portal.views.pending import Values, actor, pending, pending_safe
+from motcua.portal.views import assisted
+from motcua.portal.views.pending import Values, actor, pending
 from motcua.postal.selectors import pickups as postal_selectors
 
 STEPS = [("details", gettext_lazy("Your details")), ("documents", gettext_lazy("Documents")),
          ("delivery", gettext_lazy("Result and fee")), ("review", gettext_lazy("Review and submit"))]
+APPLICANT_DETAILS = gettext_lazy("Applicant's details")  # the first step's name for staff filing on her behalf
 # the ways to receive the result, in the citizen's words (staff pages use the neutral labels of ``Delivery``)
 YOUR_DELIVERY = {**dict(Delivery.choices), Delivery.POST: gettext_lazy("By post to your address")}
 
 
-def _assisting(request: HttpRequest) -> bool:
-    """A staff member filling a citizen's draft on her behalf (assisted filing), not the citizen herself."""
-    return bool(request.user.is_authenticated and citizen_of(request.user) is None)
-
-
-def _draft(request: HttpRequest, draft_id: Any) -> Draft:
-    if _assisting(request):
-        draft = selectors.assisted_draft(request.user.pk, draft_id)
-    else:
-        draft = selectors.own_draft(request.user.pk, draft_id)
-    if draft is None:
-        raise Http404
-    return draft
-
-
-def citizen_or_assisting(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """The wizard's pages: the citizen's (``pending_safe``), or a staff member's on the drafts they fill on a
-    citizen's behalf (``_draft`` finds only those; the consent is checked by ``_guard``)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if _assisting(request):
-            return view(request, *args, **kwargs)
-        return pending_safe(view)(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _guard(request: HttpRequest, draft: Draft) -> HttpResponse | None:
-    """A submitted draft shows its dossier; an expired one offers to start again with what it holds; a staff
-    member whose consent was withdrawn or expired is stopped (the draft stays the citizen's: nothing is lost)."""
-    assisting = draft.assisted_consent_id is not None and request.user.pk != draft.owner_id
+    """A submitted draft shows its dossier, an expired one offers to start again (staff: ``assisted.guard``)."""
+    stopped = assisted.guard(request, draft)
+    if stopped is not None:
+        return stopped
     if draft.dossier is not None:
-        if assisting:
-            return redirect("workspace:assisted_consent", consent_id=draft.assisted_consent_id)
         return redirect("portal:my_dossier", code=draft.dossier.code)
-    if assisting:
-        try:
-            services.check_assisted(draft, actor(request))
-        except MotCuaError as exc:
-            return render(request, "portal/wizard/assisted_refused.html", {"draft": draft, "error": exc.text(),
-                                                                          "code": exc.code}, status=exc.status)
     if draft.expired:
         return render(request, "portal/wizard/expired.html", {"draft": draft}, status=410)
     return None
 
 
-def _context(draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
+def _context(request: HttpRequest, draft: Draft, step: str, **extra: Any) -> dict[str, Any]:
     names = [name for name, _label in STEPS]
-    return {"draft": draft, "v": draft.version, "steps": STEPS, "step": step, "step_number": names.index(step) + 1,
+    # filled by a staff member on the citizen's behalf: the pages say so, and whose the draft is (to staff only)
+    on_behalf = assisted.context(request, draft)
+    steps = [(name, APPLICANT_DETAILS if name == "details" and on_behalf["assisted"] else label)
+             for name, label in STEPS]
+    return {"draft": draft, "v": draft.version, "steps": steps, "step": step, "step_number": names.index(step) + 1,
             "data": draft.data, "full_online": draft.version.online_level == OnlineLevel.FULL,
             "by_post": draft.data.get("delivery") == Delivery.POST,
-            "by_pickup": draft.data.get("handin") == services.HANDIN_PICKUP,
-            # filled by a staff member on the citizen's behalf (the pages say so, and whose the draft is)
-            "assisted": draft.assisted_consent if draft.assisted_consent_id else None, **extra}
+            "by_pickup": draft.data.get("handin") == services.HANDIN_PICKUP, **on_behalf, **extra}
 
 
 # --- starting -------------------------------------------------------------------------------------------
@@ -118,24 +82,12 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         "full_online": version.online_level == OnlineLevel.FULL, "by_post": Delivery.POST in version.result_delivery})
 
 
-@require_POST
-@login_required
-def assisted_start(request: HttpRequest, consent_id: int) -> HttpResponse:
-    """A staff member starts a draft in the account of the citizen who consented (assisted filing), then fills
-    the same wizard she would; refused without a usable consent (back to the consent's page, with the reason)."""
-    try:
-        draft = services.start_assisted(actor=actor(request), consent_id=consent_id,
-                                        code=request.POST.get("procedure", "").strip())
-    except MotCuaError as exc:
-        messages.error(request, exc.text())
-        return redirect("workspace:assisted_consent", consent_id=consent_id)
-    return redirect("portal:wizard", draft_id=draft.pk, step="details")
-
-
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @citizen_required
 def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
-    draft = _draft(request, draft_id)
+    draft = assisted.draft_of(request, draft_id)
+    if request.method != "POST":  # the address opened directly: the draft's page (it offers to start again)
+        return redirect("portal:wizard", draft_id=draft.pk, step="details")
     fresh = services.restart(draft=draft)
     messages.success(request, _("A new draft was started with what you had entered."))
     return redirect("portal:wizard", draft_id=fresh.pk, step="details")
@@ -146,12 +98,12 @@ def restart(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-@citizen_or_assisting
+@assisted.citizen_or_assisting
 def wizard(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
     handlers = {"details": _details, "documents": _documents, "delivery": _delivery, "review": _review}
     if step not in handlers:
         raise Http404
-    draft = _draft(request, draft_id)
+    draft = assisted.draft_of(request, draft_id)
     guarded = _guard(request, draft)
     if guarded is not None:
         return guarded
@@ -203,7 +155,7 @@ def _details(request: HttpRequest, draft: Draft) -> HttpResponse:
         for f in eforms.fields_of(draft.version)
     ]
     points = services.receiving_points(draft.version)
-    context = _context(draft, "details", errors=errors, fields=fields,
+    context = _context(request, draft, "details", errors=errors, fields=fields,
                        points=points, applicant=draft.data.get("applicant") or {},
                        holder=identity_of(draft.owner), **_pickup_context(draft), **_commune_context(draft, points))
     return render(request, "portal/wizard/details.html", context, status=status)
@@ -269,7 +221,7 @@ def _documents(request: HttpRequest, draft: Draft) -> HttpResponse:
         for i, c in enumerate(services.components(draft), start=1)
     ]
     return render(request, "portal/wizard/documents.html",
-                  _context(draft, "documents", rows=rows, errors=errors, by_pickup=services.by_pickup(draft)),
+                  _context(request, draft, "documents", rows=rows, errors=errors, by_pickup=services.by_pickup(draft)),
                   status=422 if errors else 200)
 
 
@@ -291,7 +243,7 @@ def _delivery(request: HttpRequest, draft: Draft) -> HttpResponse:
     version = draft.version
     options = [(value, label, value == Delivery.ELECTRONIC) for value, label in YOUR_DELIVERY.items()
                if value in version.result_delivery]
-    context = _context(draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
+    context = _context(request, draft, "delivery", errors=errors, options=options, quote=services.quote(draft),
                        exemptions=fees.exemptions_of(version))
     return render(request, "portal/wizard/delivery.html", context, status=422 if errors else 200)
 
@@ -309,10 +261,9 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
             except MotCuaError as exc:
                 errors = FormErrors.of(exc)
             else:
-                if draft.assisted_consent_id is not None and request.user.pk != draft.owner_id:
-                    messages.success(request, _("Dossier %(code)s was filed on behalf of %(name)s: it is in their "
-                                                "account.") % {"code": dossier.code, "name": dossier.applicant_name})
-                    return redirect("workspace:assisted_consent", consent_id=draft.assisted_consent_id)
+                done = assisted.submitted(request, draft, dossier)
+                if done is not None:
+                    return done
                 messages.success(request, _("Your dossier %(code)s was submitted.") % {"code": dossier.code})
                 return redirect("portal:my_dossier", code=dossier.code)
     problems = services.all_errors(draft)
@@ -321,7 +272,7 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
                   if a.identifier_code == draft.data.get("receiving_agency")), None)
     communes = services.competent_communes(draft.version, point) if services.asks_commune(draft.version) else []
     context = _context(
-        draft, "review", errors=errors, problems=[(name, label, problems[name]) for name, label in STEPS
+        request, draft, "review", errors=errors, problems=[(name, label, problems[name]) for name, label in STEPS
                                                   if problems.get(name)],
         quote=services.quote(draft),
         fields=eforms.display(eforms.fields_of(draft.version), draft.data.get("form") or {}, get_language() or "vi"),
@@ -334,15 +285,11 @@ def _review(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 @require_safe
-@citizen_or_assisting
+@assisted.citizen_or_assisting
 def draft_file(request: HttpRequest, draft_id: Any, order: int) -> HttpResponseBase:
     """A file given for a draft's component (an upload as PDF, or the warehouse document), to look at it again."""
-    draft = _draft(request, draft_id)
-    if draft.assisted_consent_id is not None and request.user.pk != draft.owner_id:
-        try:
-            services.check_assisted(draft, actor(request))
-        except MotCuaError:
-            raise Http404 from None
+    draft = assisted.draft_of(request, draft_id)
+    assisted.check_file(request, draft)
     item = selectors.given_file(draft, order)
     if item is None:
         raise Http404
