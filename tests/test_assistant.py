@@ -7,6 +7,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from motcua.agencies.models import Agency, AgencyKind
 from motcua.assistant import index
 from motcua.assistant.models import AnswerStatus, AskChannel, Question
 from motcua.assistant.services import ask, without_personal_data
+from motcua.catalog.fees import base_name, fee_range
 from motcua.catalog.models import Synonym
 from motcua.catalog.services import import_catalog, load_synonyms
 from motcua.demo import CATALOG_FILE
@@ -291,3 +293,115 @@ def test_a_slow_or_broken_model_leaves_the_plain_answer(world: Any, settings: An
     assert card is not None and not card.rephrased
     assert time.monotonic() - started < 1.9
     _configure(llm_sim, mode="cite", slow=0)
+
+
+# --- a new user's findings: fees that are alternatives, "free", wording, relevance, the API's form body ---------
+
+KARAOKE, BUILDING, LICENCE = "1.001029", "1.013225", "3.000347"
+
+
+def test_fee_items_that_are_alternatives_give_a_range_not_their_sum() -> None:
+    @dataclass
+    class Item:
+        name_vi: str
+        amount: int
+
+    urban, other = Item("Phí thẩm định (khu vực đô thị)", 4_000_000), Item("Phí thẩm định (khu vực khác)", 2_000_000)
+    assert base_name(urban.name_vi) == base_name(other.name_vi)
+    span = fee_range([urban, other])
+    assert (span.low, span.high, span.exact, span.free) == (2_000_000, 4_000_000, False, False)
+    # items of different names add up (as the dossier's quote adds them); an alternative counts once
+    added = fee_range([urban, other, Item("Lệ phí cấp giấy phép", 100_000)])
+    assert (added.low, added.high) == (2_100_000, 4_100_000)
+    assert fee_range([Item("Lệ phí", 0)]).free and not fee_range([]).free and not fee_range([]).listed
+    assert fee_range([Item("Lệ phí", 0)]).listed
+
+
+def test_the_karaoke_fees_are_a_range_on_the_card_the_page_and_the_api(world: Any) -> None:
+    with translation.override("en"):
+        card = ask("mở quán karaoke", log=False).card
+    assert card is not None and card.code == KARAOKE
+    assert card.fee_total is None and card.fee_depends
+    assert (card.fee_min, card.fee_max) == (2_000_000, 4_000_000)
+    assert "from 2.000.000 đ to 4.000.000 đ" in card.summary and "6.000.000 đ" not in card.summary
+    assert [f.amount for f in card.fees] == [4_000_000, 2_000_000] and all(f.note for f in card.fees)
+    with translation.override("vi"):
+        page = Client().get(reverse("portal:assistant"), {"q": "mở quán karaoke"}).content.decode()
+    total = page.split('id="assistant-fee-total">')[1].split("</p>")[0]
+    assert "6.000.000" not in total and "2.000.000 đ" in total and "4.000.000 đ" in total
+    assert "<strong>6.000.000" not in page
+    assert all(f.note in page for f in card.fees)
+    data = Client().post("/api/v1/assistant/ask", {"question": "mở quán karaoke"},
+                         content_type="application/json").json()["card"]
+    assert (data["fee_total"], data["fee_min"], data["fee_max"]) == (None, 2_000_000, 4_000_000)
+    assert "6.000.000" not in data["fee_total_label"] and "6.000.000" not in data["summary"]
+    # one amount: still a total
+    licence = ask("đổi bằng lái xe", log=False).card
+    assert licence is not None and (licence.fee_total, licence.fee_min, licence.fee_max) == (135000, 135000, 135000)
+
+
+def test_no_fee_listed_is_not_called_free_and_the_page_and_api_agree(world: Any) -> None:
+    with translation.override("en"):
+        land = ask("lam so do", log=False).card
+        birth = ask("dang ky khai sinh cho con", log=False).card
+    assert land is not None and land.fees == [] and land.fee_total == 0
+    assert land.fee_total_label != "Free" and "free" not in land.summary
+    assert birth is not None and birth.fees and all(f.amount == 0 for f in birth.fees)
+    assert birth.fee_total_label == "Free" and "free" in birth.summary  # listed, all 0: free
+    client = Client()
+    label = client.post("/api/v1/assistant/ask", {"question": "lam so do"},
+                        content_type="application/json").json()["card"]["fee_total_label"]
+    page = client.get(reverse("portal:assistant"), {"q": "lam so do"}).content.decode()
+    assert f'<p class="small" id="assistant-fee-total">{label}</p>' in page
+
+
+def test_the_documents_and_places_are_worded_once(world: Any) -> None:
+    client = Client()
+    with translation.override("vi"):
+        land = client.get(reverse("portal:assistant"), {"q": "lam so do"}).content.decode()
+        near = client.get(reverse("portal:assistant"), {"q": "lam so do", "commune": "06652"}).content.decode()
+        building = client.get(reverse("portal:assistant"), {"q": "xin giấy phép xây nhà"}).content.decode()
+    card = ask("lam so do", log=False).card
+    assert card is not None
+    said = [d for d in card.documents if not d.required and "nếu có" in d.name]
+    assert said and not any(d.show_optional for d in said)  # "(nếu có)" is in the name: no badge
+    assert 'class="badge text-bg-secondary"' not in land.split('id="assistant-fees"')[0]
+    documents = building.split('id="assistant-documents"')[1].split('id="assistant-fees"')[0]
+    assert "(1 " in documents and "(2 " in documents  # the counts are there, only those above 0
+    assert "(0 " not in documents and ", 0 " not in documents
+    assert 'maxlength="500"' in land
+    hint = 'id="assistant-own-commune"'
+    assert hint in land and hint not in near  # the commune chosen: its point is listed, no "or your commune's"
+    chosen = ask("lam so do", commune="06652", log=False).card
+    assert chosen is not None and chosen.commune_chosen and not chosen.suggest_own_commune
+
+
+def test_only_related_procedures_that_share_a_real_word_are_suggested(world: Any) -> None:
+    weather = ask("thời tiết hôm nay thế nào", log=False)
+    assert weather.status == AnswerStatus.NOT_SURE and weather.matches == []
+    assert ask("dm cái thủ tục này", log=False).matches == []
+    page = Client().get(reverse("portal:assistant"), {"q": "thời tiết hôm nay thế nào"}).content.decode()
+    assert 'id="assistant-not-sure"' in page and 'id="assistant-others"' not in page
+    building = ask("xin giấy phép xây nhà", log=False)
+    assert building.card is not None and building.card.code == BUILDING
+    assert LICENCE not in [m.code for m in building.matches]  # "giấy phép" alone is no relation
+    assert LICENCE in [h.code for h in index.current().search("xin giấy phép xây nhà")]  # it did rank, unshown
+    near = ask("dang ky xe may moi mua", log=False)  # not sure, but close: the licence is offered
+    assert near.status == AnswerStatus.NOT_SURE and LICENCE in [m.code for m in near.matches]
+
+
+def test_a_form_body_is_told_that_the_api_takes_json(world: Any) -> None:
+    response = Client().post("/api/v1/assistant/ask", "question=lam+so+do",
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    data = response.json()
+    assert data["error"] == "invalid_body" and "application/json" in str(data["message"])
+    assert "JSON (" not in str(data["message"]).replace("JSON (Content-Type", "")  # no "(or a form)" promise
+
+
+def test_the_index_is_built_in_advance(world: Any) -> None:
+    index.forget()
+    index.warm_up()
+    built = index._state["index"]
+    assert isinstance(built, index.Index) and built.key == index.catalogue_key()
+    assert index.current() is built  # the first question does not build it again

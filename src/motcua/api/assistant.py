@@ -68,8 +68,12 @@ class AssistantCardOut(Out):
     processing_days: str
     documents: list[AssistantDocumentOut]
     fees: list[AssistantFeeOut]
-    fee_total: int
-    fee_total_label: str
+    fee_total: int | None = Field(description="What the fee items come to (đồng); null when it depends on the case "
+                                  "(items that are alternatives of different amounts): see fee_min and fee_max.")
+    fee_min: int = Field(description="The least the fees come to (the cheapest of each alternative).")
+    fee_max: int = Field(description="The most the fees come to (the dearest of each alternative).")
+    fee_total_label: str = Field(description="The amount, a range depending on the case, free (fee items listed, "
+                                 "all 0) or none listed in the catalogue, as the page says it.")
     channels: list[str]
     deliveries: list[str]
     online: bool

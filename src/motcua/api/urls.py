@@ -103,7 +103,11 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """ninja's own refusals (an unreadable body, throttling…) in the API's error shape."""
-    if exc.status_code == 400:
+    if exc.status_code == 400 and request.content_type in ("application/x-www-form-urlencoded", "text/plain"):
+        # a form (or curl -d's default) sent to an endpoint that reads a JSON body
+        error = MotCuaError("invalid_body", _(
+            "The request body could not be read: this endpoint takes JSON (Content-Type: application/json)."))
+    elif exc.status_code == 400:
         error = MotCuaError("invalid_body", _("The request body could not be read: send valid JSON (or a form)."))
     elif exc.status_code == 403:  # the only 403 ninja raises itself: a signed-in session without its CSRF token
         error = MotCuaError("csrf_failed", _(

@@ -11,11 +11,14 @@ question holding the phrase of a synonym is also searched for what it means.
 The index is built once per process, lazily, and rebuilt when the catalogue changes: every
 ``MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS`` a cheap query reads a key of the catalogue (how many versions, the newest,
 how many in force, the synonyms' newest change, today's date), so every process of a server sees a change within
-that delay; a change saved in this process is seen at once (``assistant.apps`` connects the signals).
+that delay; a change saved in this process is seen at once (``assistant.apps`` connects the signals). Each web
+worker builds it in a background thread as it starts (:func:`warm_up`, called by ``motcua.config.wsgi``, which only
+the web server imports: management commands and the tests do not pay for it).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 
 import bm25s
 from django.conf import settings
+from django.db import connections
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from pyvi import ViTokenizer
@@ -44,6 +48,14 @@ STOP_WORDS = frozenset((
     "would", "will", "should", "please", "of", "in", "on", "at", "for", "with", "from", "need", "want", "get",
 ))
 
+# words that many procedures' names share ("cấp giấy phép", "đăng ký", "giấy chứng nhận"), folded: a procedure
+# that shares only these with a question is not suggested as related to it (``Hit.specific``)
+GENERIC_WORDS = frozenset((
+    "giay", "phep", "cap", "dang", "ky", "chung", "nhan", "xac", "to", "ban", "sao", "hanh", "chinh", "thu", "tuc",
+    "lai", "moi", "doi", "thay", "so", "ho", "the", "de", "nghi", "don", "thong", "tin", "certificate", "license",
+    "licence", "permit", "registration", "register", "issue", "new", "change", "copy",
+))
+
 # a procedure whose name the question says for the most part (at least NAME_SHARE of its words) gains up to
 # NAME_BONUS: "đăng ký khai sinh" is the birth registration itself, not the one combined with a recognition
 NAME_SHARE = 0.6
@@ -51,6 +63,7 @@ NAME_BONUS = 3.0
 SYNONYM_BONUS = 1.0  # added to a procedure's score per syllable of the synonym phrase pointing at it
 WEIGHTS = {"name": 3, "name_en": 2, "synonym": 2, "field": 1, "component": 1, "result": 1}
 _SEGMENTED = re.compile(r"\S+")
+logger = logging.getLogger(__name__)
 
 
 def segmented_words(text: str) -> list[list[str]]:
@@ -81,6 +94,8 @@ class Hit:
     coverage: float  # the share of the question's meaningful syllables the procedure holds
     pairs: int = 0  # how many of the question's adjacent pairs of syllables it holds ("so_do")
     synonym: bool = False  # a synonym in the question points at it
+    specific: bool = True  # it holds a word the question typed that is not generic (GENERIC_WORDS), or a synonym
+
 
     @property
     def confident(self) -> bool:
@@ -120,9 +135,10 @@ class Index:
             out.append(best[0] if best else s)
         return out
 
-    def query_tokens(self, question: str) -> tuple[list[str], list[str], dict[str, int]]:
-        """The tokens searched for ``question``, its meaningful syllables (after correction), and the procedures
-        that the synonyms it holds point at, with the length (in syllables) of the longest such phrase."""
+    def query_tokens(self, question: str) -> tuple[list[str], list[str], dict[str, int], list[str]]:
+        """The tokens searched for ``question``, its meaningful syllables (after correction), the procedures
+        that the synonyms it holds point at, with the length (in syllables) of the longest such phrase, and its
+        specific syllables (meaningful, typed as such, not GENERIC_WORDS)."""
         words = segmented_words(question)
         syllables = self.correct([s for word in words for s in word])
         text = " ".join(syllables)
@@ -135,13 +151,15 @@ class Index:
                 query += synonym.meaning_tokens
                 if synonym.code:  # the longest phrase pointing at a procedure counts
                     codes[synonym.code] = max(codes.get(synonym.code, 0), synonym.phrase.count(" ") - 1)
+        typed = {s for word in words for s in word}  # a corrected syllable is no evidence of relatedness
         meaningful = [s for s in syllables if s not in STOP_WORDS]
-        return query, meaningful, codes
+        specific = [s for s in meaningful if s in typed and s not in GENERIC_WORDS]
+        return query, meaningful, codes, specific
 
     def search(self, question: str, *, limit: int = 5) -> list[Hit]:
         if self.retriever is None or not self.codes:
             return []
-        query, meaningful, synonym_codes = self.query_tokens(question)
+        query, meaningful, synonym_codes, specific_words = self.query_tokens(question)
         query = [t for t in query if t in self.retriever.vocab_dict]
         if not query:
             return []
@@ -167,8 +185,9 @@ class Index:
             if len(meaningful) == 1 and held:  # a one-word question ("karaoke") has no pair to hold
                 pairs = max(pairs, 1)
             synonym = self.codes[i] in synonym_codes
+            specific = synonym or any(s in self.token_sets[i] for s in specific_words)
             hits.append(Hit(self.codes[i], self.names[i], round(float(scores[i]), 4),
-                            1.0 if synonym else round(coverage, 3), pairs, synonym))
+                            1.0 if synonym else round(coverage, 3), pairs, synonym, specific))
         return hits
 
 
@@ -255,6 +274,20 @@ def current() -> Index:
             _state["index"] = index
         _state["checked"] = now
     return index
+
+
+def warm_up() -> None:
+    """Build this process's index now (pyvi's model loaded, the catalogue read), so that the first question a web
+    worker gets does not wait for it; a failure (no database yet, not migrated) is logged and left for the first
+    question. Closes the database connection it opened (it runs in its own thread)."""
+    started = time.monotonic()
+    try:
+        current()
+        logger.info("The assistant's index was built in advance in %.2f s.", time.monotonic() - started)
+    except Exception:  # any failure: the first question builds the index and meets the error itself
+        logger.warning("The assistant's index could not be built in advance.", exc_info=True)
+    finally:
+        connections.close_all()
 
 
 def forget(**kwargs: object) -> None:

@@ -21,6 +21,7 @@ from motcua.agencies.models import Agency, AgencyKind
 from motcua.assistant import index as search_index
 from motcua.assistant import llm
 from motcua.assistant.models import AnswerStatus, AskChannel, Question
+from motcua.catalog.fees import fee_range
 from motcua.catalog.models import Channel, Delivery, Level, ProcedureVersion
 from motcua.catalog.selectors import procedure_version
 from motcua.core.errors import NotFound
@@ -33,6 +34,9 @@ DONT_KNOW = gettext_lazy("I don't know the answer to this question. Call the hot
 # a best match is trusted when its BM25 score reaches this and it holds enough of the question
 # (``index.Hit.confident``; tuned on the gold set, tests/data/assistant_gold.json: its out-of-scope questions fail)
 MIN_SCORE = 4.0
+# a question not answered lists the procedures that may be related only when its best match scored this much
+# (close to MIN_SCORE): below it the matches are chance ("thời tiết hôm nay")
+RELATED_SCORE = 3.5
 _LONG_DIGITS = re.compile(r"\d[\d .-]{7,}\d")
 # folded; single words are matched as words, phrases inside the folded question
 ABUSIVE_WORDS = frozenset({"dm", "dcm", "dmm", "dkm", "vcl", "vkl", "clgt", "cmm", "fuck", "fucking", "shit",
@@ -61,6 +65,11 @@ class DocumentItem:
     originals: int
     copies: int
     required: bool
+
+    @property
+    def show_optional(self) -> bool:
+        """An optional document whose name does not already say so ("… (nếu có)"): the page marks it."""
+        return not self.required and "neu co" not in fold(self.name)
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,9 @@ class Card:
     days: Decimal
     documents: list[DocumentItem]
     fees: list[FeeItem]
-    fee_total: int
+    fee_total: int | None  # None when it depends on the case (alternatives of different amounts)
+    fee_min: int
+    fee_max: int
     fee_total_label: str
     channels: list[str]
     deliveries: list[str]
@@ -102,11 +113,22 @@ class Card:
     places: list[Place]
     summary: str
     rephrased: bool = False
+    commune_chosen: bool = False  # the citizen chose their commune and ``places`` has its receiving point
 
     @property
     def commune_level(self) -> bool:
         """Received by the one-stop department of the citizen's commune (whichever one is nearest)."""
         return self.level == Level.COMMUNE
+
+    @property
+    def suggest_own_commune(self) -> bool:
+        """Also say "or your commune's one-stop department": a commune-level procedure, no commune chosen."""
+        return self.commune_level and not self.commune_chosen
+
+    @property
+    def fee_depends(self) -> bool:
+        """The fee depends on the case: a range, each item shown with its note."""
+        return self.fee_total is None
 
 
 @dataclass
@@ -166,16 +188,17 @@ def looks_english(question: str) -> bool:
     return bool(words) and sum(w in ENGLISH_WORDS for w in words) * 2 >= len(words)
 
 
-def _places(version: ProcedureVersion, *, commune: str, counter: str) -> list[Place]:
+def _places(version: ProcedureVersion, *, commune: str, counter: str) -> tuple[list[Place], bool]:
     """Where to go: the counter the question came from (its QR code) if it receives the procedure, then the
-    receiving points in the citizen's commune, else the provincial centers; and one or two post-office points."""
+    receiving points in the citizen's commune, else the provincial centers; and one or two post-office points.
+    Also whether a receiving point of the citizen's commune is among them."""
     receivers = list(version.procedure.agencies.all())
     unit = AdministrativeUnit.objects.filter(code=commune).values_list("pk", flat=True).first() if commune else None
     chosen: list[Agency] = []
     if counter:
         chosen += [a for a in receivers if a.identifier_code == counter]
-    if commune:
-        chosen += [a for a in receivers if a.unit_id == unit and a.kind != AgencyKind.POST_OFFICE]
+    in_commune = [a for a in receivers if a.unit_id == unit and a.kind != AgencyKind.POST_OFFICE] if commune else []
+    chosen += in_commune
     if not chosen:
         chosen += [a for a in receivers if a.kind == AgencyKind.SERVICE_CENTER]
     if not chosen:
@@ -190,31 +213,41 @@ def _places(version: ProcedureVersion, *, commune: str, counter: str) -> list[Pl
         seen.add(agency.identifier_code)
         out.append(Place(agency.identifier_code, agency.name, agency.address, agency.hotline, agency.opening_hours,
                          agency.kind == AgencyKind.POST_OFFICE))
-    return out
+    return out, bool(in_commune)
 
 
 def card(code: str, *, commune: str = "", counter: str = "") -> Card:
     """The catalogue's facts about procedure ``code`` (in force), and where to go for it."""
     version = procedure_version(code)
-    fees = [FeeItem(f.name_vi, f.amount, dong(f.amount) if f.amount else _("Free"), f.note)
-            for f in version.fees.all()]
-    total = sum(f.amount for f in fees)
+    items = list(version.fees.all())
+    fees = [FeeItem(f.name_vi, f.amount, dong(f.amount) if f.amount else _("Free"), f.note) for f in items]
+    span = fee_range(items)
     channels = [str(Channel(c).label) for c in version.channels if c in Channel.values]
     deliveries = [str(Delivery(d).label) for d in version.result_delivery if d in Delivery.values]
     documents = [DocumentItem(c.name_vi, c.originals, c.copies, c.required) for c in version.components.all()]
     online = version.submits_online()
+    places, commune_found = _places(version, commune=commune, counter=counter)
     days = working_days(version.processing_days)
+    if not span.listed:
+        fee_text, fee_label = _("none listed in the catalogue"), _("None listed in the catalogue")
+    elif span.free:
+        fee_text, fee_label = _("free"), _("Free")
+    elif span.exact:
+        fee_text = fee_label = dong(span.high)
+    else:
+        amounts = {"low": dong(span.low), "high": dong(span.high)}
+        fee_text = _("from %(low)s to %(high)s depending on the case") % amounts
+        fee_label = _("From %(low)s to %(high)s depending on the case") % amounts
     summary = _("Procedure %(code)s: %(documents)s document(s) to bring, fees: %(fees)s, result within %(days)s "
                 "working day(s).") % {
-        "code": version.procedure.code, "documents": len(documents), "days": days,
-        "fees": dong(total) if total else (_("free") if fees else _("none listed in the catalogue"))}
+        "code": version.procedure.code, "documents": len(documents), "days": days, "fees": fee_text}
     summary += " " + (_("You can submit it online.") if online else _("Submit it at a one-stop counter."))
     return Card(
         code=version.procedure.code, name=version.name_vi, field=version.field.name_vi, level=version.level,
-        processing_days=days, days=version.processing_days, documents=documents, fees=fees, fee_total=total,
-        fee_total_label=dong(total) if total else _("Free"), channels=channels, deliveries=deliveries,
-        online=online, boundary_free=version.boundary_free,
-        places=_places(version, commune=commune, counter=counter), summary=summary,
+        processing_days=days, days=version.processing_days, documents=documents, fees=fees,
+        fee_total=span.high if span.exact else None, fee_min=span.low, fee_max=span.high, fee_total_label=fee_label,
+        channels=channels, deliveries=deliveries, online=online, boundary_free=version.boundary_free,
+        places=places, summary=summary, commune_chosen=commune_found,
     )
 
 
@@ -250,13 +283,17 @@ def ask(question: str, *, channel: str = AskChannel.WEB, commune: str = "", coun
             answer.language = "en"
             answer.note = _("The assistant understands Vietnamese best; here is what it found for your question.")
         hits = search_index.current().search(text)
-        answer.matches = [Match(h.code, h.name, h.score) for h in hits]
         best = hits[0] if hits else None
         score = best.score if best else 0.0
         if best is None or best.score < MIN_SCORE or not best.confident:
             answer.status = AnswerStatus.NOT_SURE
             answer.message = str(DONT_KNOW)
+            # "may be related" only when the best was close to trusted, and only procedures sharing a real word
+            related = best is not None and best.score >= RELATED_SCORE
+            answer.matches = [Match(h.code, h.name, h.score) for h in hits if related and h.specific]
         else:
+            answer.matches = [Match(h.code, h.name, h.score) for h in hits[:1]]
+            answer.matches += [Match(h.code, h.name, h.score) for h in hits[1:] if h.specific]
             try:
                 answer.card = card(best.code, commune=commune, counter=counter)
             except NotFound:  # the catalogue changed since the index was built

@@ -422,6 +422,8 @@ MOTCUA_TRACK_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_TRACK_LIMIT_PER_MINUT
 # answer citing its procedure code (off when the URL is empty; `motcua llm_sim` is a local stand-in)
 MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS = float(os.environ.get("MOTCUA_ASSISTANT_INDEX_CHECK_SECONDS", "10"))
 MOTCUA_ASSISTANT_LIMIT_PER_MINUTE = int(os.environ.get("MOTCUA_ASSISTANT_LIMIT_PER_MINUTE", "60"))
+# each web worker builds the assistant's index in a background thread as it starts (motcua.config.wsgi)
+MOTCUA_ASSISTANT_WARM_UP = env_bool("MOTCUA_ASSISTANT_WARM_UP", True)
 MOTCUA_ASSISTANT_HOTLINE = os.environ.get("MOTCUA_ASSISTANT_HOTLINE", "")
 MOTCUA_ASSISTANT_LLM_URL = os.environ.get("MOTCUA_ASSISTANT_LLM_URL", "")
 MOTCUA_ASSISTANT_LLM_MODEL = os.environ.get("MOTCUA_ASSISTANT_LLM_MODEL", "motcua-rephrase")
