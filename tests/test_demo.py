@@ -1,5 +1,6 @@
 """The demo province that `make run` loads: complete, real, and idempotent."""
 
+import io
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,11 @@ from motcua.agencies.models import Agency, AgencyKind, Membership, Role
 from motcua.catalog.models import Field, ProcedureVersion
 from motcua.catalog.selectors import SearchFilters, search_procedures
 from motcua.counters.models import Appointment, ServiceArea, Ticket
+from motcua.demo.history import history_loaded
 from motcua.demo.queue import CENTER
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.statuses import Status
+from motcua.feedback.models import Rating
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +66,13 @@ def test_the_demo_kiosk_issues_a015_next_and_the_waiting_room_has_figures(demo: 
 def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
     counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count(),
               Ticket.objects.count(), Appointment.objects.count())
-    call_command("load_demo", verbosity=0, without_history=True)
+    returned = Dossier.objects.get(applicant_user__username="congdan.demo", status=Status.RETURNED)
+    out = io.StringIO()
+    call_command("load_demo", without_history=True, stdout=out)
+    assert Dossier.objects.filter(applicant_user__username="congdan.demo").count() == 1
+    assert f"DG {returned.code} 5" in out.getvalue()  # printed with the demo accounts
+    assert not Rating.objects.filter(dossier=returned).exists()  # left for her to rate (portal or Zalo)
+    assert not history_loaded()  # her own dossier is not mistaken for the history's
     assert (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count(),
             Ticket.objects.count(), Appointment.objects.count()) == counts
     assert client.login(username="quantri", password="motcua-demo")

@@ -6,20 +6,25 @@ path."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import polib
 import pytest
 from django.test import Client
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult
 
 from motcua.accounts import services as accounts
 from motcua.accounts.models import Citizen
 from motcua.dossiers.models import Dossier
 from motcua.feedback.models import Petition, Rating
+from motcua.feedback.services import AlreadyRated
 from motcua.integrations.models import InboxMessage
 from motcua.integrations.zalo import signature
 from motcua.notifications import services as notifications
@@ -176,6 +181,17 @@ def test_unfollowing_unlinks_and_the_page_button_too(zalo: ZaloSim, world: World
     assert citizen.zalo_user_id is None and user_id
 
 
+def test_the_zalo_block_alone_is_for_its_citizen_and_shows_her_code(zalo: ZaloSim, world: World) -> None:
+    assert Client().get("/tai-khoan/zalo/").status_code == 302  # signed out: to the sign-in page
+    citizen = make_citizen()
+    client = Client()
+    sign_in(client, citizen)
+    client.post("/tai-khoan/", {"form": "zalo_connect"})
+    with translation.override("vi"):
+        block = client.get("/tai-khoan/zalo/").content.decode()
+    assert 'id="zalo"' in block and "data-zalo-code>MC " in block and "hx-get" in block
+
+
 def test_an_event_sent_twice_is_applied_once(zalo: ZaloSim, world: World) -> None:
     citizen = make_citizen(email="an@example.vn")
     Citizen.objects.filter(pk=citizen.pk).update(zalo_user_id="777")
@@ -208,6 +224,43 @@ def test_a_text_becomes_feedback_and_a_rating_rates_the_returned_dossier(zalo: Z
     assert any("5/5" in text for text in answers)
     assert InboxMessage.objects.filter(result__done="refused:already_rated").count() == 1
     assert "/tai-khoan/" in zalo.messages_to(stranger)[-1]  # where to link first
+    refusal = answers[-1]  # rated by Zalo: the refusal names no channel (not "from your account or the QR code")
+    assert refusal == AlreadyRated().text(citizen.language) and "QR" not in refusal
+
+
+def replies_to(user_id: str) -> list[str]:
+    return list(Notification.objects.filter(channel=NotificationChannel.ZALO, recipient=user_id)
+                .order_by("pk").values_list("body", flat=True))
+
+
+def test_a_malformed_rating_is_answered_with_its_reason_and_the_syntax_never_a_petition(
+        zalo: ZaloSim, world: World) -> None:
+    citizen = make_citizen(full_name="Nguyễn Văn An", language="vi")
+    Citizen.objects.filter(pk=citizen.pk).update(zalo_user_id="888")
+    mine = returned(world, owned(world, citizen.user))
+    waiting = owned(world, citizen.user, MONDAY + timedelta(hours=6))
+    other = returned(world, owned(world, make_citizen(id_number="022090009999").user, MONDAY + timedelta(hours=7)))
+    with translation.override("vi"):
+        reasons = {"dossier_not_found": gettext("No dossier has the code %(code)s.") % {"code": "ABC"},
+                   "score_invalid": gettext("The score must be a whole number from 1 to 5."),
+                   "not_own_dossier": gettext("Dossier %(code)s is not one of the dossiers of your account.")
+                   % {"code": other.code},
+                   "not_returned_yet": gettext("Dossier %(code)s has not been returned yet: it can be rated once its "
+                                               "result has been returned.") % {"code": waiting.code}}
+    sent = [("DG abc", "dossier_not_found"), (f"dg {mine.code} 9", "score_invalid"),
+            (f"Đg {mine.code.lower()}", "score_invalid"), (f"DG {other.code} 5", "not_own_dossier"),
+            (f"DG: {waiting.code} 4 tốt", "not_returned_yet"), ("DG", "dossier_not_found")]
+    for number, (text, reason) in enumerate(sent):
+        assert post_event(text_event("888", text, msg_id=f"dg-{number}")).json()["done"] == f"refused:{reason}"
+        answer = replies_to("888")[-1]
+        assert "DG [" in answer and "[1–5]" in answer, text  # the syntax, in every language
+        if reason != "dossier_not_found" or text == "DG abc":
+            assert reasons[reason] in answer, text
+    assert not Petition.objects.exists() and not Rating.objects.exists()
+    syntax = [text for text in replies_to("888") if "DG [" in text]
+    assert f"DG {mine.code} 5" in syntax[1] and f"DG {mine.code} 5" not in syntax[0]  # the example: her dossier
+    post_event(text_event("888", f"DG {mine.code} 5", msg_id="dg-ok"))
+    assert Rating.objects.get().dossier_id == mine.pk
 
 
 def test_the_news_of_a_dossier_reaches_a_linked_citizen_on_zalo(zalo: ZaloSim, world: World) -> None:
@@ -224,14 +277,69 @@ def test_the_news_of_a_dossier_reaches_a_linked_citizen_on_zalo(zalo: ZaloSim, w
     assert set(zalo_sent.values_list("status", flat=True)) == {NotificationStatus.SENT}
     news = [text for text in zalo.messages_to(user_id) if dossier.code in text]
     assert news and "Hồ sơ" in news[-1]  # Vietnamese with its diacritics (Zalo is Unicode, unlike SMS)
+    for notice in zalo_sent:  # a notice: its header is the subject, and the text does not say it again
+        assert notice.subject and notice.subject not in notice.body and notice.body.strip()
+
+
+NOTICE_CONTEXT = {
+    "code": "000.00.12.H22-261116-0001", "procedure_vi": "Đăng ký khai sinh", "procedure_en": "Birth registration",
+    "agency_vi": "UBND phường Hà Tu", "agency_en": "Ha Tu Ward", "due": {"date": "20/11/2026", "time": "16:00"},
+    "new_due": {"date": "25/11/2026", "time": "16:00"}, "missing": [{"document": "Tờ khai", "reason": "thiếu"}],
+    "online": True, "dossier_url": "https://x/h", "tracking_url": "https://x/t", "clock_restarted": True,
+    "pause_kind": "financial", "reason": "chờ", "reasons": "không đủ", "delivery": "counter", "amount_text": "8.000 đ",
+    "receipt_number": "BL-1", "window_start": {"date": "20/11/2026", "time": "08:00"},
+    "window_end": {"date": "20/11/2026", "time": "10:00"},
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_zalo_notice_does_not_repeat_its_header_and_says_ong_ba(language: str) -> None:
+    kinds = [("dossier_status", "kind", k) for k in (
+        "submitted", "received", "supplement_requested", "supplemented", "in_progress", "paused", "resumed",
+        "apology", "result_ready", "returned", "refused", "paid", "withdrawn")]
+    kinds += [("pickup_status", "status", k) for k in (
+        "requested", "assigned", "collected", "delivered_to_agency", "failed", "cancelled")]
+    for template, field, kind in kinds:
+        rendered = notifications.render_zalo(template, {**NOTICE_CONTEXT, field: kind}, language)
+        assert rendered is not None
+        title, text, used = rendered
+        assert used == language and title and text, kind
+        assert title not in text, kind
+        if language == "vi":
+            assert "bạn" not in text.lower().split(), kind  # the citizen-facing form of address is "ông/bà"
 
 
 def test_the_agency_page_and_its_printed_list_show_the_qr_code_of_the_official_account(
         zalo: ZaloSim, world: World) -> None:
     for path in (f"/co-quan/{CENTER}/", f"/co-quan/{CENTER}/danh-muc-in/"):
-        with translation.override("vi"):
-            page = Client().get(path).content.decode()
-        assert 'id="zalo-follow-title"' in page and zalo.url + "/" in page and "data:image/svg+xml" in page
+        for language in ("vi", "en", "es"):
+            with translation.override(language):
+                page = Client().get(path, headers={"accept-language": language}).content.decode()
+            assert 'id="zalo-follow-title"' in page and zalo.url + "/" in page and "data:image/svg+xml" in page
+            card = page[page.index('class="zalo-follow'):]
+            card = card[:card.index("</section>")]
+            # the rating instruction keeps its placeholders: nothing the browser would take for a tag
+            assert "DG [" in card, (path, language)
+            assert not re.search(r"<(?!/?(?:h2|p|img|a|section)\b)", card), (path, language)
+
+
+TRANSLATE_TAG = re.compile(r"{%\s*translate\s+(\"[^\"]*\"|'[^']*')")
+
+
+def test_no_translated_text_printed_raw_holds_something_a_browser_takes_for_a_tag() -> None:
+    """``{% translate %}`` prints its text as it is: "<mã hồ sơ>" in it would vanish as an unknown tag. Neither
+    the msgids of the templates nor their translations may hold "<" (placeholders are written [like this])."""
+    source = Path(__file__).resolve().parent.parent / "src" / "motcua"
+    msgids = {}
+    for template in source.rglob("templates/**/*.html"):
+        for literal in TRANSLATE_TAG.findall(template.read_text(encoding="utf-8")):
+            msgids[literal[1:-1]] = template.name
+    assert msgids
+    bad = [f"{name}: {msgid}" for msgid, name in msgids.items() if "<" in msgid]
+    for po_file in source.glob("locale/*/LC_MESSAGES/django.po"):
+        bad += [f"{po_file.parent.parent.name}: {entry.msgid}" for entry in polib.pofile(str(po_file))
+                if entry.msgid in msgids and "<" in entry.msgstr and not entry.obsolete]
+    assert not bad
 
 
 def test_without_zalo_the_account_page_has_no_zalo_block(world: World, settings: Any) -> None:

@@ -491,7 +491,8 @@ def link_zalo(*, zalo_user_id: str, digits: str, now: datetime | None = None) ->
     zalo_user_id = zalo_user_id.strip()[:64]
     key = "motcua:zalo:tries:" + salted_hmac("motcua.accounts.zalo.user", zalo_user_id).hexdigest()[:32]
     if throttles.hit(key, 3600)[0] > ZALO_CODE_TRIES_PER_HOUR:
-        raise MotCuaError("too_many_attempts", _("Too many wrong codes: ask for a new one."), location="code")
+        raise MotCuaError("too_many_attempts", _("Too many wrong codes were sent: get a new code on your account "
+                                                 "page in an hour."), location="code")
     with transaction.atomic():
         record = (ZaloLinkCode.objects.select_for_update().select_related("citizen")
                   .filter(code_hash=_zalo_code_hash(digits)).first())

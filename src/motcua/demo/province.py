@@ -23,6 +23,7 @@ from motcua.catalog.models import Level, Procedure, ProcedureVersion
 from motcua.catalog.services import ImportReport, import_catalog, load_synonyms
 from motcua.demo.history import load_history
 from motcua.demo.queue import load_queue_demo
+from motcua.demo.returned import load_returned
 from motcua.geo.models import AdministrativeUnit
 from motcua.geo.services import load_units
 from motcua.integrations.population.people import DEMO_PEOPLE as _PEOPLE
@@ -48,6 +49,7 @@ class DemoReport:
     assignments: int = 0
     signers: list[tuple[str, str]] = field(default_factory=list)  # username, name on the certificate
     seals: int = 0
+    returned_dossier: str = ""  # the demo citizen's returned dossier, to rate (docs/zalo.md)
 
 
 def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: bool = True) -> DemoReport:
@@ -91,6 +93,8 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: b
 
     for line in load_queue_demo():  # the waiting room: kiosk, display board, appointments (docs/counters.md)
         progress(f"    {line}")
+    report.returned_dossier = load_returned()
+    progress(f"    a returned dossier of congdan.demo (0912000001) to rate: {report.returned_dossier or '-'}")
     if not history:
         return report
     progress("6/6 four months of history: dossiers taken through the real services, so the boards and the index "

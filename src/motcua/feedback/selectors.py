@@ -97,6 +97,12 @@ def own_dossier(user: Any, code: str) -> Dossier | None:
     return Dossier.objects.select_related("receiving_agency").filter(code=code, applicant_user_id=user.pk).first()
 
 
+def dossier_exists(code: str) -> bool:
+    """Whether a dossier (not a draft) has the code ``code``: a rating refused for a code nobody has is told
+    apart from one refused because the dossier is someone else's."""
+    return Dossier.objects.filter(code=code).exclude(status=Status.DRAFT).exists()
+
+
 def rating_of(dossier: Dossier) -> Rating | None:
     """The dossier's rating, from the applicant's account or its receipt's QR code (there is at most one)."""
     return Rating.objects.filter(dossier=dossier).first()

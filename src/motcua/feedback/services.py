@@ -65,11 +65,12 @@ class Refused(MotCuaError):
 
 
 class AlreadyRated(Refused):
-    """The dossier was rated already, from the applicant's account or with the QR code on its receipt."""
+    """The dossier was rated already (from the applicant's account, Zalo or the QR code on its receipt: the text
+    names no channel, as the one asking may have used another)."""
 
     def __init__(self) -> None:
-        super().__init__("already_rated", _("This dossier has already been rated (from the applicant's account or "
-                                            "with the QR code on its receipt); each dossier is rated once. Thank you!"))
+        super().__init__("already_rated", _("This dossier has already been rated; each dossier is rated once. "
+                                            "Thank you!"))
 
 
 class Throttled(MotCuaError):

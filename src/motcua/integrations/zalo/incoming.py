@@ -8,8 +8,10 @@ event already kept is answered 200 and not applied twice: :class:`~motcua.integr
 * ``unfollow``: the account linked to that Zalo user is unlinked (no message can reach them any more);
 * ``user_send_text``:
   - ``MC 482913`` (the code on the account page) links the Zalo user to that account;
-  - ``DG <dossier code> <1-5> [comment]`` rates the dossier (``feedback.services.rate_dossier``, as its applicant's
-    account: the sender must be linked to it);
+  - ``DG [dossier code] [1-5] [comment]`` rates the dossier (``feedback.services.rate_dossier``, as its applicant's
+    account: the sender must be linked to it); any other text that starts with ``DG`` is a rating that went wrong,
+    never feedback: the answer says why (no dossier has that code, the score is not 1 to 5, the dossier is not
+    the sender's, or not returned yet) and how to write it;
   - any other text from a linked citizen is feedback to the agency of the dossier it names, or to
     ``MOTCUA_ZALO_FEEDBACK_AGENCY`` (``feedback.services.submit_petition``; its receipt comes back by Zalo);
   - from someone not linked yet: how to link (feedback needs a way to answer, which the account gives).
@@ -36,7 +38,8 @@ from motcua.accounts import services as account_services
 from motcua.accounts.models import Citizen
 from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.web import public_url
-from motcua.dossiers.codes import CODE
+from motcua.dossiers.codes import CODE, is_code
+from motcua.dossiers.statuses import Status
 from motcua.feedback import selectors as feedback
 from motcua.feedback import services as feedback_services
 from motcua.feedback.models import PetitionKind
@@ -48,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 SENDER = "zalo"
 LINK = re.compile(r"^\s*MC\s*(\d{6})\s*$", re.IGNORECASE)
-RATING = re.compile(r"^\s*[DĐ]G\s+(\S+)\s+([1-5])(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+RATING = re.compile(r"^\s*[DĐ]G(?=[\W_]|$)", re.IGNORECASE)  # "DG …", "dg:…": a rating, valid or not
 DOSSIER_CODE = re.compile(r"\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4,}\b")
 SUBJECT_MAX = 80
 
@@ -116,7 +119,7 @@ def apply(name: str, user_id: str, text: str) -> str:
         return "not_linked"
     rating = RATING.match(text)
     if rating:
-        return _rate(citizen, rating.group(1), int(rating.group(2)), (rating.group(3) or "").strip())
+        return _rate(citizen, text[rating.end():])
     return _feedback(citizen, text.strip())
 
 
@@ -139,20 +142,58 @@ def _link(user_id: str, digits: str, language: str) -> str:
         _reply(user_id, language, _refusal(exc, language))
         return f"refused:{exc.code}"
     _reply(user_id, citizen.language, _("Connected: %(name)s, the news of your dossiers will come here. To rate a "
-                                        "returned dossier send: DG <dossier code> <1 to 5>. Any other message is "
+                                        "returned dossier send: DG [dossier code] [1–5]. Any other message is "
                                         "sent as feedback."), name=citizen.full_name)
     return "linked"
 
 
-def _rate(citizen: Citizen, code: str, score: int, comment: str) -> str:
-    answers = feedback_services.Answers(score=score, comment=comment[:1000])
+SYNTAX = _("To rate a returned dossier, send: DG [dossier code] [1–5], for example DG %(code)s 5.")
+EXAMPLE_CODE = "000.01.20.H22-261120-0001"
+
+
+def _rating_problems(citizen: Citizen, code: str, score: str) -> list[tuple[str, Any, dict[str, str]]]:
+    """Why ``DG code score`` cannot rate: (stable code, text, its parameters), in the order to fix them."""
+    problems: list[tuple[str, Any, dict[str, str]]] = []
+    dossier = feedback.own_dossier(citizen.user, code) if is_code(code) else None
+    if not code:
+        problems.append(("dossier_not_found", _("The dossier code is missing."), {}))
+    elif dossier is None and not (is_code(code) and feedback.dossier_exists(code)):
+        problems.append(("dossier_not_found", _("No dossier has the code %(code)s."), {"code": code[:60]}))
+    elif dossier is None:
+        problems.append(("not_own_dossier", _("Dossier %(code)s is not one of the dossiers of your account."),
+                         {"code": code}))
+    elif dossier.status != Status.RETURNED:
+        problems.append(("not_returned_yet", _("Dossier %(code)s has not been returned yet: it can be rated once "
+                                               "its result has been returned."), {"code": code}))
+    if score not in {"1", "2", "3", "4", "5"}:
+        problems.append(("score_invalid", _("The score must be a whole number from 1 to 5."), {}))
+    return problems
+
+
+def _rate(citizen: Citizen, rest: str) -> str:
+    """``DG [dossier code] [1–5] [comment]``; anything else after "DG" is answered with the reason and the
+    syntax, and is never a petition."""
+    parts = rest.lstrip(" \t\n:.,;-_").split(maxsplit=2)
+    code = parts[0].upper() if parts else ""
+    score = parts[1] if len(parts) > 1 else ""
+    comment = parts[2].strip() if len(parts) > 2 else ""
+    user_id, language = citizen.zalo_user_id or "", citizen.language
+    problems = _rating_problems(citizen, code, score)
+    if problems:
+        with translation.override(language):
+            example = code if is_code(code) else EXAMPLE_CODE
+            reasons = [str(text) % params if params else str(text) for _code, text, params in problems]
+            text = " ".join([*reasons, str(SYNTAX) % {"code": example}])
+        _reply(user_id, language, text)
+        return f"refused:{problems[0][0]}"
+    answers = feedback_services.Answers(score=int(score), comment=comment[:1000])
     try:
-        feedback_services.rate_dossier(user=citizen.user, dossier_code=code.upper(), answers=answers)
+        feedback_services.rate_dossier(user=citizen.user, dossier_code=code, answers=answers)
     except MotCuaError as exc:
-        _reply(citizen.zalo_user_id or "", citizen.language, _refusal(exc, citizen.language))
+        _reply(user_id, language, _refusal(exc, language))
         return f"refused:{exc.code}"
-    _reply(citizen.zalo_user_id or "", citizen.language, _("Thank you: your rating %(score)d/5 of dossier "
-                                                           "%(code)s is recorded."), score=score, code=code.upper())
+    _reply(user_id, language, _("Thank you: your rating %(score)d/5 of dossier %(code)s is recorded."),
+           score=int(score), code=code)
     return "rated"
 
 

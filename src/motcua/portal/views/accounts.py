@@ -9,7 +9,6 @@ the middle of a form lands back where they were.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,11 +30,10 @@ from motcua.accounts.models import Citizen, CitizenKind
 from motcua.accounts.oidc import oidc_enabled, provider_name
 from motcua.core.errors import FormErrors as Errors
 from motcua.core.errors import MotCuaError
-from motcua.core.formats import qr_data_uri
 from motcua.core.web import throttle
 from motcua.integrations.population import services as population
 from motcua.integrations.population.client import enabled as population_connected
-from motcua.notifications import zalo
+from motcua.portal.views import zalo as zalo_views
 
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a class path, not a password
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "es": "Español"}
@@ -233,15 +230,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, citizen.user)  # stay signed in here, sign out other devices
             messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
-    elif form == "zalo_connect" and zalo.enabled():
-        code, expires = services.zalo_link_code(citizen=citizen)
-        request.session[ZALO_SESSION_KEY] = {"code": code, "expires": expires.timestamp()}
-        return HttpResponseRedirect(reverse("accounts:profile") + "#zalo-title")
-    elif form == "zalo_disconnect":
-        services.unlink_zalo(citizen=citizen)
-        request.session.pop(ZALO_SESSION_KEY, None)
-        messages.success(request, _("Your Zalo is disconnected: our messages no longer go there."))
-        return redirect("accounts:profile")
+    elif form in zalo_views.FORMS:
+        return zalo_views.handle(request, citizen, form)
     elif form == "withdraw_consent":
         try:
             assisted.withdraw(citizen=citizen, consent_id=request.POST.get("consent", ""))
@@ -266,32 +256,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         **selectors.account_summary(citizen), "values": values, "errors": errors, "form": form,
         "consents": selectors.consents_of(citizen),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in selectors.LANGUAGES],
-        **_zalo_context(request, citizen),
+        **zalo_views.context(request, citizen),
     })
 
-
-ZALO_SESSION_KEY = "motcua_zalo_code"
-
-
-def _zalo_context(request: HttpRequest, citizen: Citizen) -> dict[str, Any]:
-    """The "Connect Zalo" block: off without Zalo; the code asked for (kept in the session while it is valid, as
-    only its hash is stored) with the QR code of the official account."""
-    if not zalo.enabled():
-        return {"zalo_enabled": False}
-    pending = request.session.get(ZALO_SESSION_KEY) or {}
-    code = ""
-    if not citizen.zalo_linked and pending.get("expires", 0) > timezone.now().timestamp():
-        code = str(pending.get("code", ""))
-    url = zalo.follow_url()
-    return {"zalo_enabled": True, "zalo_code": code, "zalo_follow_url": url,
-            "zalo_qr": qr_data_uri(url) if code else "",
-            "zalo_expires": datetime.fromtimestamp(pending["expires"], tz=UTC) if code else None}
-
-
-def zalo_status(request: HttpRequest) -> HttpResponse:
-    """The Zalo block alone: the account page asks for it every few seconds while a code waits to be sent, and
-    shows "connected" once the official account received it."""
-    citizen = _require_citizen(request)
-    if isinstance(citizen, HttpResponse):
-        return citizen
-    return render(request, "accounts/_zalo.html", {"citizen": citizen, **_zalo_context(request, citizen)})

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         for phone, email, name in report.citizens:
             self.stdout.write(f"  {phone}  {email.ljust(26)}  {name}")
         self.stdout.write(f"  Public portal / Cổng dịch vụ công: {site}/  (Đăng nhập / Sign in)")
+        if report.returned_dossier:
+            self.stdout.write(f"  Returned dossier of 0912000001 to rate / Hồ sơ đã trả kết quả để đánh giá: "
+                              f"{report.returned_dossier} (Zalo: DG {report.returned_dossier} 5)")
         self.stdout.write(f"  Administration / Quản trị (quantri): {site}/admin/")
         lan = ASSISTED_DEMO
         self.stdout.write(f"Assisted filing / Nộp hộ: buudien.hatu files for {lan.full_name} ({lan.id_number}, "
