@@ -446,3 +446,16 @@ def test_json_depth_limit_is_exactly_64_levels() -> None:
 
     assert nested(64).json()["error"] != "body_too_deep"  # the view answers it (here: 401, no credentials)
     assert nested(65).status_code == 400 and nested(65).json()["error"] == "body_too_deep"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "back"), [("/tai-khoan/dang-xuat/", "/"), ("/workspace/logout/", "/workspace/")])
+def test_an_action_opened_directly_answers_with_a_page_that_leads_back(path: str, back: str) -> None:
+    """An action's address takes a form's POST; opened with GET (its link shared, or reached again after signing in)
+    it says so on a page with a way back, instead of the browser's blank 405 error."""
+    response = Client().get(path)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    page = response.content.decode()
+    assert f'class="btn btn-primary" href="{back}"' in page
+    assert "<h1" in page

@@ -259,6 +259,7 @@ def test_a_malformed_rating_is_answered_with_its_reason_and_the_syntax_never_a_p
     assert not Petition.objects.exists() and not Rating.objects.exists()
     syntax = [text for text in replies_to("888") if "DG [" in text]
     assert f"DG {mine.code} 5" in syntax[1] and f"DG {mine.code} 5" not in syntax[0]  # the example: her dossier
+    assert f"DG {other.code} 5" not in syntax[3]  # someone else's dossier is never offered back as the example
     post_event(text_event("888", f"DG {mine.code} 5", msg_id="dg-ok"))
     assert Rating.objects.get().dossier_id == mine.pk
 

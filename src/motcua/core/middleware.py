@@ -341,7 +341,9 @@ class InputBoundaryMiddleware:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A wrong method under /api/ answers in the API's JSON error shape, not Django's HTML page."""
+    """A wrong method under /api/ answers in the API's JSON error shape, not Django's HTML page; elsewhere a page
+    opened with GET that only takes a form's POST (an action's address, reached again after signing in) answers
+    with a page that says so and leads back (``405.html``), not the browser's blank error."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -354,4 +356,9 @@ class ApiMethodNotAllowedMiddleware:
             replaced = JsonResponse(error.as_dict(), status=405)
             replaced["Allow"] = response.get("Allow", "")
             return replaced
+        if response.status_code == 405 and request.method in ("GET", "HEAD") and not response.content:
+            back = "/workspace/" if request.path.startswith("/workspace/") else "/"
+            page = HttpResponse(render_to_string("405.html", {"back": back}, request=request), status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
         return response

@@ -94,7 +94,7 @@ def load_demo(*, progress: Callable[[str], None] = lambda line: None, history: b
     for line in load_queue_demo():  # the waiting room: kiosk, display board, appointments (docs/counters.md)
         progress(f"    {line}")
     report.returned_dossier = load_returned()
-    progress(f"    a returned dossier of congdan.demo (0912000001) to rate: {report.returned_dossier or '-'}")
+    progress(f"    a returned dossier of the demo citizen (0912000001) to rate: {report.returned_dossier or '-'}")
     if not history:
         return report
     progress("6/6 four months of history: dossiers taken through the real services, so the boards and the index "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from motcua.integrations.models import OutboxMessage, OutboxStatus
 
@@ -32,7 +33,7 @@ class DeliveryState:
             return str(_("not delivered"))
         if self.status == OutboxStatus.PENDING:
             return str(_("retrying")) if self.retrying else str(_("waiting to be sent"))
-        return str(_("delivered"))
+        return str(pgettext_lazy("outbox", "delivered"))  # not the postal "delivered" (a date column)
 
 
 def delivery_state(dossier_id: int, system: str, *, target: str | None = None) -> DeliveryState | None:

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.accounts import selectors as accounts
 from motcua.accounts import services as account_services
 from motcua.accounts.models import Citizen
+from motcua.agencies.models import AgencyKind
 from motcua.core.errors import MotCuaError, ValidationFailed
 from motcua.core.web import public_url
 from motcua.dossiers.codes import CODE, is_code
@@ -181,7 +182,9 @@ def _rate(citizen: Citizen, rest: str) -> str:
     problems = _rating_problems(citizen, code, score)
     if problems:
         with translation.override(language):
-            example = code if is_code(code) else EXAMPLE_CODE
+            # someone else's dossier code (or one that does not exist) is never offered back as the example
+            own = not any(kind in ("not_own_dossier", "dossier_not_found") for kind, _text, _params in problems)
+            example = code if is_code(code) and own else EXAMPLE_CODE
             reasons = [str(text) % params if params else str(text) for _code, text, params in problems]
             text = " ".join([*reasons, str(SYNTAX) % {"code": example}])
         _reply(user_id, language, text)
@@ -203,7 +206,10 @@ def _feedback_agency(citizen: Citizen, code: str) -> str:
         return str(dossier.receiving_agency.identifier_code)
     if settings.MOTCUA_ZALO_FEEDBACK_AGENCY:
         return str(settings.MOTCUA_ZALO_FEEDBACK_AGENCY)
-    first = feedback.petition_agencies().first()
+    # the province's own service center (a province-level unit), not whichever agency sorts first (a ward's)
+    agencies = feedback.petition_agencies()
+    first = (agencies.filter(kind=AgencyKind.SERVICE_CENTER, unit__parent__isnull=True).first()
+             or agencies.first())
     return str(first.identifier_code) if first is not None else ""
 
 
