@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import bm25s
 from django.conf import settings
-from django.db import connections
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from pyvi import ViTokenizer
@@ -279,15 +278,14 @@ def current() -> Index:
 def warm_up() -> None:
     """Build this process's index now (pyvi's model loaded, the catalogue read), so that the first question a web
     worker gets does not wait for it; a failure (no database yet, not migrated) is logged and left for the first
-    question. Closes the database connection it opened (it runs in its own thread)."""
+    question. A caller running it in a thread of its own closes that thread's connections afterwards
+    (``config.wsgi``)."""
     started = time.monotonic()
     try:
         current()
         logger.info("The assistant's index was built in advance in %.2f s.", time.monotonic() - started)
     except Exception:  # any failure: the first question builds the index and meets the error itself
         logger.warning("The assistant's index could not be built in advance.", exc_info=True)
-    finally:
-        connections.close_all()
 
 
 def forget(**kwargs: object) -> None:
