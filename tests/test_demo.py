@@ -16,6 +16,7 @@ from motcua.catalog.selectors import SearchFilters, search_procedures
 from motcua.counters.models import Appointment, ServiceArea, Ticket
 from motcua.demo.history import history_loaded
 from motcua.demo.queue import CENTER
+from motcua.demo.returned import load_returned
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.statuses import Status
 from motcua.feedback.models import Rating
@@ -66,6 +67,7 @@ def test_the_demo_kiosk_issues_a015_next_and_the_waiting_room_has_figures(demo: 
 def test_demo_is_idempotent_and_accounts_work(demo: None, client: Client) -> None:
     counts = (Agency.objects.count(), ProcedureVersion.objects.count(), Membership.objects.count(),
               Ticket.objects.count(), Appointment.objects.count())
+    load_returned()  # what `load_demo` does with its history (without it, as here, it makes no dossier)
     returned = Dossier.objects.get(applicant_user__username="congdan.demo", status=Status.RETURNED)
     out = io.StringIO()
     call_command("load_demo", without_history=True, stdout=out)
